@@ -1,0 +1,42 @@
+// Lint rules: type-aware promise checks, and the layer rule from docs/architecture.md:
+// protocol/ and domain/ are pure and never import adapters.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const adapterFolders = ['storage', 'sync', 'http', 'jobs', 'connectors', 'cli', 'catalog', 'fleet', 'main'];
+const adapterPatterns = adapterFolders.flatMap((f) => [`../${f}/*`, `../../${f}/*`, `../${f}`, `../../${f}`]);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'console/dist/**', 'test/fixtures/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['src/protocol/**/*.ts', 'src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: adapterPatterns, message: 'protocol/ and domain/ are pure: no adapter imports.' },
+            { group: ['pg', 'better-sqlite3', 'kysely', 'fastify', 'undici'], message: 'no I/O libraries here.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

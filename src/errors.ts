@@ -1,0 +1,60 @@
+/**
+ * One catalogue of stable error codes. Every front end maps an AppError once:
+ * SOAP -> WSUS fault shape (ErrorCode), REST -> problem+json (status), CLI -> message + exit code.
+ */
+export const errorCatalogue = {
+  PB_ERR_CONFIG_INVALID: { status: 500, fault: 'InternalServerError', exit: 78, title: 'Configuration is invalid' },
+  PB_ERR_XML_MALFORMED: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Malformed XML' },
+  PB_ERR_XML_DOCTYPE: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'DOCTYPE is not allowed' },
+  PB_ERR_XML_LIMIT: { status: 413, fault: 'InvalidParameters', exit: 65, title: 'XML exceeds a limit' },
+  PB_ERR_SOAP_ENVELOPE: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Not a SOAP envelope' },
+  PB_ERR_SOAP_UNKNOWN_OPERATION: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Unknown operation' },
+  PB_ERR_INVALID_PARAMETER: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Invalid parameter' },
+  PB_ERR_CAB_MALFORMED: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Malformed cabinet' },
+  PB_ERR_CAB_UNSUPPORTED: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Unsupported cabinet' },
+  PB_ERR_CAB_CHECKSUM: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Cabinet checksum mismatch' },
+  PB_ERR_CAB_LIMIT: { status: 413, fault: 'InvalidParameters', exit: 65, title: 'Cabinet output exceeds a limit' },
+  PB_ERR_DECOMPRESS: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Corrupt compressed data' },
+  PB_ERR_UPDATE_DOCUMENT: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Invalid update document' },
+  PB_ERR_NOT_FOUND: { status: 404, fault: 'InvalidParameters', exit: 66, title: 'Not found' },
+  PB_ERR_CONFLICT: { status: 409, fault: 'InvalidParameters', exit: 65, title: 'Conflict' },
+  PB_ERR_DB: { status: 500, fault: 'InternalServerError', exit: 74, title: 'Database error' },
+  PB_ERR_DB_MIGRATION: { status: 500, fault: 'InternalServerError', exit: 74, title: 'Database migration failed' },
+  PB_ERR_INTERNAL: { status: 500, fault: 'InternalServerError', exit: 70, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; fault: string; exit: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** Extra machine-readable detail, e.g. the SOAP parameter name or the INI path. Never secrets. */
+  readonly detail: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.detail = options?.detail ? Object.freeze({ ...options.detail }) : undefined;
+  }
+
+  get status(): number {
+    return errorCatalogue[this.code].status;
+  }
+  get faultCode(): string {
+    return errorCatalogue[this.code].fault;
+  }
+  get exitCode(): number {
+    return errorCatalogue[this.code].exit;
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+/** Wrap anything thrown into an AppError, keeping AppErrors as they are. */
+export function toAppError(e: unknown, fallback: ErrorCode = 'PB_ERR_INTERNAL'): AppError {
+  if (e instanceof AppError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new AppError(fallback, message, { cause: e });
+}
