@@ -3,23 +3,106 @@
  * SOAP -> WSUS fault shape (ErrorCode), REST -> problem+json (status), CLI -> message + exit code.
  */
 export const errorCatalogue = {
-  PB_ERR_CONFIG_INVALID: { status: 500, fault: 'InternalServerError', exit: 78, title: 'Configuration is invalid' },
+  PB_ERR_CONFIG_INVALID: {
+    status: 500,
+    fault: 'InternalServerError',
+    exit: 78,
+    title: 'Configuration is invalid',
+  },
   PB_ERR_XML_MALFORMED: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Malformed XML' },
   PB_ERR_XML_DOCTYPE: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'DOCTYPE is not allowed' },
   PB_ERR_XML_LIMIT: { status: 413, fault: 'InvalidParameters', exit: 65, title: 'XML exceeds a limit' },
+  // Upstream (sync) transport failures. They never reach Windows clients directly (targets R8); the fault value
+  // only matters if a downstream server's call is proxied through.
+  PB_ERR_UPSTREAM_UNAVAILABLE: {
+    status: 503,
+    fault: 'ServerBusy',
+    exit: 69,
+    title: 'Upstream is unavailable',
+  },
+  PB_ERR_UPSTREAM_TIMEOUT: {
+    status: 504,
+    fault: 'InternalServerError',
+    exit: 75,
+    title: 'Upstream timed out',
+  },
+  PB_ERR_UPSTREAM_CONNECT: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 69,
+    title: 'Upstream connection failed',
+  },
+  PB_ERR_UPSTREAM_HTTP: { status: 502, fault: 'InternalServerError', exit: 69, title: 'Upstream HTTP error' },
+  PB_ERR_UPSTREAM_TLS: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 76,
+    title: 'Upstream TLS verification failed',
+  },
+  PB_ERR_UPSTREAM_PROXY: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 69,
+    title: 'Upstream proxy failed',
+  },
+  PB_ERR_UPSTREAM_TOO_LARGE: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 65,
+    title: 'Upstream message too large',
+  },
   PB_ERR_SOAP_ENVELOPE: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Not a SOAP envelope' },
-  PB_ERR_SOAP_UNKNOWN_OPERATION: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Unknown operation' },
+  PB_ERR_SOAP_UNKNOWN_OPERATION: {
+    status: 400,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'Unknown operation',
+  },
   PB_ERR_INVALID_PARAMETER: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Invalid parameter' },
   PB_ERR_CAB_MALFORMED: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Malformed cabinet' },
   PB_ERR_CAB_UNSUPPORTED: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Unsupported cabinet' },
-  PB_ERR_CAB_CHECKSUM: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Cabinet checksum mismatch' },
-  PB_ERR_CAB_LIMIT: { status: 413, fault: 'InvalidParameters', exit: 65, title: 'Cabinet output exceeds a limit' },
+  PB_ERR_CAB_CHECKSUM: {
+    status: 422,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'Cabinet checksum mismatch',
+  },
+  PB_ERR_CAB_LIMIT: {
+    status: 413,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'Cabinet output exceeds a limit',
+  },
   PB_ERR_DECOMPRESS: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Corrupt compressed data' },
-  PB_ERR_UPDATE_DOCUMENT: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Invalid update document' },
+  PB_ERR_UPDATE_DOCUMENT: {
+    status: 422,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'Invalid update document',
+  },
   PB_ERR_NOT_FOUND: { status: 404, fault: 'InvalidParameters', exit: 66, title: 'Not found' },
   PB_ERR_CONFLICT: { status: 409, fault: 'InvalidParameters', exit: 65, title: 'Conflict' },
   PB_ERR_DB: { status: 500, fault: 'InternalServerError', exit: 74, title: 'Database error' },
-  PB_ERR_DB_MIGRATION: { status: 500, fault: 'InternalServerError', exit: 74, title: 'Database migration failed' },
+  PB_ERR_DB_MIGRATION: {
+    status: 500,
+    fault: 'InternalServerError',
+    exit: 74,
+    title: 'Database migration failed',
+  },
+  PB_ERR_CONTENT_DIGEST_MISMATCH: {
+    status: 422,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'Content digest mismatch',
+  },
+  PB_ERR_CONTENT_SIZE_MISMATCH: {
+    status: 422,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'Content size mismatch',
+  },
+  PB_ERR_COOKIE_INVALID: { status: 400, fault: 'InvalidCookie', exit: 65, title: 'Cookie is invalid' },
+  PB_ERR_COOKIE_EXPIRED: { status: 400, fault: 'CookieExpired', exit: 65, title: 'Cookie has expired' },
   PB_ERR_INTERNAL: { status: 500, fault: 'InternalServerError', exit: 70, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; fault: string; exit: number; title: string }>;
 
@@ -30,7 +113,11 @@ export class AppError extends Error {
   /** Extra machine-readable detail, e.g. the SOAP parameter name or the INI path. Never secrets. */
   readonly detail: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; detail?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;

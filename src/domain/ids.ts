@@ -48,7 +48,8 @@ export function asComputerId(value: string): ComputerId {
 }
 
 export function asRevisionId(value: number): RevisionId {
-  if (!Number.isInteger(value) || value < 1 || value > 0x7fffffff) throw new RangeError(`not a revision id: ${value}`);
+  if (!Number.isInteger(value) || value < 1 || value > 0x7fffffff)
+    throw new RangeError(`not a revision id: ${value}`);
   return value as RevisionId;
 }
 
