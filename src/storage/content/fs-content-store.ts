@@ -1,0 +1,552 @@
+import { constants as fsc } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat as fsStat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../../errors.js';
+import { fanOutFolder, parseSha1Hex, toSha1Hex, type ContentKey, type Sha1Hex } from './content-key.js';
+import { DualDigest } from './content-digest.js';
+import { KeyedLock } from './keyed-lock.js';
+import type {
+  ContentHandle,
+  ContentStat,
+  ContentStore,
+  IngestExpected,
+  IngestOptions,
+  IngestResult,
+  VerifyAction,
+  VerifyAllReport,
+  VerifyOutcome,
+} from './content-store.js';
+
+/** Reads and writes move 1 MiB at a time: the piece size WUA/Delivery Optimization asks for. */
+export const contentChunkBytes = 1 << 20;
+
+export interface FsContentStoreOptions {
+  /** Largest object accepted by `ingest` (default 64 GiB; the biggest WSUS payloads are a few GiB). */
+  readonly maxObjectBytes?: number;
+  /** Clock, injectable for tests. */
+  readonly now?: () => number;
+}
+
+/*
+ * Layout under the root (every name is derived from a validated SHA-1 only):
+ *   <XX>/<SHA1HEX>          the object's bytes, XX = last two hex characters (WSUS fan-out)
+ *   <XX>/<SHA1HEX>.meta     56-byte record: magic, version, size, storedAt, SHA-256
+ *   .partial/<SHA1HEX>      an ingest in progress or interrupted (resumable)
+ *   .quarantine/<SHA1HEX>.<ms>   objects that failed verification, kept for inspection
+ *   .tmp/                   metadata being written
+ * The meta record is renamed into place before the object, so a visible object always has one.
+ */
+const metaMagic = Buffer.from('PBCM', 'latin1');
+const metaVersion = 1;
+const metaBytes = 56;
+
+interface MetaRecord {
+  size: number;
+  storedAt: number;
+  sha256: Buffer;
+}
+
+function encodeMeta(m: MetaRecord): Buffer {
+  const b = Buffer.alloc(metaBytes);
+  metaMagic.copy(b, 0);
+  b.writeUInt8(metaVersion, 4);
+  b.writeBigUInt64BE(BigInt(m.size), 8);
+  b.writeBigUInt64BE(BigInt(m.storedAt), 16);
+  m.sha256.copy(b, 24);
+  return b;
+}
+
+function decodeMeta(b: Buffer): MetaRecord | undefined {
+  if (b.length !== metaBytes || !b.subarray(0, 4).equals(metaMagic) || b.readUInt8(4) !== metaVersion)
+    return undefined;
+  const size = Number(b.readBigUInt64BE(8));
+  const storedAt = Number(b.readBigUInt64BE(16));
+  if (!Number.isSafeInteger(size) || !Number.isSafeInteger(storedAt)) return undefined;
+  return { size, storedAt, sha256: Buffer.from(b.subarray(24, 56)) };
+}
+
+function isErrno(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
+}
+
+function isDestroyable(x: unknown): x is { destroy(): void } {
+  return typeof x === 'object' && x !== null && typeof (x as { destroy?: unknown }).destroy === 'function';
+}
+
+/** A ranged read over one open file, 1 MiB per read; errors if the file yields fewer bytes than asked. */
+class RangeReadStream extends Readable {
+  readonly #handle: FileHandle;
+  #pos: number;
+  readonly #end: number;
+  readonly #onClose: () => void;
+
+  constructor(handle: FileHandle, start: number, endInclusive: number, onClose: () => void) {
+    super({ highWaterMark: contentChunkBytes });
+    this.#handle = handle;
+    this.#pos = start;
+    this.#end = endInclusive;
+    this.#onClose = onClose;
+  }
+
+  override _read(): void {
+    const want = Math.min(contentChunkBytes, this.#end + 1 - this.#pos);
+    if (want <= 0) {
+      this.push(null);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(want);
+    this.#handle.read(buf, 0, want, this.#pos).then(
+      ({ bytesRead }) => {
+        if (bytesRead === 0) {
+          this.destroy(
+            new AppError('PB_ERR_CONTENT_SIZE_MISMATCH', 'stored object is shorter than its recorded size'),
+          );
+          return;
+        }
+        this.#pos += bytesRead;
+        this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+      },
+      (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.#onClose();
+    this.#handle.close().then(
+      () => cb(err),
+      (closeErr: unknown) => cb(err ?? (closeErr instanceof Error ? closeErr : null)),
+    );
+  }
+}
+
+export class FsContentStore implements ContentStore {
+  readonly root: string;
+  readonly #maxObjectBytes: number;
+  readonly #now: () => number;
+  readonly #lock = new KeyedLock();
+
+  private constructor(root: string, opts: FsContentStoreOptions) {
+    this.root = root;
+    this.#maxObjectBytes = opts.maxObjectBytes ?? 64 * 1024 ** 3;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Create (if needed) the root and its working folders, and clear leftovers of interrupted metadata writes. */
+  static async open(root: string, opts: FsContentStoreOptions = {}): Promise<FsContentStore> {
+    const store = new FsContentStore(root, opts);
+    await mkdir(root, { recursive: true });
+    await rm(join(root, '.tmp'), { recursive: true, force: true });
+    for (const d of ['.tmp', '.partial', '.quarantine']) await mkdir(join(root, d), { recursive: true });
+    return store;
+  }
+
+  #objectPath(sha1: Sha1Hex): string {
+    return join(this.root, fanOutFolder(sha1), sha1);
+  }
+  #metaPath(sha1: Sha1Hex): string {
+    return join(this.root, fanOutFolder(sha1), `${sha1}.meta`);
+  }
+  #partialPath(sha1: Sha1Hex): string {
+    return join(this.root, '.partial', sha1);
+  }
+
+  async #readMeta(sha1: Sha1Hex): Promise<MetaRecord | undefined> {
+    let h: FileHandle;
+    try {
+      h = await open(this.#metaPath(sha1), 'r');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+    try {
+      const buf = Buffer.alloc(metaBytes + 1);
+      const { bytesRead } = await h.read(buf, 0, buf.length, 0);
+      return decodeMeta(buf.subarray(0, bytesRead));
+    } finally {
+      await h.close();
+    }
+  }
+
+  async has(key: ContentKey): Promise<boolean> {
+    return (await this.stat(key)) !== undefined;
+  }
+
+  async stat(key: ContentKey): Promise<ContentStat | undefined> {
+    const h = await this.open(key);
+    if (h === undefined) return undefined;
+    await h.close();
+    return { sha1: h.sha1, size: h.size, sha256: h.sha256, storedAt: h.storedAt };
+  }
+
+  async open(key: ContentKey): Promise<ContentHandle | undefined> {
+    const sha1 = toSha1Hex(key);
+    let handle: FileHandle;
+    try {
+      // O_NOFOLLOW: a symlink planted under the root is never followed out of it.
+      handle = await open(this.#objectPath(sha1), fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ELOOP')) return undefined;
+      throw e;
+    }
+    try {
+      const [meta, st] = await Promise.all([this.#readMeta(sha1), handle.stat()]);
+      // No metadata or a size that differs from the verified one: truncated/extended on disk. Not served;
+      // `verify` quarantines it.
+      if (meta === undefined || !st.isFile() || st.size !== meta.size) {
+        await handle.close();
+        return undefined;
+      }
+      let closed = false;
+      let streaming = false;
+      const markClosed = (): void => {
+        closed = true;
+      };
+      return {
+        sha1,
+        size: meta.size,
+        sha256: meta.sha256,
+        storedAt: meta.storedAt,
+        createReadStream: (start: number, endInclusive: number): Readable => {
+          if (closed || streaming) throw new AppError('PB_ERR_INTERNAL', 'content handle already used');
+          if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0) {
+            throw new AppError('PB_ERR_INVALID_PARAMETER', 'invalid range');
+          }
+          if (endInclusive >= meta.size || start > endInclusive + 1) {
+            throw new AppError('PB_ERR_INVALID_PARAMETER', 'range outside the object');
+          }
+          streaming = true;
+          return new RangeReadStream(handle, start, endInclusive, markClosed);
+        },
+        close: async (): Promise<void> => {
+          if (closed || streaming) return;
+          closed = true;
+          await handle.close();
+        },
+      };
+    } catch (e) {
+      await handle.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async openRange(key: ContentKey, start: number, endInclusive: number): Promise<Readable> {
+    const h = await this.open(key);
+    if (h === undefined)
+      throw new AppError('PB_ERR_NOT_FOUND', 'content not stored', { detail: { sha1: toSha1Hex(key) } });
+    try {
+      return h.createReadStream(start, endInclusive);
+    } catch (e) {
+      await h.close();
+      throw e;
+    }
+  }
+
+  async partialSize(key: ContentKey): Promise<number> {
+    const sha1 = toSha1Hex(key);
+    try {
+      return (await fsStat(this.#partialPath(sha1))).size;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return 0;
+      throw e;
+    }
+  }
+
+  async discardPartial(key: ContentKey): Promise<void> {
+    const sha1 = toSha1Hex(key);
+    await this.#lock.run(sha1, () => rm(this.#partialPath(sha1), { force: true }));
+  }
+
+  async ingest(
+    source: AsyncIterable<Uint8Array>,
+    expected: IngestExpected,
+    opts: IngestOptions = {},
+  ): Promise<IngestResult> {
+    const sha1 = toSha1Hex(expected.sha1);
+    const size = expected.size;
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.#maxObjectBytes) {
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'expected size out of bounds', {
+        detail: { sha1, size },
+      });
+    }
+    if (expected.sha256 !== undefined && expected.sha256.length !== 32) {
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'expected SHA-256 must be 32 bytes', {
+        detail: { sha1 },
+      });
+    }
+    const resumeFrom = opts.resumeFrom ?? 0;
+    if (!Number.isSafeInteger(resumeFrom) || resumeFrom < 0 || resumeFrom > size) {
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'resumeFrom out of bounds', {
+        detail: { sha1, resumeFrom, size },
+      });
+    }
+    return this.#lock.run(sha1, () => this.#ingestLocked(sha1, source, expected, resumeFrom, opts.signal));
+  }
+
+  async #ingestLocked(
+    sha1: Sha1Hex,
+    source: AsyncIterable<Uint8Array>,
+    expected: IngestExpected,
+    resumeFrom: number,
+    signal: AbortSignal | undefined,
+  ): Promise<IngestResult> {
+    const existing = await this.stat(sha1);
+    if (existing !== undefined) {
+      if (isDestroyable(source)) source.destroy();
+      if (existing.size !== expected.size) {
+        throw new AppError('PB_ERR_CONTENT_SIZE_MISMATCH', 'stored object has a different size', {
+          detail: { sha1, expected: expected.size, actual: existing.size },
+        });
+      }
+      if (expected.sha256 !== undefined && !existing.sha256.equals(expected.sha256)) {
+        throw new AppError('PB_ERR_CONTENT_DIGEST_MISMATCH', 'stored object has a different SHA-256', {
+          detail: { sha1, algorithm: 'sha256' },
+        });
+      }
+      return { ...existing, alreadyPresent: true };
+    }
+
+    const partial = this.#partialPath(sha1);
+    const digest = new DualDigest();
+    let fh: FileHandle;
+    if (resumeFrom > 0) {
+      try {
+        fh = await open(partial, fsc.O_RDWR | fsc.O_NOFOLLOW);
+      } catch (e) {
+        if (isDestroyable(source)) source.destroy();
+        if (isErrno(e, 'ENOENT')) {
+          throw new AppError('PB_ERR_CONFLICT', 'no partial download to resume', {
+            detail: { sha1, resumeFrom },
+          });
+        }
+        throw e;
+      }
+      try {
+        const have = (await fh.stat()).size;
+        if (have < resumeFrom) {
+          throw new AppError('PB_ERR_CONFLICT', 'partial download is shorter than resumeFrom', {
+            detail: { sha1, resumeFrom, have },
+          });
+        }
+        if (have > resumeFrom) await fh.truncate(resumeFrom);
+        // Re-hash the kept prefix: the digests must cover every byte that ends up stored.
+        const buf = Buffer.allocUnsafe(contentChunkBytes);
+        let pos = 0;
+        while (pos < resumeFrom) {
+          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - pos), pos);
+          if (bytesRead === 0)
+            throw new AppError('PB_ERR_CONFLICT', 'partial download shrank while resuming');
+          digest.update(buf.subarray(0, bytesRead));
+          pos += bytesRead;
+        }
+      } catch (e) {
+        await fh.close();
+        if (isDestroyable(source)) source.destroy();
+        throw e;
+      }
+    } else {
+      fh = await open(partial, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
+    }
+
+    let position = resumeFrom;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      const bufs = pending;
+      pending = [];
+      pendingBytes = 0;
+      let off = 0;
+      for (const b of bufs) off += b.length;
+      await fh.writev(bufs, position);
+      position += off;
+    };
+
+    let failure: unknown;
+    let keepPartial = false;
+    try {
+      for await (const chunk of source) {
+        signal?.throwIfAborted();
+        if (digest.bytes + chunk.length > expected.size) {
+          throw new AppError('PB_ERR_CONTENT_SIZE_MISMATCH', 'content is longer than expected', {
+            detail: { sha1, expected: expected.size },
+          });
+        }
+        digest.update(chunk);
+        // Copy: the producer may reuse its buffer once we yield back to it.
+        const b = Buffer.from(chunk);
+        pending.push(b);
+        pendingBytes += b.length;
+        if (pendingBytes >= contentChunkBytes) await flush();
+      }
+    } catch (e) {
+      failure = e;
+      // A transport failure leaves a valid-so-far prefix worth resuming; a size overrun does not.
+      keepPartial = !(e instanceof AppError && e.code === 'PB_ERR_CONTENT_SIZE_MISMATCH');
+    }
+
+    try {
+      if (failure !== undefined) {
+        if (keepPartial) {
+          await flush().catch(() => undefined);
+          await fh.datasync().catch(() => undefined);
+        }
+        throw failure instanceof Error ? failure : new Error('ingest source failed', { cause: failure });
+      }
+      await flush();
+      const actual = digest.digest();
+      if (actual.size !== expected.size) {
+        throw new AppError('PB_ERR_CONTENT_SIZE_MISMATCH', 'content is shorter than expected', {
+          detail: { sha1, expected: expected.size, actual: actual.size },
+        });
+      }
+      if (!actual.sha1.equals(Buffer.from(expected.sha1))) {
+        throw new AppError('PB_ERR_CONTENT_DIGEST_MISMATCH', 'SHA-1 does not match', {
+          detail: { sha1, algorithm: 'sha1', actual: actual.sha1.toString('hex').toUpperCase() },
+        });
+      }
+      if (expected.sha256 !== undefined && !actual.sha256.equals(Buffer.from(expected.sha256))) {
+        throw new AppError('PB_ERR_CONTENT_DIGEST_MISMATCH', 'SHA-256 does not match', {
+          detail: { sha1, algorithm: 'sha256', actual: actual.sha256.toString('hex') },
+        });
+      }
+      await fh.sync();
+      await fh.close();
+      const storedAt = this.#now();
+      await this.#publish(sha1, partial, { size: actual.size, storedAt, sha256: actual.sha256 });
+      return { sha1, size: actual.size, sha256: actual.sha256, storedAt, alreadyPresent: false };
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      if (!keepPartial) await rm(partial, { force: true });
+      throw e;
+    }
+  }
+
+  /** Metadata first, then the object, each by atomic rename, then the folder entry made durable. */
+  async #publish(sha1: Sha1Hex, partial: string, meta: MetaRecord): Promise<void> {
+    const dir = join(this.root, fanOutFolder(sha1));
+    await mkdir(dir, { recursive: true });
+    const tmp = join(this.root, '.tmp', `${sha1}.${randomBytes(6).toString('hex')}.meta`);
+    const mh = await open(tmp, 'w', 0o644);
+    try {
+      await mh.writeFile(encodeMeta(meta));
+      await mh.sync();
+    } finally {
+      await mh.close();
+    }
+    await rename(tmp, this.#metaPath(sha1));
+    await rename(partial, this.#objectPath(sha1));
+    await syncDir(dir);
+  }
+
+  async verify(key: ContentKey, opts: { action?: VerifyAction } = {}): Promise<VerifyOutcome> {
+    const sha1 = toSha1Hex(key);
+    const action = opts.action ?? 'quarantine';
+    return this.#lock.run(sha1, async () => {
+      let fh: FileHandle;
+      try {
+        fh = await open(this.#objectPath(sha1), fsc.O_RDONLY | fsc.O_NOFOLLOW);
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return { sha1, ok: false, reason: 'missing' };
+        if (!isErrno(e, 'ELOOP')) throw e;
+        await this.#dispose(sha1, action);
+        return { sha1, ok: false, reason: 'metadata', action };
+      }
+      let reason: VerifyOutcome['reason'];
+      try {
+        const meta = await this.#readMeta(sha1);
+        if (meta === undefined) {
+          reason = 'metadata';
+        } else {
+          const digest = new DualDigest();
+          const buf = Buffer.allocUnsafe(contentChunkBytes);
+          let pos = 0;
+          for (;;) {
+            const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+            if (bytesRead === 0) break;
+            digest.update(buf.subarray(0, bytesRead));
+            pos += bytesRead;
+          }
+          const actual = digest.digest();
+          if (actual.size !== meta.size) reason = 'size';
+          else if (actual.sha1.toString('hex').toUpperCase() !== sha1) reason = 'sha1';
+          else if (!actual.sha256.equals(meta.sha256)) reason = 'sha256';
+        }
+      } finally {
+        await fh.close();
+      }
+      if (reason === undefined) return { sha1, ok: true };
+      await this.#dispose(sha1, action);
+      return { sha1, ok: false, reason, action };
+    });
+  }
+
+  /** Take a bad object out of service: renamed away (quarantine) or removed; its metadata goes too. */
+  async #dispose(sha1: Sha1Hex, action: VerifyAction): Promise<void> {
+    if (action === 'report') return;
+    if (action === 'quarantine') {
+      const target = join(this.root, '.quarantine', `${sha1}.${this.#now()}`);
+      try {
+        await rename(this.#objectPath(sha1), target);
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT')) throw e;
+      }
+    } else {
+      await rm(this.#objectPath(sha1), { force: true });
+    }
+    await rm(this.#metaPath(sha1), { force: true });
+  }
+
+  async verifyAll(opts: { action?: VerifyAction; signal?: AbortSignal } = {}): Promise<VerifyAllReport> {
+    let checked = 0;
+    const bad: VerifyOutcome[] = [];
+    for await (const sha1 of this.list()) {
+      opts.signal?.throwIfAborted();
+      const outcome = await this.verify(sha1, opts.action === undefined ? {} : { action: opts.action });
+      checked++;
+      if (!outcome.ok && outcome.reason !== 'missing') bad.push(outcome);
+    }
+    return { checked, bad };
+  }
+
+  async delete(key: ContentKey): Promise<boolean> {
+    const sha1 = toSha1Hex(key);
+    return this.#lock.run(sha1, async () => {
+      let existed = true;
+      try {
+        await rm(this.#objectPath(sha1));
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT')) throw e;
+        existed = false;
+      }
+      await rm(this.#metaPath(sha1), { force: true });
+      return existed;
+    });
+  }
+
+  async *list(): AsyncIterable<Sha1Hex> {
+    const folders = await readdir(this.root, { withFileTypes: true });
+    for (const f of folders) {
+      if (!f.isDirectory() || !/^[0-9A-F]{2}$/.test(f.name)) continue;
+      const names = await readdir(join(this.root, f.name));
+      for (const n of names) {
+        const sha1 = parseSha1Hex(n);
+        if (sha1 !== undefined && sha1 === n && fanOutFolder(sha1) === f.name) yield sha1;
+      }
+    }
+  }
+}
+
+/** fsync a directory so a rename into it survives a crash (no-op where directories cannot be opened). */
+async function syncDir(dir: string): Promise<void> {
+  let h: FileHandle | undefined;
+  try {
+    h = await open(dir, 'r');
+    await h.sync();
+  } catch {
+    // Some platforms refuse fsync on directories; the rename itself is still atomic.
+  } finally {
+    await h?.close().catch(() => undefined);
+  }
+}
