@@ -58,6 +58,32 @@ export const errorCatalogue = {
     exit: 65,
     title: 'Unknown operation',
   },
+  // SOAP processing-model errors (protocol/soap): the fault encoder gives these their SOAP fault codes
+  // (MustUnderstand, VersionMismatch); the WSUS ErrorCode stays InvalidParameters.
+  PB_ERR_SOAP_CONTENT_TYPE: {
+    status: 415,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'Unsupported SOAP content type or charset',
+  },
+  PB_ERR_SOAP_ACTION_MISMATCH: {
+    status: 400,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'SOAPAction does not match the body element',
+  },
+  PB_ERR_SOAP_MUST_UNDERSTAND: {
+    status: 400,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'A mandatory SOAP header is not understood',
+  },
+  PB_ERR_SOAP_VERSION_MISMATCH: {
+    status: 400,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'Unsupported SOAP envelope version',
+  },
   PB_ERR_INVALID_PARAMETER: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Invalid parameter' },
   PB_ERR_CAB_MALFORMED: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Malformed cabinet' },
   PB_ERR_CAB_UNSUPPORTED: { status: 422, fault: 'InvalidParameters', exit: 65, title: 'Unsupported cabinet' },
