@@ -1,0 +1,19 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { DialectName } from '../dialect.js';
+import { up0001Catalog } from './0001-catalog.js';
+import { up0002Operations } from './0002-operations.js';
+import { up0003Fleet } from './0003-fleet.js';
+
+/**
+ * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
+ * Names sort in order; never rename or edit a released migration: add a new one. There are no `down`
+ * steps: a downgrade is a restore from backup.
+ */
+export function createMigrationProvider(dialect: DialectName): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001-catalog': { up: (db) => up0001Catalog(db, dialect) },
+    '0002-operations': { up: (db) => up0002Operations(db, dialect) },
+    '0003-fleet': { up: (db) => up0003Fleet(db, dialect) },
+  };
+  return { getMigrations: () => Promise.resolve(migrations) };
+}
