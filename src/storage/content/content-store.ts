@@ -84,7 +84,7 @@ export interface ContentStore {
    * object present and do not read their source.
    */
   ingest(
-    source: AsyncIterable<Uint8Array>,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     expected: IngestExpected,
     opts?: IngestOptions,
   ): Promise<IngestResult>;

@@ -259,7 +259,7 @@ export class FsContentStore implements ContentStore {
   }
 
   async ingest(
-    source: AsyncIterable<Uint8Array>,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     expected: IngestExpected,
     opts: IngestOptions = {},
   ): Promise<IngestResult> {
@@ -286,7 +286,7 @@ export class FsContentStore implements ContentStore {
 
   async #ingestLocked(
     sha1: Sha1Hex,
-    source: AsyncIterable<Uint8Array>,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     expected: IngestExpected,
     resumeFrom: number,
     signal: AbortSignal | undefined,
