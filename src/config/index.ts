@@ -1,0 +1,29 @@
+export {
+  configSchema,
+  defaultUpstreamUrl,
+  sectionNames,
+  type ParsedConfig,
+  type SectionName,
+} from './schema.js';
+export { configFields, toEnvName, toIniKey, envPrefix, type FieldInfo } from './keys.js';
+export type { FieldMeta, FieldKind } from './fields.js';
+export {
+  loadConfig,
+  loadConfigOrThrow,
+  matchesNoProxy,
+  proxyFromEnvironment,
+  maxConfigFileBytes,
+  maxSecretFileBytes,
+  type Config,
+  type LoadConfigOptions,
+  type LoadConfigResult,
+} from './load.js';
+export { formatProblem, configInvalidError, type ConfigProblem } from './problems.js';
+export {
+  renderDefaultsIni,
+  renderReferenceMarkdown,
+  renderEffectiveIni,
+  effectiveConfigObject,
+  redactUrlCredentials,
+  redacted,
+} from './render.js';

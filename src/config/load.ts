@@ -1,0 +1,522 @@
+/**
+ * Loads the configuration: embedded defaults < INI file < environment (`PATCHBAY_<SECTION>_<KEY>`).
+ * The file is untrusted input: size-limited, strict UTF-8, `__proto__`-style names rejected, unknown keys
+ * reported (a typo must never be silently ignored). Every problem is collected and reported with its INI
+ * path; nothing throws for a bad value. The result is resolved (absolute paths, secrets read from their
+ * files, proxy from the standard environment variables) and deep-frozen, to be passed in, never a global.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import ini from 'ini';
+import { configSchema, sectionNames, type ParsedConfig } from './schema.js';
+import {
+  configFields,
+  envPrefix,
+  fieldByEnvName,
+  fieldByIniPath,
+  fieldBySchemaPath,
+  isSectionName,
+} from './keys.js';
+import { configInvalidError, type ConfigProblem } from './problems.js';
+
+/** Largest accepted config file. Real files are a few KiB. */
+export const maxConfigFileBytes = 1024 * 1024;
+/** Largest accepted secret file (password files). */
+export const maxSecretFileBytes = 64 * 1024;
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/**
+ * The effective configuration. Same shape as the schema output, resolved: every path is absolute
+ * (`database.path` and `content.dir` filled from `server.data_dir` when not set), `database.password` and
+ * `upstream.proxyPassword` hold the secret (from the environment or the *_file), and URLs carry no
+ * credentials (they are moved to the password/username fields).
+ */
+export type Config = DeepReadonly<ParsedConfig>;
+
+export interface LoadConfigOptions {
+  /** INI file to read; undefined = embedded defaults (+ environment). */
+  file?: string | undefined;
+  /** Environment to take overrides from (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Base for relative paths (default: process.cwd()). */
+  cwd?: string;
+}
+
+export type LoadConfigResult =
+  | { ok: true; config: Config; file: string | undefined }
+  | { ok: false; problems: ConfigProblem[]; file: string | undefined };
+
+const forbiddenNames = new Set(['__proto__', 'constructor', 'prototype']);
+
+interface Origin {
+  source: string;
+  fromFile: boolean;
+}
+
+/** Loads and validates; never throws for configuration problems (returns them). */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadConfigResult> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.file === undefined ? undefined : resolve(cwd, options.file);
+  const problems: ConfigProblem[] = [];
+  // Input for the schema, per section, with null prototypes: keys come from an untrusted file.
+  const input: Record<string, Record<string, unknown>> = Object.create(null) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  const origins = new Map<string, Origin>();
+
+  if (file !== undefined) {
+    const text = await readConfigText(file, problems);
+    if (text !== undefined) readIni(text, basename(file), input, origins, problems);
+  }
+  readEnv(env, input, origins, problems);
+  // Every section may be absent: its keys then take their defaults.
+  for (const section of sectionNames) input[section] ??= Object.create(null) as Record<string, unknown>;
+
+  // Values are validated even when the file has structural problems, so one run reports everything.
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const [section, key] = issue.path.map(String);
+      const field = section !== undefined && key !== undefined ? fieldBySchemaPath(section, key) : undefined;
+      const path = field ? field.iniPath : issue.path.map(String).join('.') || '(config)';
+      const origin = origins.get(path);
+      problems.push({ path, message: issue.message, ...(origin ? { source: origin.source } : {}) });
+    }
+    return { ok: false, problems, file };
+  }
+  if (problems.length > 0) return { ok: false, problems, file };
+
+  const resolved = await resolveConfig(parsed.data, { cwd, env, origins, problems });
+  if (problems.length > 0) return { ok: false, problems, file };
+  return { ok: true, config: deepFreeze(resolved), file };
+}
+
+/** Loads and validates; throws PB_ERR_CONFIG_INVALID listing every problem. */
+export async function loadConfigOrThrow(options: LoadConfigOptions = {}): Promise<Config> {
+  const r = await loadConfig(options);
+  if (!r.ok) throw configInvalidError(r.problems, r.file);
+  return r.config;
+}
+
+async function readConfigText(file: string, problems: ConfigProblem[]): Promise<string | undefined> {
+  const fileProblem = (message: string) => problems.push({ path: '(file)', message, source: file });
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (e) {
+    fileProblem(`cannot open the configuration file: ${errnoText(e)}`);
+    return undefined;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      fileProblem('not a regular file');
+      return undefined;
+    }
+    if (st.size > maxConfigFileBytes) {
+      fileProblem(`file is ${st.size} bytes; the limit is ${maxConfigFileBytes} bytes`);
+      return undefined;
+    }
+    // Read at most limit+1 bytes: the file may grow between stat and read.
+    const buf = Buffer.alloc(maxConfigFileBytes + 1);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    if (bytesRead > maxConfigFileBytes) {
+      fileProblem(`file is larger than the limit of ${maxConfigFileBytes} bytes`);
+      return undefined;
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, bytesRead));
+    } catch {
+      fileProblem('file is not valid UTF-8 text');
+      return undefined;
+    }
+    if (text.includes('\0')) {
+      fileProblem('file contains NUL bytes; it is not a text file');
+      return undefined;
+    }
+    return text.startsWith('\uFEFF') ? text.slice(1) : text;
+  } finally {
+    await handle.close();
+  }
+}
+
+function unquote(s: string): string {
+  const t = s.trim();
+  if (t.length >= 2 && ((t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'")))) {
+    return t.slice(1, -1).trim();
+  }
+  return t;
+}
+
+/**
+ * A line scan before `ini` parses the text: `ini` silently drops `__proto__` and lets a repeated key win
+ * quietly, and knows no line numbers. Returns the line of each `section.key` for messages.
+ */
+function scanLines(text: string, fileName: string, problems: ConfigProblem[]): Map<string, number> {
+  const lines = new Map<string, number>();
+  let section = '';
+  let sectionBad = false;
+  const rows = text.split(/\r?\n/);
+  for (let i = 0; i < rows.length; i++) {
+    const line = (rows[i] ?? '').trim();
+    const lineNo = i + 1;
+    const source = `${fileName} line ${lineNo}`;
+    if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
+    if (line.startsWith('[')) {
+      const end = line.lastIndexOf(']');
+      section = unquote(line.slice(1, end < 0 ? undefined : end));
+      sectionBad = section.split('.').some((part) => forbiddenNames.has(unquote(part)));
+      if (sectionBad) problems.push({ path: section, message: 'section name is not allowed', source });
+      continue;
+    }
+    const eq = line.indexOf('=');
+    let key = unquote(eq < 0 ? line : line.slice(0, eq));
+    const isArray = key.endsWith('[]');
+    if (isArray) key = key.slice(0, -2).trim();
+    const path = section === '' ? key : `${section}.${key}`;
+    if (forbiddenNames.has(key)) {
+      problems.push({ path, message: 'key name is not allowed', source });
+      continue;
+    }
+    if (sectionBad) continue;
+    const first = lines.get(path);
+    if (first !== undefined && !isArray) {
+      problems.push({ path, message: `set more than once (lines ${first} and ${lineNo})`, source });
+    }
+    if (first === undefined) lines.set(path, lineNo);
+  }
+  return lines;
+}
+
+function readIni(
+  text: string,
+  fileName: string,
+  input: Record<string, Record<string, unknown>>,
+  origins: Map<string, Origin>,
+  problems: ConfigProblem[],
+): void {
+  const lines = scanLines(text, fileName, problems);
+  const where = (path: string) => {
+    const n = lines.get(path);
+    return n === undefined ? fileName : `${fileName} line ${n}`;
+  };
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = ini.parse(text);
+  } catch (e) {
+    problems.push({
+      path: '(file)',
+      message: `not a valid INI file: ${(e as Error).message}`,
+      source: fileName,
+    });
+    return;
+  }
+  for (const [section, body] of Object.entries(parsed)) {
+    if (forbiddenNames.has(section)) continue; // reported by the line scan
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      problems.push({
+        path: section,
+        message: 'setting outside a section (put it under [server], [log], ...)',
+        source: where(section),
+      });
+      continue;
+    }
+    if (!isSectionName(section)) {
+      const known = [...new Set(configFields.map((f) => f.section))].join(', ');
+      problems.push({ path: section, message: `unknown section (known: ${known})`, source: fileName });
+      continue;
+    }
+    for (const [iniKey, value] of Object.entries(body as Record<string, unknown>)) {
+      const path = `${section}.${iniKey}`;
+      if (forbiddenNames.has(iniKey)) continue;
+      const field = fieldByIniPath(section, iniKey);
+      if (!field) {
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+          problems.push({ path, message: 'unknown section (sections do not nest)', source: fileName });
+        } else {
+          problems.push({ path, message: `unknown key${suggest(section, iniKey)}`, source: where(path) });
+        }
+        continue;
+      }
+      if (field.meta.envOnly) {
+        problems.push({
+          path,
+          message: `secrets are not accepted in the configuration file; set ${field.envName}${
+            fieldByIniPath(section, `${iniKey}_file`) ? ` or ${iniKey}_file` : ''
+          }`,
+          source: where(path),
+        });
+        continue;
+      }
+      (input[section] ??= Object.create(null) as Record<string, unknown>)[field.key] = value;
+      origins.set(path, { source: where(path), fromFile: true });
+    }
+  }
+}
+
+/** Suggests the closest known key, for typos. */
+function suggest(section: string, iniKey: string): string {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const f of configFields) {
+    if (f.section !== section) continue;
+    const d = editDistance(f.iniKey, iniKey);
+    if (d < bestD) {
+      bestD = d;
+      best = f.iniKey;
+    }
+  }
+  return best ? ` (did you mean ${best}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 99;
+}
+
+/**
+ * `PATCHBAY_<SECTION>_<KEY>`: the section is the word after the prefix, the rest is the snake_case key in
+ * upper case. A variable naming a known section but an unknown key is a problem (typo); variables whose
+ * second word is not a section (e.g. PATCHBAY_TEST_CONCURRENCY) belong to other tools and are ignored.
+ */
+function readEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  input: Record<string, Record<string, unknown>>,
+  origins: Map<string, Origin>,
+  problems: ConfigProblem[],
+): void {
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith(envPrefix)) continue;
+    const value = env[name];
+    if (value === undefined) continue;
+    const rest = name.slice(envPrefix.length);
+    const section = rest.split('_', 1)[0]?.toLowerCase() ?? '';
+    if (!isSectionName(section)) continue;
+    const field = fieldByEnvName(name);
+    if (!field) {
+      const iniKey = rest.slice(section.length + 1).toLowerCase();
+      problems.push({
+        path: `${section}.${iniKey}`,
+        message: `unknown setting${suggest(section, iniKey)}`,
+        source: name,
+      });
+      continue;
+    }
+    (input[section] ??= Object.create(null) as Record<string, unknown>)[field.key] = value;
+    origins.set(field.iniPath, { source: name, fromFile: false });
+  }
+}
+
+interface ResolveContext {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  origins: Map<string, Origin>;
+  problems: ConfigProblem[];
+}
+
+async function resolveConfig(c: ParsedConfig, ctx: ResolveContext): Promise<ParsedConfig> {
+  const { cwd, origins, problems } = ctx;
+  const abs = (p: string) => (p === '' ? '' : isAbsolute(p) ? p : resolve(cwd, p));
+  const sourceOf = (path: string) => origins.get(path)?.source;
+  const problem = (path: string, message: string) => {
+    const source = sourceOf(path);
+    problems.push({ path, message, ...(source ? { source } : {}) });
+  };
+
+  const dataDir = abs(c.server.dataDir);
+  const server = {
+    ...c.server,
+    dataDir,
+    tlsCertFile: abs(c.server.tlsCertFile),
+    tlsKeyFile: abs(c.server.tlsKeyFile),
+  };
+  for (const [key, path] of [
+    ['tls_cert_file', server.tlsCertFile],
+    ['tls_key_file', server.tlsKeyFile],
+  ] as const) {
+    if (path !== '') await checkReadableFile(path, (m) => problem(`server.${key}`, m));
+  }
+
+  // Database: the URL never keeps a password; one from the environment moves to `password`.
+  const database = { ...c.database, path: '', passwordFile: abs(c.database.passwordFile) };
+  if (c.database.driver === 'sqlite')
+    database.path = c.database.path === '' ? join(dataDir, 'patchbay.db') : abs(c.database.path);
+  if (database.url !== '') {
+    const u = new URL(database.url);
+    if (u.password !== '') {
+      if (origins.get('database.url')?.fromFile) {
+        problem(
+          'database.url',
+          'must not contain the password; set PATCHBAY_DATABASE_PASSWORD or password_file',
+        );
+      } else if (database.password !== '') {
+        problem('database.url', 'contains a password and PATCHBAY_DATABASE_PASSWORD is set too; use one');
+      } else {
+        database.password = decodeURIComponent(u.password);
+        u.password = '';
+        database.url = u.toString();
+      }
+    }
+  }
+  if (database.passwordFile !== '') {
+    const secret = await readSecretFile(database.passwordFile, (m) => problem('database.password_file', m));
+    if (secret !== undefined) database.password = secret;
+  }
+
+  const content = { ...c.content, dir: c.content.dir === '' ? join(dataDir, 'content') : abs(c.content.dir) };
+
+  // Upstream proxy: the configured one, else the standard variables (unless NO_PROXY covers the upstream).
+  const upstream = { ...c.upstream, proxyPasswordFile: abs(c.upstream.proxyPasswordFile) };
+  let proxySourcePath = 'upstream.proxy_url';
+  if (upstream.proxyUrl === '') {
+    const fromEnv = proxyFromEnvironment(upstream.url, ctx.env);
+    if (fromEnv) {
+      proxySourcePath = fromEnv.name;
+      try {
+        const u = new URL(fromEnv.value);
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+        upstream.proxyUrl = fromEnv.value;
+      } catch {
+        problems.push({
+          path: 'upstream.proxy_url',
+          message: `expected a URL starting with http:// or https://, got ${JSON.stringify(fromEnv.value.slice(0, 80))}`,
+          source: fromEnv.name,
+        });
+      }
+    }
+  }
+  if (upstream.proxyUrl !== '') {
+    const u = new URL(upstream.proxyUrl);
+    const fromFile =
+      proxySourcePath === 'upstream.proxy_url' && origins.get('upstream.proxy_url')?.fromFile === true;
+    if (u.password !== '' && fromFile) {
+      problem(
+        'upstream.proxy_url',
+        'must not contain the password; set PATCHBAY_UPSTREAM_PROXY_PASSWORD or proxy_password_file',
+      );
+    } else if (u.username !== '' || u.password !== '') {
+      if (upstream.proxyUsername === '') upstream.proxyUsername = decodeURIComponent(u.username);
+      if (upstream.proxyPassword === '' && u.password !== '')
+        upstream.proxyPassword = decodeURIComponent(u.password);
+      u.username = '';
+      u.password = '';
+      upstream.proxyUrl = u.toString();
+    }
+  }
+  if (upstream.proxyPasswordFile !== '') {
+    const secret = await readSecretFile(upstream.proxyPasswordFile, (m) =>
+      problem('upstream.proxy_password_file', m),
+    );
+    if (secret !== undefined) upstream.proxyPassword = secret;
+  }
+
+  return { ...c, server, database, content, upstream };
+}
+
+/** HTTPS_PROXY for an https upstream (falling back to HTTP_PROXY), HTTP_PROXY for http; NO_PROXY respected. */
+export function proxyFromEnvironment(
+  upstreamUrl: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { name: string; value: string } | undefined {
+  const pick = (...names: string[]) => {
+    for (const name of names) {
+      const v = env[name]?.trim();
+      if (v) return { name, value: v };
+    }
+    return undefined;
+  };
+  const u = new URL(upstreamUrl);
+  const candidate =
+    u.protocol === 'https:'
+      ? pick('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy')
+      : pick('HTTP_PROXY', 'http_proxy');
+  if (!candidate) return undefined;
+  const noProxy = pick('NO_PROXY', 'no_proxy')?.value;
+  if (noProxy && matchesNoProxy(u.hostname, noProxy)) return undefined;
+  return candidate;
+}
+
+/** NO_PROXY semantics as curl: `*`, exact host, or a domain suffix (`example.com` / `.example.com`). */
+export function matchesNoProxy(hostname: string, noProxy: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  for (const raw of noProxy.split(',')) {
+    let entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    entry = entry.replace(/^\*?\./, '').replace(/:\d+$/, '');
+    if (host === entry || host.endsWith(`.${entry}`)) return true;
+  }
+  return false;
+}
+
+async function checkReadableFile(path: string, report: (message: string) => void): Promise<void> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) return report(`${path} is not a regular file`);
+    await access(path, fsConstants.R_OK);
+  } catch (e) {
+    report(`cannot read ${path}: ${errnoText(e)}`);
+  }
+}
+
+async function readSecretFile(path: string, report: (message: string) => void): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    report(`cannot read ${path}: ${errnoText(e)}`);
+    return undefined;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return void report(`${path} is not a regular file`);
+    if (st.size > maxSecretFileBytes)
+      return void report(`${path} is larger than ${maxSecretFileBytes} bytes`);
+    const buf = Buffer.alloc(maxSecretFileBytes + 1);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    if (bytesRead > maxSecretFileBytes)
+      return void report(`${path} is larger than ${maxSecretFileBytes} bytes`);
+    const secret = buf.toString('utf8', 0, bytesRead).replace(/\r?\n$/, '');
+    if (secret === '') return void report(`${path} is empty`);
+    return secret;
+  } finally {
+    await handle.close();
+  }
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return code ?? (e instanceof Error ? e.message : String(e));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,339 @@
+/**
+ * THE configuration schema: the only place where a setting, its default and its meaning are defined.
+ * Keys are camelCase here and snake_case in the INI file and the environment (see `ini-names.ts`):
+ * `server.httpPort` <-> `[server] http_port` <-> `PATCHBAY_SERVER_HTTP_PORT`.
+ * Loading (INI + environment, secrets, derived paths, freezing) lives in `load.ts`.
+ */
+import { z } from 'zod';
+import {
+  booleanField,
+  enumField,
+  integerField,
+  listField,
+  pathField,
+  portField,
+  sizeField,
+  stringField,
+  timeOfDayField,
+  urlField,
+} from './fields.js';
+
+export const defaultUpstreamUrl =
+  'https://sws.update.microsoft.com/ServerSyncWebService/ServerSyncWebService.asmx';
+
+const hostPattern = {
+  re: /^[A-Za-z0-9.:_%[\]-]{1,253}$/,
+  expected: 'an IP address or host name (e.g. 0.0.0.0, ::, 127.0.0.1)',
+};
+
+const server = z.object({
+  dataDir: pathField({
+    default: './data',
+    description:
+      'Directory for the database, downloaded update content and other state. Created at start. ' +
+      'Relative paths resolve against the working directory.',
+  }),
+  bind: stringField({
+    default: '0.0.0.0',
+    description: 'Address the client ports (HTTP and HTTPS) listen on.',
+    pattern: hostPattern,
+  }),
+  httpPort: portField({
+    default: 8530,
+    description: 'HTTP port for Windows Update clients (the WSUS default).',
+  }),
+  httpsPort: portField({
+    default: 8531,
+    description:
+      'HTTPS port for Windows Update clients; used only when tls_cert_file and tls_key_file are set.',
+  }),
+  tlsCertFile: pathField({
+    default: '',
+    description:
+      'PEM certificate (chain) for HTTPS. HTTPS stays off unless both this and tls_key_file are set.',
+  }),
+  tlsKeyFile: pathField({ default: '', description: 'PEM private key for HTTPS.' }),
+  baseUrl: urlField({
+    default: '',
+    description:
+      'Public base URL clients reach this server at, when it sits behind a proxy or load balancer ' +
+      '(e.g. http://wsus.example.com:8530). Empty: taken from each request.',
+  }),
+  keepAliveTimeoutSeconds: integerField({
+    min: 35,
+    max: 3600,
+    default: 65,
+    description:
+      'Idle keep-alive timeout of client connections. Keep it longer than the idle timeout of any load ' +
+      'balancer in front (at least 35 s), so the balancer never reuses a connection the server is closing.',
+  }),
+  headersTimeoutSeconds: integerField({
+    min: 1,
+    max: 3600,
+    default: 70,
+    description: 'Time a client has to send the complete request headers.',
+  }),
+  requestBodyLimit: sizeField({
+    min: 1024,
+    max: 1024 ** 3,
+    default: '16MiB',
+    description: 'Largest request body accepted on the client ports (binary units: KiB, MiB, GiB).',
+  }),
+  maxConcurrentRequests: integerField({
+    min: 1,
+    max: 100000,
+    default: 256,
+    description:
+      'Requests processed at the same time per endpoint; beyond this the server answers 503 with ' +
+      'Retry-After instead of queueing without bound.',
+  }),
+});
+
+const database = z.object({
+  driver: enumField({
+    values: ['sqlite', 'postgres'],
+    default: 'sqlite',
+    description: 'Database: sqlite (a single file, no setup) or postgres.',
+  }),
+  path: pathField({
+    default: '',
+    derivedDefault: '<data_dir>/patchbay.db',
+    description: 'SQLite database file (driver = sqlite).',
+  }),
+  url: urlField({
+    default: '',
+    protocols: ['postgres:', 'postgresql:'],
+    description:
+      'PostgreSQL connection URL without the password, e.g. postgres://patchbay@db.example.com:5432/patchbay ' +
+      '(driver = postgres).',
+  }),
+  poolSize: integerField({ min: 1, max: 1000, default: 10, description: 'PostgreSQL connection pool size.' }),
+  password: stringField({
+    default: '',
+    secret: true,
+    envOnly: true,
+    description:
+      'PostgreSQL password. Not accepted in the file: set PATCHBAY_DATABASE_PASSWORD or password_file.',
+  }),
+  passwordFile: pathField({
+    default: '',
+    description: 'File whose content is the PostgreSQL password (trailing newline ignored).',
+  }),
+});
+
+const content = z.object({
+  dir: pathField({
+    default: '',
+    derivedDefault: '<data_dir>/content',
+    description: 'Directory where downloaded update files are stored and served from.',
+  }),
+  mode: enumField({
+    values: ['approved', 'all', 'none'],
+    default: 'approved',
+    description:
+      'Which update files are downloaded: approved (only files of approved updates), all, or none ' +
+      '(metadata only; clients fetch files from Microsoft Update).',
+  }),
+});
+
+const fingerprint = {
+  re: /^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/,
+  expected: 'a SHA-256 fingerprint (64 hex digits, colons allowed)',
+  normalize: (s: string) => s.replaceAll(':', '').toLowerCase(),
+};
+
+const upstream = z.object({
+  url: urlField({
+    default: defaultUpstreamUrl,
+    description: 'Upstream server sync web service (Microsoft Update, or another WSUS/Patchbay server).',
+  }),
+  proxyUrl: urlField({
+    default: '',
+    description:
+      'HTTP proxy for upstream traffic, e.g. http://proxy.example.com:3128. Empty: HTTPS_PROXY / HTTP_PROXY ' +
+      'from the environment are used unless NO_PROXY matches the upstream host.',
+  }),
+  proxyUsername: stringField({ default: '', description: 'User name for the proxy (Basic authentication).' }),
+  proxyPassword: stringField({
+    default: '',
+    secret: true,
+    envOnly: true,
+    description:
+      'Proxy password. Not accepted in the file: set PATCHBAY_UPSTREAM_PROXY_PASSWORD or proxy_password_file.',
+  }),
+  proxyPasswordFile: pathField({ default: '', description: 'File whose content is the proxy password.' }),
+  tlsVerify: booleanField({
+    default: true,
+    description:
+      'Verify the upstream TLS certificate. Turn off only for a lab upstream with a self-signed certificate.',
+  }),
+  pinnedSha256: listField({
+    default: [],
+    item: fingerprint,
+    description:
+      'SHA-256 fingerprints of accepted upstream certificates (any one in the chain must match). Empty: no pinning.',
+  }),
+  connectTimeoutSeconds: integerField({
+    min: 1,
+    max: 600,
+    default: 30,
+    description: 'Timeout for connecting to the upstream.',
+  }),
+  requestTimeoutSeconds: integerField({
+    min: 1,
+    max: 86400,
+    default: 300,
+    description: 'Timeout for one upstream request without progress (metadata call or file download).',
+  }),
+  retries: integerField({
+    min: 0,
+    max: 20,
+    default: 4,
+    description: 'Retries of a failed upstream request, with exponential backoff.',
+  }),
+});
+
+const sync = z.object({
+  firstSyncTime: timeOfDayField({
+    default: '03:00',
+    description: 'Local time of the first scheduled synchronization of the day (HH:MM).',
+  }),
+  syncsPerDay: integerField({
+    min: 0,
+    max: 24,
+    default: 1,
+    description: 'Scheduled synchronizations per day, spread evenly from first_sync_time. 0: manual only.',
+  }),
+  jitterMinutes: integerField({
+    min: 0,
+    max: 720,
+    default: 30,
+    description:
+      'Random delay added to each scheduled synchronization, so that many servers do not sync at once.',
+  }),
+  staleAfterHours: integerField({
+    min: 1,
+    max: 8760,
+    default: 48,
+    description: 'Warn when the last successful synchronization is older than this.',
+  }),
+});
+
+const selection = z.object({
+  products: listField({
+    default: ['Windows'],
+    description:
+      'Products (category titles or GUIDs) synchronized by default. Comma-separated, or repeated products[] lines.',
+  }),
+  classifications: listField({
+    default: ['Critical Updates', 'Security Updates', 'Definition Updates'],
+    description: 'Update classifications (titles or GUIDs) synchronized by default.',
+  }),
+  languages: listField({
+    default: ['en'],
+    item: { re: /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/, expected: 'a language code such as en or pt-BR' },
+    description: 'Update languages synchronized (language codes).',
+  }),
+});
+
+const admin = z.object({
+  bind: stringField({
+    default: '127.0.0.1',
+    description: 'Address the admin port (REST API, health) listens on; loopback by default.',
+    pattern: hostPattern,
+  }),
+  port: portField({
+    default: 8532,
+    description: 'Admin port (REST API and health); must differ from the client ports.',
+  }),
+});
+
+const log = z.object({
+  level: enumField({
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    description: 'Lowest log level written.',
+  }),
+  format: enumField({
+    values: ['auto', 'json', 'pretty'],
+    default: 'auto',
+    description:
+      'Log format: json (one JSON object per line), pretty (human-readable), auto (pretty on a terminal).',
+  }),
+});
+
+/** Checks that involve more than one key. Paths are schema paths (camelCase); the loader maps them. */
+function crossChecks(c: z.output<typeof sections>, ctx: z.RefinementCtx): void {
+  const s = c.server;
+  if ((s.tlsCertFile === '') !== (s.tlsKeyFile === '')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['server', s.tlsCertFile === '' ? 'tlsCertFile' : 'tlsKeyFile'],
+      message: 'HTTPS needs both tls_cert_file and tls_key_file',
+    });
+  }
+  const httpsOn = s.tlsCertFile !== '' && s.tlsKeyFile !== '';
+  if (httpsOn && s.httpsPort === s.httpPort) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['server', 'httpsPort'],
+      message: `must differ from http_port (${s.httpPort})`,
+    });
+  }
+  if (c.admin.port === s.httpPort || (httpsOn && c.admin.port === s.httpsPort)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['admin', 'port'],
+      message: `must differ from the client ports (${httpsOn ? `${s.httpPort}, ${s.httpsPort}` : s.httpPort})`,
+    });
+  }
+  const d = c.database;
+  if (d.driver === 'postgres' && d.url === '') {
+    ctx.addIssue({ code: 'custom', path: ['database', 'url'], message: 'required when driver = postgres' });
+  }
+  if (d.driver === 'sqlite') {
+    for (const k of ['url', 'password', 'passwordFile'] as const) {
+      if (d[k] !== '')
+        ctx.addIssue({ code: 'custom', path: ['database', k], message: 'only used when driver = postgres' });
+    }
+  }
+  if (d.driver === 'postgres' && d.path !== '') {
+    ctx.addIssue({ code: 'custom', path: ['database', 'path'], message: 'only used when driver = sqlite' });
+  }
+  if (d.password !== '' && d.passwordFile !== '') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['database', 'passwordFile'],
+      message: 'set either the password or password_file',
+    });
+  }
+  const u = c.upstream;
+  if (u.proxyPassword !== '' && u.proxyPasswordFile !== '') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['upstream', 'proxyPasswordFile'],
+      message: 'set either the proxy password or proxy_password_file',
+    });
+  }
+  if ((u.proxyPassword !== '' || u.proxyPasswordFile !== '') && u.proxyUsername === '') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['upstream', 'proxyUsername'],
+      message: 'required when a proxy password is set',
+    });
+  }
+}
+
+const sections = z.object({ server, database, content, upstream, sync, selection, admin, log });
+
+export const configSchema = sections.superRefine(crossChecks);
+
+/** Section names in reference order. */
+export const sectionNames = Object.keys(sections.shape) as SectionName[];
+export type SectionName = keyof typeof sections.shape;
+
+/** The section schemas, for walking keys (reference generation, unknown-key detection). */
+export const sectionShapes = sections.shape;
+
+/** What the schema produces before the loader resolves paths, secrets and the proxy. */
+export type ParsedConfig = z.output<typeof configSchema>;
