@@ -1,0 +1,3 @@
+// The sync adapter: the upstream transport now; the ServerSync client, planner, importer and content
+// downloader build on it.
+export * from './upstream-transport/index.js';

@@ -1,0 +1,140 @@
+import { AppError, isAppError } from '../../errors.js';
+
+/**
+ * Turns whatever undici, node:net or node:tls threw into a typed AppError, and says whether the failure is
+ * safe to retry and whether it counts against the upstream's availability (circuit breaker).
+ */
+export interface ClassifiedError {
+  error: AppError;
+  retryable: boolean;
+  /** Counts as "the upstream is down" for the circuit breaker. */
+  availability: boolean;
+}
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+const TIMEOUT_PHASES: Record<string, string> = {
+  UND_ERR_CONNECT_TIMEOUT: 'connect',
+  UND_ERR_HEADERS_TIMEOUT: 'headers',
+  UND_ERR_BODY_TIMEOUT: 'body-idle',
+};
+
+function codeOf(e: unknown): string | undefined {
+  if (typeof e === 'object' && e !== null && 'code' in e) {
+    const c = e.code;
+    return typeof c === 'string' ? c : undefined;
+  }
+  return undefined;
+}
+
+function isTlsCode(code: string | undefined): boolean {
+  if (code === undefined) return false;
+  return (
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    code.includes('CERT') ||
+    code.includes('SELF_SIGNED') ||
+    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
+    code === 'UNABLE_TO_GET_ISSUER_CERT' ||
+    code === 'HOSTNAME_MISMATCH'
+  );
+}
+
+export function classifyError(e: unknown, url: string): ClassifiedError {
+  if (isAppError(e)) {
+    switch (e.code) {
+      case 'PB_ERR_UPSTREAM_TIMEOUT':
+      case 'PB_ERR_UPSTREAM_CONNECT':
+        return { error: e, retryable: true, availability: true };
+      default:
+        return { error: e, retryable: false, availability: false };
+    }
+  }
+  const code = codeOf(e);
+  const message = e instanceof Error ? e.message : String(e);
+  const cause = (e as { cause?: unknown } | null)?.cause;
+  const causeCode = codeOf(cause);
+
+  const phase = code === undefined ? undefined : TIMEOUT_PHASES[code];
+  if (phase !== undefined) {
+    return {
+      error: new AppError('PB_ERR_UPSTREAM_TIMEOUT', `upstream ${phase} timeout for ${url}`, {
+        cause: e,
+        detail: { url, phase },
+      }),
+      retryable: true,
+      availability: true,
+    };
+  }
+  // undici wraps a TLS failure on the tunnelled leg (through a proxy) in UND_ERR_PRX_TLS.
+  if (isTlsCode(code) || code === 'UND_ERR_PRX_TLS' || isTlsCode(causeCode)) {
+    return {
+      error: new AppError('PB_ERR_UPSTREAM_TLS', `upstream TLS verification failed for ${url}: ${message}`, {
+        cause: e,
+        detail: { url, reason: causeCode ?? code ?? 'tls' },
+      }),
+      retryable: false,
+      availability: false,
+    };
+  }
+  // Proxy answers: CONNECT refused (tunnel) or 407 on a forwarded request.
+  const proxyStatus =
+    /Proxy response \((\d{3})\)/.exec(message)?.[1] ?? (/\(407\)/.test(message) ? '407' : undefined);
+  if (proxyStatus !== undefined) {
+    const status = Number(proxyStatus);
+    const authProblem = status === 407;
+    return {
+      error: new AppError(
+        'PB_ERR_UPSTREAM_PROXY',
+        `proxy refused the request to ${url} with HTTP ${status}`,
+        {
+          cause: e,
+          detail: { url, proxyStatus: status },
+        },
+      ),
+      // A 407 will not fix itself; a 502/503/504 from the proxy means it could not reach the upstream.
+      retryable: !authProblem,
+      availability: !authProblem,
+    };
+  }
+  if (
+    (code !== undefined && CONNECT_CODES.has(code)) ||
+    (causeCode !== undefined && CONNECT_CODES.has(causeCode))
+  ) {
+    return {
+      error: new AppError(
+        'PB_ERR_UPSTREAM_CONNECT',
+        `upstream connection to ${url} failed: ${code ?? causeCode}`,
+        {
+          cause: e,
+          detail: { url, reason: code ?? causeCode },
+        },
+      ),
+      retryable: true,
+      availability: true,
+    };
+  }
+  return {
+    error: new AppError('PB_ERR_UPSTREAM_CONNECT', `upstream request to ${url} failed: ${message}`, {
+      cause: e,
+      detail: { url, reason: code ?? 'unknown' },
+    }),
+    retryable: false,
+    availability: false,
+  };
+}
