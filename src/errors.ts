@@ -129,6 +129,9 @@ export const errorCatalogue = {
   },
   PB_ERR_COOKIE_INVALID: { status: 400, fault: 'InvalidCookie', exit: 65, title: 'Cookie is invalid' },
   PB_ERR_COOKIE_EXPIRED: { status: 400, fault: 'CookieExpired', exit: 65, title: 'Cookie has expired' },
+  PB_ERR_USAGE: { status: 400, fault: 'InvalidParameters', exit: 64, title: 'Invalid command line' },
+  PB_ERR_LISTEN: { status: 500, fault: 'InternalServerError', exit: 69, title: 'Cannot listen on a port' },
+  PB_ERR_FILESYSTEM: { status: 500, fault: 'InternalServerError', exit: 73, title: 'Cannot create or write a file' },
   PB_ERR_INTERNAL: { status: 500, fault: 'InternalServerError', exit: 70, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; fault: string; exit: number; title: string }>;
 
