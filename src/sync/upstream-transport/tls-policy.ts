@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
@@ -76,7 +76,8 @@ export function chainMatchesPins(leaf: PeerCertificate, pins: readonly Pin[]): b
   // Node links a self-signed root to itself; the set stops the walk there. Chains are short; cap anyway.
   for (let depth = 0; cert && !seen.has(cert) && depth < 16; depth++) {
     seen.add(cert);
-    const spki = cert.pubkey ? createHash('sha256').update(cert.pubkey).digest() : undefined;
+    // Not `cert.pubkey`: for EC keys Node gives the bare curve point there, not the SubjectPublicKeyInfo.
+    const spki = cert.raw ? spkiDigest(cert.raw) : undefined;
     const der = cert.raw ? createHash('sha256').update(cert.raw).digest() : undefined;
     for (const pin of pins) {
       const actual = pin.kind === 'spki' ? spki : der;
@@ -85,6 +86,15 @@ export function chainMatchesPins(leaf: PeerCertificate, pins: readonly Pin[]): b
     cert = (cert as PeerCertificate & { issuerCertificate?: PeerCertificate }).issuerCertificate;
   }
   return false;
+}
+
+function spkiDigest(der: Buffer): Buffer | undefined {
+  try {
+    const spki = new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' });
+    return createHash('sha256').update(spki).digest();
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -44,6 +44,7 @@ export async function startOrigin(
   t: TestContext,
   handler: Handler,
   tls?: { cert: string; key: string },
+  host = '127.0.0.1',
 ): Promise<Origin> {
   const received: Received[] = [];
   let current = handler;
@@ -78,10 +79,10 @@ export async function startOrigin(
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
   origin.port = port;
-  origin.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  origin.url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   t.after(async () => {
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
