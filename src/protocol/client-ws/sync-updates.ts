@@ -1,0 +1,144 @@
+import type { RevisionId, UpdateId } from '../../domain/ids.js';
+import { parseBoolean, parseGuid, readArray, readOptional, readRequired } from '../soap/index.js';
+import { childElement, el, invalidParameter, type XmlElement } from '../xml/index.js';
+import { defaultClientWsLimits, type ClientWsLimits } from './limits.js';
+import { clientNs } from './namespaces.js';
+import { decodeRequestCookie, type SessionCookie } from './session-cookie.js';
+import { encodeSyncInfo, type SyncUpdatesResult } from './sync-info.js';
+import {
+  complexArrayItems,
+  expectOperation,
+  parseRevisionId,
+  parseUpdateId,
+  trimmedStringParser,
+} from './wire.js';
+import { stringParser } from '../soap/index.js';
+
+/** The `ProductsParameters` block the native client adds (not in the published WSDL); strings kept bounded. */
+export interface SyncProductsParameters {
+  readonly syncCurrentVersionOnly: boolean | undefined;
+  /** `Key=Value;…` (OSVersion, OSSkuId, UpdateServiceUrl…): input for OSInstaller DeviceAttribute rules. */
+  readonly deviceAttributes: string | undefined;
+  /** `Interactive=0;…;Id=<caller>;` */
+  readonly callerAttributes: string | undefined;
+  readonly products: string | undefined;
+}
+
+/**
+ * A SyncUpdates call (protocol.md 1.4, 1.6). An absent id list is `undefined` (the first native call omits
+ * them all), an empty one `[]`. Unknown elements are ignored (protocol.md 5.1 item 11).
+ */
+export interface SyncUpdatesRequest {
+  readonly cookie: SessionCookie;
+  /** REAL: always false. */
+  readonly expressQuery: boolean;
+  /** Non-leaf revisions the client evaluated as installed: the set that satisfies prerequisites. */
+  readonly installedNonLeafRevisionIds: readonly RevisionId[] | undefined;
+  /** Everything else the client has cached (leaves included); does not satisfy prerequisites. */
+  readonly otherCachedRevisionIds: readonly RevisionId[] | undefined;
+  readonly cachedDriverRevisionIds: readonly RevisionId[] | undefined;
+  /** Present on the driver pass only; device details are not decoded (we serve no drivers yet). */
+  readonly systemSpec: { readonly deviceCount: number } | undefined;
+  /** True on the driver pass. */
+  readonly skipSoftwareSync: boolean;
+  /** Category-filtered scans (REAL: the OOBE ZDP scan). */
+  readonly filterCategoryIds: readonly UpdateId[] | undefined;
+  readonly needTwoGroupOutOfScopeUpdates: boolean;
+  readonly alsoPerformRegularSync: boolean;
+  /** `ComputerSpec/HardwareIDs` (computer hardware ids, driver pass). */
+  readonly computerHardwareIds: readonly string[] | undefined;
+  readonly featureScoreMatchingKey: string | undefined;
+  readonly productsParameters: SyncProductsParameters | undefined;
+}
+
+const p = (name: string): string => `parameters.${name}`;
+
+export function decodeSyncUpdatesRequest(
+  op: XmlElement,
+  limits: ClientWsLimits = defaultClientWsLimits,
+): SyncUpdatesRequest {
+  expectOperation(op, clientNs, 'SyncUpdates');
+  const params = childElement(op, clientNs, 'parameters');
+  if (!params) throw invalidParameter('parameters', 'missing element parameters');
+  // REAL WSUS checks the 400-entry cap before anything else (even the cookie): count first, parse after.
+  const installed = readArray(
+    params,
+    clientNs,
+    'InstalledNonLeafUpdateIDs',
+    p('InstalledNonLeafUpdateIDs'),
+    parseRevisionId,
+    { maxLength: limits.maxInstalledNonLeafIds },
+  );
+  const cookie = decodeRequestCookie(op, clientNs, limits.maxCookieBytes);
+  const ids = (name: string, maxLength: number): RevisionId[] | undefined =>
+    readArray(params, clientNs, name, p(name), parseRevisionId, { maxLength });
+  const flag = (name: string): boolean =>
+    readOptional(params, clientNs, name, p(name), parseBoolean) ?? false;
+
+  let systemSpec: SyncUpdatesRequest['systemSpec'];
+  const specEl = childElement(params, clientNs, 'SystemSpec');
+  if (specEl)
+    systemSpec = {
+      deviceCount: complexArrayItems(specEl, p('SystemSpec'), limits.maxSystemSpecDevices).length,
+    };
+
+  let filterCategoryIds: UpdateId[] | undefined;
+  const filterEl = childElement(params, clientNs, 'FilterCategoryIds');
+  if (filterEl)
+    filterCategoryIds = complexArrayItems(filterEl, p('FilterCategoryIds'), limits.maxFilterCategoryIds).map(
+      (item) => readRequired(item, clientNs, 'Id', p('FilterCategoryIds.Id'), parseUpdateId),
+    );
+
+  const computerSpec = childElement(params, clientNs, 'ComputerSpec');
+  const computerHardwareIds = computerSpec
+    ? readArray(computerSpec, clientNs, 'HardwareIDs', p('ComputerSpec.HardwareIDs'), parseGuid, {
+        maxLength: limits.maxComputerHardwareIds,
+      })
+    : undefined;
+
+  let productsParameters: SyncProductsParameters | undefined;
+  const prodEl = childElement(params, clientNs, 'ProductsParameters');
+  if (prodEl) {
+    const text = stringParser(limits.maxAttributeString);
+    const q = (name: string): string => p(`ProductsParameters.${name}`);
+    productsParameters = {
+      syncCurrentVersionOnly: readOptional(
+        prodEl,
+        clientNs,
+        'SyncCurrentVersionOnly',
+        q('SyncCurrentVersionOnly'),
+        parseBoolean,
+      ),
+      deviceAttributes: readOptional(prodEl, clientNs, 'DeviceAttributes', q('DeviceAttributes'), text),
+      callerAttributes: readOptional(prodEl, clientNs, 'CallerAttributes', q('CallerAttributes'), text),
+      products: readOptional(prodEl, clientNs, 'Products', q('Products'), text),
+    };
+  }
+
+  return {
+    cookie,
+    expressQuery: flag('ExpressQuery'),
+    installedNonLeafRevisionIds: installed,
+    otherCachedRevisionIds: ids('OtherCachedUpdateIDs', limits.maxOtherCachedIds),
+    cachedDriverRevisionIds: ids('CachedDriverIDs', limits.maxCachedDriverIds),
+    systemSpec,
+    skipSoftwareSync: flag('SkipSoftwareSync'),
+    filterCategoryIds,
+    needTwoGroupOutOfScopeUpdates: flag('NeedTwoGroupOutOfScopeUpdates'),
+    alsoPerformRegularSync: flag('AlsoPerformRegularSync'),
+    computerHardwareIds,
+    featureScoreMatchingKey: readOptional(
+      params,
+      clientNs,
+      'FeatureScoreMatchingKey',
+      p('FeatureScoreMatchingKey'),
+      trimmedStringParser(limits.maxShortString),
+    ),
+    productsParameters,
+  };
+}
+
+/** `SyncUpdatesResponse/SyncUpdatesResult` (SyncInfo). */
+export function encodeSyncUpdatesResponse(r: SyncUpdatesResult): string {
+  return el('SyncUpdatesResponse', { xmlns: clientNs }, [encodeSyncInfo('SyncUpdatesResult', r)]);
+}
