@@ -1,0 +1,7 @@
+export * from './blob-codec.js';
+export type * from './database.js';
+export * from './dialect.js';
+export * from './migrate.js';
+export * from './open-database.js';
+export * from './repositories/index.js';
+export * from './transaction.js';

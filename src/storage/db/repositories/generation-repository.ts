@@ -1,0 +1,313 @@
+import { sql, type Selectable } from 'kysely';
+import { AppError } from '../../../errors.js';
+import type { CatalogGenerationsTable, GenerationState } from '../database.js';
+import type { DialectName } from '../dialect.js';
+import { boolToInt, chunkRows, inTransaction, type Executor } from '../transaction.js';
+
+export interface GenerationRecord {
+  readonly generationId: number;
+  readonly state: GenerationState;
+  readonly previousGenerationId: number | null;
+  readonly syncRunId: number | null;
+  readonly memberCount: number;
+  readonly note: string | null;
+  readonly createdAt: number;
+  readonly activatedAt: number | null;
+  readonly retiredAt: number | null;
+}
+
+export interface GenerationMember {
+  readonly revisionId: number;
+  readonly isLeaf: boolean;
+  readonly isBundleMember: boolean;
+}
+
+/** Advisory lock key for generation switches on PostgreSQL ("PBGEN"). */
+const generationLockKey = 0x5042_47454e;
+
+/**
+ * Catalog generations: a sync fills a *staged* generation, then activates it in one transaction; clients
+ * are served from the active one meanwhile. At most one generation is active (a partial unique index
+ * guarantees it; switches are serialised with an advisory lock on PostgreSQL and by the write lock on
+ * SQLite). `rollback` re-activates the generation the active one replaced.
+ */
+export class GenerationRepository {
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: DialectName,
+  ) {}
+
+  async createStaged(
+    options: { syncRunId?: number; note?: string } = {},
+    now = Date.now(),
+  ): Promise<GenerationRecord> {
+    const row = await this.db
+      .insertInto('catalog_generations')
+      .values({
+        state: 'staged',
+        previous_generation_id: null,
+        sync_run_id: options.syncRunId ?? null,
+        member_count: 0,
+        note: options.note ?? null,
+        created_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toGeneration(row);
+  }
+
+  /** Adds (or updates the flags of) members of a staged generation. */
+  async addMembers(generationId: number, members: readonly GenerationMember[]): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      await this.requireState(trx, generationId, 'staged');
+      for (const chunk of chunkRows(members, 4)) {
+        await trx
+          .insertInto('generation_members')
+          .values(
+            chunk.map((m) => ({
+              generation_id: generationId,
+              revision_id: m.revisionId,
+              is_leaf: boolToInt(m.isLeaf),
+              is_bundle_member: boolToInt(m.isBundleMember),
+            })),
+          )
+          .onConflict((oc) =>
+            oc.columns(['generation_id', 'revision_id']).doUpdateSet((eb) => ({
+              is_leaf: eb.ref('excluded.is_leaf'),
+              is_bundle_member: eb.ref('excluded.is_bundle_member'),
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async removeMembers(generationId: number, revisionIds: readonly number[]): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      await this.requireState(trx, generationId, 'staged');
+      for (const chunk of chunkRows(revisionIds, 1, 4000))
+        await trx
+          .deleteFrom('generation_members')
+          .where('generation_id', '=', generationId)
+          .where('revision_id', 'in', chunk)
+          .execute();
+    });
+  }
+
+  /** Copies every member of `fromGenerationId` into a staged generation (one INSERT ... SELECT). */
+  async copyMembers(fromGenerationId: number, toGenerationId: number): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      await this.requireState(trx, toGenerationId, 'staged');
+      await trx
+        .insertInto('generation_members')
+        .columns(['generation_id', 'revision_id', 'is_leaf', 'is_bundle_member'])
+        .expression((eb) =>
+          eb
+            .selectFrom('generation_members')
+            .select([
+              sql.lit(toGenerationId).as('generation_id'),
+              'revision_id',
+              'is_leaf',
+              'is_bundle_member',
+            ])
+            .where('generation_id', '=', fromGenerationId),
+        )
+        .onConflict((oc) => oc.columns(['generation_id', 'revision_id']).doNothing())
+        .execute();
+    });
+  }
+
+  /**
+   * Makes a staged generation the active one, atomically: the previous active generation becomes
+   * `retired` and is remembered for rollback. Readers see either the old or the new generation.
+   */
+  async activate(generationId: number, now = Date.now()): Promise<GenerationRecord> {
+    return inTransaction(this.db, async (trx) => {
+      await this.lock(trx);
+      await this.requireState(trx, generationId, 'staged');
+      const previous = await trx
+        .selectFrom('catalog_generations')
+        .select('generation_id')
+        .where('state', '=', 'active')
+        .executeTakeFirst();
+      if (previous !== undefined)
+        await trx
+          .updateTable('catalog_generations')
+          .set({ state: 'retired', retired_at: now })
+          .where('generation_id', '=', previous.generation_id)
+          .execute();
+      const count = await trx
+        .selectFrom('generation_members')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('generation_id', '=', generationId)
+        .executeTakeFirstOrThrow();
+      const row = await trx
+        .updateTable('catalog_generations')
+        .set({
+          state: 'active',
+          activated_at: now,
+          previous_generation_id: previous?.generation_id ?? null,
+          member_count: Number(count.n),
+        })
+        .where('generation_id', '=', generationId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toGeneration(row);
+    });
+  }
+
+  /** `catalog rollback`: the active generation becomes `rolled_back`, its predecessor active again. */
+  async rollback(now = Date.now()): Promise<GenerationRecord> {
+    return inTransaction(this.db, async (trx) => {
+      await this.lock(trx);
+      const active = await trx
+        .selectFrom('catalog_generations')
+        .selectAll()
+        .where('state', '=', 'active')
+        .executeTakeFirst();
+      if (active === undefined)
+        throw new AppError('PB_ERR_CONFLICT', 'no active catalog generation to roll back');
+      const prevId = active.previous_generation_id;
+      const prev =
+        prevId === null
+          ? undefined
+          : await trx
+              .selectFrom('catalog_generations')
+              .selectAll()
+              .where('generation_id', '=', prevId)
+              .executeTakeFirst();
+      if (prev === undefined || prev.state !== 'retired')
+        throw new AppError(
+          'PB_ERR_CONFLICT',
+          `generation ${active.generation_id} has no previous generation to return to`,
+        );
+      await trx
+        .updateTable('catalog_generations')
+        .set({ state: 'rolled_back', retired_at: now })
+        .where('generation_id', '=', active.generation_id)
+        .execute();
+      const row = await trx
+        .updateTable('catalog_generations')
+        .set({ state: 'active', activated_at: now, retired_at: null })
+        .where('generation_id', '=', prev.generation_id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toGeneration(row);
+    });
+  }
+
+  /** A staged generation that failed validation is kept for inspection but never activated. */
+  async abandon(generationId: number, now = Date.now()): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      await this.requireState(trx, generationId, 'staged');
+      await trx
+        .updateTable('catalog_generations')
+        .set({ state: 'abandoned', retired_at: now })
+        .where('generation_id', '=', generationId)
+        .execute();
+    });
+  }
+
+  async getActive(): Promise<GenerationRecord | undefined> {
+    const row = await this.db
+      .selectFrom('catalog_generations')
+      .selectAll()
+      .where('state', '=', 'active')
+      .executeTakeFirst();
+    return row && toGeneration(row);
+  }
+
+  async get(generationId: number): Promise<GenerationRecord | undefined> {
+    const row = await this.db
+      .selectFrom('catalog_generations')
+      .selectAll()
+      .where('generation_id', '=', generationId)
+      .executeTakeFirst();
+    return row && toGeneration(row);
+  }
+
+  async list(limit = 50): Promise<GenerationRecord[]> {
+    const rows = await this.db
+      .selectFrom('catalog_generations')
+      .selectAll()
+      .orderBy('generation_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toGeneration);
+  }
+
+  /** Members in revision id order, paged by `afterRevisionId`. */
+  async listMembers(
+    generationId: number,
+    page: { afterRevisionId?: number; limit?: number } = {},
+  ): Promise<GenerationMember[]> {
+    const rows = await this.db
+      .selectFrom('generation_members')
+      .select(['revision_id', 'is_leaf', 'is_bundle_member'])
+      .where('generation_id', '=', generationId)
+      .where('revision_id', '>', page.afterRevisionId ?? 0)
+      .orderBy('revision_id')
+      .limit(page.limit ?? 10_000)
+      .execute();
+    return rows.map((r) => ({
+      revisionId: r.revision_id,
+      isLeaf: r.is_leaf === 1,
+      isBundleMember: r.is_bundle_member === 1,
+    }));
+  }
+
+  /** Deletes finished generations except the newest `keep` of them (active and staged are never pruned). */
+  async prune(keep: number): Promise<number> {
+    const old = await this.db
+      .selectFrom('catalog_generations')
+      .select('generation_id')
+      .where('state', 'in', ['retired', 'abandoned', 'rolled_back'])
+      .orderBy('generation_id', 'desc')
+      .offset(Math.max(0, keep))
+      .limit(1_000_000)
+      .execute();
+    if (old.length === 0) return 0;
+    const ids = old.map((r) => r.generation_id);
+    await inTransaction(this.db, async (trx) => {
+      for (const chunk of chunkRows(ids, 1, 4000)) {
+        await trx.deleteFrom('generation_members').where('generation_id', 'in', chunk).execute();
+        await trx.deleteFrom('catalog_generations').where('generation_id', 'in', chunk).execute();
+      }
+    });
+    return ids.length;
+  }
+
+  private async lock(trx: Executor): Promise<void> {
+    if (this.dialect === 'postgres')
+      await sql`select pg_advisory_xact_lock(${generationLockKey})`.execute(trx);
+  }
+
+  private async requireState(trx: Executor, generationId: number, state: GenerationState): Promise<void> {
+    const row = await trx
+      .selectFrom('catalog_generations')
+      .select('state')
+      .where('generation_id', '=', generationId)
+      .executeTakeFirst();
+    if (row === undefined)
+      throw new AppError('PB_ERR_NOT_FOUND', `catalog generation ${generationId} does not exist`);
+    if (row.state !== state)
+      throw new AppError(
+        'PB_ERR_CONFLICT',
+        `catalog generation ${generationId} is ${row.state}, not ${state}`,
+      );
+  }
+}
+
+function toGeneration(r: Selectable<CatalogGenerationsTable>): GenerationRecord {
+  return {
+    generationId: r.generation_id,
+    state: r.state,
+    previousGenerationId: r.previous_generation_id,
+    syncRunId: r.sync_run_id,
+    memberCount: r.member_count,
+    note: r.note,
+    createdAt: r.created_at,
+    activatedAt: r.activated_at,
+    retiredAt: r.retired_at,
+  };
+}

@@ -1,0 +1,68 @@
+import type { DialectName } from '../dialect.js';
+import type { Executor } from '../transaction.js';
+import { AnchorRepository } from './anchor-repository.js';
+import { ApiTokenRepository } from './api-token-repository.js';
+import { ApprovalRepository } from './approval-repository.js';
+import { AuditLogRepository } from './audit-log-repository.js';
+import { ClientEventRepository } from './client-event-repository.js';
+import { ComputerRepository } from './computer-repository.js';
+import { CookieKeyRepository } from './cookie-key-repository.js';
+import { DeploymentChangeRepository } from './deployment-change-repository.js';
+import { FileRepository } from './file-repository.js';
+import { GenerationRepository } from './generation-repository.js';
+import { GroupRepository } from './group-repository.js';
+import { JobLeaseRepository } from './job-lease-repository.js';
+import { QuarantineRepository } from './quarantine-repository.js';
+import { RevisionRepository } from './revision-repository.js';
+import { SettingsRepository } from './settings-repository.js';
+import { SyncRunRepository } from './sync-run-repository.js';
+import { UpdateStatusRepository } from './update-status-repository.js';
+
+/**
+ * Every repository over one executor. Cheap to build: inside `handle.transaction(trx => ...)` call
+ * `createRepositories({ db: trx, dialect: handle.dialect })` so all writes join that transaction.
+ */
+export function createRepositories(ctx: { db: Executor; dialect: DialectName }) {
+  const { db, dialect } = ctx;
+  return {
+    revisions: new RevisionRepository(db),
+    generations: new GenerationRepository(db, dialect),
+    quarantine: new QuarantineRepository(db),
+    files: new FileRepository(db),
+    anchors: new AnchorRepository(db),
+    syncRuns: new SyncRunRepository(db),
+    deploymentChanges: new DeploymentChangeRepository(db),
+    computers: new ComputerRepository(db),
+    groups: new GroupRepository(db, dialect),
+    approvals: new ApprovalRepository(db),
+    clientEvents: new ClientEventRepository(db),
+    updateStatus: new UpdateStatusRepository(db),
+    settings: new SettingsRepository(db),
+    cookieKeys: new CookieKeyRepository(db),
+    apiTokens: new ApiTokenRepository(db),
+    jobLeases: new JobLeaseRepository(db),
+    auditLog: new AuditLogRepository(db),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;
+
+export * from './anchor-repository.js';
+export * from './api-token-repository.js';
+export * from './approval-repository.js';
+export * from './audit-log-repository.js';
+export * from './client-event-repository.js';
+export * from './computer-repository.js';
+export * from './cookie-key-repository.js';
+export * from './deployment-change-repository.js';
+export * from './file-repository.js';
+export * from './generation-repository.js';
+export * from './group-repository.js';
+export * from './job-lease-repository.js';
+export * from './quarantine-repository.js';
+export * from './revision-ids.js';
+export { RevisionRepository } from './revision-repository.js';
+export type * from './revision-types.js';
+export * from './settings-repository.js';
+export * from './sync-run-repository.js';
+export * from './update-status-repository.js';

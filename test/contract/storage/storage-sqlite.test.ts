@@ -1,0 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrateToLatest, openDatabase } from '../../../src/storage/index.js';
+import { runRepositoryContract } from './repository-contract.js';
+
+// A real file (WAL mode) in a fresh temp dir per test.
+runRepositoryContract('SQLite', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-sqlite-'));
+  const handle = openDatabase({ driver: 'sqlite', path: join(dir, 'patchbay.db') });
+  t.after(async () => {
+    await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await migrateToLatest(handle);
+  return handle;
+});
