@@ -1,0 +1,72 @@
+/**
+ * The `patchbay` command line: global options, one registration per command group, and one error
+ * mapper. `runCli` returns the exit code instead of exiting, so it can be tested in-process.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerConfigCommands } from './config-commands.js';
+import { registerDbCommands } from './db-commands.js';
+import { mapCliError } from './error-mapper.js';
+import { registerServeCommand } from './serve-command.js';
+import { processIo, type CliIo } from './cli-io.js';
+
+function packageVersion(): string {
+  try {
+    // Same relative location from src/cli (tsx) and dist/cli (built).
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('patchbay')
+    .description('Patchbay: a WSUS-compatible Windows update server')
+    .version(packageVersion(), '-V, --version')
+    .option(
+      '-c, --config <file>',
+      'configuration file (default: ./patchbay.ini if present, else embedded defaults)',
+    )
+    .option('--debug', 'print stack traces of unexpected errors')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  registerConfigCommands(program, io, setExitCode);
+  registerServeCommand(program, io, setExitCode);
+  registerDbCommands(program, io, setExitCode);
+  // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.
+  const apply = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+      sub.showHelpAfterError();
+      apply(sub);
+    }
+  };
+  apply(program);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 0;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    const debug = argv.includes('--debug');
+    const mapped = mapCliError(err, { debug });
+    if (mapped.text !== '') io.stderr(mapped.text);
+    if (err instanceof CommanderError && err.code === 'commander.help') return 0;
+    return mapped.exitCode;
+  }
+}

@@ -1,0 +1,51 @@
+/** `patchbay serve`: run the server until SIGINT/SIGTERM, then stop gracefully. */
+import type { Command } from 'commander';
+import { startPatchbay } from '../main.js';
+import { createLogger } from '../observability/index.js';
+import type { CliIo, GlobalOptions } from './cli-io.js';
+import { loadCliConfigOrThrow } from './cli-config.js';
+
+/** In-flight requests get this long after a stop signal; then the process exits anyway. */
+export const shutdownDeadlineMs = 15_000;
+
+export function registerServeCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  program
+    .command('serve')
+    .description('start the update server (client ports and admin port) until SIGINT/SIGTERM')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const logger = createLogger({
+        level: config.log.level,
+        format: config.log.format,
+        base: { service: 'patchbay' },
+      });
+      const running = await startPatchbay(config, logger);
+
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
+      logger.info({ signal }, 'stopping: finishing in-flight requests');
+      const deadline = setTimeout(() => {
+        logger.error(
+          { deadlineMs: shutdownDeadlineMs },
+          'shutdown deadline passed; exiting without a clean stop',
+        );
+        process.exit(1);
+      }, shutdownDeadlineMs);
+      deadline.unref();
+      // A second signal while stopping means "now".
+      const again = () => {
+        logger.warn('second signal: exiting immediately');
+        process.exit(1);
+      };
+      process.once('SIGINT', again);
+      process.once('SIGTERM', again);
+      await running.close();
+      clearTimeout(deadline);
+      process.removeListener('SIGINT', again);
+      process.removeListener('SIGTERM', again);
+      logger.info('stopped');
+      setExitCode(0);
+    });
+}

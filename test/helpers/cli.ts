@@ -1,0 +1,72 @@
+/**
+ * Runs the real `patchbay` CLI (src/cli/bin.ts through tsx) as a child process, the way an operator does.
+ * The child gets a clean environment: no inherited PATCHBAY_* or proxy variables, only what the test sets.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+
+export const binPath = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+const tsxLoader = import.meta.resolve('tsx');
+
+export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith('PATCHBAY_') || /^(https?|no)_proxy$/i.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export function spawnCli(
+  args: readonly string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): ChildProcess {
+  return spawn(process.execPath, ['--import', tsxLoader, binPath, ...args], {
+    cwd: opts.cwd,
+    env: cliEnv(opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (with a time limit) and collects its output. */
+export function runCliProcess(
+  args: readonly string[],
+  opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnCli(args, opts);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`patchbay ${args.join(' ')} did not finish in time\n${stdout}\n${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A port that was free a moment ago (the OS picks it); good enough for loopback tests. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = addr !== null && typeof addr === 'object' ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
