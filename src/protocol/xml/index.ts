@@ -10,3 +10,14 @@ export {
   isNamespaceDeclaration,
   invalidParameter,
 } from './query.js';
+export {
+  escapeXml,
+  xmlDeclaration,
+  el,
+  textEl,
+  optionalTextEl,
+  literalArray,
+  xmlDocument,
+  type XmlAttrs,
+  type XmlContent,
+} from './writer.js';

@@ -2,6 +2,7 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { AppError } from '../../errors.js';
 import type { XmlAttribute, XmlElement, XmlNode } from './node.js';
 import { soapRequestLimits, type XmlReadLimits } from './limits.js';
+import { parseXmlFast } from './fast-reader.js';
 
 /** Feeding saxes in slices lets a limit or a DOCTYPE stop the parse early instead of after the whole body. */
 const sliceChars = 64 * 1024;
@@ -55,6 +56,15 @@ export function parseXml(input: string | Uint8Array, limits: XmlReadLimits = soa
     throw limitError('body size', limits.maxBytes);
   }
 
+  // Plain documents take the fast path (the same tree, faster); anything unusual or bad goes to saxes.
+  return parseXmlFast(input, limits) ?? parseTextWithSaxes(input, limits);
+}
+
+/**
+ * The saxes reader over already-decoded text (no size check). Exported for the differential tests that
+ * compare it with the fast path; use parseXml everywhere else.
+ */
+export function parseTextWithSaxes(input: string, limits: XmlReadLimits): XmlElement {
   const parser = new SaxesParser({ xmlns: true, position: false });
   const stack: MutableElement[] = [];
   let root: MutableElement | undefined;
