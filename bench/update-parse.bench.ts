@@ -72,7 +72,7 @@ function throughput(inputs: readonly Buffer[], fn: (b: Buffer) => void, ms: numb
   while (performance.now() < warmUntil) for (const b of inputs) fn(b);
   let rounds = 0;
   const t0 = performance.now();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     for (const b of inputs) fn(b);
     rounds++;
