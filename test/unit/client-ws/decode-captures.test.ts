@@ -23,7 +23,7 @@ const decoders: Record<string, (el: ReturnType<typeof requestOf>) => unknown> = 
   ReportEventBatch: decodeReportEventBatchRequest,
 };
 
-test('every captured request decodes with its operation decoder', () => {
+void test('every captured request decodes with its operation decoder', () => {
   assert.equal(allExchanges.length, 22);
   for (const ex of allExchanges) {
     const op = requestOf(ex);
@@ -33,19 +33,19 @@ test('every captured request decodes with its operation decoder', () => {
   }
 });
 
-test('GetConfig: native 2.90 and scripted 1.8', () => {
+void test('GetConfig: native 2.90 and scripted 1.8', () => {
   assert.equal(decodeGetConfigRequest(requestOf('wsus-m0-native/scan/000001')).clientProtocolVersion, '2.90');
   assert.equal(decodeGetConfigRequest(requestOf('wsus-m0/000001')).clientProtocolVersion, '1.8');
 });
 
-test('GetAuthorizationCookie: clientId lower-case GUID, dnsName, no target group', () => {
+void test('GetAuthorizationCookie: clientId lower-case GUID, dnsName, no target group', () => {
   const r = decodeGetAuthorizationCookieRequest(requestOf('wsus-m0-native/scan/000002'));
   assert.equal(r.clientId, 'e1da06a3-5601-43c9-bac3-52d5db701494');
   assert.equal(r.dnsName, 'REDACTED3');
   assert.deepEqual(r.targetGroupNames, []);
 });
 
-test('GetCookie: native oldCookie carries only an Expiration; auth cookie bytes kept opaque', () => {
+void test('GetCookie: native oldCookie carries only an Expiration; auth cookie bytes kept opaque', () => {
   const r = decodeGetCookieRequest(requestOf('wsus-m0-native/scan/000003'));
   assert.equal(r.authorizationCookies.length, 1);
   assert.equal(r.authorizationCookies[0]!.plugInId, 'SimpleTargeting');
@@ -61,7 +61,7 @@ test('GetCookie: native oldCookie carries only an Expiration; auth cookie bytes 
   assert.equal(decodeGetCookieRequest(requestOf('wsus-m0/000003')).oldCookie, undefined);
 });
 
-test('RegisterComputer: the native computerInfo, all 26 fields, wire order equals the table', () => {
+void test('RegisterComputer: the native computerInfo, all 26 fields, wire order equals the table', () => {
   const op = requestOf('wsus-m0-native/scan/000004');
   const info = kids(op, 'computerInfo')[0]!;
   assert.deepEqual(
@@ -100,7 +100,7 @@ test('RegisterComputer: the native computerInfo, all 26 fields, wire order equal
   assert.equal(s.osBuildNumber, 26100);
 });
 
-test('SyncUpdates scan: first call omits every cached-id array; later calls carry 1 then 2 installed ids', () => {
+void test('SyncUpdates scan: first call omits every cached-id array; later calls carry 1 then 2 installed ids', () => {
   const first = decodeSyncUpdatesRequest(requestOf('wsus-m0-native/scan/000006'));
   assert.equal(first.installedNonLeafRevisionIds, undefined);
   assert.equal(first.otherCachedRevisionIds, undefined);
@@ -132,7 +132,7 @@ test('SyncUpdates scan: first call omits every cached-id array; later calls carr
   );
 });
 
-test('SyncUpdates driver pass: SystemSpec with inline xmlns:a, 70 devices, hardware ids, matching key', () => {
+void test('SyncUpdates driver pass: SystemSpec with inline xmlns:a, 70 devices, hardware ids, matching key', () => {
   const r = decodeSyncUpdatesRequest(requestOf('wsus-m0-native/scan/000009'));
   assert.equal(r.skipSoftwareSync, true);
   assert.deepEqual(r.systemSpec, { deviceCount: 70 });
@@ -147,7 +147,7 @@ test('SyncUpdates driver pass: SystemSpec with inline xmlns:a, 70 devices, hardw
   assert.equal(flowDriver.otherCachedRevisionIds, undefined); // the driver pass drops the other list
 });
 
-test('SyncUpdates flow: cached-id counts 87/1029 -> 94/1037 -> 94/1337, products string, unknown elements ignored', () => {
+void test('SyncUpdates flow: cached-id counts 87/1029 -> 94/1037 -> 94/1337, products string, unknown elements ignored', () => {
   const counts = ['000001', '000003', '000013'].map((n) => {
     const r = decodeSyncUpdatesRequest(requestOf(`wsus-m0-native/flow/${n}`));
     assert.equal(r.alsoPerformRegularSync, true);
@@ -165,7 +165,7 @@ test('SyncUpdates flow: cached-id counts 87/1029 -> 94/1037 -> 94/1337, products
   assert.equal(r.otherCachedRevisionIds?.[0], 3);
 });
 
-test('SyncUpdates scripted: empty arrays are [] (not undefined); 266/1684 ids mid-run', () => {
+void test('SyncUpdates scripted: empty arrays are [] (not undefined); 266/1684 ids mid-run', () => {
   const first = decodeSyncUpdatesRequest(requestOf('wsus-m0/000005'));
   assert.deepEqual(first.installedNonLeafRevisionIds, []);
   assert.deepEqual(first.otherCachedRevisionIds, []);
@@ -178,7 +178,7 @@ test('SyncUpdates scripted: empty arrays are [] (not undefined); 266/1684 ids mi
   assert.equal(mid.otherCachedRevisionIds?.[0], 9468);
 });
 
-test('GetExtendedUpdateInfo: revision ids, info types, locales and the extra elements', () => {
+void test('GetExtendedUpdateInfo: revision ids, info types, locales and the extra elements', () => {
   const r = decodeGetExtendedUpdateInfoRequest(requestOf('wsus-m0-native/scan/000010'));
   assert.deepEqual(r.revisionIds, [72571, 108226, 108231]);
   assert.deepEqual(r.infoTypes, ['Extended', 'LocalizedProperties']);
