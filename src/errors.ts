@@ -51,6 +51,32 @@ export const errorCatalogue = {
     exit: 65,
     title: 'Upstream message too large',
   },
+  // MS-WSUSSS sync (src/sync): an upstream SOAP fault (detail.errorCode holds the WSUS ErrorCode), an answer that
+  // breaks the protocol, a batch the upstream answered with nothing, another sync already running.
+  PB_ERR_UPSTREAM_FAULT: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 69,
+    title: 'Upstream returned a fault',
+  },
+  PB_ERR_UPSTREAM_PROTOCOL: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 76,
+    title: 'Upstream answer breaks the protocol',
+  },
+  PB_ERR_SYNC_INCOMPLETE: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 75,
+    title: 'Upstream returned nothing for a batch',
+  },
+  PB_ERR_SYNC_BUSY: {
+    status: 409,
+    fault: 'ServerBusy',
+    exit: 75,
+    title: 'A synchronization is already running',
+  },
   PB_ERR_SOAP_ENVELOPE: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Not a SOAP envelope' },
   PB_ERR_SOAP_UNKNOWN_OPERATION: {
     status: 400,
@@ -131,7 +157,19 @@ export const errorCatalogue = {
   PB_ERR_COOKIE_EXPIRED: { status: 400, fault: 'CookieExpired', exit: 65, title: 'Cookie has expired' },
   PB_ERR_USAGE: { status: 400, fault: 'InvalidParameters', exit: 64, title: 'Invalid command line' },
   PB_ERR_LISTEN: { status: 500, fault: 'InternalServerError', exit: 69, title: 'Cannot listen on a port' },
-  PB_ERR_FILESYSTEM: { status: 500, fault: 'InternalServerError', exit: 73, title: 'Cannot create or write a file' },
+  PB_ERR_FILESYSTEM: {
+    status: 500,
+    fault: 'InternalServerError',
+    exit: 73,
+    title: 'Cannot create or write a file',
+  },
+  // The catalog index refused its input records (duplicate revision id, malformed GUID, size over int32).
+  PB_ERR_CATALOG_INPUT: {
+    status: 500,
+    fault: 'InternalServerError',
+    exit: 65,
+    title: 'Catalog index input is invalid',
+  },
   PB_ERR_INTERNAL: { status: 500, fault: 'InternalServerError', exit: 70, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; fault: string; exit: number; title: string }>;
 

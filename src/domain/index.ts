@@ -1,0 +1,4 @@
+// The pure domain: branded ids, cookie codec, deployment rules. Services import from here.
+export * from './ids.js';
+export * from './cookies/index.js';
+export * from './deployment/index.js';
