@@ -8,6 +8,7 @@ import {
   categoryLookupFrom,
   chooseLanguage,
   classifyCategories,
+  deriveFragments,
   parseUpdateDocument,
   type UpdateDocument,
 } from '../../../src/protocol/update-xml/index.js';
@@ -52,6 +53,8 @@ void test('UTF-16LE blobs out of the real cabinets parse to the same record as t
     const fromText = parseUpdateDocument(readFixture(...docsDir, `${revision}.xml`).toString('utf8'));
     assert.equal(fromText.originalEncoding, 'string');
     assert.deepEqual(comparable(fromBlob), comparable(fromText));
+    // And the fragments the catalog stores do not depend on how the document arrived.
+    assert.deepEqual(deriveFragments(fromBlob), deriveFragments(fromText));
   }
 });
 
