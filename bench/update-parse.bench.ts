@@ -68,7 +68,8 @@ function saxesAnchor(bytes: Buffer): void {
 /** MiB/s of `fn` over `inputs`, measured for about `ms` after a warm-up. */
 function throughput(inputs: readonly Buffer[], fn: (b: Buffer) => void, ms: number): number {
   const total = inputs.reduce((n, b) => n + b.length, 0);
-  const warmUntil = performance.now() + Math.min(300, ms / 3);
+  // JIT warm-up as long as the measurement in quick mode: a short one measured the interpreter, not the code.
+  const warmUntil = performance.now() + Math.min(500, ms);
   while (performance.now() < warmUntil) for (const b of inputs) fn(b);
   let rounds = 0;
   const t0 = performance.now();
