@@ -10,6 +10,19 @@ import { invalidParameter, type XmlElement } from '../xml/index.js';
 
 /** A server-local revision id: an int32 >= 1 (we never hand out anything else). */
 export const parseRevisionId: ItemParser<RevisionId> = (text, path) => {
+  // Fast path for the common `<int>108226</int>` (cached-id lists run to thousands per call); anything
+  // else (whitespace, signs, bad input) takes the SOAP layer's full xs:int parser and its errors.
+  const len = text.length;
+  if (len > 0 && len <= 10) {
+    let v = 0;
+    let i = 0;
+    for (; i < len; i++) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (i === len && v >= 1 && v <= 0x7fffffff) return v as RevisionId;
+  }
   const n = parseInt32(text, path);
   if (n < 1) throw invalidParameter(path, 'not a revision id');
   return n as RevisionId;
