@@ -77,32 +77,6 @@ export const errorCatalogue = {
     exit: 75,
     title: 'A synchronization is already running',
   },
-  // MS-WSUSSS sync (src/sync): an upstream SOAP fault (detail.errorCode holds the WSUS ErrorCode), an answer that
-  // breaks the protocol, a batch the upstream answered with nothing, another sync already running.
-  PB_ERR_UPSTREAM_FAULT: {
-    status: 502,
-    fault: 'InternalServerError',
-    exit: 69,
-    title: 'Upstream returned a fault',
-  },
-  PB_ERR_UPSTREAM_PROTOCOL: {
-    status: 502,
-    fault: 'InternalServerError',
-    exit: 76,
-    title: 'Upstream answer breaks the protocol',
-  },
-  PB_ERR_SYNC_INCOMPLETE: {
-    status: 502,
-    fault: 'InternalServerError',
-    exit: 75,
-    title: 'Upstream returned nothing for a batch',
-  },
-  PB_ERR_SYNC_BUSY: {
-    status: 409,
-    fault: 'ServerBusy',
-    exit: 75,
-    title: 'A synchronization is already running',
-  },
   PB_ERR_SOAP_ENVELOPE: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Not a SOAP envelope' },
   PB_ERR_SOAP_UNKNOWN_OPERATION: {
     status: 400,
