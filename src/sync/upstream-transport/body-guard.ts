@@ -131,7 +131,11 @@ export function guardStream(
     },
     destroy(err, cb) {
       guard.stop();
-      if (!source.destroyed) source.destroy();
+      if (!source.destroyed) {
+        // undici signals an early destroy as an 'error' event; it is expected here.
+        source.on('error', () => undefined);
+        source.destroy();
+      }
       cb(err);
     },
     flush(cb) {
@@ -143,11 +147,7 @@ export function guardStream(
     limits.minRate,
     (got) => out.destroy(tooSlow(limits, limits.minRate as MinRate, got)),
     // Bytes waiting in our buffers mean the reader is slower than the upstream, not the other way round.
-    () =>
-      out.readableLength > 0 ||
-      out.writableLength > 0 ||
-      source.readableLength > 0 ||
-      out.readableFlowing === false,
+    () => out.readableLength > 0 || out.writableLength > 0 || source.readableLength > 0,
   );
   source.on('error', (e) => out.destroy(mapError(e) as Error));
   source.pipe(out);

@@ -19,6 +19,9 @@ import { createProxySelector, redactUrl, type ProxyRoute, type ProxySelector } f
 import { looksLikeSoapFault } from './soap-fault-sniff.js';
 import { buildTlsConnectOptions, parsePins, withPinCheck, type Pin } from './tls-policy.js';
 
+/** Bytes of an unwanted body (redirect, error page) read to keep the connection; beyond it the socket is closed. */
+const DUMP_LIMIT = 64 * 1024;
+
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 export interface SoapRequest {
@@ -200,7 +203,7 @@ export class UpstreamTransport {
         const limits: BodyLimits = { maxBytes: limit, minRate: this.#timeouts.minRate, url: safeUrl };
         if (ok && Number.isFinite(declared) && declared > limit) {
           // Refuse before reading a byte of an announced oversized body.
-          res.body.destroy();
+          discard(res.body);
           throw new AppError(
             'PB_ERR_UPSTREAM_TOO_LARGE',
             `upstream response from ${safeUrl} declares ${declared} bytes`,
@@ -264,7 +267,8 @@ export class UpstreamTransport {
         const safeUrl = redactUrl(url);
         const location = res.headers.location;
         if ([301, 302, 303, 307, 308].includes(res.statusCode) && typeof location === 'string') {
-          res.body.destroy();
+          // Reading a small body to its end keeps the connection reusable; dump() closes it past the limit.
+          await res.body.dump({ limit: DUMP_LIMIT });
           if (hop >= this.#limits.maxRedirects) {
             return {
               kind: 'refused',
@@ -290,13 +294,13 @@ export class UpstreamTransport {
           continue;
         }
         if (res.statusCode !== 200 && res.statusCode !== 206) {
-          res.body.destroy();
+          await res.body.dump({ limit: DUMP_LIMIT });
           return this.#httpFailure(res.statusCode, res.headers, safeUrl);
         }
         const declared = Number(res.headers['content-length']);
         const contentLength = Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
         if (contentLength !== undefined && contentLength > maxBytes) {
-          res.body.destroy();
+          discard(res.body);
           throw new AppError(
             'PB_ERR_UPSTREAM_TOO_LARGE',
             `download from ${safeUrl} declares ${contentLength} bytes`,
@@ -308,7 +312,7 @@ export class UpstreamTransport {
         const contentRange =
           res.statusCode === 206 ? parseContentRange(res.headers['content-range']) : undefined;
         if (res.statusCode === 206 && contentRange === undefined) {
-          res.body.destroy();
+          discard(res.body);
           throw new AppError('PB_ERR_UPSTREAM_HTTP', `206 from ${safeUrl} without a valid Content-Range`, {
             detail: { url: safeUrl, status: 206 },
           });
@@ -509,6 +513,15 @@ export class UpstreamTransport {
       await this.#clock.sleep(delay, callerSignal);
     }
   }
+}
+
+/**
+ * Abandons an undici body. undici reports a destroy before the end as an 'error' event (RequestAbortedError);
+ * without a listener that would become an uncaught exception.
+ */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function parseContentRange(value: string | string[] | undefined): DownloadResponse['contentRange'] {
