@@ -173,12 +173,16 @@ function decodeFolder(folder: SetFolder, needed: number): Buffer {
     }
   } else if (type === COMP_LZX) {
     let next = 0;
-    const lzx = new LzxDecoder((folder.compType >>> 8) & 0x1f, () => {
-      const b = blocks[next];
-      if (b === undefined) return null;
-      next++;
-      return blockPayload(b);
-    });
+    const lzx = new LzxDecoder(
+      (folder.compType >>> 8) & 0x1f,
+      () => {
+        const b = blocks[next];
+        if (b === undefined) return null;
+        next++;
+        return blockPayload(b);
+      },
+      total,
+    );
     lzx.decode(total, needed, (frame) => {
       chunks.push(frame);
       produced += frame.length;

@@ -22,7 +22,7 @@ void test(
       seed,
       mutate: { maxMutations: 4, headerBytes: 96, tokens: [Buffer.from('MSCF'), Buffer.from('CK')] },
       run: checkCabInput,
-      maxIterationMs: 2000,
+      maxIterationMs: 3000,
       failureDir: regressionsDir,
     });
     t.diagnostic(
