@@ -23,3 +23,4 @@ export { systemClock, systemRandom } from './clock.js';
 export type { MinRate } from './body-guard.js';
 export { parseNoProxy, isLoopbackHost } from './no-proxy.js';
 export { backoffDelay, parseRetryAfter } from './backoff.js';
+export { transportOptionsFromConfig } from './options-from-config.js';

@@ -1,0 +1,178 @@
+import type { UpdateIdentity } from '../../domain/ids.js';
+import { isAppError } from '../../errors.js';
+import {
+  decodeUpdateBlob,
+  type ServerSyncLimits,
+  type ServerSyncUpdateData,
+} from '../../protocol/server-sync/index.js';
+import {
+  deriveFragments,
+  parseUpdateDocument,
+  type CategoryType,
+  type UpdateDocument,
+} from '../../protocol/update-xml/index.js';
+import { updateDocumentLimits } from '../../protocol/xml/index.js';
+import { encodeBlob, type RevisionInput } from '../../storage/index.js';
+
+/**
+ * Stable quarantine reason codes (stored in quarantine.reason_code, shown by `catalog quarantine`):
+ * - fetch/document: `blob_missing`, `blob_too_large`, `cabinet_malformed`, `xml_malformed`, `xml_limit`,
+ *   `document_invalid` (detail names the update-xml reason), `identity_mismatch`, `file_digest_missing`,
+ *   `file_digest_malformed`, `file_digest_mismatch`, `upstream_fault` (the id alone makes GetUpdateData fault);
+ * - closure: `dangling_prerequisite`, `missing_bundle_member`, `dependency` (depends on a quarantined revision);
+ * - `revision_rollback`: the upstream offered a lower revision than one already held (R6), refused.
+ */
+export type QuarantineReason =
+  | 'blob_missing'
+  | 'blob_too_large'
+  | 'cabinet_malformed'
+  | 'xml_malformed'
+  | 'xml_limit'
+  | 'document_invalid'
+  | 'identity_mismatch'
+  | 'file_digest_missing'
+  | 'file_digest_malformed'
+  | 'file_digest_mismatch'
+  | 'upstream_fault'
+  | 'dangling_prerequisite'
+  | 'missing_bundle_member'
+  | 'dependency'
+  | 'revision_rollback';
+
+/** Reasons decided by the closure check: re-evaluated on every sync, no re-fetch needed. */
+export const closureReasons: ReadonlySet<string> = new Set(['dangling_prerequisite', 'missing_bundle_member', 'dependency']);
+
+export type Prepared =
+  | { readonly ok: true; readonly identity: UpdateIdentity; readonly input: RevisionInput; readonly doc: UpdateDocument }
+  | { readonly ok: false; readonly identity: UpdateIdentity; readonly reason: QuarantineReason; readonly detail: string };
+
+const sha1Base64 = /^[A-Za-z0-9+/]{27}=$/;
+
+function fail(identity: UpdateIdentity, reason: QuarantineReason, detail: string): Prepared {
+  return { ok: false, identity, reason, detail: detail.slice(0, 1000) };
+}
+
+const categoryKinds: Record<CategoryType, string> = {
+  Product: 'product',
+  UpdateClassification: 'classification',
+  Company: 'company',
+  ProductFamily: 'product_family',
+};
+
+/**
+ * Turns one `ServerSyncUpdateData` into what the repository stores, or a quarantine verdict. Nothing thrown
+ * here stops the sync: every problem of one update becomes a reason for that update alone (the July 2025
+ * lesson). Validates: blob decodes within the size limit, the document is well-formed and a valid update, its
+ * identity equals the requested one, every file digest is a well-formed SHA-1 and the `FileDigestList` lists
+ * exactly the document's files. Precomputes Core/Extended/Localized fragments and compresses (gzip level 1)
+ * outside the write transaction.
+ */
+export function prepareRevision(
+  item: ServerSyncUpdateData,
+  muUrls: ReadonlyMap<string, string>,
+  categoryTypes: ReadonlyMap<string, CategoryType | null>,
+  limits: ServerSyncLimits,
+): Prepared {
+  const identity = item.identity;
+  let bytes: Buffer;
+  try {
+    bytes = decodeUpdateBlob(item.blob, limits);
+  } catch (e) {
+    const r = isAppError(e) ? e.detail?.reason : undefined;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (r === 'missing-blob') return fail(identity, 'blob_missing', msg);
+    if (r === 'blob-too-large') return fail(identity, 'blob_too_large', msg);
+    return fail(identity, 'cabinet_malformed', msg);
+  }
+  if (bytes.length > limits.maxDocumentBytes)
+    return fail(identity, 'blob_too_large', `document of ${bytes.length} bytes exceeds ${limits.maxDocumentBytes}`);
+  // Cabinet members are UTF-16LE; plain blobs are UTF-8 text. Store every document as UTF-8 text.
+  const text = item.blob.kind === 'compressed' ? bytes.toString('utf16le') : bytes.toString('utf8');
+  let doc: UpdateDocument;
+  try {
+    doc = parseUpdateDocument(text, {
+      limits: { ...updateDocumentLimits, maxBytes: Math.max(limits.maxDocumentBytes * 2, 1024) },
+    });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (isAppError(e) && e.code === 'PB_ERR_UPDATE_DOCUMENT')
+      return fail(identity, 'document_invalid', `${String(e.detail?.reason)}: ${msg}`);
+    if (isAppError(e) && e.code === 'PB_ERR_XML_LIMIT') return fail(identity, 'xml_limit', msg);
+    return fail(identity, 'xml_malformed', msg);
+  }
+  if (doc.identity.updateId !== identity.updateId || doc.identity.revisionNumber !== identity.revisionNumber)
+    return fail(
+      identity,
+      'identity_mismatch',
+      `document says ${doc.identity.updateId}/${doc.identity.revisionNumber}`,
+    );
+
+  const listed = new Set<string>();
+  for (const d of item.fileDigests) {
+    if (!sha1Base64.test(d)) return fail(identity, 'file_digest_malformed', `FileDigestList entry ${JSON.stringify(d.slice(0, 64))}`);
+    listed.add(d);
+  }
+  for (const f of doc.files) {
+    if (f.sha1.length !== 20) return fail(identity, 'file_digest_malformed', `file ${f.fileName}`);
+    if (!listed.has(f.sha1Base64))
+      return fail(
+        identity,
+        listed.size === 0 ? 'file_digest_missing' : 'file_digest_mismatch',
+        `file ${f.fileName} digest ${f.sha1Base64} not in FileDigestList`,
+      );
+  }
+  if (listed.size > new Set(doc.files.map((f) => f.sha1Base64)).size)
+    return fail(identity, 'file_digest_mismatch', 'FileDigestList names files the document does not have');
+
+  const fragments = deriveFragments(doc);
+  const en = doc.localizedProperties.find((l) => l.language.toLowerCase() === 'en') ?? doc.localizedProperties[0];
+  const created = doc.creationDate === undefined ? NaN : Date.parse(doc.creationDate);
+  const input: RevisionInput = {
+    updateId: identity.updateId,
+    revisionNumber: identity.revisionNumber,
+    updateType: doc.updateType,
+    isExplicitlyDeployable: doc.explicitlyDeployable,
+    publicationState: doc.publicationState ?? null,
+    handler: doc.handler ?? null,
+    title: en?.title ?? null,
+    kbArticleId: doc.kbArticleIds[0] ?? null,
+    msrcSeverity: doc.msrcSeverity ?? null,
+    creationDateAt: Number.isFinite(created) ? created : null,
+    maxDownloadSize: doc.maxDownloadSize ?? null,
+    document: encodeBlob(text),
+    coreFragment: encodeBlob(fragments.core),
+    extendedFragment: encodeBlob(fragments.extended),
+    localized: doc.localizedProperties.map((l) => ({
+      language: l.language.toLowerCase(),
+      title: l.title,
+      description: l.description ?? null,
+      fragment: encodeBlob(fragments.localized.get(l.language.toLowerCase()) ?? ''),
+    })),
+    prerequisites: doc.prerequisites.map((c) => ({ isCategory: c.isCategory, updateIds: c.anyOf })),
+    bundledUpdates: doc.bundledUpdates.map((g) => g.anyOf),
+    supersededUpdateIds: doc.supersededUpdateIds,
+    categories: doc.categoryIds.map((c) => {
+      const t = categoryTypes.get(c);
+      return { updateId: c, kind: t ? categoryKinds[t] : 'other' };
+    }),
+    files: doc.files.map((f) => ({
+      sha1: f.sha1,
+      sha256: f.sha256 ?? null,
+      size: f.size,
+      name: f.fileName,
+      muUrl: muUrls.get(f.sha1Base64) ?? null,
+      patchingType: f.patchingType ?? null,
+    })),
+    category:
+      doc.updateType === 'Category'
+        ? {
+            categoryType: doc.categoryInformation?.categoryType ?? null,
+            displayOrder: doc.categoryInformation?.displayOrder ?? null,
+            prohibitsSubcategories: doc.categoryInformation?.prohibitsSubcategories ?? false,
+            prohibitsUpdates: doc.categoryInformation?.prohibitsUpdates ?? false,
+            excludedByDefault: doc.categoryInformation?.excludedByDefault ?? false,
+          }
+        : undefined,
+  };
+  return { ok: true, identity, input, doc };
+}
