@@ -1,4 +1,4 @@
-import { isAppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
 import { type CabinetDirectory, readCabinetDirectory } from './directory.js';
 
 /**
@@ -8,8 +8,12 @@ import { type CabinetDirectory, readCabinetDirectory } from './directory.js';
  * scan after its declared length; one that does not resumes just after its signature. Used for `search`
  * reads (self-extractors, concatenated cabinets) and by tests that compare with cabextract.
  */
+/** Plausible-looking MSCF headers that fail to parse before the search gives up. */
+const maxFalseCandidates = 1024;
+
 export function findCabinets(buf: Uint8Array, maxMembers = 65535): CabinetDirectory[] {
   const found: CabinetDirectory[] = [];
+  let falseCandidates = 0;
   const flen = buf.length;
   let p = 0;
   while (p < flen) {
@@ -41,6 +45,10 @@ export function findCabinets(buf: Uint8Array, maxMembers = 65535): CabinetDirect
         nextOffset = caboff + cablen;
       } catch (e) {
         if (!isAppError(e) || e.code === 'PB_ERR_CAB_LIMIT') throw e;
+        // Each candidate parse may walk the rest of the buffer: bound the work on inputs full of "MSCF".
+        if (++falseCandidates > maxFalseCandidates) {
+          throw new AppError('PB_ERR_CAB_LIMIT', `more than ${maxFalseCandidates} false cabinet headers`);
+        }
       }
     }
     p = nextOffset;
