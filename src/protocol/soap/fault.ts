@@ -97,7 +97,7 @@ export function encodeFaultElement(f: SoapFault, options: SoapEncodeOptions): st
     );
   }
   const value = f.code === 'Client' ? 'Sender' : f.code === 'Server' ? 'Receiver' : f.code;
-  const node = f.actor === undefined ? '' : `<${p}:Node>${escapeXml(f.actor)}</${p}:Node>`;
+  const node = f.actor === undefined ? '' : `<${p}:Node>${escapeXml(f.actor, 'text')}</${p}:Node>`;
   return (
     `<${p}:Fault><${p}:Code><${p}:Value>${p}:${value}</${p}:Value></${p}:Code>` +
     `<${p}:Reason><${p}:Text xml:lang="en">Fault occurred</${p}:Text></${p}:Reason>${node}` +

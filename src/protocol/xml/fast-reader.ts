@@ -58,6 +58,8 @@ function scanName(s: string, i: number): number {
 
 type Scope = Record<string, string>;
 
+const hasXmlSpace = /[ \t\n\r]/;
+
 /** Shared empty list for the common attribute-less tag (never pushed to). */
 const noStrings: string[] = [];
 
@@ -253,12 +255,14 @@ export function parseXmlFast(s: string, limits: XmlReadLimits): XmlElement | und
       const an = rawNames[a]!;
       if (an === 'xmlns') {
         const v = rawValues[a]!;
-        if (v === xmlUri || v === xmlnsUri) return undefined;
+        // saxes trims namespace names when binding them: leave any whitespace in one to saxes.
+        if (v === xmlUri || v === xmlnsUri || hasXmlSpace.test(v)) return undefined;
         newDefault = v;
       } else if (an.startsWith('xmlns:')) {
         const p = an.slice(6);
         const v = rawValues[a]!;
-        if (v === '' || v === xmlUri || v === xmlnsUri || /^xml/i.test(p)) return undefined;
+        if (v === '' || v === xmlUri || v === xmlnsUri || /^xml/i.test(p) || hasXmlSpace.test(v))
+          return undefined;
         newScope ??= Object.create(scope) as Scope;
         newScope[p] = v;
       }

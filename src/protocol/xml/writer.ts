@@ -3,9 +3,12 @@
  * the caller passes them (WSDL sequence order is the caller's job), attributes in insertion order, so the
  * output is byte-predictable and cheap (strings joined once, no tree).
  *
- * Escaping rule (one function for character data AND attribute values, always written in double quotes):
- * - `&` `<` `>` `"` become `&amp;` `&lt;` `&gt;` `&quot;` (`>` too, so `]]>` can never appear and the
- *   output matches what .NET writes for `<Xml>` fragments: `&lt;UpdateIdentity …/&gt;`).
+ * Escaping rule (one function for character data AND attribute values, attributes always in double quotes):
+ * - `&` `<` `>` become `&amp;` `&lt;` `&gt;` everywhere (`>` too, so `]]>` can never appear, as .NET writes
+ *   `<Xml>` fragments: `&lt;UpdateIdentity UpdateID="…" /&gt;`).
+ * - `"` becomes `&quot;` in attribute values (the default context). In character data it is written as is,
+ *   because WS2025 does (`<Method>"http://…"</Method>`, `UpdateID="…"` inside `<Xml>`), and faults and
+ *   fragments are compared byte for byte with the captures.
  * - CR becomes `&#xD;`, so a carriage return survives a round trip instead of being normalised to LF by
  *   the reader (XML 1.0 section 2.11).
  * - Characters that XML 1.0 forbids (C0 controls other than TAB/LF/CR, lone surrogates, U+FFFE, U+FFFF) are
@@ -14,11 +17,15 @@
  * TAB and LF are written as is (harmless in character data; we emit no attribute values that contain them).
  */
 
-/** Anything that needs work: the five escapes and every character XML 1.0 refuses. */
+/** Anything that needs work: the escapes and every character XML 1.0 refuses (attribute / text context). */
 // eslint-disable-next-line no-control-regex
 const needsEscape = /[&<>"\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/u;
 // eslint-disable-next-line no-control-regex
 const escapeAll = /[&<>"\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/gu;
+// eslint-disable-next-line no-control-regex
+const needsTextEscape = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/u;
+// eslint-disable-next-line no-control-regex
+const escapeText = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/gu;
 
 function replacement(ch: string): string {
   switch (ch) {
@@ -37,9 +44,13 @@ function replacement(ch: string): string {
   }
 }
 
-/** The one escape function (character data and attribute values); see the module comment for the rule. */
-export function escapeXml(value: string): string {
+/**
+ * The one escape function; see the module comment for the rule. `context` defaults to 'attribute' (also
+ * safe in text); 'text' leaves `"` unescaped as WS2025 writes character data.
+ */
+export function escapeXml(value: string, context: 'attribute' | 'text' = 'attribute'): string {
   // Most values (ids, GUIDs, dates, base64) need nothing: test first, replace only when needed.
+  if (context === 'text') return needsTextEscape.test(value) ? value.replace(escapeText, replacement) : value;
   return needsEscape.test(value) ? value.replace(escapeAll, replacement) : value;
 }
 
@@ -64,7 +75,7 @@ function attrs(a: XmlAttrs | undefined): string {
 }
 
 /**
- * An element. `content` is serialized XML (children built with `el`/`textEl`, or `escapeXml(text)`).
+ * An element. `content` is serialized XML (children built with `el`/`textEl`, or `escapeXml(text, 'text')`).
  * No content (undefined, or an empty list) writes the self-closing form `<name/>`, as WS2025 does for empty
  * arrays and `RegisterComputerResponse`. Names are compile-time constants of the codecs, never input.
  */
@@ -80,7 +91,7 @@ export function el(name: string, attributes?: XmlAttrs, content?: XmlContent): s
  * `<Message></Message>` in faults; use `el(name)` for the self-closing form.
  */
 export function textEl(name: string, value: string | number | boolean, attributes?: XmlAttrs): string {
-  return `<${name}${attrs(attributes)}>${escapeXml(String(value))}</${name}>`;
+  return `<${name}${attrs(attributes)}>${escapeXml(String(value), 'text')}</${name}>`;
 }
 
 /** An optional text element: nothing at all when the value is undefined (WS2025 omits unused optionals). */
