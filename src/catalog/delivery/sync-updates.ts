@@ -143,7 +143,7 @@ export function syncUpdates(
   let truncated = false;
   while (heapSize > 0) {
     const l = heap[0]!;
-    const r = l === 0 ? index.roots[pos[0]!]! : keyed[pos[l]!]!;
+    const r = l === 0 ? index.roots[pos[0]]! : keyed[pos[l]!]!;
     pos[l]!++;
     if (pos[l]! >= end[l]!) heap[0] = heap[--heapSize]!;
     if (heapSize > 0) siftDown(0);
