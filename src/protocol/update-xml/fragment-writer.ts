@@ -23,7 +23,7 @@ export function writeElement(el: XmlElement): string {
   if (el.children.length === 0 || (el.uri === windowsDriverNs && el.local === 'WindowsDriverMetaData'))
     return `${s} />`;
   s += '>';
-  for (const c of el.children) s += c.kind === 'text' ? escapeXml(c.text) : writeElement(c);
+  for (const c of el.children) s += c.kind === 'text' ? escapeXml(c.text, 'text') : writeElement(c);
   return `${s}</${name}>`;
 }
 
