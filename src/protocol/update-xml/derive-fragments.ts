@@ -116,7 +116,8 @@ function extendedFrom(t: TopLevel): string {
   if (t.properties) {
     s = `<ExtendedProperties${writeAttributes(t.properties, extendedRemovals)}`;
     let inner = '';
-    for (const c of t.properties.children) inner += c.kind === 'text' ? escapeXml(c.text, 'text') : writeElement(c);
+    for (const c of t.properties.children)
+      inner += c.kind === 'text' ? escapeXml(c.text, 'text') : writeElement(c);
     s += inner.length === 0 ? ' />' : `>${inner}</ExtendedProperties>`;
   }
   if (t.files) s += writeElement(t.files);
