@@ -38,15 +38,19 @@ export interface OracleResult {
 
 const lineRe = /^ *(\d+) \| (\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d) \| (.*)$/;
 
-/** Runs `cabextract -l` and `cabextract -p` on a cabinet file (cabextract follows split sets by name). */
-export function runCabextract(file: string): OracleResult {
-  const list = spawnSync('cabextract', ['-l', file], { maxBuffer: 64 * 1024 * 1024 });
+/**
+ * Runs `cabextract -l` and `cabextract -p` on a cabinet file (cabextract follows split sets by name),
+ * optionally with `-F pattern` (only members whose name matches).
+ */
+export function runCabextract(file: string, filter?: string): OracleResult {
+  const f = filter === undefined ? [] : ['-F', filter];
+  const list = spawnSync('cabextract', ['-l', ...f, file], { maxBuffer: 64 * 1024 * 1024 });
   const members: OracleMember[] = [];
   for (const line of list.stdout.toString('latin1').split('\n')) {
     const m = lineRe.exec(line);
     if (m) members.push({ size: Number(m[1]), listedDate: m[2]!, listedName: Buffer.from(m[3]!, 'latin1') });
   }
-  const pipe = spawnSync('cabextract', ['-q', '-p', file], { maxBuffer: 256 * 1024 * 1024 });
+  const pipe = spawnSync('cabextract', ['-q', '-p', ...f, file], { maxBuffer: 256 * 1024 * 1024 });
   return {
     ok: pipe.status === 0,
     members,

@@ -98,8 +98,8 @@ function need(buf: Uint8Array, pos: number, len: number, what: string): void {
 
 /**
  * Parses the cabinet directory at `offset`. Follows libmspack's cabd_read_headers (the cabextract oracle):
- * at least one folder and one file, strings bounded, every file must name an existing folder; the version
- * must be 1.x (libmspack only warns, but no other major version exists). The CFFILE entries are taken to
+ * at least one folder and one file, strings bounded, every file must name an existing folder. The version
+ * (1.3 in every real cabinet) is reported, not enforced: libmspack only warns about others. The CFFILE entries are taken to
  * follow the CFFOLDER entries directly (coffFiles is ignored, like libmspack).
  */
 export function readCabinetDirectory(buf: Uint8Array, offset = 0, maxMembers = 65535): CabinetDirectory {
@@ -115,9 +115,6 @@ export function readCabinetDirectory(buf: Uint8Array, offset = 0, maxMembers = 6
   const cabinetIndex = u16(buf, offset + 34);
   if (numFolders === 0) throw malformed('no folders in cabinet', offset);
   if (numFiles === 0) throw malformed('no files in cabinet', offset);
-  if (versionMajor !== 1) {
-    throw new AppError('PB_ERR_CAB_UNSUPPORTED', `cabinet version ${versionMajor}.${versionMinor}`);
-  }
   if (numFiles > maxMembers) {
     throw new AppError('PB_ERR_CAB_LIMIT', `cabinet lists ${numFiles} files (limit ${maxMembers})`);
   }

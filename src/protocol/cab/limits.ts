@@ -13,6 +13,11 @@ export interface CabReadOptions {
    * WSUS blob is exactly one cabinet at offset 0.
    */
   readonly search?: boolean;
+  /**
+   * Extract only the members this returns true for (by name and position in the listing); folders without
+   * selected members are not decoded, so their compression method does not matter. Default: all members.
+   */
+  readonly select?: (name: string, index: number) => boolean;
 }
 
 export const defaultMaxOutputBytes = 256 * 1024 * 1024;
@@ -22,6 +27,7 @@ export interface ResolvedCabReadOptions {
   readonly maxOutputBytes: number;
   readonly maxMembers: number;
   readonly search: boolean;
+  readonly select: ((name: string, index: number) => boolean) | undefined;
 }
 
 export function resolveCabReadOptions(opts: CabReadOptions | undefined): ResolvedCabReadOptions {
@@ -29,5 +35,6 @@ export function resolveCabReadOptions(opts: CabReadOptions | undefined): Resolve
     maxOutputBytes: opts?.maxOutputBytes ?? defaultMaxOutputBytes,
     maxMembers: opts?.maxMembers ?? defaultMaxMembers,
     search: opts?.search ?? false,
+    select: opts?.select,
   };
 }

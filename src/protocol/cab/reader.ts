@@ -197,10 +197,16 @@ function decodeFolder(folder: SetFolder, needed: number): Buffer {
 }
 
 function extractSet(
+  select: ((name: string, index: number) => boolean) | undefined,
+  firstIndex: number,
   parts: readonly { buf: Uint8Array; dir: CabinetDirectory }[],
   maxOutputBytes: number,
 ): CabMember[] {
-  const { folders, files } = assembleSet(parts);
+  const assembled = assembleSet(parts);
+  const folders = assembled.folders;
+  const files = select
+    ? assembled.files.filter((f, i) => select(f.entry.name, firstIndex + i))
+    : assembled.files;
   const needed = new Array<number>(folders.length).fill(-1);
   let declared = 0;
   for (const { entry, folder } of files) {
@@ -255,8 +261,10 @@ export function readCabinet(input: Uint8Array | readonly Uint8Array[], opts?: Ca
       : [readCabinetDirectory(input, 0, o.maxMembers)];
     if (dirs.length === 0) throw malformed('no cabinet found');
     let budget = o.maxOutputBytes;
+    let listed = 0;
     for (const dir of dirs) {
-      const got = extractSet([{ buf: input, dir }], budget);
+      const got = extractSet(o.select, listed, [{ buf: input, dir }], budget);
+      listed += dir.files.length;
       for (const m of got) budget -= m.size;
       members.push(...got);
       cabinets.push(dir);
@@ -264,7 +272,7 @@ export function readCabinet(input: Uint8Array | readonly Uint8Array[], opts?: Ca
   } else {
     if (input.length === 0) throw malformed('empty cabinet set');
     const parts = input.map((buf) => ({ buf, dir: readCabinetDirectory(buf, 0, o.maxMembers) }));
-    members.push(...extractSet(parts, o.maxOutputBytes));
+    members.push(...extractSet(o.select, 0, parts, o.maxOutputBytes));
     cabinets.push(...parts.map((p) => p.dir));
   }
   if (members.length > o.maxMembers) {
