@@ -134,6 +134,39 @@ export const errorCatalogue = {
   },
   PB_ERR_NOT_FOUND: { status: 404, fault: 'InvalidParameters', exit: 66, title: 'Not found' },
   PB_ERR_CONFLICT: { status: 409, fault: 'InvalidParameters', exit: 65, title: 'Conflict' },
+  // Administration (groups, approvals, rules, REST API tokens): each "bad input" case of the admin surface has
+  // its own code so scripts and API clients can tell them apart; 401/403 map to EX_NOPERM (77) on the CLI.
+  PB_ERR_UNAUTHENTICATED: {
+    status: 401,
+    fault: 'InvalidParameters',
+    exit: 77,
+    title: 'Missing or invalid API token',
+  },
+  PB_ERR_FORBIDDEN: { status: 403, fault: 'InvalidParameters', exit: 77, title: 'The token lacks the role' },
+  PB_ERR_GROUP_CYCLE: {
+    status: 409,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'The move would make a group its own ancestor',
+  },
+  PB_ERR_APPROVAL_CONFLICT: {
+    status: 409,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'The approval conflicts with the update or another approval',
+  },
+  PB_ERR_DEADLINE_PAST: {
+    status: 422,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'The deadline is in the past',
+  },
+  PB_ERR_NOT_UNINSTALLABLE: {
+    status: 422,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'The update cannot be uninstalled',
+  },
   PB_ERR_DB: { status: 500, fault: 'InternalServerError', exit: 74, title: 'Database error' },
   PB_ERR_DB_MIGRATION: {
     status: 500,
