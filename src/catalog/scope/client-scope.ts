@@ -5,7 +5,7 @@ import { satisfiableSet } from '../index/satisfiable-set.js';
 
 /**
  * `all-non-declined` (default, real WS2025 behaviour, protocol.md 1.6.1): every non-declined software update,
- * approved or not, plus the categories, detectoids, prerequisites and bundle members it needs.
+ * approved or not, every category and detectoid, and the prerequisites and bundle members they need.
  * `approved-closure`: only updates approved (install/uninstall) for this client, plus the same closure.
  */
 export type ScopeMode = 'all-non-declined' | 'approved-closure';
@@ -125,8 +125,15 @@ export class ClientScope {
     }
     const roots: number[] = [];
     for (let r = 0; r < n; r++) {
-      if (candidate[r] === 0 || index.kindOf(r) !== 'software') continue;
+      if (candidate[r] === 0) continue;
+      const kind = index.kindOf(r);
       const u = index.updateOf[r]!;
+      if (kind !== 'software') {
+        // Default mode offers every category and detectoid, referenced or not: the REAL scan delivered the OOBE ZDP
+        // chain with no update in it, and the flow scan an unreferenced leaf detectoid (9e682aaa).
+        if (this.mode === 'all-non-declined') roots.push(r);
+        continue;
+      }
       if (this.mode === 'approved-closure') {
         const d = deployments.get(u)?.decision;
         if (d === 'install' || d === 'uninstall') roots.push(r);
