@@ -23,3 +23,5 @@ echo "== lint";         npm run -s lint
 echo "== format:check"; npm run -s format:check
 echo "== build";        npm run -s build
 echo "== test";         npm test
+# Benchmarks in quick mode keep them working; a timing never fails this step, a crash does.
+echo "== bench --quick"; npm run -s bench -- --quick
