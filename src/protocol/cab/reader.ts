@@ -143,7 +143,29 @@ function dosDateTime(date: number, time: number): Date | null {
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
 }
 
+/** Refuses a folder's compression before any block is read (as libmspack does when it opens the folder). */
+function checkCompression(compType: number): void {
+  const type = compType & COMP_TYPE_MASK;
+  if (type === COMP_QUANTUM) {
+    throw new AppError('PB_ERR_CAB_UNSUPPORTED', 'Quantum-compressed folders are not supported');
+  }
+  if (type !== COMP_NONE && type !== COMP_MSZIP && type !== COMP_LZX) {
+    throw malformed(`unknown compression type 0x${compType.toString(16)}`);
+  }
+  const windowBits = (compType >>> 8) & 0x1f;
+  if (type === COMP_LZX && (windowBits < 15 || windowBits > 21)) {
+    throw new AppError('PB_ERR_CAB_UNSUPPORTED', `LZX window 2^${windowBits} (CAB allows 2^15..2^21)`);
+  }
+}
+
+/**
+ * Decodes the first `needed` bytes of a folder. Stricter than cabextract in three documented ways: every
+ * CFDATA header of the folder must be present (LZX needs the total size for its last frame), a stored block
+ * must hold exactly cbUncomp bytes, and an MSZIP block must inflate completely to exactly cbUncomp bytes.
+ */
 function decodeFolder(folder: SetFolder, needed: number): Buffer {
+  checkCompression(folder.compType);
+  if (needed === 0) return Buffer.alloc(0);
   const blocks: CabBlock[] = walkFolderBlocks(folder.segments);
   let total = 0;
   for (const b of blocks) total += b.uncompressedSize;
@@ -187,10 +209,8 @@ function decodeFolder(folder: SetFolder, needed: number): Buffer {
       chunks.push(frame);
       produced += frame.length;
     });
-  } else if (type === COMP_QUANTUM) {
-    throw new AppError('PB_ERR_CAB_UNSUPPORTED', 'Quantum-compressed folders are not supported');
   } else {
-    throw malformed(`unknown compression type 0x${folder.compType.toString(16)}`);
+    throw new AppError('PB_ERR_INTERNAL', 'compression type passed checkCompression but has no decoder');
   }
   const all = Buffer.concat(chunks, produced);
   return all.subarray(0, needed);
@@ -201,7 +221,7 @@ function extractSet(
   firstIndex: number,
   parts: readonly { buf: Uint8Array; dir: CabinetDirectory }[],
   maxOutputBytes: number,
-): CabMember[] {
+): { members: CabMember[]; declared: number } {
   const assembled = assembleSet(parts);
   const folders = assembled.folders;
   const files = select
@@ -235,7 +255,7 @@ function extractSet(
     );
   }
   const outputs = folders.map((f, i) => (needed[i]! >= 0 ? decodeFolder(f, needed[i]!) : Buffer.alloc(0)));
-  return files.map(({ entry, folder }) => ({
+  const members = files.map(({ entry, folder }) => ({
     name: entry.name,
     nameBytes: entry.nameBytes,
     size: entry.size,
@@ -243,6 +263,7 @@ function extractSet(
     attributes: entry.attributes,
     modified: dosDateTime(entry.dosDate, entry.dosTime),
   }));
+  return { members, declared };
 }
 
 /**
@@ -265,14 +286,14 @@ export function readCabinet(input: Uint8Array | readonly Uint8Array[], opts?: Ca
     for (const dir of dirs) {
       const got = extractSet(o.select, listed, [{ buf: input, dir }], budget);
       listed += dir.files.length;
-      for (const m of got) budget -= m.size;
-      members.push(...got);
+      budget -= got.declared;
+      members.push(...got.members);
       cabinets.push(dir);
     }
   } else {
     if (input.length === 0) throw malformed('empty cabinet set');
     const parts = input.map((buf) => ({ buf, dir: readCabinetDirectory(buf, 0, o.maxMembers) }));
-    members.push(...extractSet(o.select, 0, parts, o.maxOutputBytes));
+    members.push(...extractSet(o.select, 0, parts, o.maxOutputBytes).members);
     cabinets.push(...parts.map((p) => p.dir));
   }
   if (members.length > o.maxMembers) {
