@@ -5,3 +5,4 @@ export * from './migrate.js';
 export * from './open-database.js';
 export * from './repositories/index.js';
 export * from './transaction.js';
+export * from './public-views.js';
