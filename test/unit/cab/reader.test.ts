@@ -244,3 +244,27 @@ void test('writer: only zero-length members gives a folder without blocks that r
   const cab = writeCabinet([{ name: 'a', data: Buffer.alloc(0) }]);
   assert.equal(readCabinet(cab).members[0]!.size, 0);
 });
+
+void test('a decompression bomb is refused by the cap, not obeyed', () => {
+  // 16 MiB of zeros compress to a few KB of MSZIP; its declared size alone exceeds a 4 MiB cap.
+  const bomb = writeCabinet([{ name: 'zeros', data: Buffer.alloc(16 * 1024 * 1024) }]);
+  assert.ok(bomb.length < 64 * 1024, `bomb is ${bomb.length} bytes`);
+  assert.throws(
+    () => readCabinet(bomb, { maxOutputBytes: 4 * 1024 * 1024 }),
+    (e: unknown) => code(e) === 'PB_ERR_CAB_LIMIT',
+  );
+  // Under a cap it fits, it decodes exactly.
+  const m = readCabinet(bomb, { maxOutputBytes: 16 * 1024 * 1024 }).members[0]!;
+  assert.equal(m.size, 16 * 1024 * 1024);
+  assert.equal(m.data.indexOf(1), -1);
+});
+
+void test('select extracts only the chosen members (other folders: see the Quantum oracle test)', () => {
+  const cab = readFixture('cab', 'libmspack', 'normal_2files_2folders.cab');
+  const all = readCabinet(cab).members;
+  const some = readCabinet(cab, { select: (name) => name.startsWith('lzx') }).members;
+  assert.deepEqual(
+    some.map((m) => [m.name, m.data.toString('latin1')]),
+    all.filter((m) => m.name.startsWith('lzx')).map((m) => [m.name, m.data.toString('latin1')]),
+  );
+});
