@@ -39,7 +39,7 @@ export interface CachedRevision {
 }
 
 export interface ScanReport {
-  readonly calls: number;
+  calls: number;
   /** NewUpdates in arrival order. */
   readonly delivered: DeliveredRevision[];
   readonly pageSizes: number[];
