@@ -27,3 +27,24 @@ export {
   redactUrlCredentials,
   redacted,
 } from './render.js';
+export {
+  readIniText,
+  scanIniLines,
+  unquoteIni,
+  readSecretFile,
+  errnoText,
+  forbiddenIniNames,
+} from './ini-file.js';
+export {
+  integerField,
+  portField,
+  booleanField,
+  enumField,
+  stringField,
+  pathField,
+  urlField,
+  sizeField,
+  listField,
+  formatSize,
+  maxValueLength,
+} from './fields.js';

@@ -6,7 +6,7 @@
  * files, proxy from the standard environment variables) and deep-frozen, to be passed in, never a global.
  */
 import { constants as fsConstants } from 'node:fs';
-import { access, open, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import ini from 'ini';
 import { configSchema, sectionNames, type ParsedConfig } from './schema.js';
@@ -19,6 +19,7 @@ import {
   isSectionName,
 } from './keys.js';
 import { configInvalidError, type ConfigProblem } from './problems.js';
+import { errnoText, forbiddenIniNames, readIniText, readSecretFile, scanIniLines } from './ini-file.js';
 
 /** Largest accepted config file. Real files are a few KiB. */
 export const maxConfigFileBytes = 1024 * 1024;
@@ -52,8 +53,6 @@ export type LoadConfigResult =
   | { ok: true; config: Config; file: string | undefined }
   | { ok: false; problems: ConfigProblem[]; file: string | undefined };
 
-const forbiddenNames = new Set(['__proto__', 'constructor', 'prototype']);
-
 interface Origin {
   source: string;
   fromFile: boolean;
@@ -73,7 +72,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadC
   const origins = new Map<string, Origin>();
 
   if (file !== undefined) {
-    const text = await readConfigText(file, problems);
+    const text = await readIniText(file, problems, maxConfigFileBytes);
     if (text !== undefined) readIni(text, basename(file), input, origins, problems);
   }
   readEnv(env, input, origins, problems);
@@ -106,97 +105,6 @@ export async function loadConfigOrThrow(options: LoadConfigOptions = {}): Promis
   return r.config;
 }
 
-async function readConfigText(file: string, problems: ConfigProblem[]): Promise<string | undefined> {
-  const fileProblem = (message: string) => problems.push({ path: '(file)', message, source: file });
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (e) {
-    fileProblem(`cannot open the configuration file: ${errnoText(e)}`);
-    return undefined;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) {
-      fileProblem('not a regular file');
-      return undefined;
-    }
-    if (st.size > maxConfigFileBytes) {
-      fileProblem(`file is ${st.size} bytes; the limit is ${maxConfigFileBytes} bytes`);
-      return undefined;
-    }
-    // Read at most limit+1 bytes: the file may grow between stat and read.
-    const buf = Buffer.alloc(maxConfigFileBytes + 1);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    if (bytesRead > maxConfigFileBytes) {
-      fileProblem(`file is larger than the limit of ${maxConfigFileBytes} bytes`);
-      return undefined;
-    }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, bytesRead));
-    } catch {
-      fileProblem('file is not valid UTF-8 text');
-      return undefined;
-    }
-    if (text.includes('\0')) {
-      fileProblem('file contains NUL bytes; it is not a text file');
-      return undefined;
-    }
-    return text.startsWith('\uFEFF') ? text.slice(1) : text;
-  } finally {
-    await handle.close();
-  }
-}
-
-function unquote(s: string): string {
-  const t = s.trim();
-  if (t.length >= 2 && ((t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'")))) {
-    return t.slice(1, -1).trim();
-  }
-  return t;
-}
-
-/**
- * A line scan before `ini` parses the text: `ini` silently drops `__proto__` and lets a repeated key win
- * quietly, and knows no line numbers. Returns the line of each `section.key` for messages.
- */
-function scanLines(text: string, fileName: string, problems: ConfigProblem[]): Map<string, number> {
-  const lines = new Map<string, number>();
-  let section = '';
-  let sectionBad = false;
-  const rows = text.split(/\r?\n/);
-  for (let i = 0; i < rows.length; i++) {
-    const line = (rows[i] ?? '').trim();
-    const lineNo = i + 1;
-    const source = `${fileName} line ${lineNo}`;
-    if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
-    if (line.startsWith('[')) {
-      const end = line.lastIndexOf(']');
-      section = unquote(line.slice(1, end < 0 ? undefined : end));
-      sectionBad = section.split('.').some((part) => forbiddenNames.has(unquote(part)));
-      if (sectionBad) problems.push({ path: section, message: 'section name is not allowed', source });
-      continue;
-    }
-    const eq = line.indexOf('=');
-    let key = unquote(eq < 0 ? line : line.slice(0, eq));
-    const isArray = key.endsWith('[]');
-    if (isArray) key = key.slice(0, -2).trim();
-    const path = section === '' ? key : `${section}.${key}`;
-    if (forbiddenNames.has(key)) {
-      problems.push({ path, message: 'key name is not allowed', source });
-      continue;
-    }
-    if (sectionBad) continue;
-    const first = lines.get(path);
-    if (first !== undefined && !isArray) {
-      problems.push({ path, message: `set more than once (lines ${first} and ${lineNo})`, source });
-    }
-    if (first === undefined) lines.set(path, lineNo);
-  }
-  return lines;
-}
-
 function readIni(
   text: string,
   fileName: string,
@@ -204,7 +112,7 @@ function readIni(
   origins: Map<string, Origin>,
   problems: ConfigProblem[],
 ): void {
-  const lines = scanLines(text, fileName, problems);
+  const lines = scanIniLines(text, fileName, problems);
   const where = (path: string) => {
     const n = lines.get(path);
     return n === undefined ? fileName : `${fileName} line ${n}`;
@@ -221,7 +129,7 @@ function readIni(
     return;
   }
   for (const [section, body] of Object.entries(parsed)) {
-    if (forbiddenNames.has(section)) continue; // reported by the line scan
+    if (forbiddenIniNames.has(section)) continue; // reported by the line scan
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       problems.push({
         path: section,
@@ -237,7 +145,7 @@ function readIni(
     }
     for (const [iniKey, value] of Object.entries(body as Record<string, unknown>)) {
       const path = `${section}.${iniKey}`;
-      if (forbiddenNames.has(iniKey)) continue;
+      if (forbiddenIniNames.has(iniKey)) continue;
       const field = fieldByIniPath(section, iniKey);
       if (!field) {
         if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -380,7 +288,11 @@ async function resolveConfig(c: ParsedConfig, ctx: ResolveContext): Promise<Pars
     }
   }
   if (database.passwordFile !== '') {
-    const secret = await readSecretFile(database.passwordFile, (m) => problem('database.password_file', m));
+    const secret = await readSecretFile(
+      database.passwordFile,
+      (m) => problem('database.password_file', m),
+      maxSecretFileBytes,
+    );
     if (secret !== undefined) database.password = secret;
   }
 
@@ -425,8 +337,10 @@ async function resolveConfig(c: ParsedConfig, ctx: ResolveContext): Promise<Pars
     }
   }
   if (upstream.proxyPasswordFile !== '') {
-    const secret = await readSecretFile(upstream.proxyPasswordFile, (m) =>
-      problem('upstream.proxy_password_file', m),
+    const secret = await readSecretFile(
+      upstream.proxyPasswordFile,
+      (m) => problem('upstream.proxy_password_file', m),
+      maxSecretFileBytes,
     );
     if (secret !== undefined) upstream.proxyPassword = secret;
   }
@@ -478,39 +392,6 @@ async function checkReadableFile(path: string, report: (message: string) => void
   } catch (e) {
     report(`cannot read ${path}: ${errnoText(e)}`);
   }
-}
-
-async function readSecretFile(path: string, report: (message: string) => void): Promise<string | undefined> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    report(`cannot read ${path}: ${errnoText(e)}`);
-    return undefined;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) return void report(`${path} is not a regular file`);
-    if (st.size > maxSecretFileBytes)
-      return void report(`${path} is larger than ${maxSecretFileBytes} bytes`);
-    const buf = Buffer.alloc(maxSecretFileBytes + 1);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    if (bytesRead > maxSecretFileBytes)
-      return void report(`${path} is larger than ${maxSecretFileBytes} bytes`);
-    const secret = buf.toString('utf8', 0, bytesRead).replace(/\r?\n$/, '');
-    if (secret === '') return void report(`${path} is empty`);
-    return secret;
-  } finally {
-    await handle.close();
-  }
-}
-
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return code ?? (e instanceof Error ? e.message : String(e));
 }
 
 function deepFreeze<T>(value: T): T {
