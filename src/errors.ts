@@ -203,6 +203,26 @@ export const errorCatalogue = {
     exit: 65,
     title: 'Catalog index input is invalid',
   },
+  // MS-WUSP client faults (protocol.md 1.8): each maps to the WSUS ErrorCode the client reacts to.
+  PB_ERR_CONFIG_CHANGED: {
+    status: 400,
+    fault: 'ConfigChanged',
+    exit: 65,
+    title: 'Server configuration changed since the cookie was issued',
+  },
+  PB_ERR_SERVER_CHANGED: {
+    status: 400,
+    fault: 'ServerChanged',
+    exit: 65,
+    title: 'Cookie was issued by another server instance',
+  },
+  PB_ERR_AUTH_COOKIE_INVALID: {
+    status: 400,
+    fault: 'InvalidAuthorizationCookie',
+    exit: 65,
+    title: 'Authorization cookie is invalid',
+  },
+  PB_ERR_SERVER_BUSY: { status: 503, fault: 'ServerBusy', exit: 75, title: 'Server is busy, retry later' },
   PB_ERR_INTERNAL: { status: 500, fault: 'InternalServerError', exit: 70, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; fault: string; exit: number; title: string }>;
 

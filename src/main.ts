@@ -1,16 +1,23 @@
 /**
  * The composition root: the only place adapters are constructed and wired.
- * config -> logger -> directories -> database (+ migrations) -> HTTP servers (client HTTP/HTTPS, admin).
- * Later: content store, services, the scheduler; each gets its dependencies here and nowhere else.
+ * config -> logger -> directories -> database (+ migrations) -> content store -> client web service ->
+ * HTTP servers (client HTTP/HTTPS, admin). Later: the scheduler; each gets its dependencies here only.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { createClientWebService } from './client-service/index.js';
 import type { Config } from './config/index.js';
 import { AppError } from './errors.js';
 import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http/index.js';
 import type { Logger } from './observability/index.js';
-import { migrateToLatest, openDatabase, type DbHandle, type OpenDatabaseOptions } from './storage/index.js';
+import {
+  FsContentStore,
+  migrateToLatest,
+  openDatabase,
+  type DbHandle,
+  type OpenDatabaseOptions,
+} from './storage/index.js';
 
 export interface RunningPatchbay {
   /** Where each server listens, e.g. `{ http: 'http://0.0.0.0:8530', admin: 'http://127.0.0.1:8532' }`. */
@@ -120,10 +127,16 @@ export async function startPatchbay(config: Config, logger: Logger): Promise<Run
       },
     ];
 
+    const contentStore = await FsContentStore.open(config.content.dir);
+    const { service: clientService } = await createClientWebService(db, contentStore, logger, {
+      contentMode: config.content.mode,
+    });
+    const clientDeps = { config, logger, readiness, clientService, contentStore };
+
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
       {
         name: 'http',
-        app: await buildClientServer({ config, logger, readiness }),
+        app: await buildClientServer(clientDeps),
         host: config.server.bind,
         port: config.server.httpPort,
       },
@@ -131,7 +144,7 @@ export async function startPatchbay(config: Config, logger: Logger): Promise<Run
     if (tls) {
       servers.push({
         name: 'https',
-        app: await buildClientServer({ config, logger, readiness }, { tls }),
+        app: await buildClientServer(clientDeps, { tls }),
         host: config.server.bind,
         port: config.server.httpsPort,
       });

@@ -8,7 +8,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
+import type { ClientWebService } from '../client-service/index.js';
+import type { ContentStore } from '../storage/content/index.js';
+import { clientWsEndpoints } from './client-ws-routes.js';
 import { registerConcurrencyLimit, type BusyResponder } from './concurrency-limit.js';
+import { contentRoutes } from './content-routes.js';
+import { AppError } from '../errors.js';
+import { sendSoapFault, soapRoutes, soapStyleForPath } from './soap-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 
@@ -17,8 +23,12 @@ export interface ClientServerDeps {
   logger: Logger;
   /** What /readyz checks (the database, later the content store). */
   readiness: readonly ReadinessCheck[];
-  /** How a request over the concurrency cap is answered (default: 503 + Retry-After). */
+  /** How a request over the concurrency cap is answered (default: 503 + Retry-After; SOAP paths: ServerBusy). */
   onBusy?: BusyResponder;
+  /** The MS-WUSP service; when given, the SOAP endpoints of protocol.md 1.1 are served. */
+  clientService?: ClientWebService;
+  /** Update content; when given, `/Content/...` is served from it. */
+  contentStore?: ContentStore;
 }
 
 export interface ClientServerOptions {
@@ -40,6 +50,8 @@ export async function buildClientServer(
     bodyLimit: server.requestBodyLimit,
     // Clients never see a half-closed server: close idle keep-alive sockets at shutdown, 503 new requests.
     forceCloseConnections: 'idle' as const,
+    // WUA writes `client.asmx`, WS2025 also answers `Client.asmx`: every path is matched case-insensitively.
+    routerOptions: { caseSensitive: false },
     return503OnClosing: true,
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   };
@@ -48,9 +60,30 @@ export async function buildClientServer(
   app.server.headersTimeout = server.headersTimeoutSeconds * 1000;
 
   registerErrorHandler(app);
+  const soapEndpoints = deps.clientService ? clientWsEndpoints(deps.clientService) : [];
+  // Over the cap, a SOAP endpoint answers a ServerBusy fault (503 + Retry-After, no queueing); others a plain 503.
+  const soapBusy: BusyResponder = (request, reply) => {
+    const style = soapStyleForPath(soapEndpoints, request.raw.url);
+    if (style === undefined)
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .type('text/plain; charset=utf-8')
+        .send('server busy\n');
+    reply.header('retry-after', '1');
+    return sendSoapFault(
+      request,
+      reply,
+      new AppError('PB_ERR_SERVER_BUSY', 'concurrency cap reached'),
+      style,
+      {
+        status: 503,
+      },
+    );
+  };
   registerConcurrencyLimit(app, {
     maxPerEndpoint: server.maxConcurrentRequests,
-    ...(deps.onBusy ? { onBusy: deps.onBusy } : {}),
+    onBusy: deps.onBusy ?? soapBusy,
   });
   // Route groups are plugins (encapsulated scopes); later groups register the same way.
   await app.register((scope, _opts, done) => {
@@ -58,8 +91,13 @@ export async function buildClientServer(
     done();
   });
 
-  // Later: SOAP endpoints (/ClientWebService/client.asmx, /SimpleAuthWebService/SimpleAuth.asmx,
-  // /ReportingWebService/ReportingWebService.asmx) and content routes (/Content/...) register here.
+  if (soapEndpoints.length > 0)
+    await app.register(soapRoutes, {
+      endpoints: soapEndpoints,
+      bodyLimit: server.requestBodyLimit,
+      advertisedBaseUrl: server.baseUrl,
+    });
+  if (deps.contentStore) await app.register(contentRoutes, { store: deps.contentStore, log: logger });
 
   return app;
 }

@@ -1,0 +1,223 @@
+import {
+  buildCatalogIndex,
+  compileScope,
+  type CatalogIndex,
+  type CatalogRevisionInput,
+  type ClientScope,
+  type ScopeDeploymentInput,
+  type ScopeMode,
+} from '../catalog/index.js';
+import { resolveEffectiveApproval, type GroupApproval } from '../domain/index.js';
+import type { GroupId } from '../domain/ids.js';
+import type { Logger } from '../observability/index.js';
+
+/** Catalog generations as storage holds them. */
+export interface CatalogSource {
+  activeGenerationId(): Promise<number | undefined>;
+  /** Every member revision of a generation in catalog terms; undefined when the generation is gone. */
+  loadGeneration(generationId: number): Promise<CatalogRevisionInput[] | undefined>;
+}
+
+export interface ApprovalRow {
+  readonly updateId: string;
+  readonly groupId: string;
+  readonly action: 'install' | 'uninstall' | 'not_approved';
+  readonly deadlineAt: number | null;
+}
+
+export interface DeploymentChangeRow {
+  readonly changeSeq: number;
+  readonly changedAt: number;
+  readonly updateId: string;
+  readonly groupId: string | null;
+}
+
+/** Approvals, declines, the group tree and the deployment change log. */
+export interface DeploymentSource {
+  latestChangeSeq(): Promise<number>;
+  groupTree(): Promise<readonly { groupId: string; parentGroupId: string | null }[]>;
+  approvalsForGroups(groupIds: readonly string[]): Promise<readonly ApprovalRow[]>;
+  declinedUpdateIds(): Promise<readonly string[]>;
+  /** The change log from the start (ascending); the scope takes each update's newest relevant entry. */
+  changes(): Promise<readonly DeploymentChangeRow[]>;
+}
+
+export interface CatalogCacheOptions {
+  readonly scopeMode: ScopeMode;
+  /** Generations kept in memory: the active one plus the ones scans are still pinned to. */
+  readonly maxGenerations: number;
+  /** Compiled scopes kept (one per generation x group set x change sequence). */
+  readonly maxScopes: number;
+  /** How long the active generation id and the latest change sequence are reused before asking again. */
+  readonly freshnessMs: number;
+}
+
+export const defaultCatalogCacheOptions: CatalogCacheOptions = Object.freeze({
+  scopeMode: 'all-non-declined',
+  maxGenerations: 3,
+  maxScopes: 256,
+  freshnessMs: 1000,
+});
+
+/**
+ * Deployment ids of explicit approvals live above every revision id the allocator can reach in practice
+ * (2^30), so they never collide with the revision ids used for ungoverned revisions (client-scope.ts).
+ */
+const deploymentIdBase = 2 ** 30;
+
+export interface LoadedGeneration {
+  /** 0 = no active generation yet (an empty index answers every call). */
+  readonly generationId: number;
+  readonly index: CatalogIndex;
+}
+
+/**
+ * In-memory catalog indexes by generation (bounded, least recently used evicted, the active one reloaded
+ * when it changes) and compiled client scopes. A scan pins the generation it started on (the id travels in
+ * the session cookie); a sync that activates a new generation meanwhile does not change what that scan sees.
+ */
+export class CatalogCache {
+  readonly #generations = new Map<number, Promise<CatalogIndex | undefined>>();
+  readonly #scopes = new Map<string, Promise<ClientScope>>();
+  readonly #empty: CatalogIndex = buildCatalogIndex([]);
+  #active: { id: number | undefined; at: number } | undefined;
+  #seq: { value: number; at: number } | undefined;
+
+  constructor(
+    private readonly catalog: CatalogSource,
+    private readonly deployments: DeploymentSource,
+    private readonly logger: Logger,
+    private readonly options: CatalogCacheOptions = defaultCatalogCacheOptions,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** The generation to serve: the pinned one while it can still be loaded, else the active one. */
+  async generation(pinned: number): Promise<LoadedGeneration> {
+    if (pinned > 0) {
+      const idx = await this.index(pinned);
+      if (idx !== undefined) return { generationId: pinned, index: idx };
+    }
+    const active = await this.activeId();
+    if (active === undefined) return { generationId: 0, index: this.#empty };
+    const idx = await this.index(active);
+    if (idx === undefined) return { generationId: 0, index: this.#empty };
+    return { generationId: active, index: idx };
+  }
+
+  async activeId(): Promise<number | undefined> {
+    const now = this.clock();
+    if (this.#active === undefined || now - this.#active.at >= this.options.freshnessMs)
+      this.#active = { id: await this.catalog.activeGenerationId(), at: now };
+    return this.#active.id;
+  }
+
+  async latestChangeSeq(): Promise<number> {
+    const now = this.clock();
+    if (this.#seq === undefined || now - this.#seq.at >= this.options.freshnessMs)
+      this.#seq = { value: await this.deployments.latestChangeSeq(), at: now };
+    return this.#seq.value;
+  }
+
+  private async index(generationId: number): Promise<CatalogIndex | undefined> {
+    let p = this.#generations.get(generationId);
+    if (p === undefined) {
+      p = this.load(generationId);
+      this.#generations.set(generationId, p);
+      p.catch(() => this.#generations.delete(generationId));
+    } else {
+      this.#generations.delete(generationId);
+      this.#generations.set(generationId, p);
+    }
+    while (this.#generations.size > this.options.maxGenerations) {
+      const oldest = this.#generations.keys().next().value as number;
+      this.#generations.delete(oldest);
+      for (const k of [...this.#scopes.keys()]) if (k.startsWith(`${oldest}|`)) this.#scopes.delete(k);
+    }
+    return p;
+  }
+
+  private async load(generationId: number): Promise<CatalogIndex | undefined> {
+    const started = performance.now();
+    const records = await this.catalog.loadGeneration(generationId);
+    if (records === undefined) return undefined;
+    const index = buildCatalogIndex(records);
+    this.logger.info(
+      { generationId, revisions: records.length, ms: Math.round(performance.now() - started) },
+      'catalog generation loaded',
+    );
+    return index;
+  }
+
+  /** The compiled scope for a client's groups (cached per generation, group set and change sequence). */
+  async scope(g: LoadedGeneration, groupIds: readonly string[]): Promise<ClientScope> {
+    const seq = await this.latestChangeSeq();
+    const groups = [...groupIds].sort();
+    const key = `${g.generationId}|${seq}|${groups.join(',')}`;
+    let p = this.#scopes.get(key);
+    if (p === undefined) {
+      p = this.compile(g.index, groups, seq);
+      this.#scopes.set(key, p);
+      p.catch(() => this.#scopes.delete(key));
+      while (this.#scopes.size > this.options.maxScopes)
+        this.#scopes.delete(this.#scopes.keys().next().value as string);
+    } else {
+      this.#scopes.delete(key);
+      this.#scopes.set(key, p);
+    }
+    return p;
+  }
+
+  private async compile(index: CatalogIndex, groups: readonly string[], seq: number): Promise<ClientScope> {
+    const tree = await this.deployments.groupTree();
+    const parent = new Map<string, string | null>();
+    for (const g of tree) parent.set(g.groupId, g.parentGroupId);
+    const parentOf = (g: GroupId): GroupId | undefined => (parent.get(g) ?? undefined) as GroupId | undefined;
+    // The groups whose approvals can apply: the memberships and all their ancestors.
+    const relevant = new Set<string>();
+    for (const g of groups)
+      for (let cur: string | undefined = g, n = 0; cur !== undefined && n < 80; n++) {
+        relevant.add(cur);
+        cur = parent.get(cur) ?? undefined;
+      }
+    const approvals = await this.deployments.approvalsForGroups([...relevant]);
+    const byUpdate = new Map<string, Map<string, GroupApproval>>();
+    for (const a of approvals) {
+      let m = byUpdate.get(a.updateId);
+      if (m === undefined) byUpdate.set(a.updateId, (m = new Map<string, GroupApproval>()));
+      m.set(a.groupId, {
+        groupId: a.groupId as GroupId,
+        action: a.action === 'not_approved' ? 'notApproved' : a.action,
+        ...(a.deadlineAt !== null ? { deadlineAt: a.deadlineAt } : {}),
+      });
+    }
+    const lastChange = new Map<string, DeploymentChangeRow>();
+    for (const c of await this.deployments.changes())
+      if (c.groupId === null || relevant.has(c.groupId)) {
+        const prev = lastChange.get(c.updateId);
+        if (prev === undefined || prev.changeSeq < c.changeSeq) lastChange.set(c.updateId, c);
+      }
+    const deployments: ScopeDeploymentInput[] = [];
+    for (const [updateId, m] of byUpdate) {
+      const eff = resolveEffectiveApproval(groups as GroupId[], parentOf, (g) => m.get(g));
+      if (eff === undefined) continue;
+      const change = lastChange.get(updateId);
+      const changeSeq = change?.changeSeq ?? 0;
+      deployments.push({
+        updateId,
+        decision: eff.action,
+        deadlineAt: eff.deadlineAt,
+        deploymentId: deploymentIdBase + (changeSeq % deploymentIdBase),
+        changeSeq,
+        lastChangeAt: change?.changedAt ?? 0,
+      });
+    }
+    // Declines and un-declines change what a client sees too: they count as changes of that update.
+    const declined = await this.deployments.declinedUpdateIds();
+    return compileScope(index, {
+      mode: this.options.scopeMode,
+      declinedUpdateIds: declined,
+      deployments,
+      anchor: seq,
+    });
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The client service's ports implemented over the database and the content store. This file is the
+ * adapter side (it imports storage); everything else in src/client-service only sees the port interfaces.
+ * Bulk reads are chunked (<= 4,000 ids per IN list) so a 100k-revision generation loads in a few dozen
+ * queries, never one query per revision.
+ */
+import type { CatalogRevisionInput, CatalogPrerequisiteInput } from '../catalog/index.js';
+import type { RevisionKind } from '../domain/index.js';
+import {
+  chunkRows,
+  createRepositories,
+  decodeBlob,
+  type ContentStore,
+  type DbHandle,
+} from '../storage/index.js';
+import type { CatalogSource, DeploymentSource } from './catalog-cache.js';
+import type { FileSource, RevisionFile } from './file-locator.js';
+import type { FragmentKindName, FragmentSource } from './fragment-cache.js';
+import type { LocalizedSource } from './localized.js';
+
+const kinds: Record<string, RevisionKind> = {
+  software: 'software',
+  driver: 'driver',
+  category: 'category',
+  detectoid: 'detectoid',
+};
+
+function kindOf(updateType: string): RevisionKind {
+  return kinds[updateType.toLowerCase()] ?? 'software';
+}
+
+const memberPage = 20_000;
+
+export function storageCatalogSource(handle: DbHandle): CatalogSource {
+  const repos = createRepositories(handle);
+  return {
+    activeGenerationId: async () => (await repos.generations.getActive())?.generationId,
+    loadGeneration: async (generationId) => {
+      if ((await repos.generations.get(generationId)) === undefined) return undefined;
+      const members: number[] = [];
+      for (let after = 0; ;) {
+        const page = await repos.generations.listMembers(generationId, {
+          afterRevisionId: after,
+          limit: memberPage,
+        });
+        for (const m of page) members.push(m.revisionId);
+        if (page.length < memberPage) break;
+        after = page[page.length - 1]!.revisionId;
+      }
+      const out: CatalogRevisionInput[] = [];
+      for (const chunk of chunkRows(members, 1, 4000)) {
+        const [revs, pre, bun] = await Promise.all([
+          handle.db
+            .selectFrom('revisions')
+            .select([
+              'revision_id',
+              'update_id',
+              'revision_number',
+              'update_type',
+              'publication_state',
+              'imported_at',
+            ])
+            .where('revision_id', 'in', chunk)
+            .execute(),
+          handle.db
+            .selectFrom('revision_prerequisites')
+            .select(['revision_id', 'clause_index', 'update_id', 'is_category'])
+            .where('revision_id', 'in', chunk)
+            .orderBy('revision_id')
+            .orderBy('clause_index')
+            .execute(),
+          handle.db
+            .selectFrom('revision_bundles')
+            .select(['revision_id', 'group_index', 'update_id', 'revision_number'])
+            .where('revision_id', 'in', chunk)
+            .orderBy('revision_id')
+            .orderBy('group_index')
+            .execute(),
+        ]);
+        const clauses = new Map<number, Map<number, { isCategory: boolean; anyOf: string[] }>>();
+        for (const p of pre) {
+          let m = clauses.get(p.revision_id);
+          if (m === undefined)
+            clauses.set(p.revision_id, (m = new Map<number, { isCategory: boolean; anyOf: string[] }>()));
+          let c = m.get(p.clause_index);
+          if (c === undefined) m.set(p.clause_index, (c = { isCategory: p.is_category === 1, anyOf: [] }));
+          c.anyOf.push(p.update_id);
+        }
+        const groups = new Map<number, Map<number, { updateId: string; revisionNumber: number }[]>>();
+        for (const b of bun) {
+          let m = groups.get(b.revision_id);
+          if (m === undefined)
+            groups.set(
+              b.revision_id,
+              (m = new Map<number, { updateId: string; revisionNumber: number }[]>()),
+            );
+          let g = m.get(b.group_index);
+          if (g === undefined) m.set(b.group_index, (g = []));
+          g.push({ updateId: b.update_id, revisionNumber: b.revision_number });
+        }
+        for (const r of revs) {
+          const cl = clauses.get(r.revision_id);
+          const gr = groups.get(r.revision_id);
+          out.push({
+            revisionId: r.revision_id,
+            updateId: r.update_id,
+            revisionNumber: r.revision_number,
+            kind: kindOf(r.update_type),
+            prerequisites: cl
+              ? [...cl.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c as CatalogPrerequisiteInput)
+              : [],
+            bundledUpdates: gr
+              ? [...gr.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => ({ anyOf: g }))
+              : [],
+            expired: (r.publication_state ?? '').toLowerCase() === 'expired',
+            lastChangeAt: r.imported_at,
+          });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+export function storageDeploymentSource(handle: DbHandle): DeploymentSource {
+  const repos = createRepositories(handle);
+  return {
+    latestChangeSeq: () => repos.deploymentChanges.latestSeq(),
+    groupTree: async () =>
+      (await repos.groups.list()).map((g) => ({ groupId: g.groupId, parentGroupId: g.parentGroupId })),
+    approvalsForGroups: async (groupIds) =>
+      (await repos.approvals.listForGroups(groupIds)).map((a) => ({
+        updateId: a.updateId,
+        groupId: a.groupId,
+        action: a.action,
+        deadlineAt: a.deadlineAt,
+      })),
+    declinedUpdateIds: async () => (await repos.approvals.listDeclined()).map((d) => d.updateId),
+    changes: async () => {
+      const out: { changeSeq: number; changedAt: number; updateId: string; groupId: string | null }[] = [];
+      for (let after = 0; ;) {
+        const page = await repos.deploymentChanges.since(after, 10_000);
+        for (const c of page)
+          out.push({
+            changeSeq: c.changeSeq,
+            changedAt: c.changedAt,
+            updateId: c.updateId,
+            groupId: c.groupId,
+          });
+        if (page.length < 10_000) break;
+        after = page[page.length - 1]!.changeSeq;
+      }
+      return out;
+    },
+  };
+}
+
+export function storageFragmentSource(handle: DbHandle): FragmentSource {
+  const repos = createRepositories(handle);
+  return {
+    fragments: async (revisionIds, kind: FragmentKindName) => {
+      const blobs = await repos.revisions.getFragments(revisionIds, kind);
+      const out = new Map<number, string>();
+      for (const [id, blob] of blobs) out.set(id, decodeBlob(blob).toString('utf8'));
+      return out;
+    },
+  };
+}
+
+export function storageLocalizedSource(handle: DbHandle): LocalizedSource {
+  const repos = createRepositories(handle);
+  return {
+    localized: async (revisionIds, languages) =>
+      (await repos.revisions.getLocalized(revisionIds, languages)).map((r) => ({
+        revisionId: r.revisionId,
+        language: r.language,
+        xml: decodeBlob(r.fragment).toString('utf8'),
+      })),
+  };
+}
+
+export function storageFileSource(handle: DbHandle, store: ContentStore): FileSource {
+  return {
+    filesOfRevisions: async (revisionIds) => {
+      const rows: { revisionId: number; position: number; file: RevisionFile }[] = [];
+      for (const chunk of chunkRows([...new Set(revisionIds)], 1, 4000)) {
+        const found = await handle.db
+          .selectFrom('revision_files')
+          .innerJoin('files', 'files.sha1', 'revision_files.sha1')
+          .select([
+            'revision_files.revision_id',
+            'revision_files.position',
+            'revision_files.file_name',
+            'files.sha1',
+            'files.mu_url',
+          ])
+          .where('revision_files.revision_id', 'in', chunk)
+          .execute();
+        for (const r of found)
+          rows.push({
+            revisionId: r.revision_id,
+            position: r.position,
+            file: { sha1: r.sha1, fileName: r.file_name, muUrl: r.mu_url },
+          });
+      }
+      // Request order of the revisions, then document order of their files.
+      const rank = new Map(revisionIds.map((id, i) => [id, i]));
+      rows.sort(
+        (a, b) => (rank.get(a.revisionId) ?? 0) - (rank.get(b.revisionId) ?? 0) || a.position - b.position,
+      );
+      return rows.map((r) => r.file);
+    },
+    filesByDigest: async (sha1s) => {
+      const out: RevisionFile[] = [];
+      for (const chunk of chunkRows(sha1s, 1, 4000)) {
+        const rows = await handle.db
+          .selectFrom('files')
+          .select(['sha1', 'name', 'mu_url'])
+          .where('sha1', 'in', chunk)
+          .execute();
+        for (const r of rows) out.push({ sha1: r.sha1, fileName: r.name, muUrl: r.mu_url });
+      }
+      return out;
+    },
+    has: (sha1) => store.has(sha1),
+  };
+}

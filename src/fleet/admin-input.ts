@@ -1,0 +1,35 @@
+import { parseGuid } from '../domain/index.js';
+import { AppError } from '../errors.js';
+
+/** A GUID parameter, lower-cased; anything else is PB_ERR_INVALID_PARAMETER naming the parameter. */
+export function requireGuid(value: string, parameter: string): string {
+  const g = typeof value === 'string' && value.length <= 64 ? parseGuid(value) : undefined;
+  if (g === undefined)
+    throw new AppError('PB_ERR_INVALID_PARAMETER', `${parameter} must be a GUID`, { detail: { parameter } });
+  return g;
+}
+
+/** A display name: 1..256 characters, no control characters. */
+export function requireName(value: string, parameter: string): string {
+  const v = typeof value === 'string' ? value.trim() : '';
+  // eslint-disable-next-line no-control-regex
+  if (v.length === 0 || v.length > 256 || /[\u0000-\u001f\u007f]/.test(v))
+    throw new AppError('PB_ERR_INVALID_PARAMETER', `${parameter} must be 1 to 256 printable characters`, {
+      detail: { parameter },
+    });
+  return v;
+}
+
+/** A KB number: digits, optionally prefixed with KB. */
+export function requireKb(value: string): string {
+  const v = value.trim().replace(/^kb/i, '');
+  if (!/^[0-9]{1,10}$/.test(v))
+    throw new AppError('PB_ERR_INVALID_PARAMETER', `not a KB number: ${JSON.stringify(value.slice(0, 32))}`, {
+      detail: { parameter: 'kb' },
+    });
+  return v;
+}
+
+/** Caps on list inputs that come from outside (a request body or a command line). */
+export const maxSelectorItems = 1000;
+export const maxFilterMatches = 5000;

@@ -1,0 +1,217 @@
+import { AppError, isAppError } from '../errors.js';
+import { parseUpdateDocument } from '../protocol/update-xml/index.js';
+import type { UpdateQuery, UpdateRow } from '../storage/index.js';
+import { maxFilterMatches, maxSelectorItems, requireGuid, requireKb } from './admin-input.js';
+import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
+import type { AdminStore } from './admin-store.js';
+
+/** The filters of `updates list` / `GET /api/v1/updates` (the storage query without paging internals). */
+export type UpdateFilter = Omit<UpdateQuery, 'afterUpdateId' | 'limit' | 'updateIds'>;
+
+export interface UpdateSummary extends UpdateRow {
+  readonly classifications: { updateId: string; title: string | null }[];
+  readonly products: { updateId: string; title: string | null }[];
+}
+
+export interface UpdateDetail extends UpdateSummary {
+  readonly uninstallable: boolean;
+  readonly bundleMembers: string[];
+  readonly bundleParents: string[];
+  readonly statusCounts: Record<string, number>;
+  readonly approvals: {
+    groupId: string;
+    action: string;
+    deadlineAt: number | null;
+    approvedBy: string;
+    approvedVia: string;
+    approvedAt: number;
+  }[];
+}
+
+/** Which updates an approve/decline command acts on: ids, KB numbers, or a filter (exactly one kind). */
+export interface UpdateSelection {
+  readonly updateIds?: readonly string[];
+  readonly kbs?: readonly string[];
+  readonly filter?: UpdateFilter;
+}
+
+const stateNames = [
+  'unknown',
+  'notApplicable',
+  'notInstalled',
+  'downloaded',
+  'installed',
+  'failed',
+  'installedPendingReboot',
+] as const;
+
+/** The admin view of the catalog: filtered lists, one update's detail, and selections for approvals. */
+export class UpdatesService {
+  constructor(private readonly store: AdminStore) {}
+
+  async list(filter: UpdateFilter, page: PageRequest = {}): Promise<Page<UpdateSummary>> {
+    const limit = pageLimit(page.limit);
+    const after = decodeCursor(page.cursor, ['string']);
+    validateFilter(filter);
+    const rows = await this.store.repos.adminQueries.listUpdates({
+      ...filter,
+      ...(after ? { afterUpdateId: after[0] as string } : {}),
+      limit: limit + 1,
+    });
+    const summaries = await this.summarise(rows);
+    const byId = new Map(summaries.map((s) => [s.updateId, s]));
+    return toPage(
+      rows,
+      limit,
+      (r) => byId.get(r.updateId)!,
+      (r) => [r.updateId],
+    );
+  }
+
+  /** One update by id or KB number (the current revision), with approvals, bundle links and status counts. */
+  async show(idOrKb: string): Promise<UpdateDetail> {
+    const [row] = await this.resolve({
+      ...(/^(kb)?[0-9]+$/i.test(idOrKb.trim()) ? { kbs: [idOrKb] } : { updateIds: [idOrKb] }),
+    });
+    const [summary] = await this.summarise([row!]);
+    const repos = this.store.repos;
+    const [members, parents, counts, approvals] = await Promise.all([
+      repos.adminQueries.bundleMembers(row!.revisionId),
+      repos.adminQueries.bundleParents(row!.updateId),
+      repos.adminQueries.statusCounts(row!.updateId),
+      repos.approvals.listForUpdate(row!.updateId),
+    ]);
+    const statusCounts: Record<string, number> = {};
+    for (const [state, n] of Object.entries(counts)) statusCounts[stateNames[Number(state)] ?? state] = n;
+    return {
+      ...summary!,
+      uninstallable: await this.isUninstallable(row!),
+      bundleMembers: members,
+      bundleParents: parents,
+      statusCounts,
+      approvals: approvals.map((a) => ({
+        groupId: a.groupId,
+        action: a.action,
+        deadlineAt: a.deadlineAt,
+        approvedBy: a.approvedBy,
+        approvedVia: a.approvedVia,
+        approvedAt: a.approvedAt,
+      })),
+    };
+  }
+
+  /**
+   * The current revisions a selection names. Unknown ids or KB numbers are PB_ERR_NOT_FOUND (naming them);
+   * a filter matching more than 5000 updates is refused so a typo cannot approve the whole catalog.
+   */
+  async resolve(selection: UpdateSelection): Promise<UpdateRow[]> {
+    const kinds = [selection.updateIds, selection.kbs, selection.filter].filter((x) => x !== undefined);
+    if (kinds.length !== 1)
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'name updates by id, by KB number, or by a filter (one of them)', {
+        detail: { parameter: 'updates' },
+      });
+    const q = this.store.repos.adminQueries;
+    if (selection.filter !== undefined) {
+      validateFilter(selection.filter);
+      const rows = await q.listUpdates({ ...selection.filter, limit: maxFilterMatches + 1 });
+      if (rows.length > maxFilterMatches)
+        throw new AppError(
+          'PB_ERR_INVALID_PARAMETER',
+          `the filter matches more than ${maxFilterMatches} updates; narrow it`,
+          { detail: { parameter: 'filter' } },
+        );
+      return rows;
+    }
+    const list = selection.updateIds ?? selection.kbs ?? [];
+    if (list.length === 0 || list.length > maxSelectorItems)
+      throw new AppError('PB_ERR_INVALID_PARAMETER', `name 1 to ${maxSelectorItems} updates`, {
+        detail: { parameter: 'updates' },
+      });
+    if (selection.updateIds !== undefined) {
+      const ids = [...new Set(selection.updateIds.map((u) => requireGuid(u, 'updateId')))];
+      const rows = await q.listUpdates({ updateIds: ids, includeHidden: true, limit: ids.length + 1 });
+      const found = new Set(rows.map((r) => r.updateId));
+      const missing = ids.filter((i) => !found.has(i));
+      if (missing.length > 0)
+        throw new AppError('PB_ERR_NOT_FOUND', `unknown update ${missing.slice(0, 5).join(', ')}`, {
+          detail: { updateIds: missing.slice(0, 20) },
+        });
+      return rows;
+    }
+    const kbs = [...new Set(list.map(requireKb))];
+    const out: UpdateRow[] = [];
+    const missing: string[] = [];
+    for (const kb of kbs) {
+      const rows = await q.listUpdates({ kb, limit: 101 });
+      if (rows.length === 0) missing.push(`KB${kb}`);
+      out.push(...rows);
+    }
+    if (missing.length > 0)
+      throw new AppError('PB_ERR_NOT_FOUND', `no deployable update has ${missing.slice(0, 5).join(', ')}`, {
+        detail: { kbs: missing.slice(0, 20) },
+      });
+    return [...new Map(out.map((r) => [r.updateId, r])).values()];
+  }
+
+  /**
+   * Whether an update can be approved for uninstall. The update document is the authority: WSUS offers
+   * "Approved for Removal" only when Properties carries an UninstallationBehavior element (Windows Installer
+   * and CBS updates usually do; command-line installers such as Defender definitions do not). A bundle is
+   * uninstallable when it declares it itself or when every bundled member does.
+   */
+  async isUninstallable(row: Pick<UpdateRow, 'revisionId' | 'isBundle'>): Promise<boolean> {
+    if (await this.declaresUninstall(row.revisionId)) return true;
+    if (!row.isBundle) return false;
+    const members = await this.store.repos.adminQueries.bundleMembers(row.revisionId);
+    if (members.length === 0) return false;
+    for (const m of members) {
+      const [current] = await this.store.repos.revisions.listByUpdateId(m);
+      if (current === undefined || !(await this.declaresUninstall(current.revisionId))) return false;
+    }
+    return true;
+  }
+
+  private async declaresUninstall(revisionId: number): Promise<boolean> {
+    const doc = await this.store.readDocument(revisionId);
+    if (doc === undefined) return false;
+    try {
+      return parseUpdateDocument(doc).uninstallationBehavior !== undefined;
+    } catch (e) {
+      // A stored document that no longer parses cannot prove it is uninstallable.
+      if (isAppError(e)) return false;
+      throw e;
+    }
+  }
+
+  private async summarise(rows: readonly UpdateRow[]): Promise<UpdateSummary[]> {
+    const cats = await this.store.repos.adminQueries.categoriesOf(rows.map((r) => r.revisionId));
+    return rows.map((r) => {
+      const list = cats.get(r.revisionId) ?? [];
+      const pick = (kind: string) =>
+        list.filter((c) => c.kind === kind).map((c) => ({ updateId: c.updateId, title: c.title }));
+      return { ...r, classifications: pick('classification'), products: pick('product') };
+    });
+  }
+}
+
+const severities = new Set(['critical', 'important', 'moderate', 'low']);
+
+function validateFilter(f: UpdateFilter): void {
+  const bad = (parameter: string, why: string) =>
+    new AppError('PB_ERR_INVALID_PARAMETER', `${parameter}: ${why}`, { detail: { parameter } });
+  if (f.text !== undefined && f.text.length > 200) throw bad('text', 'at most 200 characters');
+  if (f.kb !== undefined) requireKb(f.kb);
+  if (f.severity !== undefined && !severities.has(f.severity.toLowerCase()))
+    throw bad('severity', 'one of Critical, Important, Moderate, Low');
+  if (f.approval !== undefined && !['approved', 'unapproved', 'declined'].includes(f.approval))
+    throw bad('approval', 'one of approved, unapproved, declined');
+  if (f.approvalGroupId !== undefined) requireGuid(f.approvalGroupId, 'group');
+  if (f.neededMin !== undefined && (!Number.isInteger(f.neededMin) || f.neededMin < 0 || f.neededMin > 1e9))
+    throw bad('neededMin', 'a non-negative integer');
+  for (const [name, list] of [
+    ['classification', f.classifications],
+    ['product', f.products],
+  ] as const)
+    if (list !== undefined && (list.length > 50 || list.some((v) => v.length === 0 || v.length > 200)))
+      throw bad(name, 'at most 50 names of 1 to 200 characters');
+}

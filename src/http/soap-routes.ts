@@ -1,0 +1,210 @@
+/**
+ * SOAP endpoints over fastify: one POST route per endpoint path, a raw-body parser with the byte limit
+ * enforced before buffering, dispatch by the body element (src/protocol/soap), WSUS-shaped faults.
+ *
+ * Wire rules (protocol.md 1.1, 1.8): every answer carries Content-Length (never chunked) and
+ * `Cache-Control: private`; bodies are identity-encoded (Xpress is roadmap, docs/clients.md); a fault is
+ * HTTP 500 with `Connection: close`, as WS2025 sends it, and never leaks an internal message.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, isAppError } from '../errors.js';
+import {
+  decodeSoapRequest,
+  encodeSoapFault,
+  encodeSoapResponse,
+  faultFromError,
+  type SoapEnvelopeStyle,
+  type SoapHttpResponse,
+  type SoapOperationRegistry,
+  type SoapVersion,
+} from '../protocol/soap/index.js';
+import { soapRequestLimits, type XmlElement, type XmlReadLimits } from '../protocol/xml/index.js';
+
+/** What a handler learns about the call besides the operation element. */
+export interface SoapCallContext {
+  readonly request: FastifyRequest;
+  readonly version: SoapVersion;
+  /**
+   * `scheme://host:port` clients reach this server at: `server.base_url` when configured, else the request's
+   * Host header host with this server's own port (protocol.md 1.9). Used for FileLocation URLs.
+   */
+  readonly baseUrl: string;
+  readonly receivedAtMs: number;
+}
+
+/** Returns the serialized `…Response` element (the envelope is added by the route). */
+export type SoapHandler = (op: XmlElement, ctx: SoapCallContext) => Promise<string> | string;
+
+export interface SoapEndpoint {
+  /** Paths, matched case-insensitively (the client server is built with a case-insensitive router). */
+  readonly paths: readonly string[];
+  readonly style: SoapEnvelopeStyle;
+  readonly registry: SoapOperationRegistry<SoapHandler>;
+}
+
+export interface SoapRoutesOptions {
+  readonly endpoints: readonly SoapEndpoint[];
+  /** Largest request body in bytes; enforced on Content-Length and while receiving. */
+  readonly bodyLimit: number;
+  /** `server.base_url` ('' = derive from the request). */
+  readonly advertisedBaseUrl: string;
+  readonly limits?: XmlReadLimits;
+}
+
+const hostName = /^(?:[A-Za-z0-9_-]{1,63}\.?)+$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
+
+/** Host part of a Host header (`host`, `host:port`, `[v6]:port`), or undefined when it is not a plain host. */
+function hostOf(header: string | undefined): string | undefined {
+  if (header === undefined || header.length > 300) return undefined;
+  const h = header.trim();
+  const host = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.replace(/:[0-9]{1,5}$/, '');
+  return host !== '' && hostName.test(host) ? host : undefined;
+}
+
+/** protocol.md 1.9: the configured base URL, else the Host header's host with the server's own port. */
+export function baseUrlFor(request: FastifyRequest, advertised: string): string {
+  if (advertised !== '') return advertised.replace(/\/+$/, '');
+  const socket = request.raw.socket;
+  const encrypted = (socket as { encrypted?: boolean }).encrypted === true;
+  const port = socket.localPort ?? (encrypted ? 8531 : 8530);
+  let host = hostOf(request.headers.host);
+  if (host === undefined) {
+    const local = socket.localAddress ?? '127.0.0.1';
+    host = local.includes(':') ? `[${local.replace(/^::ffff:/, '')}]` : local;
+    if (host.startsWith('[') && !host.slice(1, -1).includes(':')) host = host.slice(1, -1);
+  }
+  return `${encrypted ? 'https' : 'http'}://${host}:${port}`;
+}
+
+function send(reply: FastifyReply, r: SoapHttpResponse, extra: Record<string, string> = {}): FastifyReply {
+  const body = Buffer.from(r.body, 'utf8');
+  reply.code(r.status);
+  for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
+  for (const [k, v] of Object.entries(extra)) reply.header(k, v);
+  reply.header('cache-control', 'private');
+  reply.header('content-length', String(body.length));
+  return reply.send(body);
+}
+
+/** The envelope version a refused request most likely speaks (for the fault's shape). */
+function versionOf(request: FastifyRequest): SoapVersion {
+  const ct = request.headers['content-type'];
+  return typeof ct === 'string' && ct.toLowerCase().includes('application/soap+xml') ? '1.2' : '1.1';
+}
+
+function soapActionOf(request: FastifyRequest): string | undefined {
+  const a = request.headers['soapaction'];
+  if (typeof a !== 'string' || a.length > 500) return undefined;
+  return a.trim().replace(/^"(.*)"$/s, '$1') || undefined;
+}
+
+/** Sends `error` as a WSUS fault, logging server-side failures with the fault id only the log can tie back. */
+export function sendSoapFault(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  style: SoapEnvelopeStyle,
+  opts: { version?: SoapVersion; method?: string | undefined; status?: number } = {},
+): FastifyReply {
+  const fault = faultFromError(error, { method: opts.method ?? soapActionOf(request) });
+  const version = opts.version ?? versionOf(request);
+  if (fault.code === 'Server' && !(isAppError(error) && error.code === 'PB_ERR_SERVER_BUSY'))
+    request.log.error({ err: error, faultId: fault.id }, 'SOAP call failed');
+  else
+    request.log.info(
+      {
+        errorCode: fault.errorCode,
+        parameter: fault.message,
+        faultId: fault.id,
+        why: error instanceof Error ? error.message.slice(0, 300) : undefined,
+      },
+      'SOAP fault',
+    );
+  const r = encodeSoapFault(fault, { version, style });
+  return send(reply, opts.status === undefined ? r : { ...r, status: opts.status });
+}
+
+/**
+ * Registers every endpoint. Call inside its own plugin scope (the body parsers and the error handler are
+ * scoped to the SOAP routes): `app.register(soapRoutes, options)`.
+ */
+export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions): Promise<void> {
+  const limits: XmlReadLimits = {
+    ...(opts.limits ?? soapRequestLimits),
+    maxBytes: Math.min(opts.bodyLimit, (opts.limits ?? soapRequestLimits).maxBytes),
+  };
+  // One buffering parser for every media type: a wrong or missing Content-Type must become a SOAP fault
+  // (decodeSoapRequest checks it), not fastify's generic 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimit }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  for (const endpoint of opts.endpoints) {
+    const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const receivedAtMs = Date.now();
+      let method: string | undefined;
+      let version: SoapVersion = versionOf(request);
+      try {
+        const body = request.body;
+        if (!Buffer.isBuffer(body) || body.length === 0)
+          throw new AppError('PB_ERR_SOAP_ENVELOPE', 'empty request body');
+        const ct = request.headers['content-type'];
+        const soapAction = request.headers['soapaction'];
+        const soap = decodeSoapRequest({
+          body,
+          contentType: typeof ct === 'string' ? ct : undefined,
+          soapAction: typeof soapAction === 'string' ? soapAction : undefined,
+          limits,
+        });
+        version = soap.version;
+        const op = endpoint.registry.resolve(soap);
+        method = op.action;
+        const content = await op.handler.call(undefined, soap.payload, {
+          request,
+          version,
+          baseUrl: baseUrlFor(request, opts.advertisedBaseUrl),
+          receivedAtMs,
+        });
+        return send(reply, encodeSoapResponse(content, { version, style: endpoint.style }));
+      } catch (e) {
+        return sendSoapFault(request, reply, e, endpoint.style, { version, method });
+      }
+    };
+    for (const url of endpoint.paths) app.post(url, handler);
+    // GET on an .asmx (browsers, scanners): WSUS shows a help page; we answer a plain 405 without a body leak.
+    for (const url of endpoint.paths)
+      app.get(url, async (_req, reply) =>
+        reply.code(405).header('allow', 'POST').type('text/plain; charset=utf-8').send('POST SOAP here\n'),
+      );
+  }
+
+  // Body too large, aborted uploads and other transport-level refusals on these routes: still a WSUS fault.
+  const styleOf = new Map<string, SoapEnvelopeStyle>();
+  for (const e of opts.endpoints) for (const p of e.paths) styleOf.set(p.toLowerCase(), e.style);
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const style = styleOf.get((request.routeOptions.url ?? '').toLowerCase()) ?? 'client';
+    const status = (error as FastifyError).statusCode;
+    let mapped: unknown = error;
+    if (!isAppError(error) && status === 413)
+      mapped = new AppError('PB_ERR_XML_LIMIT', 'request body exceeds the limit', {
+        detail: { parameter: 'body' },
+      });
+    else if (!isAppError(error) && status !== undefined && status >= 400 && status < 500)
+      mapped = new AppError('PB_ERR_SOAP_ENVELOPE', error.message.slice(0, 200));
+    return sendSoapFault(request, reply, mapped, style);
+  });
+  await Promise.resolve();
+}
+
+/** The SOAP endpoint (style) a path belongs to, case-insensitively; for the busy responder. */
+export function soapStyleForPath(
+  endpoints: readonly SoapEndpoint[],
+  url: string | undefined,
+): SoapEnvelopeStyle | undefined {
+  if (url === undefined) return undefined;
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
+  for (const e of endpoints) for (const p of e.paths) if (p.toLowerCase() === path) return e.style;
+  return undefined;
+}
