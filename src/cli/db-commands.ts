@@ -1,7 +1,7 @@
-/** `patchbay db migrate` (and, once storage reports migration status, `db status`). */
+/** `patchbay db migrate` and `patchbay db status`. */
 import type { Command } from 'commander';
 import { databaseOptions } from '../main.js';
-import { migrateToLatest, openDatabase } from '../storage/index.js';
+import { migrateToLatest, migrationStatus, openDatabase } from '../storage/index.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
 import { loadCliConfigOrThrow } from './cli-config.js';
 
@@ -12,7 +12,7 @@ export function describeDatabase(options: ReturnType<typeof databaseOptions>): s
   return `postgres ${u.toString()}`;
 }
 
-export function registerDbCommands(program: Command, io: CliIo, _setExitCode: (code: number) => void): void {
+export function registerDbCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   const db = program.command('db').description('database maintenance');
 
   db.command('migrate')
@@ -27,6 +27,33 @@ export function registerDbCommands(program: Command, io: CliIo, _setExitCode: (c
         io.stdout(
           `${describeDatabase(options)}: schema up to date${report.applied.length === 0 ? ' (nothing to apply)' : ''}\n`,
         );
+      } finally {
+        await handle.close();
+      }
+    });
+
+  db.command('status')
+    .description('show applied and pending schema migrations (exit 1 when migrations are pending)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const options = databaseOptions(config);
+      const handle = openDatabase(options);
+      try {
+        const status = await migrationStatus(handle);
+        if (opts.json) {
+          io.stdout(`${JSON.stringify({ database: describeDatabase(options), ...status }, null, 2)}\n`);
+        } else {
+          io.stdout(`${describeDatabase(options)}\n`);
+          for (const m of status.applied) io.stdout(`  applied  ${m.name}  ${m.executedAt.toISOString()}\n`);
+          for (const name of status.pending) io.stdout(`  pending  ${name}\n`);
+          io.stdout(
+            status.pending.length === 0
+              ? 'schema up to date\n'
+              : `${status.pending.length} migration(s) pending: run \`patchbay db migrate\`\n`,
+          );
+        }
+        if (status.pending.length > 0) setExitCode(1);
       } finally {
         await handle.close();
       }

@@ -13,13 +13,31 @@ export interface MigrationReport {
  * PostgreSQL it first takes an advisory lock, so several nodes starting together apply each migration
  * once and the others wait, then find nothing to do. On SQLite the write lock serialises them.
  */
-export async function migrateToLatest(handle: DbHandle): Promise<MigrationReport> {
-  const migrator = new Migrator({
+function createMigrator(handle: DbHandle): Migrator {
+  return new Migrator({
     db: handle.db,
     provider: createMigrationProvider(handle.dialect),
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
   });
+}
+
+export interface MigrationStatus {
+  readonly applied: readonly { name: string; executedAt: Date }[];
+  readonly pending: readonly string[];
+}
+
+/** Which migrations the database has and which it still needs; changes nothing. */
+export async function migrationStatus(handle: DbHandle): Promise<MigrationStatus> {
+  const migrations = await createMigrator(handle).getMigrations();
+  return {
+    applied: migrations.flatMap((m) => (m.executedAt ? [{ name: m.name, executedAt: m.executedAt }] : [])),
+    pending: migrations.filter((m) => !m.executedAt).map((m) => m.name),
+  };
+}
+
+export async function migrateToLatest(handle: DbHandle): Promise<MigrationReport> {
+  const migrator = createMigrator(handle);
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
