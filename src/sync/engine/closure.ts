@@ -12,7 +12,10 @@ export interface GraphRevision {
 }
 
 export interface ClosureVerdict {
-  readonly reason: Extract<QuarantineReason, 'dangling_prerequisite' | 'missing_bundle_member' | 'dependency'>;
+  readonly reason: Extract<
+    QuarantineReason,
+    'dangling_prerequisite' | 'missing_bundle_member' | 'dependency'
+  >;
   readonly detail: string;
   readonly causedByUpdateId: string | null;
 }
@@ -45,7 +48,8 @@ export function computeClosure(revisions: readonly GraphRevision[]): ClosureResu
 
   const invalid = new Map<number, ClosureVerdict>();
   const current = new Map<string, GraphRevision>();
-  const pick = (u: string): GraphRevision | undefined => byUpdate.get(u)?.find((r) => !invalid.has(r.revisionId));
+  const pick = (u: string): GraphRevision | undefined =>
+    byUpdate.get(u)?.find((r) => !invalid.has(r.revisionId));
   for (const u of byUpdate.keys()) {
     const r = pick(u);
     if (r) current.set(u, r);
@@ -56,7 +60,11 @@ export function computeClosure(revisions: readonly GraphRevision[]): ClosureResu
       if (clause.some((u) => current.has(u))) continue;
       const known = clause.find((u) => byUpdate.has(u));
       if (known !== undefined)
-        return { reason: 'dependency', detail: `prerequisite ${known} has no valid revision`, causedByUpdateId: known };
+        return {
+          reason: 'dependency',
+          detail: `prerequisite ${known} has no valid revision`,
+          causedByUpdateId: known,
+        };
       return {
         reason: 'dangling_prerequisite',
         detail: `no revision of prerequisite ${clause.slice(0, 8).join(' | ')}`,
@@ -67,14 +75,22 @@ export function computeClosure(revisions: readonly GraphRevision[]): ClosureResu
       for (const child of group) {
         const c = byIdentity.get(child);
         if (c === undefined)
-          return { reason: 'missing_bundle_member', detail: `bundled ${child} is not held`, causedByUpdateId: child.split('/')[0] ?? null };
+          return {
+            reason: 'missing_bundle_member',
+            detail: `bundled ${child} is not held`,
+            causedByUpdateId: child.split('/')[0] ?? null,
+          };
         if (invalid.has(c.revisionId))
-          return { reason: 'dependency', detail: `bundled ${child} is quarantined`, causedByUpdateId: c.updateId };
+          return {
+            reason: 'dependency',
+            detail: `bundled ${child} is quarantined`,
+            causedByUpdateId: c.updateId,
+          };
       }
     return undefined;
   };
 
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const [u, r] of current) {
       const verdict = check(r);

@@ -40,11 +40,25 @@ export type QuarantineReason =
   | 'revision_rollback';
 
 /** Reasons decided by the closure check: re-evaluated on every sync, no re-fetch needed. */
-export const closureReasons: ReadonlySet<string> = new Set(['dangling_prerequisite', 'missing_bundle_member', 'dependency']);
+export const closureReasons: ReadonlySet<string> = new Set([
+  'dangling_prerequisite',
+  'missing_bundle_member',
+  'dependency',
+]);
 
 export type Prepared =
-  | { readonly ok: true; readonly identity: UpdateIdentity; readonly input: RevisionInput; readonly doc: UpdateDocument }
-  | { readonly ok: false; readonly identity: UpdateIdentity; readonly reason: QuarantineReason; readonly detail: string };
+  | {
+      readonly ok: true;
+      readonly identity: UpdateIdentity;
+      readonly input: RevisionInput;
+      readonly doc: UpdateDocument;
+    }
+  | {
+      readonly ok: false;
+      readonly identity: UpdateIdentity;
+      readonly reason: QuarantineReason;
+      readonly detail: string;
+    };
 
 const sha1Base64 = /^[A-Za-z0-9+/]{27}=$/;
 
@@ -85,7 +99,11 @@ export function prepareRevision(
     return fail(identity, 'cabinet_malformed', msg);
   }
   if (bytes.length > limits.maxDocumentBytes)
-    return fail(identity, 'blob_too_large', `document of ${bytes.length} bytes exceeds ${limits.maxDocumentBytes}`);
+    return fail(
+      identity,
+      'blob_too_large',
+      `document of ${bytes.length} bytes exceeds ${limits.maxDocumentBytes}`,
+    );
   // Cabinet members are UTF-16LE; plain blobs are UTF-8 text. Store every document as UTF-8 text.
   const text = item.blob.kind === 'compressed' ? bytes.toString('utf16le') : bytes.toString('utf8');
   let doc: UpdateDocument;
@@ -109,7 +127,12 @@ export function prepareRevision(
 
   const listed = new Set<string>();
   for (const d of item.fileDigests) {
-    if (!sha1Base64.test(d)) return fail(identity, 'file_digest_malformed', `FileDigestList entry ${JSON.stringify(d.slice(0, 64))}`);
+    if (!sha1Base64.test(d))
+      return fail(
+        identity,
+        'file_digest_malformed',
+        `FileDigestList entry ${JSON.stringify(d.slice(0, 64))}`,
+      );
     listed.add(d);
   }
   for (const f of doc.files) {
@@ -125,7 +148,8 @@ export function prepareRevision(
     return fail(identity, 'file_digest_mismatch', 'FileDigestList names files the document does not have');
 
   const fragments = deriveFragments(doc);
-  const en = doc.localizedProperties.find((l) => l.language.toLowerCase() === 'en') ?? doc.localizedProperties[0];
+  const en =
+    doc.localizedProperties.find((l) => l.language.toLowerCase() === 'en') ?? doc.localizedProperties[0];
   const created = doc.creationDate === undefined ? NaN : Date.parse(doc.creationDate);
   const input: RevisionInput = {
     updateId: identity.updateId,

@@ -211,7 +211,9 @@ export class ServerSyncClient {
     );
   }
 
-  getUpdateData(updateIds: readonly UpdateIdentity[]): Promise<UpdateDataResult & { unattributable: number }> {
+  getUpdateData(
+    updateIds: readonly UpdateIdentity[],
+  ): Promise<UpdateDataResult & { unattributable: number }> {
     return this.#call(
       'GetUpdateData',
       (cookie) => encodeGetUpdateDataRequest({ cookie, updateIds }),
@@ -227,7 +229,9 @@ export class ServerSyncClient {
 
 /** An FQDN-like account name (WS2025 requires only that); the host name, never a secret. */
 function defaultAccountName(): string {
-  const h = hostname().replace(/[^A-Za-z0-9.-]/g, '').slice(0, 200);
+  const h = hostname()
+    .replace(/[^A-Za-z0-9.-]/g, '')
+    .slice(0, 200);
   return h === '' ? 'patchbay.invalid' : h;
 }
 

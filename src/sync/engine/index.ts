@@ -1,0 +1,28 @@
+export {
+  runSync,
+  type SyncDeps,
+  type SyncOptions,
+  type SyncProgress,
+  type SyncPhase,
+  type SyncResult,
+} from './sync-engine.js';
+export { ServerSyncClient, type ServerSyncClientOptions, type SoapPoster } from './server-sync-client.js';
+export {
+  defaultSelection,
+  getSelection,
+  setSelection,
+  listCategories,
+  resolveSelection,
+  wellKnownClassifications,
+  type SyncSelection,
+  type CategoryEntry,
+} from './selection.js';
+export {
+  catalogStatus,
+  rollbackCatalog,
+  listQuarantine,
+  syncHistory,
+  type CatalogStatus,
+} from './catalog-service.js';
+export { computeClosure, type GraphRevision, type ClosureResult } from './closure.js';
+export { prepareRevision, closureReasons, type QuarantineReason } from './prepare-revision.js';

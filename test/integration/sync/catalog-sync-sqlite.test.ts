@@ -1,0 +1,3 @@
+import { catalogScenario } from './catalog-sync-scenario.js';
+
+catalogScenario('sqlite');
