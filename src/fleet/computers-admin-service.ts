@@ -1,4 +1,9 @@
-import { resolveEffectiveApproval, unassignedComputersGroupId, type GroupApproval, type GroupId } from '../domain/index.js';
+import {
+  resolveEffectiveApproval,
+  unassignedComputersGroupId,
+  type GroupApproval,
+  type GroupId,
+} from '../domain/index.js';
 import { AppError } from '../errors.js';
 import { actorText, type AdminActor } from './admin-actor.js';
 import { requireGuid } from './admin-input.js';
@@ -37,16 +42,24 @@ export class ComputersAdminService {
     private readonly groups: GroupsService,
   ) {}
 
-  async list(filter: { text?: string; group?: string; silentDays?: number } = {}, page: PageRequest = {}, now = Date.now()): Promise<Page<ComputerView>> {
+  async list(
+    filter: { text?: string; group?: string; silentDays?: number } = {},
+    page: PageRequest = {},
+    now = Date.now(),
+  ): Promise<Page<ComputerView>> {
     const limit = pageLimit(page.limit);
     const after = decodeCursor(page.cursor, ['string']);
     if (filter.text !== undefined && filter.text.length > 200)
-      throw new AppError('PB_ERR_INVALID_PARAMETER', 'text: at most 200 characters', { detail: { parameter: 'text' } });
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'text: at most 200 characters', {
+        detail: { parameter: 'text' },
+      });
     const groupId = filter.group === undefined ? undefined : (await this.groups.get(filter.group)).groupId;
     const rows = await this.store.repos.adminQueries.listComputers({
       ...(filter.text !== undefined ? { text: filter.text } : {}),
       ...(groupId !== undefined ? { groupId } : {}),
-      ...(filter.silentDays !== undefined ? { silentBefore: now - requireDays(filter.silentDays) * dayMs } : {}),
+      ...(filter.silentDays !== undefined
+        ? { silentBefore: now - requireDays(filter.silentDays) * dayMs }
+        : {}),
       ...(after ? { afterComputerId: after[0] as string } : {}),
       limit: limit + 1,
     });
@@ -59,7 +72,9 @@ export class ComputersAdminService {
     );
   }
 
-  async show(computerId: string): Promise<ComputerView & { inventory: unknown; effectiveApprovals: EffectiveApprovalView[] }> {
+  async show(
+    computerId: string,
+  ): Promise<ComputerView & { inventory: unknown; effectiveApprovals: EffectiveApprovalView[] }> {
     const cid = requireGuid(computerId, 'computerId');
     const c = await this.store.repos.computers.get(cid);
     if (c === undefined) throw new AppError('PB_ERR_NOT_FOUND', `computer ${cid} does not exist`);
@@ -106,29 +121,54 @@ export class ComputersAdminService {
         (g) => perGroup.get(g),
       );
       if (eff === undefined) continue;
-      out.push({ updateId, action: eff.action, deadlineAt: eff.deadlineAt ?? null, sourceGroupId: eff.sourceGroupId });
+      out.push({
+        updateId,
+        action: eff.action,
+        deadlineAt: eff.deadlineAt ?? null,
+        sourceGroupId: eff.sourceGroupId,
+      });
     }
     return out.sort((a, b) => (a.updateId < b.updateId ? -1 : 1));
   }
 
   /** Moves a computer: its server-side memberships become exactly `groups` (names or ids). */
-  async move(computerId: string, groups: readonly string[], actor: AdminActor, now = Date.now()): Promise<string[]> {
+  async move(
+    computerId: string,
+    groups: readonly string[],
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<string[]> {
     const cid = requireGuid(computerId, 'computerId');
     if (groups.length === 0 || groups.length > 64)
-      throw new AppError('PB_ERR_INVALID_PARAMETER', 'name 1 to 64 target groups', { detail: { parameter: 'groups' } });
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'name 1 to 64 target groups', {
+        detail: { parameter: 'groups' },
+      });
     const targets: string[] = [];
     for (const g of groups) {
       const v = await this.groups.get(g);
-      if (v.parentGroupId === null) throw new AppError('PB_ERR_CONFLICT', 'every computer is in All Computers already');
+      if (v.parentGroupId === null)
+        throw new AppError('PB_ERR_CONFLICT', 'every computer is in All Computers already');
       targets.push(v.groupId);
     }
     return this.store.transaction(async (r) => {
-      if ((await r.computers.get(cid)) === undefined) throw new AppError('PB_ERR_NOT_FOUND', `computer ${cid} does not exist`);
+      if ((await r.computers.get(cid)) === undefined)
+        throw new AppError('PB_ERR_NOT_FOUND', `computer ${cid} does not exist`);
       const before = (await r.groups.groupsOf(cid)).map((m) => m.groupId);
-      await r.groups.setMemberships(cid, targets.filter((t) => t !== unassignedComputersGroupId), 'server', now);
+      await r.groups.setMemberships(
+        cid,
+        targets.filter((t) => t !== unassignedComputersGroupId),
+        'server',
+        now,
+      );
       const after = [...new Set((await r.groups.groupsOf(cid)).map((m) => m.groupId))];
       await r.auditLog.append(
-        { actor: actorText(actor), action: 'computer.move', targetType: 'computer', targetId: cid, detail: { before, after } },
+        {
+          actor: actorText(actor),
+          action: 'computer.move',
+          targetType: 'computer',
+          targetId: cid,
+          detail: { before, after },
+        },
         now,
       );
       return after;
@@ -144,7 +184,7 @@ export class ComputersAdminService {
   ): Promise<{ dryRun: boolean; removed: ComputerView[] }> {
     const cutoff = now - requireDays(days) * dayMs;
     const stale: ComputerView[] = [];
-    for (let after: string | undefined; ; ) {
+    for (let after: string | undefined; ;) {
       const rows = await this.store.repos.adminQueries.listComputers({
         silentBefore: cutoff,
         ...(after ? { afterComputerId: after } : {}),
@@ -155,12 +195,19 @@ export class ComputersAdminService {
       stale.push(...rows.map((r) => toView(r, m.get(r.computer_id) ?? [])));
       after = rows.at(-1)!.computer_id;
     }
-    if (options.dryRun === true || stale.length === 0) return { dryRun: options.dryRun === true, removed: stale };
+    if (options.dryRun === true || stale.length === 0)
+      return { dryRun: options.dryRun === true, removed: stale };
     await this.store.transaction(async (r) => {
       for (const c of stale) {
         await r.computers.delete(c.computerId);
         await r.auditLog.append(
-          { actor: actorText(actor), action: 'computer.remove', targetType: 'computer', targetId: c.computerId, detail: { name: c.name, silentDays: days, lastSyncAt: c.lastSyncAt } },
+          {
+            actor: actorText(actor),
+            action: 'computer.remove',
+            targetType: 'computer',
+            targetId: c.computerId,
+            detail: { name: c.name, silentDays: days, lastSyncAt: c.lastSyncAt },
+          },
           now,
         );
       }
@@ -171,7 +218,9 @@ export class ComputersAdminService {
 
 function requireDays(days: number): number {
   if (!Number.isInteger(days) || days < 1 || days > 36500)
-    throw new AppError('PB_ERR_INVALID_PARAMETER', 'days must be an integer from 1 to 36500', { detail: { parameter: 'days' } });
+    throw new AppError('PB_ERR_INVALID_PARAMETER', 'days must be an integer from 1 to 36500', {
+      detail: { parameter: 'days' },
+    });
   return days;
 }
 

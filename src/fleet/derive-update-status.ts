@@ -56,9 +56,10 @@ export function deriveUpdateStatuses(
         listed.add(id);
         put(status(id, undefined, updateState.installed, null, ev.eventAtMs));
       }
-      for (const k of known)
-        if (!listed.has(k.updateId))
-          put(status(k.updateId, undefined, updateState.notApplicable, null, ev.eventAtMs));
+      // Known before this batch, or set by an earlier event of this batch.
+      const previous = new Set([...known.map((k) => k.updateId), ...out.keys()]);
+      for (const k of previous)
+        if (!listed.has(k)) put(status(k, undefined, updateState.notApplicable, null, ev.eventAtMs));
       continue;
     }
     if (ev.updateId === zeroGuid) continue;

@@ -80,9 +80,13 @@ export class GroupsService {
     if (hits.length === 0)
       throw new AppError('PB_ERR_NOT_FOUND', `group ${JSON.stringify(idOrName.slice(0, 80))} does not exist`);
     if (hits.length > 1)
-      throw new AppError('PB_ERR_INVALID_PARAMETER', `several groups are named ${idOrName}; use the id or path`, {
-        detail: { parameter: 'group' },
-      });
+      throw new AppError(
+        'PB_ERR_INVALID_PARAMETER',
+        `several groups are named ${idOrName}; use the id or path`,
+        {
+          detail: { parameter: 'group' },
+        },
+      );
     return hits[0]!;
   }
 
@@ -124,7 +128,13 @@ export class GroupsService {
     await this.store.transaction(async (r) => {
       await r.groups.delete(g.groupId, now);
       await r.auditLog.append(
-        { actor: actorText(actor), action: 'group.delete', targetType: 'group', targetId: g.groupId, detail: { name: g.name } },
+        {
+          actor: actorText(actor),
+          action: 'group.delete',
+          targetType: 'group',
+          targetId: g.groupId,
+          detail: { name: g.name },
+        },
         now,
       );
     });
@@ -141,9 +151,13 @@ export class GroupsService {
     await this.store.transaction(async (r) => {
       const chain = [parent.groupId, ...(await r.groups.ancestors(parent.groupId))];
       if (chain.includes(g.groupId))
-        throw new AppError('PB_ERR_GROUP_CYCLE', `moving ${g.name} under ${parent.name} would make it its own ancestor`, {
-          detail: { groupId: g.groupId, parentGroupId: parent.groupId },
-        });
+        throw new AppError(
+          'PB_ERR_GROUP_CYCLE',
+          `moving ${g.name} under ${parent.name} would make it its own ancestor`,
+          {
+            detail: { groupId: g.groupId, parentGroupId: parent.groupId },
+          },
+        );
       await r.groups.move(g.groupId, parent.groupId, now);
       await r.auditLog.append(
         {
@@ -160,24 +174,47 @@ export class GroupsService {
   }
 
   /** Adds a computer to a group (a server-side membership). */
-  async addComputer(group: string, computerId: string, actor: AdminActor, now = Date.now()): Promise<string[]> {
+  async addComputer(
+    group: string,
+    computerId: string,
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<string[]> {
     const g = await this.get(group);
     const cid = requireGuid(computerId, 'computerId');
     if (g.groupId === allComputersGroupId || g.groupId === unassignedComputersGroupId)
       throw new AppError('PB_ERR_CONFLICT', `membership of ${g.name} is implicit`);
     return this.store.transaction(async (r) => {
       await requireComputer(r, cid);
-      const current = (await r.groups.groupsOf(cid)).filter((m) => m.source === 'server').map((m) => m.groupId);
-      await r.groups.setMemberships(cid, [...current.filter((x) => x !== unassignedComputersGroupId), g.groupId], 'server', now);
+      const current = (await r.groups.groupsOf(cid))
+        .filter((m) => m.source === 'server')
+        .map((m) => m.groupId);
+      await r.groups.setMemberships(
+        cid,
+        [...current.filter((x) => x !== unassignedComputersGroupId), g.groupId],
+        'server',
+        now,
+      );
       await r.auditLog.append(
-        { actor: actorText(actor), action: 'group.add-computer', targetType: 'computer', targetId: cid, detail: { groupId: g.groupId } },
+        {
+          actor: actorText(actor),
+          action: 'group.add-computer',
+          targetType: 'computer',
+          targetId: cid,
+          detail: { groupId: g.groupId },
+        },
         now,
       );
       return [...new Set((await r.groups.groupsOf(cid)).map((m) => m.groupId))];
     });
   }
 
-  async removeComputer(group: string, computerId: string, actor: AdminActor, now = Date.now()): Promise<string[]> {
+  async removeComputer(
+    group: string,
+    computerId: string,
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<string[]> {
     const g = await this.get(group);
     const cid = requireGuid(computerId, 'computerId');
     return this.store.transaction(async (r) => {
@@ -187,10 +224,23 @@ export class GroupsService {
       if (hit === undefined)
         throw new AppError('PB_ERR_NOT_FOUND', `computer ${cid} is not a member of ${g.name}`);
       const source = hit.source === 'client' ? 'client' : 'server';
-      const keep = memberships.filter((m) => m.source === source && m.groupId !== g.groupId).map((m) => m.groupId);
-      await r.groups.setMemberships(cid, keep.filter((x) => x !== unassignedComputersGroupId), source, now);
+      const keep = memberships
+        .filter((m) => m.source === source && m.groupId !== g.groupId)
+        .map((m) => m.groupId);
+      await r.groups.setMemberships(
+        cid,
+        keep.filter((x) => x !== unassignedComputersGroupId),
+        source,
+        now,
+      );
       await r.auditLog.append(
-        { actor: actorText(actor), action: 'group.remove-computer', targetType: 'computer', targetId: cid, detail: { groupId: g.groupId } },
+        {
+          actor: actorText(actor),
+          action: 'group.remove-computer',
+          targetType: 'computer',
+          targetId: cid,
+          detail: { groupId: g.groupId },
+        },
         now,
       );
       return [...new Set((await r.groups.groupsOf(cid)).map((m) => m.groupId))];
@@ -206,15 +256,25 @@ export class GroupsService {
    * Switches the targeting mode. Going back to server-side drops the client-side memberships (computers with
    * nothing left land in Unassigned), so a stale client request cannot keep deciding what a computer gets.
    */
-  async setTargetingMode(mode: TargetingMode, actor: AdminActor, now = Date.now()): Promise<{ mode: TargetingMode; droppedMemberships: number }> {
+  async setTargetingMode(
+    mode: TargetingMode,
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<{ mode: TargetingMode; droppedMemberships: number }> {
     if (mode !== 'server' && mode !== 'client')
-      throw new AppError('PB_ERR_INVALID_PARAMETER', 'mode must be server or client', { detail: { parameter: 'mode' } });
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'mode must be server or client', {
+        detail: { parameter: 'mode' },
+      });
     return this.store.transaction(async (r) => {
-      const previous = (await r.settings.get<unknown>(targetingModeSetting)) === 'client' ? 'client' : 'server';
+      const previous =
+        (await r.settings.get<unknown>(targetingModeSetting)) === 'client' ? 'client' : 'server';
       let dropped = 0;
       if (mode === 'server' && previous === 'client') {
-        for (let after: string | undefined; ; ) {
-          const rows = await r.adminQueries.listComputers({ ...(after ? { afterComputerId: after } : {}), limit: 500 });
+        for (let after: string | undefined; ;) {
+          const rows = await r.adminQueries.listComputers({
+            ...(after ? { afterComputerId: after } : {}),
+            limit: 500,
+          });
           if (rows.length === 0) break;
           const memberships = await r.adminQueries.membershipsOf(rows.map((c) => c.computer_id));
           for (const [cid, list] of memberships) {
@@ -228,7 +288,13 @@ export class GroupsService {
       }
       await r.settings.set(targetingModeSetting, mode, actorText(actor), now);
       await r.auditLog.append(
-        { actor: actorText(actor), action: 'targeting.set-mode', targetType: 'setting', targetId: targetingModeSetting, detail: { from: previous, to: mode, droppedMemberships: dropped } },
+        {
+          actor: actorText(actor),
+          action: 'targeting.set-mode',
+          targetType: 'setting',
+          targetId: targetingModeSetting,
+          detail: { from: previous, to: mode, droppedMemberships: dropped },
+        },
         now,
       );
       return { mode, droppedMemberships: dropped };
@@ -248,7 +314,10 @@ export class GroupsService {
   ): Promise<ClientTargetingResult> {
     const cid = requireGuid(computerId, 'computerId');
     const mode = await this.getTargetingMode();
-    const names = requestedNames.slice(0, maxRequestedNames).map((n) => n.trim()).filter((n) => n !== '' && n.length <= 256);
+    const names = requestedNames
+      .slice(0, maxRequestedNames)
+      .map((n) => n.trim())
+      .filter((n) => n !== '' && n.length <= 256);
     const repos = this.store.repos;
     const byName = new Map<string, string>();
     for (const g of await repos.groups.list()) byName.set(g.name.toLowerCase(), g.groupId);

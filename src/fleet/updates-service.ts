@@ -107,9 +107,13 @@ export class UpdatesService {
   async resolve(selection: UpdateSelection): Promise<UpdateRow[]> {
     const kinds = [selection.updateIds, selection.kbs, selection.filter].filter((x) => x !== undefined);
     if (kinds.length !== 1)
-      throw new AppError('PB_ERR_INVALID_PARAMETER', 'name updates by id, by KB number, or by a filter (one of them)', {
-        detail: { parameter: 'updates' },
-      });
+      throw new AppError(
+        'PB_ERR_INVALID_PARAMETER',
+        'name updates by id, by KB number, or by a filter (one of them)',
+        {
+          detail: { parameter: 'updates' },
+        },
+      );
     const q = this.store.repos.adminQueries;
     if (selection.filter !== undefined) {
       validateFilter(selection.filter);

@@ -104,9 +104,9 @@ export function sendSoapFault(
   reply: FastifyReply,
   error: unknown,
   style: SoapEnvelopeStyle,
-  opts: { version?: SoapVersion; method?: string | undefined; status?: number } = {},
+  opts: { version?: SoapVersion; method?: string | undefined; status?: number; actor?: string } = {},
 ): FastifyReply {
-  const fault = faultFromError(error, { method: opts.method ?? soapActionOf(request) });
+  const fault = faultFromError(error, { method: opts.method ?? soapActionOf(request), actor: opts.actor });
   const version = opts.version ?? versionOf(request);
   if (fault.code === 'Server' && !(isAppError(error) && error.code === 'PB_ERR_SERVER_BUSY'))
     request.log.error({ err: error, faultId: fault.id }, 'SOAP call failed');
@@ -168,7 +168,9 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
         });
         return send(reply, encodeSoapResponse(content, { version, style: endpoint.style }));
       } catch (e) {
-        return sendSoapFault(request, reply, e, endpoint.style, { version, method });
+        // WS2025 names the endpoint URL in faultactor (wsus-m0-wsusss/exchanges/000019).
+        const actor = `${baseUrlFor(request, opts.advertisedBaseUrl)}${endpoint.paths[0] ?? ''}`;
+        return sendSoapFault(request, reply, e, endpoint.style, { version, method, actor });
       }
     };
     for (const url of endpoint.paths) app.post(url, handler);

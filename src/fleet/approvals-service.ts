@@ -1,0 +1,331 @@
+import { AppError } from '../errors.js';
+import type { ApprovalAction, UpdateRow } from '../storage/index.js';
+import { actorText, approvedVia, type AdminActor } from './admin-actor.js';
+import type { AdminStore } from './admin-store.js';
+import type { GroupsService, GroupView } from './groups-service.js';
+import type { UpdateSelection, UpdatesService } from './updates-service.js';
+
+export type { ApprovalAction };
+
+/** One (update, group) line of an approval plan: what is there now and what the command sets. */
+export interface ApprovalChange {
+  readonly updateId: string;
+  readonly title: string | null;
+  readonly kbArticleId: string | null;
+  readonly groupId: string;
+  readonly groupName: string;
+  /** null when the command removes the explicit approval (the group inherits again). */
+  readonly action: ApprovalAction | null;
+  readonly deadlineAt: number | null;
+  readonly previous: { action: ApprovalAction; deadlineAt: number | null } | null;
+  readonly changed: boolean;
+  /** Bundled updates the approval covers (they install through the bundle). */
+  readonly coveredUpdateIds: string[];
+}
+
+export interface ApprovalPlan {
+  readonly dryRun: boolean;
+  readonly changes: ApprovalChange[];
+}
+
+export interface DeclineChange {
+  readonly updateId: string;
+  readonly title: string | null;
+  readonly kbArticleId: string | null;
+  readonly changed: boolean;
+  /** Approvals the decline removes (WSUS drops the approvals of a declined update). */
+  readonly removedApprovals: number;
+}
+
+export interface ApproveRequest {
+  readonly selection: UpdateSelection;
+  readonly groups: readonly string[];
+  readonly action: ApprovalAction;
+  /** ms since the epoch; must be in the future; only for install/uninstall. */
+  readonly deadlineAt?: number | null;
+  readonly dryRun?: boolean;
+}
+
+const maxGroups = 64;
+
+/**
+ * Approvals per (update, group), declines and un-declines. A request is checked completely before anything is
+ * written (all or nothing), and every change writes an audit row in the same transaction as the change.
+ */
+export class ApprovalsService {
+  constructor(
+    private readonly store: AdminStore,
+    private readonly updates: UpdatesService,
+    private readonly groups: GroupsService,
+  ) {}
+
+  async approve(req: ApproveRequest, actor: AdminActor, now = Date.now()): Promise<ApprovalPlan> {
+    if (!['install', 'uninstall', 'not_approved'].includes(req.action))
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'action must be install, uninstall or not_approved', {
+        detail: { parameter: 'action' },
+      });
+    const deadlineAt = req.deadlineAt ?? null;
+    if (deadlineAt !== null) {
+      if (!Number.isFinite(deadlineAt))
+        throw new AppError('PB_ERR_INVALID_PARAMETER', 'deadline is not a time', {
+          detail: { parameter: 'deadline' },
+        });
+      if (req.action === 'not_approved')
+        throw new AppError('PB_ERR_INVALID_PARAMETER', 'a deadline needs an install or uninstall approval', {
+          detail: { parameter: 'deadline' },
+        });
+      if (deadlineAt <= now)
+        throw new AppError(
+          'PB_ERR_DEADLINE_PAST',
+          `the deadline ${new Date(deadlineAt).toISOString()} is in the past`,
+          {
+            detail: { parameter: 'deadline', deadline: new Date(deadlineAt).toISOString() },
+          },
+        );
+    }
+    const groups = await this.resolveGroups(req.groups);
+    const rows = await this.updates.resolve(req.selection);
+    const problems: AppError[] = [];
+    for (const u of rows) {
+      const p = await this.checkApprovable(u, req.action);
+      if (p !== undefined) problems.push(p);
+    }
+    if (problems.length > 0) throw problems[0]!;
+    const changes: ApprovalChange[] = [];
+    for (const u of rows) {
+      const existing = new Map(
+        (await this.store.repos.approvals.listForUpdate(u.updateId)).map((a) => [a.groupId, a]),
+      );
+      const covered = u.isBundle ? await this.store.repos.adminQueries.bundleMembers(u.revisionId) : [];
+      for (const g of groups) {
+        const prev = existing.get(g.groupId);
+        changes.push({
+          updateId: u.updateId,
+          title: u.title,
+          kbArticleId: u.kbArticleId,
+          groupId: g.groupId,
+          groupName: g.name,
+          action: req.action,
+          deadlineAt,
+          previous: prev ? { action: prev.action, deadlineAt: prev.deadlineAt } : null,
+          changed: prev === undefined || prev.action !== req.action || prev.deadlineAt !== deadlineAt,
+          coveredUpdateIds: covered,
+        });
+      }
+    }
+    if (req.dryRun === true) return { dryRun: true, changes };
+    await this.apply(changes, actor, now);
+    return { dryRun: false, changes };
+  }
+
+  /** Removes explicit approvals (each group inherits from its parents again). */
+  async unapprove(
+    req: { selection: UpdateSelection; groups: readonly string[]; dryRun?: boolean },
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<ApprovalPlan> {
+    const groups = await this.resolveGroups(req.groups);
+    const rows = await this.updates.resolve(req.selection);
+    const changes: ApprovalChange[] = [];
+    for (const u of rows) {
+      const existing = new Map(
+        (await this.store.repos.approvals.listForUpdate(u.updateId)).map((a) => [a.groupId, a]),
+      );
+      for (const g of groups) {
+        const prev = existing.get(g.groupId);
+        changes.push({
+          updateId: u.updateId,
+          title: u.title,
+          kbArticleId: u.kbArticleId,
+          groupId: g.groupId,
+          groupName: g.name,
+          action: null,
+          deadlineAt: null,
+          previous: prev ? { action: prev.action, deadlineAt: prev.deadlineAt } : null,
+          changed: prev !== undefined,
+          coveredUpdateIds: [],
+        });
+      }
+    }
+    if (req.dryRun === true) return { dryRun: true, changes };
+    await this.apply(changes, actor, now);
+    return { dryRun: false, changes };
+  }
+
+  /**
+   * Applies a checked plan in one transaction (also used by the rules service): sets or clears each changed
+   * (update, group) and writes one audit row per change.
+   */
+  async apply(changes: readonly ApprovalChange[], actor: AdminActor, now = Date.now()): Promise<void> {
+    const todo = changes.filter((c) => c.changed);
+    if (todo.length === 0) return;
+    await this.store.transaction(async (r) => {
+      const sets = todo.filter((c) => c.action !== null);
+      if (sets.length > 0)
+        await r.approvals.set(
+          sets.map((c) => ({
+            updateId: c.updateId,
+            groupId: c.groupId,
+            action: c.action!,
+            deadlineAt: c.deadlineAt,
+            approvedBy: actor.name,
+            approvedVia: approvedVia(actor),
+          })),
+          now,
+        );
+      const clears = todo.filter((c) => c.action === null);
+      if (clears.length > 0)
+        await r.approvals.clear(
+          clears.map((c) => ({ updateId: c.updateId, groupId: c.groupId })),
+          now,
+        );
+      for (const c of todo)
+        await r.auditLog.append(
+          {
+            actor: actorText(actor),
+            action: c.action === null ? 'approval.clear' : 'approval.set',
+            targetType: 'update',
+            targetId: c.updateId,
+            detail: {
+              groupId: c.groupId,
+              action: c.action,
+              deadlineAt: c.deadlineAt,
+              previous: c.previous,
+              via: actor.via,
+            },
+          },
+          now,
+        );
+    });
+  }
+
+  async decline(
+    req: { selection: UpdateSelection; reason?: string; dryRun?: boolean },
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<{ dryRun: boolean; changes: DeclineChange[] }> {
+    const reason = req.reason?.slice(0, 1000) ?? null;
+    const rows = await this.updates.resolve(req.selection);
+    const changes: DeclineChange[] = [];
+    for (const u of rows) {
+      const approvals = await this.store.repos.approvals.listForUpdate(u.updateId);
+      changes.push({
+        updateId: u.updateId,
+        title: u.title,
+        kbArticleId: u.kbArticleId,
+        changed: !u.isDeclined,
+        removedApprovals: u.isDeclined ? 0 : approvals.length,
+      });
+    }
+    if (req.dryRun === true) return { dryRun: true, changes };
+    const todo = changes.filter((c) => c.changed);
+    if (todo.length > 0)
+      await this.store.transaction(async (r) => {
+        for (const c of todo) {
+          const approvals = await r.approvals.listForUpdate(c.updateId);
+          if (approvals.length > 0)
+            await r.approvals.clear(
+              approvals.map((a) => ({ updateId: a.updateId, groupId: a.groupId })),
+              now,
+            );
+        }
+        await r.approvals.decline(
+          todo.map((c) => c.updateId),
+          { declinedBy: actor.name, declinedVia: approvedVia(actor), reason },
+          now,
+        );
+        for (const c of todo)
+          await r.auditLog.append(
+            {
+              actor: actorText(actor),
+              action: 'update.decline',
+              targetType: 'update',
+              targetId: c.updateId,
+              detail: { reason, removedApprovals: c.removedApprovals, via: actor.via },
+            },
+            now,
+          );
+      });
+    return { dryRun: false, changes };
+  }
+
+  async undecline(
+    req: { selection: UpdateSelection; dryRun?: boolean },
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<{ dryRun: boolean; changes: DeclineChange[] }> {
+    const rows = await this.updates.resolve(req.selection);
+    const changes = rows.map((u) => ({
+      updateId: u.updateId,
+      title: u.title,
+      kbArticleId: u.kbArticleId,
+      changed: u.isDeclined,
+      removedApprovals: 0,
+    }));
+    if (req.dryRun === true) return { dryRun: true, changes };
+    const todo = changes.filter((c) => c.changed);
+    if (todo.length > 0)
+      await this.store.transaction(async (r) => {
+        await r.approvals.undecline(
+          todo.map((c) => c.updateId),
+          now,
+        );
+        for (const c of todo)
+          await r.auditLog.append(
+            {
+              actor: actorText(actor),
+              action: 'update.undecline',
+              targetType: 'update',
+              targetId: c.updateId,
+              detail: { via: actor.via },
+            },
+            now,
+          );
+      });
+    return { dryRun: false, changes };
+  }
+
+  /** Why an update cannot take this approval, or undefined when it can. */
+  async checkApprovable(u: UpdateRow, action: ApprovalAction): Promise<AppError | undefined> {
+    const label = u.kbArticleId ? `KB${u.kbArticleId} (${u.updateId})` : u.updateId;
+    if (action === 'not_approved') return undefined;
+    if (u.isDeclined)
+      return new AppError('PB_ERR_APPROVAL_CONFLICT', `${label} is declined; undecline it before approving`, {
+        detail: { updateId: u.updateId, reason: 'declined' },
+      });
+    if ((u.publicationState ?? '').toLowerCase() === 'expired')
+      return new AppError('PB_ERR_APPROVAL_CONFLICT', `${label} is expired and cannot be approved`, {
+        detail: { updateId: u.updateId, reason: 'expired' },
+      });
+    if (!u.isExplicitlyDeployable) {
+      const parents = await this.store.repos.adminQueries.bundleParents(u.updateId);
+      return new AppError(
+        'PB_ERR_APPROVAL_CONFLICT',
+        `${label} is not explicitly deployable (it installs through a bundle${parents.length > 0 ? `: approve ${parents.join(', ')}` : ''})`,
+        { detail: { updateId: u.updateId, reason: 'bundle-member', bundles: parents } },
+      );
+    }
+    if (action === 'uninstall' && !(await this.updates.isUninstallable(u)))
+      return new AppError(
+        'PB_ERR_NOT_UNINSTALLABLE',
+        `${label} cannot be uninstalled (its document declares no UninstallationBehavior)`,
+        {
+          detail: { updateId: u.updateId },
+        },
+      );
+    return undefined;
+  }
+
+  private async resolveGroups(names: readonly string[]): Promise<GroupView[]> {
+    if (names.length === 0 || names.length > maxGroups)
+      throw new AppError('PB_ERR_INVALID_PARAMETER', `name 1 to ${maxGroups} groups`, {
+        detail: { parameter: 'group' },
+      });
+    const out = new Map<string, GroupView>();
+    for (const n of names) {
+      const g = await this.groups.get(n);
+      out.set(g.groupId, g);
+    }
+    return [...out.values()];
+  }
+}
