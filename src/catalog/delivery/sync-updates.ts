@@ -110,32 +110,39 @@ export function syncUpdates(
   const listCount = installedUpdates.length + 1;
   const pos = new Int32Array(listCount);
   const end = new Int32Array(listCount);
+  // List 0 = roots (no prerequisites); list i > 0 = keyed[] of installedUpdates[i-1]. headKey caches the rank of
+  // each list's head so the heap compares plain numbers.
+  const lists: Int32Array[] = [index.roots];
+  const headKey = new Int32Array(listCount);
   const heap = new Int32Array(listCount);
   let heapSize = 0;
-  // List 0 = roots (no prerequisites); list i > 0 = keyed[] of installedUpdates[i-1].
-  const headRank = (l: number): number => rank[l === 0 ? index.roots[pos[0]!]! : keyed[pos[l]!]!]!;
+  pos[0] = 0;
+  end[0] = index.roots.length;
+  for (let i = 1; i < listCount; i++) {
+    const u = installedUpdates[i - 1]!;
+    lists.push(keyed);
+    pos[i] = keyedStart[u]!;
+    end[i] = keyedStart[u + 1]!;
+  }
   const siftDown = (at: number): void => {
     const l = heap[at]!;
-    const key = headRank(l);
+    const key = headKey[l]!;
     let i = at;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= heapSize) break;
-      if (child + 1 < heapSize && headRank(heap[child + 1]!) < headRank(heap[child]!)) child++;
-      if (headRank(heap[child]!) >= key) break;
+      if (child + 1 < heapSize && headKey[heap[child + 1]!]! < headKey[heap[child]!]!) child++;
+      if (headKey[heap[child]!]! >= key) break;
       heap[i] = heap[child]!;
       i = child;
     }
     heap[i] = l;
   };
-  pos[0] = 0;
-  end[0] = index.roots.length;
-  for (let i = 1; i < listCount; i++) {
-    const u = installedUpdates[i - 1]!;
-    pos[i] = keyedStart[u]!;
-    end[i] = keyedStart[u + 1]!;
-  }
-  for (let l = 0; l < listCount; l++) if (pos[l]! < end[l]!) heap[heapSize++] = l;
+  for (let l = 0; l < listCount; l++)
+    if (pos[l]! < end[l]!) {
+      headKey[l] = rank[lists[l]![pos[l]!]!]!;
+      heap[heapSize++] = l;
+    }
   for (let i = (heapSize >> 1) - 1; i >= 0; i--) siftDown(i);
 
   const page: number[] = [];
@@ -143,9 +150,12 @@ export function syncUpdates(
   let truncated = false;
   while (heapSize > 0) {
     const l = heap[0]!;
-    const r = l === 0 ? index.roots[pos[0]]! : keyed[pos[l]!]!;
-    pos[l]!++;
-    if (pos[l]! >= end[l]!) heap[0] = heap[--heapSize]!;
+    const list = lists[l]!;
+    const p = pos[l]!;
+    const r = list[p]!;
+    pos[l] = p + 1;
+    if (p + 1 < end[l]!) headKey[l] = rank[list[p + 1]!]!;
+    else heap[0] = heap[--heapSize]!;
     if (heapSize > 0) siftDown(0);
 
     if (revStamp[r] === epoch) continue;
