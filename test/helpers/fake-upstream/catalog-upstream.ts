@@ -103,7 +103,12 @@ export async function startCatalogUpstream(options: {
           digests: d.files.map((f) => f.sha1Base64),
         };
       } catch {
-        m = { updateType: 'Software', prereqIds: new Set(), digests: [] };
+        // A deliberately broken document is still listed: match the filter on the ids it names.
+        m = {
+          updateType: 'Software',
+          prereqIds: new Set([...e.text.matchAll(/UpdateID="([^"]+)"/g)].map((x) => x[1]!)),
+          digests: [],
+        };
       }
       meta.set(e.text, m);
     }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { UpdateId } from '../../../src/domain/ids.js';
+import { defaultServerSyncLimits } from '../../../src/protocol/server-sync/index.js';
 import { createRepositories } from '../../../src/storage/index.js';
 import { catalogStatus, listQuarantine, runSync, type SyncOptions } from '../../../src/sync/index.js';
 import { startCatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
@@ -64,6 +65,128 @@ export function catalogScenario(kind: DbKind): void {
     assert.match(list2, /<Anchor>[^<]+<\/Anchor>/);
     assert.doesNotMatch(list2, /<Delta>false<\/Delta>/, 'Delta is true exactly when an anchor is sent');
     assert.equal((await catalogStatus(db)).stale, false);
+  });
+
+  void test(`[${kind}] poisoned upstream: every bad revision quarantined with its reason, the rest activates, the old generation serves meanwhile, a rerun adds nothing`, async (t: TestContext) => {
+    const db = await openTestDb(t, kind);
+    const catalog = buildRealCatalog();
+    let clock = Date.parse('2026-10-04T16:33:26Z');
+    const now = () => clock;
+    const up = await startCatalogUpstream({ entries: catalog.entries, maxUpdatesPerRequest: 25 });
+    t.after(() => up.close());
+    const transport = testTransport(t);
+    const opts: SyncOptions = {
+      upstreamUrl: up.serverSyncUrl,
+      nodeId: 'test',
+      limits: { ...defaultServerSyncLimits, maxDocumentBytes: 200_000 },
+    };
+    const r1 = await runSync({ db, transport, now }, opts);
+    const g1 = r1.generationId!;
+    const g1Members = await activeMembers(db);
+
+    // SYNTHETIC (test) revisions, each matching the product AND classification filter, one per fault.
+    const sel = { prerequisites: [[ids.definitionUpdates], [ids.defender]] };
+    const g = (n: number) => `0badf00d-0000-4000-8000-${String(n).padStart(12, '0')}` as UpdateId;
+    const sha1 = Buffer.alloc(20, 7);
+    const add = (n: number, rev: number, text: string, extra: object = {}) =>
+      up.put({ identity: { updateId: g(n), revisionNumber: rev }, text, listed: true, ...extra });
+    for (let n = 1; n <= 30; n++) add(n, 100, syntheticDocument(g(n), 100, sel)); // healthy newcomers
+    add(101, 100, syntheticDocument(g(101), 100, sel).slice(0, -20)); // malformed XML
+    add(
+      102,
+      100,
+      syntheticDocument(g(102), 100, {
+        prerequisites: [...sel.prerequisites, ['deadbeef-0000-4000-8000-000000000000']],
+      }),
+    ); // dangling
+    add(103, 100, syntheticDocument(g(103), 100, { prerequisites: [...sel.prerequisites, [g(102)]] })); // depends on the dangling one
+    add(104, 100, syntheticDocument(g(104), 100, { ...sel, files: [{ name: 'a.exe', sha1, size: 10 }] }), {
+      fileDigests: [Buffer.alloc(20, 8).toString('base64')],
+    }); // wrong file digest
+    add(105, 100, syntheticDocument(g(105), 100, { ...sel, padding: 150_000 })); // oversized (300 KB UTF-16 in its cabinet)
+    add(106, 100, syntheticDocument(g(106), 100, sel)); // the upstream faults on it (unknown id)
+    add(107, 100, syntheticDocument(g(107), 100, { ...sel, title: 'SYNTHETIC (test) lower duplicate' }));
+    add(107, 200, syntheticDocument(g(107), 200, sel)); // duplicate id in the same list: highest kept
+    add(108, 100, syntheticDocument(g(108), 100, { ...sel, files: [{ name: 'b.exe', sha1, size: 10 }] }), {
+      fileDigests: [],
+    }); // digest missing
+    (up.faults as { faultingIds?: Set<string> }).faultingIds = new Set([`${g(106)}/100`]);
+    up.faults.maxUpdatesPerAnswer = 7; // partial answers
+    up.faults.http503 = 2; // 5xx, retried by the transport
+    up.faults.hangOnce = true; // a timeout
+    up.faults.slowDripOnce = true; // a slow drip
+    up.faults.invalidCookie = 1; // the upstream forgets our cookie once
+
+    let servedOld = 0;
+    const r2 = await runSync(
+      { db, transport, now },
+      {
+        ...opts,
+        afterBatch: async () => {
+          // Clients keep being served from the previous generation during the sync.
+          assert.equal((await createRepositories(db).generations.getActive())?.generationId, g1);
+          assert.deepEqual(await activeMembers(db), g1Members);
+          servedOld++;
+        },
+      },
+    );
+    assert.ok(servedOld > 3);
+    assert.equal(r2.outcome, 'partial');
+    assert.notEqual(r2.generationId, g1);
+    const q = new Map((await listQuarantine(db)).map((e) => [`${e.updateId}/${e.revisionNumber}`, e]));
+    const reason = (n: number, rev = 100) => q.get(`${g(n)}/${rev}`)?.reasonCode;
+    assert.equal(reason(101), 'xml_malformed');
+    assert.equal(reason(102), 'dangling_prerequisite');
+    assert.equal(reason(103), 'dependency');
+    assert.equal(q.get(`${g(103)}/100`)?.causedByUpdateId, g(102));
+    assert.equal(reason(104), 'file_digest_mismatch');
+    assert.equal(reason(105), 'blob_too_large');
+    assert.equal(reason(106), 'upstream_fault');
+    assert.equal(reason(108), 'file_digest_missing');
+    assert.equal(q.size, 7, [...q.keys()].join(' '));
+    const members = await activeMembers(db);
+    for (let n = 1; n <= 30; n++) assert.ok(members.has(`${g(n)}/100`));
+    assert.ok(members.has(`${g(107)}/200`) && !members.has(`${g(107)}/100`));
+    for (const k of g1Members) assert.ok(members.has(k), 'nothing healthy lost');
+    assert.ok(
+      up.updateDataCalls.some((c) => c.length === 1 && c[0]!.updateId === g(106)),
+      'bisected down to the bad id',
+    );
+    assert.ok(up.count('GetCookie') >= 3, 'cookie renewed after InvalidCookie');
+    await checkIntegrity(db);
+
+    // Rerun: nothing new, quarantined revisions are not due yet, no GetUpdateData at all.
+    const calls = up.count('GetUpdateData');
+    const r3 = await runSync({ db, transport, now }, opts);
+    assert.equal(up.count('GetUpdateData'), calls);
+    assert.equal(r3.generationChanged, false);
+    assert.equal(r3.outcome, 'succeeded');
+    assert.equal((await listQuarantine(db)).length, 7);
+
+    // A rollback attempt: the upstream now offers a lower revision of a held update (R6): refused and logged.
+    add(5, 50, syntheticDocument(g(5), 50, sel));
+    const r4 = await runSync({ db, transport, now }, opts);
+    assert.equal(r4.counters.rollbacksRejected, 1);
+    assert.equal((await listQuarantine(db, { reasonCode: 'revision_rollback' }))[0]?.updateId, g(5));
+    assert.ok((await activeMembers(db)).has(`${g(5)}/100`));
+    assert.equal(up.count('GetUpdateData'), calls);
+
+    // Backoff: once due (1 h later), the fetch-quarantined revisions are retried; the fixed one is released.
+    up.put({
+      identity: { updateId: g(101), revisionNumber: 100 },
+      text: syntheticDocument(g(101), 100, sel),
+      listed: true,
+    });
+    clock += 2 * 3600_000;
+    const r5 = await runSync({ db, transport, now }, opts);
+    assert.equal(r5.counters.revisionsReleased, 1);
+    assert.ok((await activeMembers(db)).has(`${g(101)}/100`));
+    assert.equal(q.get(`${g(106)}/100`)?.retryCount, 0);
+    assert.equal(
+      (await createRepositories(db).quarantine.get({ updateId: g(106), revisionNumber: 100 }))?.retryCount,
+      1,
+    );
+    await checkIntegrity(db);
   });
 }
 

@@ -72,7 +72,7 @@ export function testTransport(
       connectMs: 1_000,
       minRate: { bytes: 4096, windowMs: 400 },
     },
-    retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 50 },
+    retry: { maxAttempts: 6, baseDelayMs: 10, maxDelayMs: 50 },
     breaker: { failureThreshold: 50 },
     ...extra,
   });
