@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import {
+  chunkRows,
+  createRepositories,
+  toSha1Hex,
+  type ContentState,
+  type ContentStore,
+  type DbHandle,
+  type VerifyOutcome,
+} from '../storage/index.js';
+
+export interface ContentVerifyReport {
+  /** Objects re-hashed in the store. */
+  readonly checked: number;
+  /** Objects whose bytes no longer match (moved to the store's quarantine, never served again). */
+  readonly bad: readonly { readonly sha1: string; readonly reason: NonNullable<VerifyOutcome['reason']> }[];
+  /** Files marked verified in the database that the store no longer holds. */
+  readonly missing: number;
+  /** Files queued again for download (bad + missing that the catalog references). */
+  readonly requeued: number;
+  /** Objects found in the store whose database row was not `verified` yet (now marked verified). */
+  readonly adopted: number;
+}
+
+/**
+ * `patchbay content verify`: re-hash every stored object (SHA-1, SHA-256, size); a bad one is quarantined by
+ * the store and its file queued again, as is a `verified` file whose object disappeared. The store is the
+ * truth for what is present, the database for what is wanted.
+ */
+export async function verifyContent(
+  deps: { db: DbHandle; store: ContentStore; logger?: Logger },
+  options: { signal?: AbortSignal; now?: number } = {},
+): Promise<ContentVerifyReport> {
+  const { db, store } = deps;
+  const now = options.now ?? Date.now();
+  const repos = createRepositories(db);
+  const report = await store.verifyAll({
+    action: 'quarantine',
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const bad = report.bad.map((b) => ({ sha1: b.sha1, reason: b.reason ?? 'metadata' }));
+  for (const b of bad) deps.logger?.warn({ sha1: b.sha1, reason: b.reason }, 'stored content is corrupt');
+
+  const present = new Set<string>();
+  for await (const sha1 of store.list()) present.add(sha1);
+
+  const verifiedRows = await db.db
+    .selectFrom('files')
+    .select('sha1')
+    .where('content_state', '=', 'verified')
+    .execute();
+  const missing = verifiedRows.filter((r) => !present.has(toSha1Hex(r.sha1))).map((r) => r.sha1);
+  const badKeys = bad.map((b) => Buffer.from(b.sha1, 'hex'));
+  const requeued = await repos.files.setState([...missing, ...badKeys], 'queued', null, now);
+
+  // Objects present but not recorded as verified (a restored backup, a run killed after publishing).
+  let adopted = 0;
+  const presentKeys = [...present].map((h) => Buffer.from(h, 'hex'));
+  for (const chunk of chunkRows(presentKeys, 1, 4000)) {
+    const r = await db.db
+      .updateTable('files')
+      .set({ content_state: 'verified', state_changed_at: now, last_error: null })
+      .where('sha1', 'in', chunk)
+      .where('content_state', '!=', 'verified')
+      .where('content_state', '!=', 'downloading')
+      .executeTakeFirst();
+    adopted += Number(r.numUpdatedRows);
+  }
+  return { checked: report.checked, bad, missing: missing.length, requeued, adopted };
+}
+
+export interface ContentStatus {
+  readonly states: Readonly<Record<ContentState, { readonly files: number; readonly bytes: number }>>;
+  readonly totalFiles: number;
+  readonly totalBytes: number;
+  /** Failed files with their last error, most recent first (at most 20). */
+  readonly recentFailures: readonly { sha1: string; name: string; error: string | null; attempts: number }[];
+}
+
+/** `patchbay content status`: files and bytes per download state, and the latest failures. */
+export async function contentStatus(db: DbHandle): Promise<ContentStatus> {
+  const rows = await db.db
+    .selectFrom('files')
+    .select((eb) => [
+      'content_state',
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.sum<number>('size').as('bytes'),
+    ])
+    .groupBy('content_state')
+    .execute();
+  const states: Record<ContentState, { files: number; bytes: number }> = {
+    absent: { files: 0, bytes: 0 },
+    queued: { files: 0, bytes: 0 },
+    downloading: { files: 0, bytes: 0 },
+    verified: { files: 0, bytes: 0 },
+    failed: { files: 0, bytes: 0 },
+  };
+  let totalFiles = 0;
+  let totalBytes = 0;
+  for (const r of rows) {
+    const s = { files: Number(r.n), bytes: Number(r.bytes ?? 0) };
+    if (r.content_state in states) states[r.content_state] = s;
+    totalFiles += s.files;
+    totalBytes += s.bytes;
+  }
+  const failures = await db.db
+    .selectFrom('files')
+    .select(['sha1', 'name', 'last_error', 'attempts'])
+    .where('content_state', '=', 'failed')
+    .orderBy('state_changed_at', 'desc')
+    .limit(20)
+    .execute();
+  return {
+    states,
+    totalFiles,
+    totalBytes,
+    recentFailures: failures.map((f) => ({
+      sha1: toSha1Hex(f.sha1),
+      name: f.name,
+      error: f.last_error,
+      attempts: f.attempts,
+    })),
+  };
+}

@@ -1,0 +1,25 @@
+// Content download: which update files to fetch (content.mode), the resumable parallel downloader, and the
+// store/database reconciliation behind `patchbay content verify|status`.
+export { planContent, type ContentMode, type ContentPlanResult } from './content-plan.js';
+export {
+  contentSourceFor,
+  contentSourceUrl,
+  type ContentSourceKind,
+  type SourceFile,
+} from './content-source.js';
+export {
+  downloadContent,
+  contentLeaseName,
+  type ContentDownloadDeps,
+  type ContentDownloadOptions,
+  type ContentDownloadResult,
+  type ContentFailure,
+  type ContentProgress,
+  type ContentTransport,
+} from './content-downloader.js';
+export {
+  verifyContent,
+  contentStatus,
+  type ContentVerifyReport,
+  type ContentStatus,
+} from './content-verify.js';
