@@ -60,6 +60,8 @@ export interface CatalogFaults {
   slowDripOnce?: boolean;
   /** The next GetUpdateData answer is empty (a batch returning nothing). */
   emptyOnce?: boolean;
+  /** Every GetUpdateData answer waits this long (crash tests: a window to kill the client mid-sync). */
+  delayMs?: number;
   /** The next n authenticated calls fault InvalidCookie (cookie handling). */
   invalidCookie?: number;
 }
@@ -116,7 +118,8 @@ export async function startCatalogUpstream(options: {
   };
   const ok = (xml: string): SoapAnswer => ({ status: 200, body: encodeSoapResponse(xml, asmx).body });
 
-  const handler = (req: RecordedRequest): SoapAnswer => {
+  const handler = async (req: RecordedRequest): Promise<SoapAnswer> => {
+    if (req.op === 'GetUpdateData' && faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
     switch (req.op) {
       case 'GetAuthConfig':
         return ok(
