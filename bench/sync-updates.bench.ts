@@ -1,0 +1,346 @@
+/**
+ * P1/P2: SyncUpdates pages/s over real HTTP (fastify server, client web service, SQLite catalog) against a
+ * SYNTHETIC catalog shaped like the real documents (category chain, detectoids, software leaves with a
+ * prerequisite and categories; full mode 100,000 revisions, --quick 5,000) with thousands of approvals, sent
+ * real-shaped ~23 KB requests carrying ~1,300 cached ids, over several keep-alive connections (undici Pool).
+ *
+ * Anchor, same run, same load generator: a minimal node:http handler that SAX-parses the same request
+ * (saxes) and returns a precomputed page (the bytes Patchbay answered first). Also: p99 at half of the
+ * measured maximum (P2 <= 250 ms), and how fast a request beyond the concurrency cap gets its 503/ServerBusy.
+ */
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { SaxesParser } from 'saxes';
+import { Pool } from 'undici';
+import { createClientWebService } from '../src/client-service/index.js';
+import { loadConfigOrThrow } from '../src/config/index.js';
+import { buildClientServer } from '../src/http/index.js';
+import { createLogger } from '../src/observability/index.js';
+import { FsContentStore, createRepositories, migrateToLatest, openDatabase } from '../src/storage/index.js';
+import { seedGeneration, syntheticRevision } from '../test/helpers/seed-catalog.js';
+import { formatResult, type BenchResult } from './lib/result.js';
+
+const clientNs = 'http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService';
+const silent = createLogger({
+  level: 'silent',
+  format: 'json',
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
+const guid = (n: number): string => `10000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+
+function envelope(op: string, inner: string): string {
+  return `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><${op} xmlns="${clientNs}">${inner}</${op}></s:Body></s:Envelope>`;
+}
+
+async function post(pool: Pool, body: string, op: string): Promise<{ status: number; body: string }> {
+  const r = await pool.request({
+    path: '/ClientWebService/client.asmx',
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${clientNs}/${op}"` },
+  });
+  return { status: r.statusCode, body: await r.body.text() };
+}
+
+/** Closed loop: `connections` workers send back to back for `ms`; returns completions/s and latencies. */
+async function closedLoop(pool: Pool, body: string, connections: number, ms: number) {
+  const lat: number[] = [];
+  let errors = 0;
+  const end = performance.now() + ms;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        const r = await post(pool, body, 'SyncUpdates');
+        if (r.status !== 200) errors++;
+        lat.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { perSecond: (lat.length / ms) * 1000, lat, errors };
+}
+
+/** Open loop at a fixed rate (P2 "at half load"): latency includes any queueing. */
+async function openLoop(pool: Pool, body: string, rate: number, ms: number): Promise<number[]> {
+  const lat: number[] = [];
+  const n = Math.max(1, Math.floor((rate * ms) / 1000));
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(
+      (async () => {
+        const t0 = performance.now();
+        await post(pool, body, 'SyncUpdates');
+        lat.push(performance.now() - t0);
+      })(),
+    );
+  }
+  await Promise.all(inflight);
+  return lat;
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
+  const revisions = opts.quick ? 5_000 : 100_000;
+  const approvalsCount = opts.quick ? 1_000 : 5_000;
+  const seconds = opts.quick ? 2 : 8;
+  const dir = await mkdtemp(join(tmpdir(), 'pb-bench-sync-'));
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const handle = openDatabase({ driver: 'sqlite', path: join(dir, 'patchbay.db') });
+    closers.push(() => handle.close());
+    await migrateToLatest(handle);
+    const repos = createRepositories(handle);
+
+    // Catalog: Company -> Family -> Product chain, 2 classifications, 24 detectoids (one level deep), leaves.
+    const cats = [
+      syntheticRevision({ updateId: guid(1), type: 'Category' }),
+      syntheticRevision({ updateId: guid(2), type: 'Category', categoryPrerequisites: [guid(1)] }),
+      syntheticRevision({ updateId: guid(3), type: 'Category', categoryPrerequisites: [guid(2)] }),
+      syntheticRevision({ updateId: guid(4), type: 'Category' }),
+      syntheticRevision({ updateId: guid(5), type: 'Category' }),
+    ];
+    const detectoids = Array.from({ length: 24 }, (_, i) =>
+      syntheticRevision({
+        updateId: guid(100 + i),
+        type: 'Detectoid',
+        prerequisites: i > 0 ? [[guid(100)]] : [],
+      }),
+    );
+    const leaves = Array.from({ length: revisions - cats.length - detectoids.length }, (_, i) =>
+      syntheticRevision({
+        updateId: guid(10_000 + i),
+        type: 'Software',
+        prerequisites: [[guid(100 + (i % 24))]],
+        categoryPrerequisites: [guid(3), guid(4 + (i % 2))],
+        files: [{ name: `kb${i}.msu`, bytes: Buffer.from(`synthetic payload ${i}`) }],
+      }),
+    );
+    const all = [...cats, ...detectoids, ...leaves];
+    const seedStart = performance.now();
+    const ids = new Map<string, number>();
+    for (let i = 0; i < all.length; i += 5_000) {
+      const chunk = all.slice(i, i + 5_000);
+      const got = await repos.revisions.upsertMany(chunk);
+      chunk.forEach((r, n) => ids.set(r.updateId, got[n]!));
+    }
+    // seedGeneration would re-insert; build the generation from the stored ids directly.
+    const gen = await repos.generations.createStaged({ note: 'bench' });
+    await repos.generations.addMembers(
+      gen.generationId,
+      [...ids.values()].map((revisionId) => ({ revisionId, isLeaf: false, isBundleMember: false })),
+    );
+    await repos.generations.activate(gen.generationId);
+    void seedGeneration;
+    const group = await repos.groups.create({ name: 'Bench' });
+    await repos.approvals.set(
+      leaves.slice(0, approvalsCount).map((l) => ({
+        updateId: l.updateId,
+        groupId: group.groupId,
+        action: 'install' as const,
+        approvedBy: 'bench',
+        approvedVia: 'api',
+      })),
+    );
+    const seedMs = performance.now() - seedStart;
+
+    const store = await FsContentStore.open(join(dir, 'content'));
+    const { service } = await createClientWebService(handle, store, silent, { contentMode: 'approved' });
+    const config = await loadConfigOrThrow({ env: { PATCHBAY_SERVER_DATA_DIR: dir } });
+    const app = await buildClientServer({
+      config,
+      logger: silent,
+      readiness: [],
+      clientService: service,
+      contentStore: store,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    closers.push(() => app.close());
+    const port = (app.server.address() as { port: number }).port;
+    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8 });
+    closers.push(() => pool.close());
+
+    // Handshake once; the request then carries the cookie and a real-shaped cached-id load.
+    const cfg = await post(
+      pool,
+      envelope('GetConfig', '<protocolVersion>2.90</protocolVersion>'),
+      'GetConfig',
+    );
+    const lastChange = /<LastChange>([^<]+)/.exec(cfg.body)![1]!;
+    const clientId = randomUUID();
+    const authResp = await pool.request({
+      path: '/SimpleAuthWebService/SimpleAuth.asmx',
+      method: 'POST',
+      body: `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetAuthorizationCookie xmlns="http://www.microsoft.com/SoftwareDistribution/Server/SimpleAuthWebService"><clientId>${clientId}</clientId><targetGroupName>Bench</targetGroupName><dnsName>bench</dnsName></GetAuthorizationCookie></s:Body></s:Envelope>`,
+      headers: { 'content-type': 'text/xml; charset=utf-8' },
+    });
+    const authData = /<CookieData>([^<]+)/.exec(await authResp.body.text())![1]!;
+    const gc = await post(
+      pool,
+      envelope(
+        'GetCookie',
+        `<authCookies><AuthorizationCookie><PlugInId>SimpleTargeting</PlugInId><CookieData>${authData}</CookieData></AuthorizationCookie></authCookies><lastChange>${lastChange}</lastChange><protocolVersion>2.90</protocolVersion>`,
+      ),
+      'GetCookie',
+    );
+    const exp = /<Expiration>([^<]+)/.exec(gc.body)![1]!;
+    const data = /<EncryptedData>([^<]+)/.exec(gc.body)![1]!;
+    const installed = [...cats, ...detectoids].map((r) => ids.get(r.updateId)!);
+    const other = leaves.slice(0, 1_300).map((r) => ids.get(r.updateId)!);
+    const ints = (xs: number[]) => xs.map((x) => `<int>${x}</int>`).join('');
+    const syncBodyWith = (expiration: string, encrypted: string): string =>
+      envelope(
+        'SyncUpdates',
+        `<cookie><Expiration>${expiration}</Expiration><EncryptedData>${encrypted}</EncryptedData></cookie><parameters><ExpressQuery>false</ExpressQuery>` +
+          `<InstalledNonLeafUpdateIDs>${ints(installed)}</InstalledNonLeafUpdateIDs><OtherCachedUpdateIDs>${ints(other)}</OtherCachedUpdateIDs>` +
+          `<SkipSoftwareSync>false</SkipSoftwareSync><NeedTwoGroupOutOfScopeUpdates>true</NeedTwoGroupOutOfScopeUpdates><AlsoPerformRegularSync>false</AlsoPerformRegularSync>` +
+          `<ProductsParameters><SyncCurrentVersionOnly>false</SyncCurrentVersionOnly><DeviceAttributes>${'X=1;'.repeat(400)}</DeviceAttributes><CallerAttributes>Interactive=0;Id=bench;</CallerAttributes><Products/></ProductsParameters></parameters>`,
+      );
+    // The first call of a fresh cookie also carries every approved cached revision as ChangedUpdates
+    // (REAL: 295 at a fresh anchor); the measured calls use the NewCookie, whose anchor is current.
+    const fresh = await post(pool, syncBodyWith(exp, data), 'SyncUpdates');
+    if (fresh.status !== 200) throw new Error(`SyncUpdates failed: ${fresh.body.slice(0, 400)}`);
+    const nc = /<NewCookie><Expiration>([^<]+)<\/Expiration><EncryptedData>([^<]+)/.exec(fresh.body)!;
+    const syncBody = syncBodyWith(nc[1]!, nc[2]!);
+    const first = await post(pool, syncBody, 'SyncUpdates');
+    if (first.status !== 200) throw new Error(`SyncUpdates failed: ${first.body.slice(0, 400)}`);
+    const page = (first.body.match(/<UpdateInfo>/g) ?? []).length;
+    if (page !== 30)
+      throw new Error(
+        `expected a full page of 30, got ${page}: ${first.body.replace(/<Xml>.*?<\/Xml>/g, '').slice(0, 1500)}`,
+      );
+
+    // Anchor: node:http + saxes parse of the same request + the precomputed answer.
+    const precomputed = Buffer.from(first.body);
+    const anchorServer: Server = createServer((req, res) => {
+      const parser = new SaxesParser({ xmlns: true });
+      let ints = 0;
+      parser.on('opentag', (t) => {
+        if (t.local === 'int') ints++;
+      });
+      req.on('data', (c: Buffer) => parser.write(c.toString('utf8')));
+      req.on('end', () => {
+        parser.close();
+        if (ints === 0) res.statusCode = 500;
+        res.writeHead(200, {
+          'content-type': 'text/xml; charset=utf-8',
+          'content-length': precomputed.length,
+        });
+        res.end(precomputed);
+      });
+    });
+    anchorServer.keepAliveTimeout = 65_000;
+    await new Promise<void>((r) => anchorServer.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => anchorServer.close(r)));
+    const anchorPool = new Pool(`http://127.0.0.1:${(anchorServer.address() as { port: number }).port}`, {
+      connections: 8,
+    });
+    closers.push(() => anchorPool.close());
+
+    await closedLoop(pool, syncBody, 8, 500); // warm-up
+    await closedLoop(anchorPool, syncBody, 8, 500);
+    const ours = await closedLoop(pool, syncBody, 8, seconds * 1000);
+    const anchor = await closedLoop(anchorPool, syncBody, 8, seconds * 1000);
+    const halfRate = ours.perSecond / 2;
+    const half = await openLoop(pool, syncBody, halfRate, seconds * 1000);
+    const anchorHalf = await openLoop(anchorPool, syncBody, halfRate, seconds * 1000);
+
+    // Overload: a server capped at 1 in-flight SyncUpdates. The slot is held by a client that sent its
+    // headers and half its body (a slow upload counts, the cap is taken before the body is read); every
+    // further call must be refused at once (503 + ServerBusy), never queued. The handler itself never
+    // yields on this catalog (SQLite reads are synchronous), so without a held slot nothing is ever in flight.
+    const capped = await buildClientServer({
+      config: await loadConfigOrThrow({
+        env: { PATCHBAY_SERVER_DATA_DIR: dir, PATCHBAY_SERVER_MAX_CONCURRENT_REQUESTS: '1' },
+      }),
+      logger: silent,
+      readiness: [],
+      clientService: service,
+    });
+    await capped.listen({ host: '127.0.0.1', port: 0 });
+    closers.push(() => capped.close());
+    const cappedPort = (capped.server.address() as { port: number }).port;
+    const holder = connect(cappedPort, '127.0.0.1');
+    await new Promise<void>((r) => holder.once('connect', () => r()));
+    const bodyBytes = Buffer.from(syncBody);
+    holder.write(
+      `POST /ClientWebService/client.asmx HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ${bodyBytes.length}\r\n\r\n`,
+    );
+    holder.write(bodyBytes.subarray(0, bodyBytes.length >> 1));
+    closers.push(() => Promise.resolve(holder.destroy()));
+    await new Promise((r) => setTimeout(r, 100));
+    const cappedPool = new Pool(`http://127.0.0.1:${cappedPort}`, { connections: 4 });
+    closers.push(() => cappedPool.close());
+    const busyLat: number[] = [];
+    const okLat: number[] = [];
+    for (let i = 0; i < (opts.quick ? 100 : 1000); i++) {
+      const t0 = performance.now();
+      const r = await post(cappedPool, syncBody, 'SyncUpdates');
+      (r.status === 503 && r.body.includes('ServerBusy') ? busyLat : okLat).push(performance.now() - t0);
+    }
+    // The anchor for this figure: the same load answered normally (the served latency at half load).
+    okLat.push(...half);
+    const busyMedian = pct(busyLat, 50);
+    if (okLat.length > half.length) throw new Error('a call beyond the cap was served instead of refused');
+
+    console.error(
+      `catalog ${revisions} revisions, ${approvalsCount} approvals, seeded in ${(seedMs / 1000).toFixed(1)} s; request ${(Buffer.byteLength(syncBody) / 1024).toFixed(1)} KB with ${installed.length + other.length} ids; page ${(precomputed.length / 1024).toFixed(1)} KB; errors ${ours.errors}; refused ${busyLat.length} beyond the cap (p99 ${pct(busyLat, 99).toFixed(2)} ms)`,
+    );
+    return [
+      {
+        id: 'P1',
+        name: `SyncUpdates pages/s over HTTP, ${revisions} revisions, 8 connections`,
+        value: ours.perSecond,
+        unit: 'pages/s',
+        anchor: anchor.perSecond,
+        anchorName: 'node:http + saxes parse + precomputed page',
+        ratio: ours.perSecond / anchor.perSecond,
+        target: '>= 0.5x and >= 1,000 pages/s',
+        pass: ours.perSecond / anchor.perSecond >= 0.5 && ours.perSecond >= 1000,
+      },
+      {
+        id: 'P2',
+        name: `SyncUpdates p99 at half of P1's max (${halfRate.toFixed(0)}/s, open loop; ratio = anchor/value)`,
+        value: pct(half, 99),
+        unit: 'ms',
+        anchor: pct(anchorHalf, 99),
+        anchorName: 'same anchor at the same rate',
+        ratio: pct(anchorHalf, 99) / pct(half, 99),
+        target: '<= 250 ms',
+        pass: pct(half, 99) <= 250,
+      },
+      {
+        id: 'P2b',
+        name: 'time to a 503 ServerBusy beyond the cap (median; ratio = anchor/value)',
+        value: busyMedian,
+        unit: 'ms',
+        anchor: pct(okLat, 50),
+        anchorName: 'median latency of a served call at half load',
+        ratio: pct(okLat, 50) / Math.max(busyMedian, 1e-3),
+        target: '<= 5 ms, never queued',
+        pass: busyLat.length > 0 && busyMedian <= 5,
+      },
+    ];
+  } finally {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const results = await run({ quick: process.argv.includes('--quick') });
+  for (const r of results) console.log(formatResult(r));
+}
