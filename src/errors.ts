@@ -223,6 +223,26 @@ export const errorCatalogue = {
     title: 'Authorization cookie is invalid',
   },
   PB_ERR_SERVER_BUSY: { status: 503, fault: 'ServerBusy', exit: 75, title: 'Server is busy, retry later' },
+  // Asset-management connector (src/connectors): the target refused a group (nothing was sent for it), the
+  // target stayed unreachable or failed after the retries, or it answered outside the wire contract.
+  PB_ERR_CONNECTOR_UNAUTHORIZED: {
+    status: 403,
+    fault: 'InternalServerError',
+    exit: 77,
+    title: 'The connector target refused authorization',
+  },
+  PB_ERR_CONNECTOR_TARGET: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 69,
+    title: 'The connector target failed or is unreachable',
+  },
+  PB_ERR_CONNECTOR_PROTOCOL: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 76,
+    title: 'The connector target answered outside the wire contract',
+  },
   PB_ERR_INTERNAL: { status: 500, fault: 'InternalServerError', exit: 70, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; fault: string; exit: number; title: string }>;
 
