@@ -22,6 +22,7 @@ const exitMeaning: Record<number, string> = {
   75: 'temporary failure, try again later (EX_TEMPFAIL)',
   76: 'the remote side broke the protocol or TLS failed (EX_PROTOCOL)',
   74: 'database or I/O error (EX_IOERR)',
+  77: 'permission denied: missing or refused credentials or authorization (EX_NOPERM)',
   78: 'configuration is invalid (EX_CONFIG)',
 };
 
