@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './config-commands.js';
 import { registerDbCommands } from './db-commands.js';
+import { registerReportsCommands } from './reports-commands.js';
 import { mapCliError } from './error-mapper.js';
 import { registerServeCommand } from './serve-command.js';
 import { processIo, type CliIo } from './cli-io.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerConfigCommands(program, io, setExitCode);
   registerServeCommand(program, io, setExitCode);
   registerDbCommands(program, io, setExitCode);
+  registerReportsCommands(program, io, setExitCode);
   // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.
   const apply = (cmd: Command) => {
     for (const sub of cmd.commands) {
