@@ -1,2 +1,13 @@
 // Scheduling: the job registry and scheduler (croner calendar + jitter), single-runner leases, stale-sync check.
 export { withJobLease, type JobLeaseOptions, type LeaseStore } from './job-lease.js';
+export { dailySlots, nextRun, type JobTrigger, type PlannedRun, type TimeOfDay } from './schedule.js';
+export { JobRegistry, type JobContext, type JobDefinition } from './job-registry.js';
+export {
+  Scheduler,
+  systemSchedulerClock,
+  type JobStatus,
+  type SchedulerClock,
+  type SchedulerDeps,
+} from './scheduler.js';
+export { checkStaleSync, logStale, staleSyncJob, type StaleSyncReport } from './stale-sync.js';
+export { memorySlotLedger, settingsSlotLedger, type SlotLedger } from './slot-ledger.js';

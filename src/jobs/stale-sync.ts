@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { DbHandle } from '../storage/index.js';
+import type { JobDefinition } from './job-registry.js';
+
+export interface StaleSyncReport {
+  readonly stale: boolean;
+  /** When the last metadata sync that succeeded (fully or partially) finished; undefined if none ever did. */
+  readonly lastGoodAt: number | undefined;
+  readonly ageMs: number | undefined;
+  readonly staleAfterMs: number;
+}
+
+/**
+ * The stale-sync alarm (targets.md R6): true when the last good metadata sync is older than the limit, or
+ * there never was one. Content-download runs do not count. Clients keep being served either way; this only
+ * tells the operator that the catalog is no longer fresh (an upstream outage, a rejected rollback, a stuck job).
+ */
+export async function checkStaleSync(
+  db: DbHandle,
+  options: { staleAfterMs: number; now?: number },
+): Promise<StaleSyncReport> {
+  const now = options.now ?? Date.now();
+  const row = await db.db
+    .selectFrom('sync_runs')
+    .select(['finished_at', 'started_at'])
+    .where('kind', '=', 'metadata')
+    .where('outcome', 'in', ['succeeded', 'partial'])
+    .orderBy('sync_run_id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const lastGoodAt = row === undefined ? undefined : (row.finished_at ?? row.started_at);
+  const ageMs = lastGoodAt === undefined ? undefined : now - lastGoodAt;
+  return {
+    stale: ageMs === undefined || ageMs > options.staleAfterMs,
+    lastGoodAt,
+    ageMs,
+    staleAfterMs: options.staleAfterMs,
+  };
+}
+
+/** A local job (every node logs it) that warns while the catalog is stale. */
+export function staleSyncJob(deps: {
+  db: DbHandle;
+  staleAfterMs: number;
+  everyMs?: number;
+  onReport?: (r: StaleSyncReport) => void;
+}): JobDefinition {
+  return {
+    name: 'stale-sync-check',
+    description: 'warn when the last good synchronization is older than sync.stale_after_hours',
+    trigger: { kind: 'interval', everyMs: deps.everyMs ?? 15 * 60_000 },
+    singleRunner: false,
+    run: async ({ logger }) => {
+      const r = await checkStaleSync(deps.db, { staleAfterMs: deps.staleAfterMs });
+      deps.onReport?.(r);
+      if (r.stale) logStale(logger, r);
+    },
+  };
+}
+
+export function logStale(logger: Logger, r: StaleSyncReport): void {
+  logger.warn(
+    {
+      lastGoodSyncAt: r.lastGoodAt === undefined ? null : new Date(r.lastGoodAt).toISOString(),
+      ageHours: r.ageMs === undefined ? null : Math.round(r.ageMs / 360_000) / 10,
+      staleAfterHours: r.staleAfterMs / 3_600_000,
+    },
+    r.lastGoodAt === undefined
+      ? 'no synchronization has succeeded yet: the catalog is empty or stale (clients are still served)'
+      : 'the last good synchronization is older than sync.stale_after_hours (clients are still served)',
+  );
+}
