@@ -205,7 +205,7 @@ void test('content verify quarantines a corrupted object and re-queues it; the n
   const victim = files[0]!;
   const path = join(down.store.root, victim.hex.slice(-2), victim.hex);
   const bytes = await readFile(path);
-  bytes[1234] ^= 0x01;
+  bytes[1234] = bytes[1234]! ^ 0x01;
   await writeFile(path, bytes);
 
   const report = await verifyContent({ db: down.db, store: down.store });
