@@ -35,9 +35,7 @@ export async function catalogStatus(
     repos.syncRuns.lastWithOutcome('succeeded'),
     repos.syncRuns.lastWithOutcome('partial'),
   ]);
-  const lastGood = [ok, partial]
-    .filter((r) => r !== undefined)
-    .sort((a, b) => b.syncRunId - a.syncRunId)[0];
+  const lastGood = [ok, partial].filter((r) => r !== undefined).sort((a, b) => b.syncRunId - a.syncRunId)[0];
   const staleAfter = options.staleAfterMs ?? 48 * 3600_000;
   const now = options.now ?? Date.now();
   return {

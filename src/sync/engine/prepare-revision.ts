@@ -62,6 +62,17 @@ export type Prepared =
 
 const sha1Base64 = /^[A-Za-z0-9+/]{27}=$/;
 
+/**
+ * Below this size a blob is stored as is: each gzip call costs a zlib stream set-up (~0.1 ms) that dominated
+ * the import profile for the typical 1-4 KB documents and fragments, for a few hundred bytes saved.
+ */
+const compressAbove = 4096;
+
+function store(text: string) {
+  const raw = Buffer.from(text, 'utf8');
+  return encodeBlob(raw, raw.length <= compressAbove ? 'none' : 'gzip');
+}
+
 function fail(identity: UpdateIdentity, reason: QuarantineReason, detail: string): Prepared {
   return { ok: false, identity, reason, detail: detail.slice(0, 1000) };
 }
@@ -163,14 +174,14 @@ export function prepareRevision(
     msrcSeverity: doc.msrcSeverity ?? null,
     creationDateAt: Number.isFinite(created) ? created : null,
     maxDownloadSize: doc.maxDownloadSize ?? null,
-    document: encodeBlob(text),
-    coreFragment: encodeBlob(fragments.core),
-    extendedFragment: encodeBlob(fragments.extended),
+    document: store(text),
+    coreFragment: store(fragments.core),
+    extendedFragment: store(fragments.extended),
     localized: doc.localizedProperties.map((l) => ({
       language: l.language.toLowerCase(),
       title: l.title,
       description: l.description ?? null,
-      fragment: encodeBlob(fragments.localized.get(l.language.toLowerCase()) ?? ''),
+      fragment: store(fragments.localized.get(l.language.toLowerCase()) ?? ''),
     })),
     prerequisites: doc.prerequisites.map((c) => ({ isCategory: c.isCategory, updateIds: c.anyOf })),
     bundledUpdates: doc.bundledUpdates.map((g) => g.anyOf),
