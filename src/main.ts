@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createClientWebService } from './client-service/index.js';
 import type { Config } from './config/index.js';
+import { createAdminServices } from './admin/index.js';
 import { AppError } from './errors.js';
 import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http/index.js';
 import type { Logger } from './observability/index.js';
@@ -151,7 +152,7 @@ export async function startPatchbay(config: Config, logger: Logger): Promise<Run
     }
     servers.push({
       name: 'admin',
-      app: await buildAdminServer({ config, logger, readiness }),
+      app: await buildAdminServer({ config, logger, readiness, adminServices: createAdminServices(db) }),
       host: config.admin.bind,
       port: config.admin.port,
     });

@@ -33,3 +33,24 @@ export function requireKb(value: string): string {
 /** Caps on list inputs that come from outside (a request body or a command line). */
 export const maxSelectorItems = 1000;
 export const maxFilterMatches = 5000;
+
+/**
+ * An ISO 8601 date or date-time from outside (API body, --deadline). A date without a time means midnight UTC;
+ * a time without a zone is refused, because "09:00" on a server in another zone is not what the admin meant.
+ */
+export function parseIsoTime(value: string, parameter: string): number {
+  const v = value.trim();
+  const ok =
+    /^\d{4}-\d{2}-\d{2}$/.test(v) ||
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(v);
+  const ms = ok ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new AppError(
+      'PB_ERR_INVALID_PARAMETER',
+      `${parameter} must be an ISO 8601 date or date-time with a zone (e.g. 2026-11-20T18:00:00Z)`,
+      {
+        detail: { parameter },
+      },
+    );
+  return ms;
+}

@@ -1,7 +1,9 @@
 import { AppError } from '../errors.js';
 import type { ApprovalAction, UpdateRow } from '../storage/index.js';
 import { actorText, approvedVia, type AdminActor } from './admin-actor.js';
-import type { AdminStore } from './admin-store.js';
+import { requireGuid } from './admin-input.js';
+import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
+import type { AdminRepositories, AdminStore } from './admin-store.js';
 import type { GroupsService, GroupView } from './groups-service.js';
 import type { UpdateSelection, UpdatesService } from './updates-service.js';
 
@@ -26,6 +28,12 @@ export interface ApprovalChange {
 export interface ApprovalPlan {
   readonly dryRun: boolean;
   readonly changes: ApprovalChange[];
+  /**
+   * Updates a FILTER matched that cannot take this approval (declined, expired, bundle member, not
+   * uninstallable), with the code an explicit request would have failed with. Updates named by id or KB are
+   * never skipped: one of them that cannot be approved refuses the whole request.
+   */
+  readonly skipped?: { updateId: string; code: string; message: string }[];
 }
 
 export interface DeclineChange {
@@ -59,6 +67,29 @@ export class ApprovalsService {
     private readonly groups: GroupsService,
   ) {}
 
+  /** Explicit approvals, by update then group. */
+  async list(
+    filter: { updateId?: string; group?: string; action?: string },
+    page: PageRequest = {},
+  ): Promise<Page<Awaited<ReturnType<AdminRepositories['adminQueries']['listApprovals']>>[number]>> {
+    const limit = pageLimit(page.limit);
+    const after = decodeCursor(page.cursor, ['string', 'string']);
+    const groupId = filter.group === undefined ? undefined : (await this.groups.get(filter.group)).groupId;
+    const rows = await this.store.repos.adminQueries.listApprovals({
+      ...(filter.updateId !== undefined ? { updateId: requireGuid(filter.updateId, 'update') } : {}),
+      ...(groupId !== undefined ? { groupId } : {}),
+      ...(filter.action !== undefined ? { action: filter.action } : {}),
+      ...(after ? { after: { updateId: after[0] as string, groupId: after[1] as string } } : {}),
+      limit: limit + 1,
+    });
+    return toPage(
+      rows,
+      limit,
+      (r) => r,
+      (r) => [r.updateId, r.groupId],
+    );
+  }
+
   async approve(req: ApproveRequest, actor: AdminActor, now = Date.now()): Promise<ApprovalPlan> {
     if (!['install', 'uninstall', 'not_approved'].includes(req.action))
       throw new AppError('PB_ERR_INVALID_PARAMETER', 'action must be install, uninstall or not_approved', {
@@ -84,13 +115,16 @@ export class ApprovalsService {
         );
     }
     const groups = await this.resolveGroups(req.groups);
-    const rows = await this.updates.resolve(req.selection);
-    const problems: AppError[] = [];
-    for (const u of rows) {
+    const matched = await this.updates.resolve(req.selection);
+    const rows: typeof matched = [];
+    const skipped: { updateId: string; code: string; message: string }[] = [];
+    for (const u of matched) {
       const p = await this.checkApprovable(u, req.action);
-      if (p !== undefined) problems.push(p);
+      if (p === undefined) rows.push(u);
+      else if (req.selection.filter !== undefined)
+        skipped.push({ updateId: u.updateId, code: p.code, message: p.message });
+      else throw p;
     }
-    if (problems.length > 0) throw problems[0]!;
     const changes: ApprovalChange[] = [];
     for (const u of rows) {
       const existing = new Map(
@@ -113,9 +147,10 @@ export class ApprovalsService {
         });
       }
     }
-    if (req.dryRun === true) return { dryRun: true, changes };
+    const extra = req.selection.filter !== undefined ? { skipped } : {};
+    if (req.dryRun === true) return { dryRun: true, changes, ...extra };
     await this.apply(changes, actor, now);
-    return { dryRun: false, changes };
+    return { dryRun: false, changes, ...extra };
   }
 
   /** Removes explicit approvals (each group inherits from its parents again). */

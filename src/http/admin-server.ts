@@ -1,11 +1,13 @@
 /**
  * The admin server (REST API and health) on its own port, loopback by default, so that the management
- * surface is never exposed where clients connect. Today it serves health; the REST API registers here.
+ * surface is never exposed where clients connect. It serves health and the REST API (src/http/admin-routes).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { AdminServices } from '../admin/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
+import { registerAdminApi } from './admin-routes/index.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 
@@ -13,6 +15,11 @@ export interface AdminServerDeps {
   config: Config;
   logger: Logger;
   readiness: readonly ReadinessCheck[];
+  /** The REST API (/api/v1, /openapi.json) is served when the administration services are given. */
+  adminServices?: AdminServices;
+  /** Extra API route groups (reports), registered inside the API scope (auth, problem+json, OpenAPI). */
+  adminApiRoutes?: readonly ((app: FastifyInstance, services: AdminServices) => void)[];
+  version?: string;
 }
 
 /** Builds (does not start) the admin server. */
@@ -24,6 +31,8 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
     keepAliveTimeout: deps.config.server.keepAliveTimeoutSeconds * 1000,
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
+    // Unknown body properties are refused (400), not silently dropped: a typo must not become a default.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = deps.config.server.headersTimeoutSeconds * 1000;
   registerErrorHandler(app);
@@ -33,7 +42,12 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
     done();
   });
 
-  // Later: the REST API (/api/v1/...) registers here.
+  if (deps.adminServices !== undefined)
+    await registerAdminApi(app, {
+      services: deps.adminServices,
+      version: deps.version ?? '0.0.0',
+      ...(deps.adminApiRoutes !== undefined ? { extraRoutes: deps.adminApiRoutes } : {}),
+    });
 
   return app;
 }

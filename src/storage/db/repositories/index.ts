@@ -1,11 +1,14 @@
 import type { DialectName } from '../dialect.js';
 import type { Executor } from '../transaction.js';
+import { AdminQueryRepository } from './admin-query-repository.js';
 import { AnchorRepository } from './anchor-repository.js';
 import { ApiTokenRepository } from './api-token-repository.js';
 import { ApprovalRepository } from './approval-repository.js';
+import { ApprovalRuleRepository } from './approval-rule-repository.js';
 import { AuditLogRepository } from './audit-log-repository.js';
 import { ClientEventRepository } from './client-event-repository.js';
 import { ComputerRepository } from './computer-repository.js';
+import { ConnectorStateRepository } from './connector-state-repository.js';
 import { CookieKeyRepository } from './cookie-key-repository.js';
 import { DeploymentChangeRepository } from './deployment-change-repository.js';
 import { FileRepository } from './file-repository.js';
@@ -42,17 +45,23 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     apiTokens: new ApiTokenRepository(db),
     jobLeases: new JobLeaseRepository(db),
     auditLog: new AuditLogRepository(db),
+    connectorState: new ConnectorStateRepository(db),
+    approvalRules: new ApprovalRuleRepository(db),
+    adminQueries: new AdminQueryRepository(db),
   };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;
 
+export * from './admin-query-repository.js';
 export * from './anchor-repository.js';
 export * from './api-token-repository.js';
 export * from './approval-repository.js';
+export * from './approval-rule-repository.js';
 export * from './audit-log-repository.js';
 export * from './client-event-repository.js';
 export * from './computer-repository.js';
+export * from './connector-state-repository.js';
 export * from './cookie-key-repository.js';
 export * from './deployment-change-repository.js';
 export * from './file-repository.js';

@@ -1,0 +1,52 @@
+/**
+ * Builds the administration services over one database handle. The REST API (main.ts) and the CLI both call
+ * this, so both front ends run the same code path against the database.
+ */
+import { ApprovalRulesService } from '../fleet/approval-rules-service.js';
+import { ApprovalsService } from '../fleet/approvals-service.js';
+import { AuditService } from '../fleet/audit-service.js';
+import type { AdminStore } from '../fleet/admin-store.js';
+import { ComputersAdminService } from '../fleet/computers-admin-service.js';
+import { GroupsService } from '../fleet/groups-service.js';
+import { UpdatesService } from '../fleet/updates-service.js';
+import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
+import { TokenService } from './token-service.js';
+
+export interface AdminServices {
+  readonly updates: UpdatesService;
+  readonly groups: GroupsService;
+  readonly computers: ComputersAdminService;
+  readonly approvals: ApprovalsService;
+  readonly rules: ApprovalRulesService;
+  readonly audit: AuditService;
+  readonly tokens: TokenService;
+}
+
+export function adminStoreFor(handle: DbHandle): AdminStore {
+  const repos = createRepositories(handle);
+  return {
+    repos,
+    transaction: (fn) =>
+      handle.transaction((trx) => fn(createRepositories({ db: trx, dialect: handle.dialect }))),
+    readDocument: async (revisionId) => {
+      const blob = await repos.revisions.getDocument(revisionId);
+      return blob === undefined ? undefined : decodeBlob(blob);
+    },
+  };
+}
+
+export function createAdminServices(handle: DbHandle): AdminServices {
+  const store = adminStoreFor(handle);
+  const updates = new UpdatesService(store);
+  const groups = new GroupsService(store);
+  const approvals = new ApprovalsService(store, updates, groups);
+  return {
+    updates,
+    groups,
+    computers: new ComputersAdminService(store, groups),
+    approvals,
+    rules: new ApprovalRulesService(store, approvals, groups),
+    audit: new AuditService(store),
+    tokens: new TokenService(store),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The REST admin API (/api/v1/...) as one fastify plugin: problem+json errors, bearer tokens with role
+ * permissions, request validation from the route schemas, and /openapi.json generated from those schemas.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AdminServices } from '../../admin/index.js';
+import { registerAuth, tokenOf } from './auth.js';
+import { registerFleetRoutes } from './fleet-routes.js';
+import { OpenApiRecorder } from './openapi.js';
+import { registerProblemHandlers } from './problem.js';
+import { registerRuleRoutes } from './rules-routes.js';
+import { problemSchema, problems } from './schemas.js';
+import { registerUpdateRoutes } from './updates-routes.js';
+
+export interface AdminApiOptions {
+  services: AdminServices;
+  version: string;
+  /** Extra route groups (e.g. reports) registered inside the API scope, so they get auth, problems and OpenAPI. */
+  extraRoutes?: readonly ((app: FastifyInstance, services: AdminServices) => void)[];
+}
+
+export { OpenApiRecorder } from './openapi.js';
+export { problemFor, problemContentType, type Problem } from './problem.js';
+export type { AdminRouteConfig } from './auth.js';
+
+export async function registerAdminApi(
+  app: FastifyInstance,
+  opts: AdminApiOptions,
+): Promise<OpenApiRecorder> {
+  const recorder = new OpenApiRecorder();
+  await app.register((scope, _o, done) => {
+    recorder.attach(scope);
+    scope.addSchema(problemSchema);
+    // Schemas validate and document; answers are written as plain JSON so a schema can never drop a field.
+    scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    registerProblemHandlers(scope);
+    registerAuth(scope, opts.services.tokens);
+
+    scope.get(
+      '/openapi.json',
+      {
+        config: { public: true },
+        schema: {
+          summary: 'This OpenAPI 3.1 document',
+          tags: ['meta'],
+          response: { 200: { type: 'object', additionalProperties: true } },
+        },
+      },
+      async (_req, reply) =>
+        reply.header('cache-control', 'no-cache').send(recorder.document({ version: opts.version })),
+    );
+    scope.get(
+      '/api/v1/whoami',
+      {
+        schema: {
+          summary: 'The calling token: name and roles',
+          tags: ['meta'],
+          response: {
+            200: {
+              type: 'object',
+              properties: { name: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } },
+            },
+            ...problems(),
+          },
+        },
+      },
+      (req, reply) => {
+        const t = tokenOf(req);
+        return reply.send({ name: t.name, roles: t.roles });
+      },
+    );
+    registerUpdateRoutes(scope, opts.services);
+    registerFleetRoutes(scope, opts.services);
+    registerRuleRoutes(scope, opts.services);
+    for (const extra of opts.extraRoutes ?? []) extra(scope, opts.services);
+    done();
+  });
+  return recorder;
+}

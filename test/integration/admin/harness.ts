@@ -1,0 +1,70 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- API answers are untyped JSON; the tests assert their shape. */
+import { Writable } from 'node:stream';
+import type { TestContext } from 'node:test';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { createAdminServices, type AdminServices, type Role } from '../../../src/admin/index.js';
+import { loadConfigOrThrow } from '../../../src/config/index.js';
+import { buildAdminServer } from '../../../src/http/index.js';
+import { createLogger } from '../../../src/observability/index.js';
+import { createRepositories } from '../../../src/storage/index.js';
+import { openTestDatabase, seedCatalog, type Driver, type TestDatabase } from '../../helpers/admin-db.js';
+
+export const silentLogger = createLogger({
+  level: 'silent',
+  format: 'json',
+  destination: new Writable({ write: (_c, _e, cb) => cb() }),
+});
+
+export interface ApiHarness {
+  readonly db: TestDatabase;
+  readonly services: AdminServices;
+  readonly app: FastifyInstance;
+  readonly revisionIds: Map<string, number>;
+  /** One token per role, created like the CLI creates them. */
+  readonly tokens: Record<Role, string>;
+  call(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    options?: { token?: string | null; body?: unknown; role?: Role },
+  ): Promise<LightMyRequestResponse & { json<T = any>(): T }>;
+  /** Row counts of every table administration writes (assert "changed nothing"). */
+  fingerprint(): Promise<Record<string, number>>;
+}
+
+export async function startApi(t: TestContext, driver: Driver): Promise<ApiHarness> {
+  const db = await openTestDatabase(t, driver);
+  const revisionIds = await seedCatalog(db.handle);
+  const services = createAdminServices(db.handle);
+  const config = await loadConfigOrThrow({ env: {} });
+  const app = await buildAdminServer({
+    config,
+    logger: silentLogger,
+    readiness: [],
+    adminServices: services,
+    version: '0.0.0-test',
+  });
+  t.after(() => app.close());
+  const tokens = {} as Record<Role, string>;
+  for (const role of ['admin', 'approver', 'reporter', 'connector'] as const)
+    tokens[role] = (
+      await services.tokens.create({ name: `${role}-token`, role }, { via: 'cli', name: 'test' })
+    ).token;
+  const repos = createRepositories(db.handle);
+  return {
+    db,
+    services,
+    app,
+    revisionIds,
+    tokens,
+    call: async (method, url, options = {}) => {
+      const token = options.token === undefined ? tokens[options.role ?? 'admin'] : options.token;
+      return app.inject({
+        method,
+        url,
+        headers: token === null ? {} : { authorization: `Bearer ${token}` },
+        ...(options.body !== undefined ? { payload: options.body as object } : {}),
+      });
+    },
+    fingerprint: () => repos.adminQueries.fingerprint(),
+  };
+}
