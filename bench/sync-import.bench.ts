@@ -217,7 +217,7 @@ async function rawBulkInsert(path: string, inputs: readonly RevisionInput[]): Pr
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const count = opts.quick ? 2_000 : 50_000;
+  const count = Number(process.env.PATCHBAY_BENCH_SYNC_COUNT) || (opts.quick ? 2_000 : 50_000);
   const dir = mkdtempSync(join(tmpdir(), 'pb-bench-sync-'));
   const { server, leaves, items } = await startBenchUpstream(count);
   const transport = new UpstreamTransport({ proxy: { mode: 'none' } });

@@ -192,6 +192,7 @@ class SyncRun {
   readonly #listed = new Map<string, number>();
   readonly #categoryTypes = new Map<string, CategoryType | null>();
   #quarantinedThisRun = 0;
+  #leaseRenewedAt = 0;
 
   constructor(deps: SyncDeps, o: SyncOptions, log: Logger, now: () => number, runId: number, nodeId: string) {
     this.#deps = deps;
@@ -553,7 +554,11 @@ class SyncRun {
       }
       await r.syncRuns.addCounters(this.#runId, delta, now);
     });
-    await this.#repos.jobLeases.acquire(leaseName, this.#nodeId, this.#o.leaseTtlMs ?? 15 * 60_000);
+    // Renew the lease well before it lapses, not on every batch (one write per minute is plenty).
+    if (Date.now() - this.#leaseRenewedAt > 60_000) {
+      await this.#repos.jobLeases.acquire(leaseName, this.#nodeId, this.#o.leaseTtlMs ?? 15 * 60_000);
+      this.#leaseRenewedAt = Date.now();
+    }
     for (const p of ok) {
       const { updateId, revisionNumber } = p.identity;
       this.#held.add(key(updateId, revisionNumber));
