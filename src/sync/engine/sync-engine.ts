@@ -77,6 +77,8 @@ export interface SyncResult {
 }
 
 const upstreamConfigKey = 'sync.upstreamConfig';
+/** Single ids in a row whose answer is unreadable before the upstream itself is deemed broken. */
+const maxProtocolErrorStreak = 4;
 const leaseName = 'sync';
 
 interface StoredUpstreamConfig {
@@ -193,6 +195,7 @@ class SyncRun {
   readonly #categoryTypes = new Map<string, CategoryType | null>();
   #quarantinedThisRun = 0;
   #leaseRenewedAt = 0;
+  #protocolErrorStreak = 0;
 
   constructor(deps: SyncDeps, o: SyncOptions, log: Logger, now: () => number, runId: number, nodeId: string) {
     this.#deps = deps;
@@ -449,6 +452,10 @@ class SyncRun {
         if (!isFault(e, 'InternalServerError', 'InvalidParameters') && !isBlobLevelProtocolError(e)) throw e;
         if (pending.length === 1) {
           const one = pending[0]!;
+          // Unreadable answers for id after id, with nothing readable in between, is a broken upstream (an
+          // HTML error page with status 200, a proxy mangling bodies), not bad revisions: fail the run instead
+          // of quarantining the whole catalog.
+          if (isBlobLevelProtocolError(e) && ++this.#protocolErrorStreak > maxProtocolErrorStreak) throw e;
           this.#log.warn(
             { identity: one, err: toAppError(e).message },
             'upstream faults on this id alone: quarantined',
@@ -463,6 +470,7 @@ class SyncRun {
         await this.#fetchBatch(pending.slice(mid));
         return;
       }
+      this.#protocolErrorStreak = 0;
       const wanted = new Map(pending.map((p) => [key(p.updateId, p.revisionNumber), p]));
       const got: ServerSyncUpdateData[] = [];
       for (const u of result.updates) {

@@ -62,6 +62,8 @@ export interface CatalogFaults {
   emptyOnce?: boolean;
   /** Every GetUpdateData answer waits this long (crash tests: a window to kill the client mid-sync). */
   delayMs?: number;
+  /** Every GetUpdateData answer is an HTML page with status 200 (a broken upstream or proxy). */
+  garbageAnswers?: boolean;
   /** The next n authenticated calls fault InvalidCookie (cookie handling). */
   invalidCookie?: number;
 }
@@ -222,6 +224,8 @@ export async function startCatalogUpstream(options: {
           faults.http503!--;
           return { status: 503, body: 'Service Unavailable' };
         }
+        if (faults.garbageAnswers)
+          return { status: 200, body: '<html><body>Service temporarily unavailable</body></html>' };
         if (faults.hangOnce) {
           faults.hangOnce = false;
           return 'hang';

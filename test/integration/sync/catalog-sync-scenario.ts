@@ -188,6 +188,24 @@ export function catalogScenario(kind: DbKind): void {
     );
     await checkIntegrity(db);
   });
+
+  void test(`[${kind}] a broken upstream answering garbage fails the run (typed) instead of quarantining everything`, async (t: TestContext) => {
+    const db = await openTestDb(t, kind);
+    const up = await startCatalogUpstream({
+      entries: buildRealCatalog().entries,
+      faults: { garbageAnswers: true },
+    });
+    t.after(() => up.close());
+    await assert.rejects(
+      runSync({ db, transport: testTransport(t) }, { upstreamUrl: up.serverSyncUrl, nodeId: 't' }),
+      (e: Error & { code?: string }) => e.code === 'PB_ERR_UPSTREAM_PROTOCOL',
+    );
+    const runs = await createRepositories(db).syncRuns.list(5);
+    assert.equal(runs[0]?.outcome, 'failed');
+    assert.equal(runs[0]?.error?.code, 'PB_ERR_UPSTREAM_PROTOCOL');
+    assert.ok((await listQuarantine(db)).length <= 4);
+    assert.equal(await createRepositories(db).generations.getActive(), undefined);
+  });
 }
 
 export { ids, syntheticDocument };
