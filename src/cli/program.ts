@@ -4,7 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerApprovalCommands } from './approval-commands.js';
+import { registerComputersCommands } from './computers-commands.js';
 import { registerConfigCommands } from './config-commands.js';
+import { registerGroupsCommands } from './groups-commands.js';
+import { registerRulesCommands } from './rules-commands.js';
+import { registerTokensCommands } from './tokens-commands.js';
+import { registerUpdatesCommands } from './updates-commands.js';
 import { registerDbCommands } from './db-commands.js';
 import { registerReportsCommands } from './reports-commands.js';
 import { mapCliError } from './error-mapper.js';
@@ -39,6 +45,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerServeCommand(program, io, setExitCode);
   registerDbCommands(program, io, setExitCode);
   registerReportsCommands(program, io, setExitCode);
+  registerUpdatesCommands(program, io, setExitCode);
+  registerApprovalCommands(program, io, setExitCode);
+  registerGroupsCommands(program, io, setExitCode);
+  registerComputersCommands(program, io, setExitCode);
+  registerRulesCommands(program, io, setExitCode);
+  registerTokensCommands(program, io, setExitCode);
   // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.
   const apply = (cmd: Command) => {
     for (const sub of cmd.commands) {

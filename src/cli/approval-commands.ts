@@ -1,0 +1,161 @@
+/**
+ * `patchbay approve|unapprove|decline|undecline`: by KB number or update id (arguments) or by a filter
+ * (options), with `--group`, `--deadline` and `--dry-run`. Same services (and checks) as the REST API.
+ */
+import type { Command } from 'commander';
+import {
+  parseIsoTime,
+  type AdminServices,
+  type ApprovalPlan,
+  type DeclineChange,
+  type UpdateSelection,
+} from '../admin/index.js';
+import { AppError } from '../errors.js';
+import type { CliIo } from './cli-io.js';
+import { collect, emit, formatTime, renderTable, withAdmin, type JsonOption } from './admin-cli-support.js';
+import { filterOptions, hasFilter, toFilter, type FilterOptions } from './updates-commands.js';
+
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function selectionOf(
+  services: AdminServices,
+  args: readonly string[],
+  opts: FilterOptions,
+): Promise<UpdateSelection> {
+  const filtered = hasFilter(opts);
+  if (args.length > 0 && filtered)
+    throw new AppError('PB_ERR_USAGE', 'name updates as arguments or with filter options, not both');
+  if (args.length === 0 && !filtered)
+    throw new AppError(
+      'PB_ERR_USAGE',
+      'name the updates: KB numbers or update ids, or filter options (--classification, --text, ...)',
+    );
+  if (filtered) return { filter: await toFilter(services, opts) };
+  const ids = args.filter((a) => guid.test(a));
+  if (ids.length === args.length) return { updateIds: ids };
+  if (ids.length === 0) return { kbs: [...args] };
+  throw new AppError('PB_ERR_USAGE', 'name updates either by KB number or by update id in one command');
+}
+
+function renderPlan(plan: ApprovalPlan): string {
+  const head = plan.dryRun ? 'Dry run: nothing was changed.\n' : '';
+  const rows = plan.changes.map((c) => [
+    c.kbArticleId ? `KB${c.kbArticleId}` : c.updateId,
+    c.groupName,
+    c.previous
+      ? `${c.previous.action}${c.previous.deadlineAt ? ` by ${formatTime(c.previous.deadlineAt)}` : ''}`
+      : '-',
+    c.action === null ? '(inherit)' : `${c.action}${c.deadlineAt ? ` by ${formatTime(c.deadlineAt)}` : ''}`,
+    c.changed ? (plan.dryRun ? 'would change' : 'changed') : 'unchanged',
+    c.title,
+  ]);
+  const skipped = (plan.skipped ?? [])
+    .map((s) => `skipped ${s.updateId}: ${s.code}: ${s.message}\n`)
+    .join('');
+  return head + renderTable(['UPDATE', 'GROUP', 'BEFORE', 'AFTER', 'RESULT', 'TITLE'], rows) + skipped;
+}
+
+function renderDeclines(result: { dryRun: boolean; changes: DeclineChange[] }, verb: string): string {
+  const head = result.dryRun ? 'Dry run: nothing was changed.\n' : '';
+  return (
+    head +
+    renderTable(
+      ['UPDATE', 'RESULT', 'TITLE'],
+      result.changes.map((c) => [
+        c.kbArticleId ? `KB${c.kbArticleId}` : c.updateId,
+        c.changed
+          ? `${result.dryRun ? 'would be ' : ''}${verb}${c.removedApprovals > 0 ? ` (${c.removedApprovals} approvals removed)` : ''}`
+          : 'unchanged',
+        c.title,
+      ]),
+    )
+  );
+}
+
+type Common = FilterOptions & JsonOption & { dryRun?: boolean };
+
+export function registerApprovalCommands(
+  program: Command,
+  io: CliIo,
+  _setExitCode: (code: number) => void,
+): void {
+  const withSelection = (cmd: Command) =>
+    filterOptions(cmd.argument('[updates...]', 'KB numbers or update ids'))
+      .option('--dry-run', 'list what would change, change nothing')
+      .option('--json', 'print JSON');
+
+  withSelection(program.command('approve').description('approve updates for groups (install by default)'))
+    .requiredOption('--group <group>', 'target group id, name or path (repeatable)', collect)
+    .option('--action <action>', 'install, uninstall or not_approved', 'install')
+    .option('--deadline <time>', 'install-by time, ISO 8601 with a zone (e.g. 2026-11-20T18:00:00Z)')
+    .action(
+      async (
+        args: string[],
+        opts: Common & { group: string[]; action: string; deadline?: string },
+        cmd: Command,
+      ) =>
+        withAdmin(cmd, io, async (s, actor) => {
+          if (!['install', 'uninstall', 'not_approved'].includes(opts.action))
+            throw new AppError(
+              'PB_ERR_USAGE',
+              `--action must be install, uninstall or not_approved, got ${JSON.stringify(opts.action)}`,
+            );
+          const plan = await s.approvals.approve(
+            {
+              selection: await selectionOf(s, args, opts),
+              groups: opts.group,
+              action: opts.action as 'install' | 'uninstall' | 'not_approved',
+              ...(opts.deadline !== undefined
+                ? { deadlineAt: parseIsoTime(opts.deadline, '--deadline') }
+                : {}),
+              dryRun: opts.dryRun === true,
+            },
+            actor,
+          );
+          emit(io, opts, plan, () => renderPlan(plan));
+        }),
+    );
+
+  withSelection(
+    program.command('unapprove').description('remove explicit approvals (the groups inherit again)'),
+  )
+    .requiredOption('--group <group>', 'group id, name or path (repeatable)', collect)
+    .action(async (args: string[], opts: Common & { group: string[] }, cmd: Command) =>
+      withAdmin(cmd, io, async (s, actor) => {
+        const plan = await s.approvals.unapprove(
+          { selection: await selectionOf(s, args, opts), groups: opts.group, dryRun: opts.dryRun === true },
+          actor,
+        );
+        emit(io, opts, plan, () => renderPlan(plan));
+      }),
+    );
+
+  withSelection(
+    program.command('decline').description('decline updates (hidden from every client; approvals removed)'),
+  )
+    .option('--reason <text>', 'why (kept in the audit log)')
+    .action(async (args: string[], opts: Common & { reason?: string }, cmd: Command) =>
+      withAdmin(cmd, io, async (s, actor) => {
+        const r = await s.approvals.decline(
+          {
+            selection: await selectionOf(s, args, opts),
+            ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+            dryRun: opts.dryRun === true,
+          },
+          actor,
+        );
+        emit(io, opts, r, () => renderDeclines(r, 'declined'));
+      }),
+    );
+
+  withSelection(program.command('undecline').description('un-decline updates')).action(
+    async (args: string[], opts: Common, cmd: Command) =>
+      withAdmin(cmd, io, async (s, actor) => {
+        const r = await s.approvals.undecline(
+          { selection: await selectionOf(s, args, opts), dryRun: opts.dryRun === true },
+          actor,
+        );
+        emit(io, opts, r, () => renderDeclines(r, 'undeclined'));
+      }),
+  );
+}

@@ -1,0 +1,152 @@
+/** `patchbay updates list|show`: the catalog as administrators see it (current revisions, filters, approvals). */
+import type { Command } from 'commander';
+import type { UpdateFilter } from '../admin/index.js';
+import { AppError } from '../errors.js';
+import type { CliIo } from './cli-io.js';
+import {
+  collect,
+  emit,
+  formatTime,
+  nextPageHint,
+  pageOptions,
+  pageRequest,
+  parseIntOption,
+  renderTable,
+  withAdmin,
+  type JsonOption,
+} from './admin-cli-support.js';
+import type { AdminServices } from '../admin/index.js';
+
+export interface FilterOptions {
+  text?: string;
+  kb?: string;
+  classification?: string[];
+  product?: string[];
+  severity?: string;
+  approval?: string;
+  approvalGroup?: string;
+  neededMin?: string;
+  all?: boolean;
+}
+
+/** Adds the update filter options (shared by `updates list` and the approve/decline commands). */
+export function filterOptions(cmd: Command): Command {
+  return cmd
+    .option('--text <text>', 'title substring, KB number or update id')
+    .option('--classification <name>', 'classification id or title (repeatable)', collect)
+    .option('--product <name>', 'product id or title (repeatable)', collect)
+    .option('--severity <severity>', 'MSRC severity: Critical, Important, Moderate, Low')
+    .option('--approval <state>', 'approved, unapproved or declined')
+    .option('--approval-group <group>', 'with --approval: approvals on this group')
+    .option('--needed-min <n>', 'needed by at least this many computers');
+}
+
+export function hasFilter(o: FilterOptions): boolean {
+  return [o.text, o.kb, o.classification, o.product, o.severity, o.approval, o.neededMin].some(
+    (v) => v !== undefined,
+  );
+}
+
+export async function toFilter(services: AdminServices, o: FilterOptions): Promise<UpdateFilter> {
+  const approval = o.approval;
+  if (approval !== undefined && !['approved', 'unapproved', 'declined'].includes(approval))
+    throw new AppError(
+      'PB_ERR_USAGE',
+      `--approval must be approved, unapproved or declined, got ${JSON.stringify(approval)}`,
+    );
+  const neededMin = parseIntOption(o.neededMin, '--needed-min', 0, 1_000_000_000);
+  return {
+    ...(o.text !== undefined ? { text: o.text } : {}),
+    ...(o.kb !== undefined ? { kb: o.kb } : {}),
+    ...(o.classification !== undefined ? { classifications: o.classification } : {}),
+    ...(o.product !== undefined ? { products: o.product } : {}),
+    ...(o.severity !== undefined ? { severity: o.severity } : {}),
+    ...(approval !== undefined ? { approval: approval as 'approved' | 'unapproved' | 'declined' } : {}),
+    ...(o.approvalGroup !== undefined
+      ? { approvalGroupId: (await services.groups.get(o.approvalGroup)).groupId }
+      : {}),
+    ...(neededMin !== undefined ? { neededMin } : {}),
+    ...(o.all === true ? { includeHidden: true } : {}),
+  };
+}
+
+export function registerUpdatesCommands(
+  program: Command,
+  io: CliIo,
+  _setExitCode: (code: number) => void,
+): void {
+  const updates = program.command('updates').description('list and inspect updates');
+
+  pageOptions(
+    filterOptions(updates.command('list').description('list updates (current revisions) with filters'))
+      .option('--kb <number>', 'KB article number')
+      .option('--all', 'also list bundle members (not explicitly deployable)'),
+  ).action(async (opts: FilterOptions & JsonOption & { limit?: string; cursor?: string }, cmd: Command) =>
+    withAdmin(cmd, io, async (s) => {
+      const page = await s.updates.list(await toFilter(s, opts), pageRequest(opts));
+      emit(
+        io,
+        opts,
+        page,
+        () =>
+          renderTable(
+            ['UPDATE ID', 'KB', 'SEVERITY', 'CLASSIFICATION', 'STATE', 'NEEDED', 'TITLE'],
+            page.items.map((u) => [
+              u.updateId,
+              u.kbArticleId ? `KB${u.kbArticleId}` : '',
+              u.msrcSeverity ?? '',
+              u.classifications.map((c) => c.title ?? c.updateId).join(', '),
+              u.isDeclined ? 'declined' : u.approvalCount > 0 ? 'approved' : 'not approved',
+              u.neededCount,
+              u.title,
+            ]),
+          ) + nextPageHint(page.nextCursor),
+      );
+    }),
+  );
+
+  updates
+    .command('show')
+    .description('one update by id or KB number: approvals, bundle members, status counts')
+    .argument('<update>', 'update id or KB number')
+    .option('--json', 'print JSON')
+    .action(async (update: string, opts: JsonOption, cmd: Command) =>
+      withAdmin(cmd, io, async (s) => {
+        const u = await s.updates.show(update);
+        emit(io, opts, u, () => {
+          const lines = [
+            `Update:          ${u.updateId} (revision ${u.revisionNumber})`,
+            `Title:           ${u.title ?? ''}`,
+            `KB:              ${u.kbArticleId ? `KB${u.kbArticleId}` : ''}`,
+            `Severity:        ${u.msrcSeverity ?? ''}`,
+            `Classification:  ${u.classifications.map((c) => c.title ?? c.updateId).join(', ')}`,
+            `Product:         ${u.products.map((c) => c.title ?? c.updateId).join(', ')}`,
+            `State:           ${u.isDeclined ? 'declined' : (u.publicationState ?? '')}`,
+            `Uninstallable:   ${u.uninstallable ? 'yes' : 'no'}`,
+            `Bundle members:  ${u.bundleMembers.length}`,
+            `Status:          ${
+              Object.entries(u.statusCounts)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ') || 'no reports'
+            }`,
+            '',
+          ];
+          const table =
+            u.approvals.length === 0
+              ? 'No explicit approvals.\n'
+              : renderTable(
+                  ['GROUP', 'ACTION', 'DEADLINE', 'BY', 'VIA', 'AT'],
+                  u.approvals.map((a) => [
+                    a.groupId,
+                    a.action,
+                    formatTime(a.deadlineAt),
+                    a.approvedBy,
+                    a.approvedVia,
+                    formatTime(a.approvedAt),
+                  ]),
+                );
+          return `${lines.join('\n')}\n${table}`;
+        });
+      }),
+    );
+}
