@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approval-commands.js';
 import { registerComputersCommands } from './computers-commands.js';
+import { registerCatalogCommands } from './catalog-commands.js';
 import { registerConfigCommands } from './config-commands.js';
+import { registerContentCommands } from './content-commands.js';
 import { registerGroupsCommands } from './groups-commands.js';
 import { registerRulesCommands } from './rules-commands.js';
 import { registerTokensCommands } from './tokens-commands.js';
@@ -14,7 +16,9 @@ import { registerUpdatesCommands } from './updates-commands.js';
 import { registerDbCommands } from './db-commands.js';
 import { registerReportsCommands } from './reports-commands.js';
 import { mapCliError } from './error-mapper.js';
+import { registerSelectionCommands } from './selection-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerSyncCommands } from './sync-commands.js';
 import { processIo, type CliIo } from './cli-io.js';
 
 function packageVersion(): string {
@@ -45,6 +49,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerServeCommand(program, io, setExitCode);
   registerDbCommands(program, io, setExitCode);
   registerReportsCommands(program, io, setExitCode);
+  registerSyncCommands(program, io, setExitCode);
+  registerSelectionCommands(program, io, setExitCode);
+  registerCatalogCommands(program, io, setExitCode);
+  registerContentCommands(program, io, setExitCode);
   registerUpdatesCommands(program, io, setExitCode);
   registerApprovalCommands(program, io, setExitCode);
   registerGroupsCommands(program, io, setExitCode);

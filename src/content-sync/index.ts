@@ -23,3 +23,10 @@ export {
   type ContentVerifyReport,
   type ContentStatus,
 } from './content-verify.js';
+export {
+  runSyncPipeline,
+  syncOptionsFromConfig,
+  type SyncPipelineDeps,
+  type SyncPipelineOptions,
+  type SyncPipelineResult,
+} from './sync-pipeline.js';

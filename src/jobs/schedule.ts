@@ -9,8 +9,8 @@ import { AppError } from '../errors.js';
 export type JobTrigger =
   | {
       readonly kind: 'daily';
-      /** Local time `HH:MM` of the first run of the day. */
-      readonly firstTime: string;
+      /** Local time of the first run of the day: `HH:MM` or the config's parsed `{ hour, minute }`. */
+      readonly firstTime: string | TimeOfDay;
       readonly perDay: number;
       readonly jitterMs: number;
       /** IANA zone; default the server's local time zone. */
@@ -34,10 +34,13 @@ export interface TimeOfDay {
  * The `perDay` times of day, evenly spaced over 24 h from `firstTime` (WSUS's "first synchronization" +
  * "synchronizations per day"). Spacing is rounded to whole minutes; 0 per day means no scheduled run.
  */
-export function dailySlots(firstTime: string, perDay: number): TimeOfDay[] {
-  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(firstTime);
-  if (m === null)
-    throw new AppError('PB_ERR_CONFIG_INVALID', `first sync time must be HH:MM, got "${firstTime}"`);
+export function dailySlots(firstTime: string | TimeOfDay, perDay: number): TimeOfDay[] {
+  const text =
+    typeof firstTime === 'string'
+      ? firstTime
+      : `${String(firstTime.hour).padStart(2, '0')}:${String(firstTime.minute).padStart(2, '0')}`;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
+  if (m === null) throw new AppError('PB_ERR_CONFIG_INVALID', `first sync time must be HH:MM, got "${text}"`);
   if (!Number.isInteger(perDay) || perDay < 0 || perDay > 1440)
     throw new AppError('PB_ERR_CONFIG_INVALID', `syncs per day must be 0..1440, got ${perDay}`);
   const first = Number(m[1]) * 60 + Number(m[2]);
