@@ -1,7 +1,8 @@
 /**
  * The composition root: the only place adapters are constructed and wired.
  * config -> logger -> directories -> database (+ migrations) -> content store -> client web service ->
- * HTTP servers (client HTTP/HTTPS, admin). Later: the scheduler; each gets its dependencies here only.
+ * HTTP servers (client HTTP/HTTPS, admin) -> scheduled jobs (sync + content, stale-sync warning); each gets
+ * its dependencies here only.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
@@ -9,10 +10,22 @@ import { sql } from 'kysely';
 import { createClientWebService } from './client-service/index.js';
 import type { Config } from './config/index.js';
 import { createAdminServices } from './admin/index.js';
+import { createReportsService } from './reports/index.js';
 import { AppError } from './errors.js';
+import { runSyncPipeline } from './content-sync/index.js';
 import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http/index.js';
-import type { Logger } from './observability/index.js';
 import {
+  checkStaleSync,
+  JobRegistry,
+  logStale,
+  Scheduler,
+  settingsSlotLedger,
+  staleSyncJob,
+} from './jobs/index.js';
+import type { Logger } from './observability/index.js';
+import { transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
+import {
+  createRepositories,
   FsContentStore,
   migrateToLatest,
   openDatabase,
@@ -152,7 +165,13 @@ export async function startPatchbay(config: Config, logger: Logger): Promise<Run
     }
     servers.push({
       name: 'admin',
-      app: await buildAdminServer({ config, logger, readiness, adminServices: createAdminServices(db) }),
+      app: await buildAdminServer({
+        config,
+        logger,
+        readiness,
+        adminServices: createAdminServices(db),
+        reports: createReportsService(db),
+      }),
       host: config.admin.bind,
       port: config.admin.port,
     });
@@ -163,9 +182,74 @@ export async function startPatchbay(config: Config, logger: Logger): Promise<Run
       addresses[s.name] = await listen(s.app, s.name, s.host, s.port);
       logger.info({ server: s.name, address: addresses[s.name] }, `${s.name} server listening`);
     }
+
+    // Scheduled jobs. Other parts register theirs on `jobs` here (connector exports, cleanup) before start().
+    const jobs = new JobRegistry();
+    registerSyncJobs(jobs, { config, logger, db, contentStore });
+    const scheduler = new Scheduler({
+      registry: jobs,
+      leases: createRepositories(db).jobLeases,
+      slots: settingsSlotLedger(createRepositories(db).settings),
+      logger,
+    });
+    scheduler.start();
+    closers.push(() => scheduler.stop());
     return Object.freeze({ addresses: Object.freeze(addresses), close: closeAll });
   } catch (e) {
     await closeAll();
     throw e;
   }
+}
+
+/**
+ * The built-in schedule: `[sync]` first_sync_time + syncs_per_day with jitter_minutes, each run the metadata
+ * sync then the content download (once per cluster: job lease + slot ledger); and the stale-sync warning
+ * every 15 minutes on every node (clients keep being served from the current catalog).
+ */
+function registerSyncJobs(
+  jobs: JobRegistry,
+  deps: { config: Config; logger: Logger; db: DbHandle; contentStore: FsContentStore },
+): void {
+  const { config, logger, db, contentStore } = deps;
+  jobs.register({
+    name: 'sync',
+    description: 'synchronize with the upstream, then download content',
+    trigger: {
+      kind: 'daily',
+      firstTime: config.sync.firstSyncTime,
+      perDay: config.sync.syncsPerDay,
+      jitterMs: config.sync.jitterMinutes * 60_000,
+    },
+    leaseTtlMs: 20 * 60_000,
+    run: async ({ logger: log, signal, cause, nodeId }) => {
+      const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger: log }));
+      try {
+        const r = await runSyncPipeline(
+          { db, store: contentStore, transport, logger: log },
+          { config, triggerSource: cause, nodeId, signal },
+        );
+        log.info(
+          {
+            syncRunId: r.sync.syncRunId,
+            outcome: r.sync.outcome,
+            generationId: r.sync.generationId,
+            files: r.content?.filesDownloaded ?? 0,
+            bytes: r.content?.bytesDownloaded ?? 0,
+          },
+          'scheduled synchronization finished',
+        );
+      } finally {
+        await transport.close();
+      }
+    },
+  });
+  const staleAfterMs = config.sync.staleAfterHours * 3_600_000;
+  jobs.register(staleSyncJob({ db, staleAfterMs }));
+  // Say it at start too, when a catalog exists but is old (a node restarted after a long upstream outage).
+  void checkStaleSync(db, { staleAfterMs }).then(
+    (r) => {
+      if (r.stale && r.lastGoodAt !== undefined) logStale(logger, r);
+    },
+    (err: unknown) => logger.warn({ err }, 'stale-sync check failed'),
+  );
 }
