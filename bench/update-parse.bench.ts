@@ -1,9 +1,11 @@
 /**
  * P3 (targets.md): update-document parse throughput, >= 50 MiB/s per core.
  *
- * Inputs: the 8 real documents of test/fixtures/wsus/wsus-m0-wsusss/docs (UTF-8, 1-38 KB each), and one
- * synthetic CBS-shaped document of several MB (real Windows 11 CBS documents reach 47 MB because
- * `ApplicabilityRules/Metadata` embeds the package manifest; this one replicates manifest-like elements).
+ * Inputs: the 8 real documents of test/fixtures/wsus/wsus-m0-wsusss/docs (UTF-8, 1-38 KB each), and
+ * synthetic CBS-shaped documents of 8 MB and 47 MB (real Windows 11 CBS documents reach 47 MB because
+ * `ApplicabilityRules/Metadata` embeds the package manifest; these replicate manifest-like elements).
+ * Also the peak RSS of parsing + deriving the fragments of the 47 MB document once (P5: document bodies are
+ * held one at a time, so this bounds the importer's memory), beside the document size.
  * Figures, each beside the anchor measured in the same run over the same bytes — raw saxes
  * (`new SaxesParser({ xmlns: true })`, empty `opentag` handler, plus the same byte decoding):
  *   - parseUpdateDocument (bytes -> typed record)
@@ -82,14 +84,38 @@ function throughput(inputs: readonly Buffer[], fn: (b: Buffer) => void, ms: numb
   return (rounds * total) / (elapsed / 1000) / (1024 * 1024);
 }
 
+const mib = 1024 * 1024;
+
+/** Peak RSS of one parse + fragments of `doc`; measured first in the process, as the peak never goes down. */
+function peakRss(doc: Buffer): { peak: number; before: number } {
+  const before = process.resourceUsage().maxRSS * 1024;
+  const fragments = deriveFragments(parseUpdateDocument(doc));
+  if (fragments.core.length === 0) throw new Error('no Core fragment');
+  return { peak: process.resourceUsage().maxRSS * 1024, before };
+}
+
 export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
   const ms = opts.quick ? 250 : 2500;
+  const bigSize = opts.quick ? 2 * mib : 47 * mib;
+  const big = syntheticCbsDocument(bigSize);
+  const results: BenchResult[] = [];
+  const rss = peakRss(big);
+  results.push({
+    id: 'P5d',
+    name: `peak RSS while parsing + deriving fragments of a ${bigSize / mib} MB CBS document (process peak; ${(rss.before / mib).toFixed(0)} MiB before)`,
+    value: rss.peak / mib,
+    unit: 'MiB',
+    anchor: big.length / mib,
+    anchorName: 'document size',
+    ratio: rss.peak / big.length,
+  });
   const sets: { label: string; inputs: Buffer[] }[] = [
     { label: 'real documents (8, 1-38 KB)', inputs: realDocuments() },
     {
       label: `synthetic CBS document (${opts.quick ? '0.5' : '8'} MB)`,
-      inputs: [syntheticCbsDocument(opts.quick ? 512 * 1024 : 8 * 1024 * 1024)],
+      inputs: [syntheticCbsDocument(opts.quick ? 512 * 1024 : 8 * mib)],
     },
+    { label: `synthetic CBS document (${bigSize / mib} MB)`, inputs: [big] },
   ];
   const parse = (b: Buffer): void => {
     parseUpdateDocument(b);
@@ -97,7 +123,6 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
   const parseAndDerive = (b: Buffer): void => {
     deriveFragments(parseUpdateDocument(b));
   };
-  const results: BenchResult[] = [];
   for (const s of sets) {
     // Anchor measured right before each figure so both see the same machine load.
     const anchor1 = throughput(s.inputs, saxesAnchor, ms);

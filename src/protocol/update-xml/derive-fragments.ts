@@ -2,6 +2,7 @@ import { escapeXml, type XmlElement } from '../xml/index.js';
 import { updateNs } from './namespaces.js';
 import { writeAttributes, writeElement } from './fragment-writer.js';
 import type { UpdateDocument } from './update-document.js';
+import { streamedPartsOf } from './streamed-parts.js';
 
 /**
  * Core Properties attributes, in the order WS2025 writes them (protocol.md 1.7 step 4; the real bundle
@@ -42,6 +43,8 @@ export interface DerivedFragments {
 }
 
 interface TopLevel {
+  /** Set when the streaming reader already wrote ApplicabilityRules in fragment form (then no element). */
+  applicabilityRulesFragment?: string | undefined;
   identity: XmlElement | undefined;
   properties: XmlElement | undefined;
   localized: XmlElement | undefined;
@@ -90,6 +93,18 @@ function topLevel(root: XmlElement): TopLevel {
   return t;
 }
 
+/**
+ * The top-level parts of a record: from the streaming reader's skeleton and ready ApplicabilityRules
+ * fragment when it parsed the document, else from the full tree.
+ */
+function partsOf(doc: UpdateDocument): TopLevel {
+  const streamed = streamedPartsOf(doc);
+  if (!streamed) return topLevel(doc.root);
+  const t = topLevel(streamed.skeleton);
+  t.applicabilityRulesFragment = streamed.applicabilityRules;
+  return t;
+}
+
 function unprefixedAttribute(el: XmlElement, local: string): string | undefined {
   for (const a of el.attributes) if (a.uri === '' && a.local === local && a.qname !== 'xmlns') return a.value;
   return undefined;
@@ -107,7 +122,8 @@ function coreFrom(t: TopLevel): string {
     s += ' />';
   }
   if (t.relationships) s += writeElement(t.relationships);
-  if (t.applicabilityRules) s += writeElement(t.applicabilityRules);
+  if (t.applicabilityRulesFragment !== undefined) s += t.applicabilityRulesFragment;
+  else if (t.applicabilityRules) s += writeElement(t.applicabilityRules);
   return s;
 }
 
@@ -152,12 +168,12 @@ function localizedElements(t: TopLevel): Map<string, XmlElement> {
  * `ApplicabilityRules`, concatenated without a wrapper element.
  */
 export function deriveCoreFragment(doc: UpdateDocument): string {
-  return coreFrom(topLevel(doc.root));
+  return coreFrom(partsOf(doc));
 }
 
 /** Extended fragment (step 5): `ExtendedProperties` + `Files` + `HandlerSpecificData`. */
 export function deriveExtendedFragment(doc: UpdateDocument): string {
-  return extendedFrom(topLevel(doc.root));
+  return extendedFrom(partsOf(doc));
 }
 
 /**
@@ -165,7 +181,7 @@ export function deriveExtendedFragment(doc: UpdateDocument): string {
  * has none for it. Use `chooseLanguage` first to apply the client's preference list and the fallbacks.
  */
 export function deriveLocalizedPropertiesFragment(doc: UpdateDocument, language: string): string | undefined {
-  const el = localizedElements(topLevel(doc.root)).get(language.toLowerCase());
+  const el = localizedElements(partsOf(doc)).get(language.toLowerCase());
   return el ? writeElement(el) : undefined;
 }
 
@@ -174,7 +190,7 @@ export function deriveLocalizedPropertiesFragment(doc: UpdateDocument, language:
  * three fragments read disjoint parts of the document). This is what the catalog importer calls.
  */
 export function deriveFragments(doc: UpdateDocument): DerivedFragments {
-  const t = topLevel(doc.root);
+  const t = partsOf(doc);
   const localized = new Map<string, string>();
   for (const [lang, el] of localizedElements(t)) localized.set(lang, writeElement(el));
   return Object.freeze({ core: coreFrom(t), extended: extendedFrom(t), localized });

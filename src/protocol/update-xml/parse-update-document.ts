@@ -1,6 +1,7 @@
 import { parseGuid, type UpdateId, type UpdateIdentity } from '../../domain/ids.js';
 import {
   decodeXmlBytes,
+  parseTextWithSaxes,
   parseXml,
   updateDocumentLimits,
   type XmlElement,
@@ -9,6 +10,8 @@ import {
 import { AppError } from '../../errors.js';
 import { categoryHandlerNs, updateNs, xsiNs } from './namespaces.js';
 import { excerpt, updateDocumentError } from './update-document-error.js';
+import { streamUpdateDocument } from './stream-update-document.js';
+import { streamedPartsKey } from './streamed-parts.js';
 import type {
   AdditionalDigest,
   BundleGroup,
@@ -70,13 +73,11 @@ export function parseUpdateDocument(
   let text: string;
   let originalEncoding: OriginalEncoding;
   if (typeof input === 'string') {
+    if (input.length > limits.maxBytes) throw sizeError(limits);
     text = input;
     originalEncoding = 'string';
   } else {
-    if (input.byteLength > limits.maxBytes)
-      throw new AppError('PB_ERR_XML_LIMIT', `XML body size exceeds the limit of ${limits.maxBytes}`, {
-        detail: { limit: 'body size' },
-      });
+    if (input.byteLength > limits.maxBytes) throw sizeError(limits);
     originalEncoding = detectEncoding(input);
     try {
       text = decodeXmlBytes(input);
@@ -84,8 +85,25 @@ export function parseUpdateDocument(
       throw new AppError('PB_ERR_XML_MALFORMED', 'XML is not valid UTF-8 or UTF-16', { cause: e });
     }
   }
-  const root = parseXml(text, limits);
-  return interpretUpdateTree(root, input, originalEncoding);
+  // Plain documents (all real ones) stream: no tree of ApplicabilityRules (see stream-update-document.ts).
+  // Anything else takes the full tree from saxes, which also gives the typed error for bad XML.
+  const streamed = streamUpdateDocument(text, limits);
+  if (!streamed) return interpretUpdateTree(parseTextWithSaxes(text, limits), input, originalEncoding);
+  const fields = recordFields(streamed.skeleton, input, originalEncoding);
+  // The full tree only on demand (nothing in Patchbay asks for it): parsed again from `original`, once.
+  // Both extra properties are non-enumerable, so spreading or comparing records never builds the tree.
+  let root: XmlElement | undefined;
+  Object.defineProperties(fields, {
+    root: { enumerable: false, get: (): XmlElement => (root ??= parseXml(input, limits)) },
+    [streamedPartsKey]: { enumerable: false, value: streamed },
+  });
+  return Object.freeze(fields as UpdateDocument);
+}
+
+function sizeError(limits: XmlReadLimits): AppError {
+  return new AppError('PB_ERR_XML_LIMIT', `XML body size exceeds the limit of ${limits.maxBytes}`, {
+    detail: { limit: 'body size' },
+  });
 }
 
 function detectEncoding(b: Uint8Array): OriginalEncoding {
@@ -100,6 +118,15 @@ export function interpretUpdateTree(
   original: Uint8Array | string,
   originalEncoding: OriginalEncoding,
 ): UpdateDocument {
+  return Object.freeze({ ...recordFields(root, original, originalEncoding), root });
+}
+
+/** The record without `root`, read from the top-level parts of `root` (a full tree or the streamed skeleton). */
+function recordFields(
+  root: XmlElement,
+  original: Uint8Array | string,
+  originalEncoding: OriginalEncoding,
+): Omit<UpdateDocument, 'root'> {
   if (root.uri !== updateNs || root.local !== 'Update')
     throw updateDocumentError('not-an-update', `root element is {${root.uri}}${root.local}, not upd:Update`);
 
@@ -173,7 +200,7 @@ export function interpretUpdateTree(
   const handler = p.Handler;
   const relationships = relationshipsEl ? readRelationships(relationshipsEl) : emptyRelationships;
 
-  const doc: UpdateDocument = {
+  return {
     identity,
     updateType,
     handler,
@@ -208,9 +235,7 @@ export function interpretUpdateTree(
     files: filesEl ? readFiles(filesEl) : Object.freeze([]),
     original,
     originalEncoding,
-    root,
   };
-  return Object.freeze(doc);
 }
 
 // ---------------------------------------------------------------------------------------------------------
