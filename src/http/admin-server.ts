@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { AdminServices } from '../admin/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
-import { registerAdminApi } from './admin-routes/index.js';
+import type { ReportsService } from '../reports/index.js';
+import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 
@@ -17,8 +18,8 @@ export interface AdminServerDeps {
   readiness: readonly ReadinessCheck[];
   /** The REST API (/api/v1, /openapi.json) is served when the administration services are given. */
   adminServices?: AdminServices;
-  /** Extra API route groups (reports), registered inside the API scope (auth, problem+json, OpenAPI). */
-  adminApiRoutes?: readonly ((app: FastifyInstance, services: AdminServices) => void)[];
+  /** The reports service; /api/v1/reports/... is served when given (with the admin services). */
+  reports?: ReportsService;
   version?: string;
 }
 
@@ -36,6 +37,12 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = deps.config.server.headersTimeoutSeconds * 1000;
   registerErrorHandler(app);
+  // Recorded from the first route on, so the OpenAPI document covers the health routes too.
+  const recorder = new OpenApiRecorder({
+    '/healthz': 'Liveness: the process answers HTTP',
+    '/readyz': 'Readiness: the database is reachable (503 naming the failed check otherwise)',
+  });
+  if (deps.adminServices !== undefined) recorder.attach(app);
   // Route groups are plugins (encapsulated scopes); later groups register the same way.
   await app.register((scope, _opts, done) => {
     registerHealthRoutes(scope, { readiness: deps.readiness, logger });
@@ -43,11 +50,15 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   });
 
   if (deps.adminServices !== undefined)
-    await registerAdminApi(app, {
-      services: deps.adminServices,
-      version: deps.version ?? '0.0.0',
-      ...(deps.adminApiRoutes !== undefined ? { extraRoutes: deps.adminApiRoutes } : {}),
-    });
+    await registerAdminApi(
+      app,
+      {
+        services: deps.adminServices,
+        version: deps.version ?? '0.0.0',
+        ...(deps.reports !== undefined ? { reports: deps.reports } : {}),
+      },
+      recorder,
+    );
 
   return app;
 }

@@ -7,7 +7,9 @@ import type { AdminServices } from '../../admin/index.js';
 import { registerAuth, tokenOf } from './auth.js';
 import { registerFleetRoutes } from './fleet-routes.js';
 import { OpenApiRecorder } from './openapi.js';
+import type { ReportsService } from '../../reports/index.js';
 import { registerProblemHandlers } from './problem.js';
+import { registerReportRoutes } from './reports-routes.js';
 import { registerRuleRoutes } from './rules-routes.js';
 import { problemSchema, problems } from './schemas.js';
 import { registerUpdateRoutes } from './updates-routes.js';
@@ -15,21 +17,24 @@ import { registerUpdateRoutes } from './updates-routes.js';
 export interface AdminApiOptions {
   services: AdminServices;
   version: string;
-  /** Extra route groups (e.g. reports) registered inside the API scope, so they get auth, problems and OpenAPI. */
-  extraRoutes?: readonly ((app: FastifyInstance, services: AdminServices) => void)[];
+  /** The reports service (src/reports); its routes are served when given. */
+  reports?: ReportsService;
 }
 
 export { OpenApiRecorder } from './openapi.js';
 export { problemFor, problemContentType, type Problem } from './problem.js';
 export type { AdminRouteConfig } from './auth.js';
 
+/**
+ * Registers the API in its own scope. `recorder` must already be attached to `app` (before any route, the
+ * health routes included) so /openapi.json describes every route of the server.
+ */
 export async function registerAdminApi(
   app: FastifyInstance,
   opts: AdminApiOptions,
-): Promise<OpenApiRecorder> {
-  const recorder = new OpenApiRecorder();
+  recorder: OpenApiRecorder,
+): Promise<void> {
   await app.register((scope, _o, done) => {
-    recorder.attach(scope);
     scope.addSchema(problemSchema);
     // Schemas validate and document; answers are written as plain JSON so a schema can never drop a field.
     scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -72,8 +77,7 @@ export async function registerAdminApi(
     registerUpdateRoutes(scope, opts.services);
     registerFleetRoutes(scope, opts.services);
     registerRuleRoutes(scope, opts.services);
-    for (const extra of opts.extraRoutes ?? []) extra(scope, opts.services);
+    if (opts.reports !== undefined) registerReportRoutes(scope, opts.reports);
     done();
   });
-  return recorder;
 }

@@ -18,6 +18,9 @@ interface RecordedRoute {
 export class OpenApiRecorder {
   readonly routes: RecordedRoute[] = [];
 
+  /** `summaries`: texts for routes registered elsewhere without a schema (the health probes). */
+  constructor(private readonly summaries: Readonly<Record<string, string>> = {}) {}
+
   /** Install before the routes are registered (same scope or a parent). */
   attach(app: FastifyInstance): void {
     app.addHook('onRoute', (route: RouteOptions) => {
@@ -67,14 +70,17 @@ export class OpenApiRecorder {
           },
         };
       }
+      if (Object.keys(responses).length === 0) responses['200'] = { description: 'OK' };
       const op: Record<string, unknown> = {
         operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-        summary: s.summary,
+        summary: s.summary ?? this.summaries[r.url],
         ...(s.description ? { description: s.description } : {}),
-        tags: s.tags ?? [],
+        tags: s.tags ?? (r.config.permission === undefined && this.summaries[r.url] ? ['health'] : []),
         parameters,
         responses,
-        ...(r.config.public === true ? { security: [] } : { security: [{ bearer: [] }] }),
+        ...(r.config.public === true || this.summaries[r.url] !== undefined
+          ? { security: [] }
+          : { security: [{ bearer: [] }] }),
         ...(r.config.permission ? { 'x-permission': r.config.permission } : {}),
       };
       if (s.body !== undefined)
