@@ -93,12 +93,34 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
 
-export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
-  const revisions = opts.quick ? 5_000 : 100_000;
-  const approvalsCount = opts.quick ? 1_000 : 5_000;
-  const seconds = opts.quick ? 2 : 8;
+/** A served synthetic catalog and a real-shaped SyncUpdates request (also used to profile the server). */
+export interface SyncBenchSetup {
+  readonly dir: string;
+  readonly pool: Pool;
+  readonly port: number;
+  /** Steady-state SyncUpdates body (its cookie's anchor is current: no ChangedUpdates). */
+  readonly syncBody: string;
+  readonly firstPage: Buffer;
+  readonly service: Awaited<ReturnType<typeof createClientWebService>>['service'];
+  readonly seedMs: number;
+  readonly cachedIds: number;
+  /** Closers, run in reverse order by `close`. */
+  readonly closers: (() => Promise<unknown>)[];
+  close(): Promise<void>;
+}
+
+export async function prepareSyncBench(opts: {
+  revisions: number;
+  approvals: number;
+}): Promise<SyncBenchSetup> {
+  const revisions = opts.revisions;
+  const approvalsCount = opts.approvals;
   const dir = await mkdtemp(join(tmpdir(), 'pb-bench-sync-'));
   const closers: (() => Promise<unknown>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     const handle = openDatabase({ driver: 'sqlite', path: join(dir, 'patchbay.db') });
     closers.push(() => handle.close());
@@ -222,9 +244,33 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
       throw new Error(
         `expected a full page of 30, got ${page}: ${first.body.replace(/<Xml>.*?<\/Xml>/g, '').slice(0, 1500)}`,
       );
+    return {
+      dir,
+      pool,
+      port,
+      syncBody,
+      firstPage: Buffer.from(first.body),
+      service,
+      seedMs,
+      cachedIds: installed.length + other.length,
+      closers,
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
 
+export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
+  const revisions = opts.quick ? 5_000 : 100_000;
+  const approvalsCount = opts.quick ? 1_000 : 5_000;
+  const seconds = opts.quick ? 2 : 8;
+  const setup = await prepareSyncBench({ revisions, approvals: approvalsCount });
+  const { dir, pool, syncBody, service, seedMs, closers } = setup;
+  try {
     // Anchor: node:http + saxes parse of the same request + the precomputed answer.
-    const precomputed = Buffer.from(first.body);
+    const precomputed = setup.firstPage;
     const anchorServer: Server = createServer((req, res) => {
       const parser = new SaxesParser({ xmlns: true });
       let ints = 0;
@@ -297,7 +343,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
     if (okLat.length > half.length) throw new Error('a call beyond the cap was served instead of refused');
 
     console.error(
-      `catalog ${revisions} revisions, ${approvalsCount} approvals, seeded in ${(seedMs / 1000).toFixed(1)} s; request ${(Buffer.byteLength(syncBody) / 1024).toFixed(1)} KB with ${installed.length + other.length} ids; page ${(precomputed.length / 1024).toFixed(1)} KB; errors ${ours.errors}; refused ${busyLat.length} beyond the cap (p99 ${pct(busyLat, 99).toFixed(2)} ms)`,
+      `catalog ${revisions} revisions, ${approvalsCount} approvals, seeded in ${(seedMs / 1000).toFixed(1)} s; request ${(Buffer.byteLength(syncBody) / 1024).toFixed(1)} KB with ${setup.cachedIds} ids; page ${(precomputed.length / 1024).toFixed(1)} KB; errors ${ours.errors}; refused ${busyLat.length} beyond the cap (p99 ${pct(busyLat, 99).toFixed(2)} ms)`,
     );
     return [
       {
@@ -335,8 +381,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
       },
     ];
   } finally {
-    for (const c of closers.reverse()) await c().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await setup.close();
   }
 }
 

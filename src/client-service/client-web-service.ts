@@ -355,10 +355,7 @@ export class ClientWebService {
 
   private async withCore(list: readonly DeliveredRevision[]): Promise<UpdateInfo[]> {
     if (list.length === 0) return [];
-    const core = await this.deps.fragments.get(
-      list.map((u) => u.revisionId),
-      'core',
-    );
+    const core = await this.deps.fragments.escapedCore(list.map((u) => u.revisionId));
     return list.map((u) => {
       const xml = core.get(u.revisionId);
       // A catalog member without its Core fragment is broken data: never send an UpdateInfo without Xml.

@@ -25,6 +25,11 @@ export interface ClientServerDeps {
   readiness: readonly ReadinessCheck[];
   /** How a request over the concurrency cap is answered (default: 503 + Retry-After; SOAP paths: ServerBusy). */
   onBusy?: BusyResponder;
+  /**
+   * Refuse new requests (503 / ServerBusy) while the event loop lags more than this; 0 = off. Default 200 ms
+   * (concurrency-limit.ts: on a CPU-bound server the in-flight cap alone never sees the queue).
+   */
+  maxEventLoopLagMs?: number;
   /** The MS-WUSP service; when given, the SOAP endpoints of protocol.md 1.1 are served. */
   clientService?: ClientWebService;
   /** Update content; when given, `/Content/...` is served from it. */
@@ -43,9 +48,12 @@ export async function buildClientServer(
 ): Promise<FastifyInstance> {
   const { server } = deps.config;
   const logger = deps.logger.child({ component: options.tls ? 'client-https' : 'client-http' });
+  const reqIdPrefix = randomUUID().slice(0, 8);
+  let reqCounter = 0;
   const fastifyOptions = {
     loggerInstance: logger,
-    genReqId: () => randomUUID(),
+    // Unique across nodes and restarts without a UUID per request (randomUUID showed in the P1 profile).
+    genReqId: () => `${reqIdPrefix}-${(++reqCounter).toString(36)}`,
     keepAliveTimeout: server.keepAliveTimeoutSeconds * 1000,
     bodyLimit: server.requestBodyLimit,
     // Clients never see a half-closed server: close idle keep-alive sockets at shutdown, 503 new requests.
@@ -83,6 +91,7 @@ export async function buildClientServer(
   };
   registerConcurrencyLimit(app, {
     maxPerEndpoint: server.maxConcurrentRequests,
+    ...(deps.maxEventLoopLagMs !== undefined ? { maxEventLoopLagMs: deps.maxEventLoopLagMs } : {}),
     onBusy: deps.onBusy ?? soapBusy,
   });
   // Route groups are plugins (encapsulated scopes); later groups register the same way.

@@ -1,7 +1,17 @@
 /**
- * A per-endpoint cap on requests in progress (targets P2: beyond the configured concurrency answer 503 +
- * Retry-After at once, never an unbounded queue). Counted from the first hook (before the body is read)
- * until the response is closed, so slow uploads count too. Routes opt out with `config.concurrencyExempt`.
+ * Overload protection on the client ports (targets P2/R7: beyond the configured concurrency answer 503 +
+ * Retry-After at once, never an unbounded queue). Two measures, because on a CPU-bound server the first
+ * alone rarely triggers:
+ *
+ * - A per-endpoint cap on requests in progress, counted from the first hook (before the body is read) until
+ *   the response is closed, so slow uploads and handlers waiting on the database count too.
+ * - Event-loop lag. A SyncUpdates call on SQLite never yields (the reads are synchronous), so a saturated
+ *   server has at most one request "in progress" while the rest wait unseen in socket and kernel buffers.
+ *   What does grow is the delay of the event loop: a timer measures it, and while the largest lag of the
+ *   last ~200 ms is over `maxEventLoopLagMs`, every new request is answered busy at once (in microseconds,
+ *   before its body is parsed), which drains the hidden queue instead of letting it grow.
+ *
+ * Routes opt out with `config.concurrencyExempt` (health checks).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -18,12 +28,70 @@ export const defaultBusyResponder: BusyResponder = (_request, reply) =>
     .type('text/plain; charset=utf-8')
     .send('server busy, retry later\n');
 
-export function registerConcurrencyLimit(
-  app: FastifyInstance,
-  opts: { maxPerEndpoint: number; onBusy?: BusyResponder },
-): void {
+/** Default lag beyond which new requests are refused (P2 wants p99 <= 250 ms at half load). */
+export const defaultMaxEventLoopLagMs = 200;
+const lagSampleMs = 25;
+
+/**
+ * Measures event-loop lag with a timer: how late each tick fires. `lagMs` is the largest lag of the last
+ * few ticks (~200 ms), or how overdue the current tick already is: after a stall the requests that queued
+ * behind it are all seen as late, not only the ones the loop reaches before its next tick.
+ */
+export class EventLoopLag {
+  readonly #recent = new Float64Array(8);
+  #next = 0;
+  #expected = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#expected = performance.now() + lagSampleMs;
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      this.#recent[this.#next] = Math.max(0, now - this.#expected);
+      this.#next = (this.#next + 1) % this.#recent.length;
+      this.#expected = now + lagSampleMs;
+    }, lagSampleMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#recent.fill(0);
+  }
+
+  get lagMs(): number {
+    if (this.#timer === undefined) return 0;
+    let lag = performance.now() - this.#expected;
+    for (const l of this.#recent) if (l > lag) lag = l;
+    return lag;
+  }
+}
+
+export interface ConcurrencyLimitOptions {
+  readonly maxPerEndpoint: number;
+  /** Refuse new requests while the event loop lags more than this (0 = off). */
+  readonly maxEventLoopLagMs?: number;
+  readonly onBusy?: BusyResponder;
+}
+
+export function registerConcurrencyLimit(app: FastifyInstance, opts: ConcurrencyLimitOptions): void {
   const inFlight = new Map<string, number>();
   const onBusy = opts.onBusy ?? defaultBusyResponder;
+  const maxLag = opts.maxEventLoopLagMs ?? defaultMaxEventLoopLagMs;
+  const lag = new EventLoopLag();
+  if (maxLag > 0) {
+    app.addHook('onListen', (done) => {
+      lag.start();
+      done();
+    });
+    app.addHook('onClose', (_instance, done) => {
+      lag.stop();
+      done();
+    });
+  }
+  let lastLagWarning = 0;
   app.addHook('onRequest', async (request, reply) => {
     const routeConfig = request.routeOptions.config as { concurrencyExempt?: boolean } | undefined;
     if (routeConfig?.concurrencyExempt) return;
@@ -33,8 +101,17 @@ export function registerConcurrencyLimit(
         ? '(unmatched)'
         : `${request.method} ${request.routeOptions.url}`;
     const n = inFlight.get(key) ?? 0;
-    if (n >= opts.maxPerEndpoint) {
-      request.log.warn({ endpoint: key, inFlight: n }, 'concurrency cap reached; request refused');
+    const lagMs = maxLag > 0 ? lag.lagMs : 0;
+    if (n >= opts.maxPerEndpoint || lagMs > maxLag) {
+      // One warning a second at most: an overload must not also flood the log.
+      const now = Date.now();
+      if (now - lastLagWarning >= 1000) {
+        lastLagWarning = now;
+        request.log.warn(
+          { endpoint: key, inFlight: n, eventLoopLagMs: Math.round(lagMs) },
+          'server busy; requests refused',
+        );
+      }
       await onBusy(request, reply);
       return reply;
     }

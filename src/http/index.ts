@@ -6,7 +6,13 @@ export {
   type ReadinessCheck,
   type HealthRoutesOptions,
 } from './health-routes.js';
-export { registerConcurrencyLimit, defaultBusyResponder, type BusyResponder } from './concurrency-limit.js';
+export {
+  registerConcurrencyLimit,
+  defaultBusyResponder,
+  defaultMaxEventLoopLagMs,
+  EventLoopLag,
+  type BusyResponder,
+} from './concurrency-limit.js';
 export { registerErrorHandler } from './error-handler.js';
 export {
   contentRoutes,

@@ -13,8 +13,10 @@ export {
   deploymentActions,
   encodeDeployment,
   encodeUpdateInfo,
+  escapeCoreXml,
   type Deployment,
   type DeploymentAction,
+  type EscapedCoreXml,
   type UpdateInfo,
 } from './update-info.js';
 export { encodeFileLocation, encodeFileLocations, type FileLocation } from './file-location.js';

@@ -42,8 +42,22 @@ export interface UpdateInfo {
   readonly deployment: Deployment;
   /** False iff the revision's update is the target of some prerequisite in the served catalog (protocol.md 1.6). */
   readonly isLeaf: boolean;
-  /** The Core fragment (already derived XML text); written escaped as character data, never CDATA. */
-  readonly coreXml: string;
+  /**
+   * The Core fragment (already derived XML text); written escaped as character data, never CDATA. A server
+   * sending the same fragments page after page passes them pre-escaped (`escapeCoreXml`, cached): escaping
+   * touches every byte and dominated encoding.
+   */
+  readonly coreXml: string | EscapedCoreXml;
+}
+
+/** A Core fragment already escaped for `<Xml>` by `escapeCoreXml`, written as is. */
+export interface EscapedCoreXml {
+  readonly escaped: string;
+}
+
+/** The escaping `encodeUpdateInfo` applies to a plain Core fragment, done once for a cache. */
+export function escapeCoreXml(xml: string): EscapedCoreXml {
+  return { escaped: escapeXml(xml) };
 }
 
 export function encodeDeployment(d: Deployment): string {
@@ -72,7 +86,7 @@ export function encodeUpdateInfo(u: UpdateInfo): string {
       Deployment: encodeDeployment(u.deployment),
       IsLeaf: textEl('IsLeaf', u.isLeaf),
       // Built by hand rather than textEl: fragments reach tens of MB and this avoids a String() copy.
-      Xml: `<Xml>${escapeXml(u.coreXml)}</Xml>`,
+      Xml: `<Xml>${typeof u.coreXml === 'string' ? escapeXml(u.coreXml) : u.coreXml.escaped}</Xml>`,
     }),
   );
 }

@@ -80,6 +80,8 @@ export interface HarnessOptions extends Partial<ClientServiceOptions> {
   /** Seeds the database before the service starts (catalog, groups, approvals). */
   readonly seed?: (h: { handle: DbHandle; repos: Repositories; store: FsContentStore }) => Promise<void>;
   readonly env?: Record<string, string>;
+  /** Event-loop lag beyond which requests are refused busy (default: the server's). */
+  readonly maxEventLoopLagMs?: number;
 }
 
 export async function openTestDatabase(t: TestContext, dialect: Dialect, dir: string): Promise<DbHandle> {
@@ -122,6 +124,9 @@ export async function startHarness(
     readiness: [],
     clientService: service,
     contentStore: store,
+    // Tests seed big catalogs synchronously (SQLite) next to a live server; a lag limit of 1 s keeps that
+    // from shedding their next call on a loaded CI box. overload.test.ts checks the shedding itself.
+    maxEventLoopLagMs: opts.maxEventLoopLagMs ?? 1000,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());

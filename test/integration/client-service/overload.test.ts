@@ -1,0 +1,131 @@
+/**
+ * Overload on the client ports (targets P2/R7): beyond the concurrency cap, and while the event loop lags
+ * (a CPU-bound server whose surplus requests wait unseen in socket buffers), requests get 503 + Retry-After
+ * with a SOAP ServerBusy fault at once, never a queue; the server then serves normally again.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { decodeSoapFault } from '../../../src/protocol/soap/index.js';
+import { startHarness } from './harness.js';
+import { clientNs, clientPath, envelope } from './wusp-client.js';
+
+const getConfig = envelope('GetConfig', clientNs, '<protocolVersion>2.90</protocolVersion>');
+
+function head(port: number, length: number): string {
+  return (
+    `POST ${clientPath} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: text/xml; charset=utf-8\r\n` +
+    `SOAPAction: "${clientNs}/GetConfig"\r\nConnection: close\r\nContent-Length: ${length}\r\n\r\n`
+  );
+}
+
+async function open(port: number): Promise<Socket> {
+  const s = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', resolve);
+    s.once('error', reject);
+  });
+  return s;
+}
+
+/** Collects everything the server sends until it closes the connection. */
+function answer(s: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.once('error', reject);
+    s.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+function parse(raw: string): { status: number; headers: Map<string, string>; body: string } {
+  const end = raw.indexOf('\r\n\r\n');
+  const lines = raw.slice(0, end).split('\r\n');
+  const headers = new Map<string, string>();
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(':');
+    headers.set(l.slice(0, i).toLowerCase(), l.slice(i + 1).trim());
+  }
+  return { status: Number(lines[0]!.split(' ')[1]), headers, body: raw.slice(end + 4) };
+}
+
+function assertBusy(r: { status: number; headers: Map<string, string>; body: string }): void {
+  assert.equal(r.status, 503);
+  assert.equal(r.headers.get('retry-after'), '1');
+  assert.equal(decodeSoapFault(r.body)?.errorCode, 'ServerBusy');
+}
+
+void test('beyond max_concurrent_requests, slow uploads hold their slots and further calls get ServerBusy at once', async (t) => {
+  const h = await startHarness(t, 'sqlite', { env: { PATCHBAY_SERVER_MAX_CONCURRENT_REQUESTS: '2' } });
+  const body = Buffer.from(getConfig);
+  // Two clients send their headers and half a body, then stall: both count as in progress.
+  const holders = await Promise.all([open(h.port), open(h.port)]);
+  t.after(() => holders.forEach((s) => s.destroy()));
+  for (const s of holders) {
+    s.write(head(h.port, body.length));
+    s.write(body.subarray(0, body.length >> 1));
+  }
+  await new Promise((r) => setTimeout(r, 150));
+  const started = performance.now();
+  const refused = await Promise.all(
+    Array.from({ length: 5 }, async () => {
+      const s = await open(h.port);
+      const got = answer(s);
+      s.end(Buffer.concat([Buffer.from(head(h.port, body.length)), body]));
+      return parse(await got);
+    }),
+  );
+  const ms = performance.now() - started;
+  for (const r of refused) assertBusy(r);
+  // Refused without waiting for a slot (the holders never finish): generous bound for a loaded CI box.
+  assert.ok(ms < 2000, `refusals took ${ms.toFixed(0)} ms`);
+
+  // One holder finishes its body and is served; the other gives up: both slots come back.
+  const [first, second] = holders;
+  const served = answer(first);
+  first.end(body.subarray(body.length >> 1));
+  assert.equal(parse(await served).status, 200);
+  second.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  const again = await Promise.all([h.post(clientPath, getConfig), h.post(clientPath, getConfig)]);
+  assert.deepEqual(
+    again.map((r) => r.status),
+    [200, 200],
+  );
+});
+
+void test('while the event loop lags beyond the limit, queued requests get ServerBusy, then service resumes', async (t) => {
+  const h = await startHarness(t, 'sqlite', { maxEventLoopLagMs: 100 });
+  // Warm: the lag timer runs and a normal call is served.
+  assert.equal((await h.post(clientPath, getConfig)).status, 200);
+  const body = Buffer.concat([
+    Buffer.from(head(h.port, Buffer.byteLength(getConfig))),
+    Buffer.from(getConfig),
+  ]);
+  const sockets = await Promise.all(Array.from({ length: 6 }, () => open(h.port)));
+  const answers = sockets.map(answer);
+  for (const s of sockets) s.write(body);
+  // The server is "busy" for 400 ms (the test blocks the shared event loop, as a CPU-bound burst would):
+  // the requests wait in socket buffers, unseen by any in-flight counter.
+  const until = performance.now() + 400;
+  while (performance.now() < until);
+  const results = (await Promise.all(answers)).map(parse);
+  for (const r of results) assertBusy(r);
+  // Once the loop has been back on time for the lag window (~200 ms) the same request is served.
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal((await h.post(clientPath, getConfig)).status, 200);
+});
+
+void test('lag shedding can be turned off (0): the queued requests are then all served', async (t) => {
+  const h = await startHarness(t, 'sqlite', { maxEventLoopLagMs: 0 });
+  const body = Buffer.concat([
+    Buffer.from(head(h.port, Buffer.byteLength(getConfig))),
+    Buffer.from(getConfig),
+  ]);
+  const sockets = await Promise.all(Array.from({ length: 3 }, () => open(h.port)));
+  const answers = sockets.map(answer);
+  for (const s of sockets) s.write(body);
+  const until = performance.now() + 300;
+  while (performance.now() < until);
+  for (const r of (await Promise.all(answers)).map(parse)) assert.equal(r.status, 200);
+});
