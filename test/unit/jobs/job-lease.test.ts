@@ -72,7 +72,18 @@ function leaseSuite(name: string, open: Open) {
         async (signal) => {
           fake += 5000;
           assert.ok(await leases.acquire('job:y', 'b', 1000, fake));
-          await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+          // The renewal timer is unref'd (it must not keep a process alive); this timer keeps the test's loop alive.
+          await new Promise<void>((resolve, reject) => {
+            const guard = setTimeout(() => reject(new Error('the lease loss was not noticed')), 5000);
+            signal.addEventListener(
+              'abort',
+              () => {
+                clearTimeout(guard);
+                resolve();
+              },
+              { once: true },
+            );
+          });
           return (signal.reason as Error).message;
         },
       );
