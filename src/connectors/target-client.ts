@@ -203,6 +203,7 @@ export class TargetClient {
       try {
         const b = body?.();
         this.requests++;
+        log.trace({ call: what, method, attempt, bytes: b?.bytes ?? 0 }, 'target call');
         const res = await fetch(url, {
           method,
           dispatcher: this.dispatcher,
