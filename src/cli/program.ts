@@ -8,6 +8,7 @@ import { registerApprovalCommands } from './approval-commands.js';
 import { registerComputersCommands } from './computers-commands.js';
 import { registerCatalogCommands } from './catalog-commands.js';
 import { registerConfigCommands } from './config-commands.js';
+import { registerConnectorCommands } from './connector-commands.js';
 import { registerContentCommands } from './content-commands.js';
 import { registerGroupsCommands } from './groups-commands.js';
 import { registerRulesCommands } from './rules-commands.js';
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerConfigCommands(program, io, setExitCode);
   registerServeCommand(program, io, setExitCode);
   registerDbCommands(program, io, setExitCode);
+  registerConnectorCommands(program, io, setExitCode);
   registerReportsCommands(program, io, setExitCode);
   registerSyncCommands(program, io, setExitCode);
   registerSelectionCommands(program, io, setExitCode);
