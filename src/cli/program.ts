@@ -19,6 +19,7 @@ import { registerReportsCommands } from './reports-commands.js';
 import { mapCliError } from './error-mapper.js';
 import { registerSelectionCommands } from './selection-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTlsCommands } from './tls-commands.js';
 import { registerSyncCommands } from './sync-commands.js';
 import { processIo, type CliIo } from './cli-io.js';
 
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerServeCommand(program, io, setExitCode);
   registerDbCommands(program, io, setExitCode);
   registerConnectorCommands(program, io, setExitCode);
+  registerTlsCommands(program, io, setExitCode);
   registerReportsCommands(program, io, setExitCode);
   registerSyncCommands(program, io, setExitCode);
   registerSelectionCommands(program, io, setExitCode);

@@ -7,8 +7,8 @@
  *   the response is closed, so slow uploads and handlers waiting on the database count too.
  * - Event-loop lag. A SyncUpdates call on SQLite never yields (the reads are synchronous), so a saturated
  *   server has at most one request "in progress" while the rest wait unseen in socket and kernel buffers.
- *   What does grow is the delay of the event loop: a timer measures it, and while the largest lag of the
- *   last ~200 ms is over `maxEventLoopLagMs`, every new request is answered busy at once (in microseconds,
+ *   What does grow is the delay of the event loop: a timer measures it, and while it shows a sustained lag
+ *   over `maxEventLoopLagMs` (EventLoopLag), every new request is answered busy at once (in microseconds,
  *   before its body is parsed), which drains the hidden queue instead of letting it grow.
  *
  * Routes opt out with `config.concurrencyExempt` (health checks).
@@ -33,9 +33,11 @@ export const defaultMaxEventLoopLagMs = 200;
 const lagSampleMs = 25;
 
 /**
- * Measures event-loop lag with a timer: how late each tick fires. `lagMs` is the largest lag of the last
- * few ticks (~200 ms), or how overdue the current tick already is: after a stall the requests that queued
- * behind it are all seen as late, not only the ones the loop reaches before its next tick.
+ * Measures event-loop lag with a timer: how late each tick fires, over a window of the last 8 ticks
+ * (~200 ms). The loop counts as overloaded when at least two ticks of the window were late by more than the
+ * limit (a sustained backlog: requests keep arriving faster than they are served), or when the current tick
+ * is already overdue by more than the limit (a stall in progress: whatever queued behind it is late).
+ * A single late tick alone (a first request compiling code, one long GC) sheds nothing afterwards.
  */
 export class EventLoopLag {
   readonly #recent = new Float64Array(8);
@@ -61,11 +63,19 @@ export class EventLoopLag {
     this.#recent.fill(0);
   }
 
-  get lagMs(): number {
+  /** The lag that decides (see the class comment): 0 while not overloaded by `limitMs`. */
+  overloadLagMs(limitMs: number): number {
     if (this.#timer === undefined) return 0;
-    let lag = performance.now() - this.#expected;
-    for (const l of this.#recent) if (l > lag) lag = l;
-    return lag;
+    const overdue = performance.now() - this.#expected;
+    if (overdue > limitMs) return overdue;
+    let late = 0;
+    let worst = 0;
+    for (const l of this.#recent)
+      if (l > limitMs) {
+        late++;
+        if (l > worst) worst = l;
+      }
+    return late >= 2 ? worst : 0;
   }
 }
 
@@ -101,8 +111,8 @@ export function registerConcurrencyLimit(app: FastifyInstance, opts: Concurrency
         ? '(unmatched)'
         : `${request.method} ${request.routeOptions.url}`;
     const n = inFlight.get(key) ?? 0;
-    const lagMs = maxLag > 0 ? lag.lagMs : 0;
-    if (n >= opts.maxPerEndpoint || lagMs > maxLag) {
+    const lagMs = maxLag > 0 ? lag.overloadLagMs(maxLag) : 0;
+    if (n >= opts.maxPerEndpoint || lagMs > 0) {
       // One warning a second at most: an overload must not also flood the log.
       const now = Date.now();
       if (now - lastLagWarning >= 1000) {
