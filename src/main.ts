@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createClientWebService } from './client-service/index.js';
 import type { Config } from './config/index.js';
+import { registerConnectorJobs, type ConnectorConfig } from './connectors/index.js';
 import { createAdminServices } from './admin/index.js';
 import { createReportsService } from './reports/index.js';
 import { AppError } from './errors.js';
@@ -111,7 +112,19 @@ async function listen(app: FastifyInstance, name: string, host: string, port: nu
 }
 
 /** Starts Patchbay with a loaded configuration. Anything started is stopped again if a later step fails. */
-export async function startPatchbay(config: Config, logger: Logger): Promise<RunningPatchbay> {
+/** Optional parts of `patchbay serve` configured outside patchbay.ini. */
+export interface StartOptions {
+  /** The asset-management connector (connector.ini): its instances run on their schedules. */
+  connectorConfig?: ConnectorConfig;
+  /** Package version, reported to connector targets. */
+  version?: string;
+}
+
+export async function startPatchbay(
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningPatchbay> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) {
@@ -186,6 +199,13 @@ export async function startPatchbay(config: Config, logger: Logger): Promise<Run
     // Scheduled jobs. Other parts register theirs on `jobs` here (connector exports, cleanup) before start().
     const jobs = new JobRegistry();
     registerSyncJobs(jobs, { config, logger, db, contentStore });
+    if (options.connectorConfig)
+      registerConnectorJobs(jobs, {
+        config: options.connectorConfig,
+        handle: db,
+        logger,
+        version: options.version ?? '0.0.0',
+      });
     const scheduler = new Scheduler({
       registry: jobs,
       leases: createRepositories(db).jobLeases,

@@ -1,5 +1,6 @@
 /** `patchbay serve`: run the server until SIGINT/SIGTERM, then stop gracefully. */
 import type { Command } from 'commander';
+import { loadConnectorConfigOrThrow } from '../connectors/index.js';
 import { startPatchbay } from '../main.js';
 import { createLogger } from '../observability/index.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
@@ -12,14 +13,19 @@ export function registerServeCommand(program: Command, io: CliIo, setExitCode: (
   program
     .command('serve')
     .description('start the update server (client ports and admin port) until SIGINT/SIGTERM')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--connector-config <file>', 'run the asset-management connector (connector.ini) on its schedule')
+    .action(async (opts: { connectorConfig?: string }, cmd: Command) => {
       const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const connectorConfig =
+        opts.connectorConfig === undefined
+          ? undefined
+          : await loadConnectorConfigOrThrow({ file: opts.connectorConfig, env: io.env, cwd: io.cwd });
       const logger = createLogger({
         level: config.log.level,
         format: config.log.format,
         base: { service: 'patchbay' },
       });
-      const running = await startPatchbay(config, logger);
+      const running = await startPatchbay(config, logger, connectorConfig ? { connectorConfig } : {});
 
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));
