@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { deriveFragments, parseUpdateDocument } from '../../src/protocol/update-xml/index.js';
+import { revisionPropertiesOf } from '../../src/sync/index.js';
 import {
   createRepositories,
   encodeBlob,
@@ -27,6 +28,7 @@ export function revisionFromDocument(xml: string): RevisionInput {
     publicationState: doc.publicationState ?? null,
     handler: doc.handler ?? null,
     title: en?.title ?? null,
+    ...revisionPropertiesOf(doc),
     document: encodeBlob(xml),
     coreFragment: encodeBlob(f.core),
     extendedFragment: encodeBlob(f.extended),

@@ -71,6 +71,20 @@ export interface RevisionsTable {
   max_download_size: number | null;
   imported_at: number;
   updated_at: number;
+  /** Migration 0005. `SecurityBulletinID`s in document order, comma-separated (MS17-010). */
+  security_bulletin_ids: string | null;
+  /** Migration 0005. InstallationBehavior (NULL: the document has none); booleans 0/1. */
+  is_install_user_input: number | null;
+  is_install_network_required: number | null;
+  install_impact: string | null;
+  install_reboot_behavior: string | null;
+  /** Migration 0005. UninstallationBehavior (NULL: the document has none). */
+  is_uninstall_user_input: number | null;
+  is_uninstall_network_required: number | null;
+  uninstall_impact: string | null;
+  uninstall_reboot_behavior: string | null;
+  /** Migration 0005. The English (else first) `UninstallNotes`. */
+  uninstall_notes: string | null;
 }
 
 export interface BlobColumns {

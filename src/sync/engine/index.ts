@@ -25,4 +25,9 @@ export {
   type CatalogStatus,
 } from './catalog-service.js';
 export { computeClosure, type GraphRevision, type ClosureResult } from './closure.js';
-export { prepareRevision, closureReasons, type QuarantineReason } from './prepare-revision.js';
+export {
+  prepareRevision,
+  revisionPropertiesOf,
+  closureReasons,
+  type QuarantineReason,
+} from './prepare-revision.js';

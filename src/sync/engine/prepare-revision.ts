@@ -85,6 +85,26 @@ const categoryKinds: Record<CategoryType, string> = {
 };
 
 /**
+ * The per-revision properties the WSUS views show (vUpdate SecurityBulletin, Installation*, Uninstallation*)
+ * from a parsed document, in storage terms. Shared by the importer and the test catalog seeders.
+ */
+export function revisionPropertiesOf(
+  doc: UpdateDocument,
+): Pick<
+  RevisionInput,
+  'securityBulletinIds' | 'installationBehavior' | 'uninstallationBehavior' | 'uninstallNotes'
+> {
+  const en =
+    doc.localizedProperties.find((l) => l.language.toLowerCase() === 'en') ?? doc.localizedProperties[0];
+  return {
+    securityBulletinIds: doc.securityBulletinIds,
+    installationBehavior: doc.installationBehavior ?? null,
+    uninstallationBehavior: doc.uninstallationBehavior ?? null,
+    uninstallNotes: en?.uninstallNotes ?? null,
+  };
+}
+
+/**
  * Turns one `ServerSyncUpdateData` into what the repository stores, or a quarantine verdict. Nothing thrown
  * here stops the sync: every problem of one update becomes a reason for that update alone (the July 2025
  * lesson). Validates: blob decodes within the size limit, the document is well-formed and a valid update, its
@@ -174,6 +194,7 @@ export function prepareRevision(
     msrcSeverity: doc.msrcSeverity ?? null,
     creationDateAt: Number.isFinite(created) ? created : null,
     maxDownloadSize: doc.maxDownloadSize ?? null,
+    ...revisionPropertiesOf(doc),
     document: store(text),
     coreFragment: store(fragments.core),
     extendedFragment: store(fragments.extended),

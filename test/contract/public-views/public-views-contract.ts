@@ -55,8 +55,8 @@ export function runPublicViewsContract(
         updates.map((u) => [u.knowledgebasearticle, u.msrcseverity, u.securitybulletin, u.updateid]),
         [
           ['2267602', null, null, ids.kb2267602],
-          ['5040001', 'Critical', null, ids.secCritical],
-          ['5040002', 'Important', null, ids.secImportant],
+          ['5040001', 'Critical', 'MS26-001', ids.secCritical],
+          ['5040002', 'Important', 'MS26-002,MS26-003', ids.secImportant],
           ['5040003', 'Moderate', null, ids.secModerate],
         ],
       );
@@ -187,6 +187,70 @@ export function runPublicViewsContract(
         recent.map((r) => r.knowledgebasearticle),
         ['2267602', '5040001', '5040002'],
       );
+    });
+
+    void test('vUpdate installation and uninstallation columns come from the document', async (t) => {
+      const h = await seeded(t);
+      const rows = await query(
+        h,
+        `SELECT UpdateId, SecurityBulletin, InstallationCanRequestUserInput, InstallationRequiresNetworkConnectivity,
+                InstallationImpact, InstallationRebootBehavior, UninstallationSteps, UninstallationNotes,
+                UninstallationCanRequestUserInput, UninstallationRequiresNetworkConnectivity,
+                UninstallationImpact, UninstallationRebootBehavior
+           FROM PUBLIC_VIEWS.vUpdate ORDER BY UpdateId`,
+      );
+      const row = (id: string) => {
+        const r = rows.find((x) => x.updateid === id);
+        assert.ok(r, id);
+        return r;
+      };
+      // SYNTHETIC secCritical sets every attribute; its UninstallationBehavior leaves two to the schema defaults.
+      assert.deepEqual(row(ids.secCritical), {
+        updateid: ids.secCritical,
+        securitybulletin: 'MS26-001',
+        installationcanrequestuserinput: 1,
+        installationrequiresnetworkconnectivity: 1,
+        installationimpact: 'RequiresExclusiveHandling',
+        installationrebootbehavior: 'AlwaysRequiresReboot',
+        uninstallationsteps: null,
+        uninstallationnotes: 'Remove it from Programs and Features (synthetic)',
+        uninstallationcanrequestuserinput: 0,
+        uninstallationrequiresnetworkconnectivity: 0,
+        uninstallationimpact: 'Minor',
+        uninstallationrebootbehavior: 'CanRequestReboot',
+      });
+      // The REAL KB2267602 bundle has no behaviour elements of its own (its children have): NULL, not invented.
+      const kb = row(ids.kb2267602);
+      for (const c of [
+        'securitybulletin',
+        'installationcanrequestuserinput',
+        'installationimpact',
+        'installationrebootbehavior',
+        'uninstallationnotes',
+        'uninstallationimpact',
+      ])
+        assert.equal(kb[c], null, c);
+
+      // The REAL hidden Defender children (bundle members, not in vUpdate) carry
+      // <InstallationBehavior Impact="Minor" />: stored with the schema defaults for the absent attributes.
+      const repos = createRepositories(h);
+      for (const child of ['ff36f0b5-dded-4780-8664-cd78af8b62c1', '7366a74a-ef29-44e1-b738-570b516aca1f']) {
+        const rec = await repos.revisions.getByIdentity({ updateId: child, revisionNumber: 200 });
+        assert.ok(rec, child);
+        assert.deepEqual(rec.installationBehavior, {
+          canRequestUserInput: false,
+          requiresNetworkConnectivity: false,
+          impact: 'Minor',
+          rebootBehavior: 'NeverReboots',
+        });
+        assert.equal(rec.uninstallationBehavior, null);
+        assert.deepEqual(rec.securityBulletinIds, []);
+      }
+      const bulletins = await repos.revisions.getByIdentity({
+        updateId: ids.secImportant,
+        revisionNumber: 201,
+      });
+      assert.deepEqual(bulletins?.securityBulletinIds, ['MS26-002', 'MS26-003']);
     });
 
     void test('vUpdate columns: classification, declines, hidden bundle members, revisions', async (t) => {

@@ -4,7 +4,8 @@
  *   KB2267602 is the one explicitly deployable update among them);
  * - SYNTHETIC category documents for the well-known Microsoft classification/product ids the real update
  *   names (Definition Updates, Microsoft Defender Antivirus) and for Security Updates / Windows 11, and three
- *   SYNTHETIC security updates with MSRC severities (the real capture holds none);
+ *   SYNTHETIC security updates with MSRC severities (the real capture holds none), the first with a bulletin
+ *   id, installation/uninstallation behaviours and uninstall notes, the second with two bulletin ids;
  * - groups, computers, memberships, approvals, a decline and statuses chosen to exercise every rule.
  */
 import { readdirSync } from 'node:fs';
@@ -21,6 +22,7 @@ import {
   type DbHandle,
   type RevisionInput,
 } from '../../../src/storage/index.js';
+import { revisionPropertiesOf } from '../../../src/sync/index.js';
 import { fixturePath, readFixture } from '../../helpers/fixtures.js';
 
 export const ids = {
@@ -71,9 +73,17 @@ function securityUpdateXml(
   title: string,
   created: string,
   categories: readonly string[],
+  extra: { bulletins?: readonly string[]; behaviour?: string; uninstallNotes?: string } = {},
 ): string {
   const cats = categories.map((c) => `<upd:UpdateIdentity UpdateID="${c}" />`).join('');
-  return `<upd:Update xmlns:upd="http://schemas.microsoft.com/msus/2002/12/Update"><upd:UpdateIdentity UpdateID="${id}" RevisionNumber="201" /><upd:Properties UpdateType="Software" ExplicitlyDeployable="true" CreationDate="${created}" PublicationState="Published" MsrcSeverity="${severity}"><upd:KBArticleID>${kb}</upd:KBArticleID></upd:Properties><upd:LocalizedPropertiesCollection><upd:LocalizedProperties><upd:Language>en</upd:Language><upd:Title>${title}</upd:Title><upd:Description>Synthetic security update ${kb}</upd:Description></upd:LocalizedProperties></upd:LocalizedPropertiesCollection><upd:Relationships><upd:Prerequisites><upd:AtLeastOne IsCategory="true">${cats}</upd:AtLeastOne></upd:Prerequisites></upd:Relationships></upd:Update>`;
+  const bulletins = (extra.bulletins ?? [])
+    .map((b) => `<upd:SecurityBulletinID>${b}</upd:SecurityBulletinID>`)
+    .join('');
+  const notes =
+    extra.uninstallNotes === undefined
+      ? ''
+      : `<upd:UninstallNotes>${extra.uninstallNotes}</upd:UninstallNotes>`;
+  return `<upd:Update xmlns:upd="http://schemas.microsoft.com/msus/2002/12/Update"><upd:UpdateIdentity UpdateID="${id}" RevisionNumber="201" /><upd:Properties UpdateType="Software" ExplicitlyDeployable="true" CreationDate="${created}" PublicationState="Published" MsrcSeverity="${severity}"><upd:KBArticleID>${kb}</upd:KBArticleID>${bulletins}${extra.behaviour ?? ''}</upd:Properties><upd:LocalizedPropertiesCollection><upd:LocalizedProperties><upd:Language>en</upd:Language><upd:Title>${title}</upd:Title><upd:Description>Synthetic security update ${kb}</upd:Description>${notes}</upd:LocalizedProperties></upd:LocalizedPropertiesCollection><upd:Relationships><upd:Prerequisites><upd:AtLeastOne IsCategory="true">${cats}</upd:AtLeastOne></upd:Prerequisites></upd:Relationships></upd:Update>`;
 }
 
 /** Synthetic update documents (categories and security updates), as XML text. */
@@ -90,6 +100,14 @@ export function syntheticDocuments(): string[] {
       '2026-10 Cumulative Update for Windows 11 (KB5040001)',
       '2026-10-13T17:00:00.000Z',
       [ids.securityUpdates, ids.windows11],
+      // SYNTHETIC bulletin and behaviours (the real capture holds no security update): every attribute set.
+      {
+        bulletins: ['MS26-001'],
+        behaviour:
+          '<upd:InstallationBehavior CanRequestUserInput="true" RequiresNetworkConnectivity="true" Impact="RequiresExclusiveHandling" RebootBehavior="AlwaysRequiresReboot" />' +
+          '<upd:UninstallationBehavior Impact="Minor" RebootBehavior="CanRequestReboot" />',
+        uninstallNotes: 'Remove it from Programs and Features (synthetic)',
+      },
     ),
     securityUpdateXml(
       ids.secImportant,
@@ -98,6 +116,7 @@ export function syntheticDocuments(): string[] {
       '=HYPERLINK("x") Sécurité Übersicht 更新 (KB5040002)',
       '2026-09-09T17:00:00.000Z',
       [ids.securityUpdates, ids.windows11],
+      { bulletins: ['MS26-002', 'MS26-003'] },
     ),
     securityUpdateXml(
       ids.secModerate,
@@ -136,6 +155,7 @@ function toRevisionInput(
     kbArticleId: doc.kbArticleIds[0] ?? null,
     msrcSeverity: doc.msrcSeverity ?? null,
     creationDateAt: doc.creationDate === undefined ? null : Date.parse(doc.creationDate),
+    ...revisionPropertiesOf(doc),
     document: encodeBlob(typeof doc.original === 'string' ? doc.original : Buffer.from(doc.original)),
     coreFragment: '<core/>',
     extendedFragment: '<extended/>',

@@ -4,6 +4,7 @@ import { up0001Catalog } from './0001-catalog.js';
 import { up0002Operations } from './0002-operations.js';
 import { up0003Fleet } from './0003-fleet.js';
 import { up0004PublicViews } from './0004-public-views.js';
+import { up0005RevisionBehaviour } from './0005-revision-behaviour.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -16,6 +17,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0002-operations': { up: (db) => up0002Operations(db, dialect) },
     '0003-fleet': { up: (db) => up0003Fleet(db, dialect) },
     '0004-public-views': { up: (db) => up0004PublicViews(db, dialect) },
+    '0005-revision-behaviour': { up: (db) => up0005RevisionBehaviour(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

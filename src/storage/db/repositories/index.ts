@@ -28,7 +28,7 @@ import { UpdateStatusRepository } from './update-status-repository.js';
 export function createRepositories(ctx: { db: Executor; dialect: DialectName }) {
   const { db, dialect } = ctx;
   return {
-    revisions: new RevisionRepository(db),
+    revisions: new RevisionRepository(db, dialect),
     generations: new GenerationRepository(db, dialect),
     quarantine: new QuarantineRepository(db),
     files: new FileRepository(db),

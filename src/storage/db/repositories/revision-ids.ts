@@ -1,4 +1,6 @@
 import { AppError } from '../../../errors.js';
+import { bulkInsert, dialectOf } from '../bulk-insert.js';
+import type { DialectName } from '../dialect.js';
 import { chunkRows, inTransaction, type Executor } from '../transaction.js';
 import type { RevisionIdentity } from './revision-types.js';
 
@@ -60,22 +62,32 @@ export async function allocateRevisionIds(
   executor: Executor,
   identities: readonly RevisionIdentity[],
   now: number = Date.now(),
+  dialect: DialectName = dialectOf(executor),
 ): Promise<Map<string, number>> {
   const wanted = normalise(identities);
   if (wanted.length === 0) return new Map();
   return inTransaction(executor, async (trx) => {
-    const existing = await lookupRevisionIds(trx, wanted);
-    const missing = wanted.filter((i) => !existing.has(revisionKey(i.updateId, i.revisionNumber)));
-    for (const chunk of chunkRows(missing, 3)) {
-      await trx
-        .insertInto('revision_ids')
-        .values(
-          chunk.map((i) => ({ update_id: i.updateId, revision_number: i.revisionNumber, allocated_at: now })),
-        )
-        .onConflict((oc) => oc.columns(['update_id', 'revision_number']).doNothing())
-        .execute();
+    const all = await lookupRevisionIds(trx, wanted);
+    const missing = wanted.filter((i) => !all.has(revisionKey(i.updateId, i.revisionNumber)));
+    if (missing.length > 0) {
+      // RETURNING hands the new ids back without a second lookup; a row another PostgreSQL session inserted
+      // meanwhile is skipped by DO NOTHING (and not returned), so only those few are looked up again.
+      const inserted = await bulkInsert(
+        trx,
+        dialect,
+        {
+          table: 'revision_ids',
+          columns: ['update_id', 'revision_number', 'allocated_at'],
+          onConflict: 'on conflict ("update_id", "revision_number") do nothing',
+          returning: '"revision_id", "update_id", "revision_number"',
+        },
+        missing.map((i) => [i.updateId, i.revisionNumber, now]),
+      );
+      for (const r of inserted)
+        all.set(revisionKey(String(r.update_id), Number(r.revision_number)), Number(r.revision_id));
+      const raced = missing.filter((i) => !all.has(revisionKey(i.updateId, i.revisionNumber)));
+      if (raced.length > 0) for (const [k, v] of await lookupRevisionIds(trx, raced)) all.set(k, v);
     }
-    const all = missing.length === 0 ? existing : await lookupRevisionIds(trx, wanted);
     for (const id of all.values()) {
       if (id > maxRevisionId)
         throw new AppError(

@@ -1,12 +1,15 @@
 import type { Selectable } from 'kysely';
 import { AppError } from '../../../errors.js';
 import type { StoredBlob } from '../blob-codec.js';
-import type { RevisionsTable } from '../database.js';
+import { bulkInsert, dialectOf, type BulkInsertSpec } from '../bulk-insert.js';
+import type { Database, RevisionsTable } from '../database.js';
+import type { DialectName } from '../dialect.js';
 import { chunkRows, inTransaction, type Executor } from '../transaction.js';
 import { allocateRevisionIds, lookupRevisionIds, revisionKey } from './revision-ids.js';
-import { buildRevisionRows } from './revision-rows.js';
+import { buildRevisionRows, revisionColumns } from './revision-rows.js';
 import type {
   FragmentKind,
+  InstallBehaviorInput,
   LocalizedRecord,
   RevisionIdentity,
   RevisionInput,
@@ -26,19 +29,39 @@ const childTables = [
   'revision_files',
 ] as const;
 
+/** Columns an upsert of an existing revision rewrites (identity and first import time stay). */
+const revisionUpdateSet = revisionColumns.revisions
+  .filter((c) => c !== 'revision_id' && c !== 'update_id' && c !== 'revision_number' && c !== 'imported_at')
+  .map((c) => `"${c}" = excluded."${c}"`)
+  .join(', ');
+const categoryUpdateSet = revisionColumns.categoryInfo
+  .filter((c) => c !== 'update_id')
+  .map((c) => `"${c}" = excluded."${c}"`)
+  .join(', ');
+
 /** Revisions with their documents, fragments, relationships and files. */
 export class RevisionRepository {
-  constructor(private readonly db: Executor) {}
+  readonly #dialect: DialectName | undefined;
+
+  /** `dialect` is detected from the executor when omitted (older callers). */
+  constructor(
+    private readonly db: Executor,
+    dialect?: DialectName,
+  ) {
+    this.#dialect = dialect;
+  }
 
   /**
    * Stores a batch of revisions in one transaction (joins the caller's transaction if there is one):
    * allocates ids, upserts metadata, replaces documents/fragments/relationships/file links, upserts
-   * files and categories. Returns the revision ids in input order. Multi-row inserts, no per-row commit.
+   * files and categories. Returns the revision ids in input order. Multi-row inserts through `bulkInsert`
+   * (pre-built statement texts in power-of-two chunks, reused prepared statements), no per-row commit.
    */
   async upsertMany(inputs: readonly RevisionInput[], now: number = Date.now()): Promise<number[]> {
     if (inputs.length === 0) return [];
+    const dialect = this.#dialect ?? dialectOf(this.db);
     return inTransaction(this.db, async (trx) => {
-      const ids = await allocateRevisionIds(trx, inputs, now);
+      const ids = await allocateRevisionIds(trx, inputs, now, dialect);
       const revisionIds = inputs.map((i) => {
         const id = ids.get(revisionKey(i.updateId.toLowerCase(), i.revisionNumber));
         if (id === undefined) throw new AppError('PB_ERR_DB', 'revision id allocation returned no id');
@@ -59,79 +82,45 @@ export class RevisionRepository {
           await trx.deleteFrom(table).where('revision_id', 'in', replace).execute();
       }
 
-      for (const chunk of chunkRows(rows.revisions, 16)) {
-        await trx
-          .insertInto('revisions')
-          .values(chunk)
-          .onConflict((oc) =>
-            oc.column('revision_id').doUpdateSet((eb) => ({
-              update_type: eb.ref('excluded.update_type'),
-              is_category: eb.ref('excluded.is_category'),
-              is_bundle: eb.ref('excluded.is_bundle'),
-              is_explicitly_deployable: eb.ref('excluded.is_explicitly_deployable'),
-              publication_state: eb.ref('excluded.publication_state'),
-              handler: eb.ref('excluded.handler'),
-              title: eb.ref('excluded.title'),
-              kb_article_id: eb.ref('excluded.kb_article_id'),
-              msrc_severity: eb.ref('excluded.msrc_severity'),
-              creation_date_at: eb.ref('excluded.creation_date_at'),
-              max_download_size: eb.ref('excluded.max_download_size'),
-              updated_at: eb.ref('excluded.updated_at'),
-            })),
-          )
-          .execute();
-      }
-      for (const chunk of chunkRows(rows.files, 9)) {
-        await trx
-          .insertInto('files')
-          .values(chunk)
-          .onConflict((oc) =>
-            oc.column('sha1').doUpdateSet((eb) => ({
-              sha256: eb.fn.coalesce('files.sha256', 'excluded.sha256'),
-              mu_url: eb.fn.coalesce('excluded.mu_url', 'files.mu_url'),
-            })),
-          )
-          .execute();
-      }
-      for (const chunk of chunkRows(rows.categoryInfo, 11)) {
-        await trx
-          .insertInto('categories')
-          .values(chunk)
-          .onConflict((oc) =>
-            oc
-              .column('update_id')
-              .doUpdateSet((eb) => ({
-                revision_id: eb.ref('excluded.revision_id'),
-                revision_number: eb.ref('excluded.revision_number'),
-                category_type: eb.ref('excluded.category_type'),
-                title: eb.ref('excluded.title'),
-                display_order: eb.ref('excluded.display_order'),
-                prohibits_subcategories: eb.ref('excluded.prohibits_subcategories'),
-                prohibits_updates: eb.ref('excluded.prohibits_updates'),
-                excluded_by_default: eb.ref('excluded.excluded_by_default'),
-                updated_at: eb.ref('excluded.updated_at'),
-              }))
-              // An older revision imported late must not replace the current one.
-              .where('categories.revision_number', '<=', (eb) => eb.ref('excluded.revision_number')),
-          )
-          .execute();
-      }
-      for (const chunk of chunkRows(rows.documents, 4))
-        await trx.insertInto('revision_documents').values(chunk).execute();
-      for (const chunk of chunkRows(rows.fragments, 5))
-        await trx.insertInto('revision_fragments').values(chunk).execute();
-      for (const chunk of chunkRows(rows.localized, 7))
-        await trx.insertInto('revision_localized').values(chunk).execute();
-      for (const chunk of chunkRows(rows.prerequisites, 4))
-        await trx.insertInto('revision_prerequisites').values(chunk).execute();
-      for (const chunk of chunkRows(rows.bundles, 4))
-        await trx.insertInto('revision_bundles').values(chunk).execute();
-      for (const chunk of chunkRows(rows.supersedes, 2))
-        await trx.insertInto('revision_supersedes').values(chunk).execute();
-      for (const chunk of chunkRows(rows.categories, 3))
-        await trx.insertInto('revision_categories').values(chunk).execute();
-      for (const chunk of chunkRows(rows.revisionFiles, 5))
-        await trx.insertInto('revision_files').values(chunk).execute();
+      const c = revisionColumns;
+      const insert = <T extends keyof Database>(
+        spec: BulkInsertSpec<T>,
+        values: readonly (readonly unknown[])[],
+      ) => bulkInsert(trx, dialect, spec, values);
+      await insert(
+        {
+          table: 'revisions',
+          columns: c.revisions,
+          onConflict: `on conflict ("revision_id") do update set ${revisionUpdateSet}`,
+        },
+        rows.revisions,
+      );
+      await insert(
+        {
+          table: 'files',
+          columns: c.files,
+          onConflict:
+            'on conflict ("sha1") do update set "sha256" = coalesce("files"."sha256", excluded."sha256"), "mu_url" = coalesce(excluded."mu_url", "files"."mu_url")',
+        },
+        rows.files,
+      );
+      // An older revision imported late must not replace the current one.
+      await insert(
+        {
+          table: 'categories',
+          columns: c.categoryInfo,
+          onConflict: `on conflict ("update_id") do update set ${categoryUpdateSet} where "categories"."revision_number" <= excluded."revision_number"`,
+        },
+        rows.categoryInfo,
+      );
+      await insert({ table: 'revision_documents', columns: c.documents }, rows.documents);
+      await insert({ table: 'revision_fragments', columns: c.fragments }, rows.fragments);
+      await insert({ table: 'revision_localized', columns: c.localized }, rows.localized);
+      await insert({ table: 'revision_prerequisites', columns: c.prerequisites }, rows.prerequisites);
+      await insert({ table: 'revision_bundles', columns: c.bundles }, rows.bundles);
+      await insert({ table: 'revision_supersedes', columns: c.supersedes }, rows.supersedes);
+      await insert({ table: 'revision_categories', columns: c.categories }, rows.categories);
+      await insert({ table: 'revision_files', columns: c.revisionFiles }, rows.revisionFiles);
       return revisionIds;
     });
   }
@@ -333,5 +322,34 @@ export function toRecord(r: Selectable<RevisionsTable>): RevisionRecord {
     maxDownloadSize: r.max_download_size,
     importedAt: r.imported_at,
     updatedAt: r.updated_at,
+    securityBulletinIds: r.security_bulletin_ids === null ? [] : r.security_bulletin_ids.split(','),
+    installationBehavior: behaviourOf(
+      r.is_install_user_input,
+      r.is_install_network_required,
+      r.install_impact,
+      r.install_reboot_behavior,
+    ),
+    uninstallationBehavior: behaviourOf(
+      r.is_uninstall_user_input,
+      r.is_uninstall_network_required,
+      r.uninstall_impact,
+      r.uninstall_reboot_behavior,
+    ),
+    uninstallNotes: r.uninstall_notes,
+  };
+}
+
+function behaviourOf(
+  userInput: number | null,
+  network: number | null,
+  impact: string | null,
+  reboot: string | null,
+): InstallBehaviorInput | null {
+  if (impact === null || reboot === null) return null;
+  return {
+    canRequestUserInput: userInput === 1,
+    requiresNetworkConnectivity: network === 1,
+    impact,
+    rebootBehavior: reboot,
   };
 }

@@ -24,6 +24,16 @@ export interface RevisionFileInput {
   readonly patchingType?: string | null;
 }
 
+/** `InstallationBehavior` / `UninstallationBehavior` of a document (schema defaults applied). */
+export interface InstallBehaviorInput {
+  readonly canRequestUserInput: boolean;
+  readonly requiresNetworkConnectivity: boolean;
+  /** Normal, Minor, RequiresExclusiveHandling. */
+  readonly impact: string;
+  /** NeverReboots, AlwaysRequiresReboot, CanRequestReboot. */
+  readonly rebootBehavior: string;
+}
+
 export interface CategoryInfoInput {
   readonly categoryType: string | null;
   readonly displayOrder?: number | null;
@@ -44,6 +54,13 @@ export interface RevisionInput extends RevisionIdentity {
   readonly msrcSeverity?: string | null;
   readonly creationDateAt?: number | null;
   readonly maxDownloadSize?: number | null;
+  /** `SecurityBulletinID`s in document order (stored comma-separated). */
+  readonly securityBulletinIds?: readonly string[];
+  /** Absent/null: the document has no such element. */
+  readonly installationBehavior?: InstallBehaviorInput | null;
+  readonly uninstallationBehavior?: InstallBehaviorInput | null;
+  /** The English (else first) `UninstallNotes`. */
+  readonly uninstallNotes?: string | null;
   /** The original document (UTF-8 XML), ideally already compressed with encodeBlob. */
   readonly document: BlobInput;
   readonly coreFragment: BlobInput;
@@ -80,6 +97,11 @@ export interface RevisionRecord extends RevisionIdentity {
   readonly maxDownloadSize: number | null;
   readonly importedAt: number;
   readonly updatedAt: number;
+  /** Empty when the document names none. */
+  readonly securityBulletinIds: readonly string[];
+  readonly installationBehavior: InstallBehaviorInput | null;
+  readonly uninstallationBehavior: InstallBehaviorInput | null;
+  readonly uninstallNotes: string | null;
 }
 
 export interface RevisionRelationships {
