@@ -14,7 +14,7 @@ import { seed, sqliteDb, startReceiver, tempDir, writeIni } from './harness.js';
 const computers = Number(process.env.PATCHBAY_CONNECTOR_BIG_COMPUTERS ?? 50_000);
 const updates = 10;
 /** Peak RSS bound for the connector process (tsx + pino + undici + better-sqlite3 start at ~110 MiB). */
-const rssBoundBytes = 220 * 1024 * 1024;
+const rssBoundBytes = 256 * 1024 * 1024;
 /**
  * The child's V8 old space is capped well below the document size (82 MiB at 50,000 computers), so a run
  * that held the document, a page list or the parts in memory would die of heap exhaustion instead of
