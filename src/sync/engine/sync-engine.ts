@@ -74,6 +74,8 @@ export interface SyncResult {
   readonly counters: Readonly<Record<string, number>>;
   /** Upstream calls per operation. */
   readonly calls: Readonly<Record<string, number>>;
+  /** Revision ids this run stored (committed batches), for the automatic approval rules. */
+  readonly importedRevisionIds: readonly number[];
 }
 
 const upstreamConfigKey = 'sync.upstreamConfig';
@@ -196,6 +198,7 @@ class SyncRun {
   #quarantinedThisRun = 0;
   #leaseRenewedAt = 0;
   #protocolErrorStreak = 0;
+  readonly #importedRevisionIds: number[] = [];
 
   constructor(deps: SyncDeps, o: SyncOptions, log: Logger, now: () => number, runId: number, nodeId: string) {
     this.#deps = deps;
@@ -328,6 +331,7 @@ class SyncRun {
       generationChanged: changed,
       counters: { ...this.counters },
       calls: { ...this.#client.calls },
+      importedRevisionIds: [...this.#importedRevisionIds],
     };
   }
 
@@ -535,10 +539,11 @@ class SyncRun {
       revisionsReleased: released.length,
     };
     const sha1s = this.#o.contentMode === 'all' ? ok.flatMap((p) => p.doc.files.map((f) => f.sha1)) : [];
+    let imported: number[] = [];
     await this.#deps.db.transaction(async (trx) => {
       const r = createRepositories({ db: trx, dialect: this.#deps.db.dialect });
       if (ok.length > 0)
-        await r.revisions.upsertMany(
+        imported = await r.revisions.upsertMany(
           ok.map((p) => p.input),
           now,
         );
@@ -562,6 +567,7 @@ class SyncRun {
       }
       await r.syncRuns.addCounters(this.#runId, delta, now);
     });
+    this.#importedRevisionIds.push(...imported);
     // Renew the lease well before it lapses, not on every batch (one write per minute is plenty).
     if (Date.now() - this.#leaseRenewedAt > 60_000) {
       await this.#repos.jobLeases.acquire(leaseName, this.#nodeId, this.#o.leaseTtlMs ?? 15 * 60_000);
