@@ -7,7 +7,7 @@ const adapterFolders = ['storage', 'sync', 'http', 'jobs', 'connectors', 'cli', 
 const adapterPatterns = adapterFolders.flatMap((f) => [`../${f}/*`, `../../${f}/*`, `../${f}`, `../../${f}`]);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'console/dist/**', 'test/fixtures/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.tmp/**', 'console/dist/**', 'test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -17,7 +17,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       'no-console': 'off',
     },
   },
@@ -29,7 +32,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: adapterPatterns, message: 'protocol/ and domain/ are pure: no adapter imports.' },
-            { group: ['pg', 'better-sqlite3', 'kysely', 'fastify', 'undici'], message: 'no I/O libraries here.' },
+            {
+              group: ['pg', 'better-sqlite3', 'kysely', 'fastify', 'undici'],
+              message: 'no I/O libraries here.',
+            },
           ],
         },
       ],
@@ -38,5 +44,8 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', URL: 'readonly' },
+    },
   },
 );
