@@ -1,4 +1,5 @@
 export * from './blob-codec.js';
+export * from './bulk-insert.js';
 export type * from './database.js';
 export * from './dialect.js';
 export * from './migrate.js';

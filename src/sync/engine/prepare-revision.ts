@@ -51,7 +51,12 @@ export type Prepared =
       readonly ok: true;
       readonly identity: UpdateIdentity;
       readonly input: RevisionInput;
-      readonly doc: UpdateDocument;
+      /** What the engine needs from the document after the commit (the parsed tree stays behind). */
+      readonly facts: {
+        readonly updateType: string;
+        readonly categoryType: CategoryType | null;
+        readonly fileSha1s: readonly Buffer[];
+      };
     }
   | {
       readonly ok: false;
@@ -230,5 +235,14 @@ export function prepareRevision(
           }
         : undefined,
   };
-  return { ok: true, identity, input, doc };
+  return {
+    ok: true,
+    identity,
+    input,
+    facts: {
+      updateType: doc.updateType,
+      categoryType: doc.categoryInformation?.categoryType ?? null,
+      fileSha1s: doc.files.map((f) => f.sha1),
+    },
+  };
 }

@@ -538,7 +538,7 @@ class SyncRun {
       revisionsQuarantined: quarantineEntries.length,
       revisionsReleased: released.length,
     };
-    const sha1s = this.#o.contentMode === 'all' ? ok.flatMap((p) => p.doc.files.map((f) => f.sha1)) : [];
+    const sha1s = this.#o.contentMode === 'all' ? ok.flatMap((p) => p.facts.fileSha1s) : [];
     let imported: number[] = [];
     await this.#deps.db.transaction(async (trx) => {
       const r = createRepositories({ db: trx, dialect: this.#deps.db.dialect });
@@ -578,8 +578,7 @@ class SyncRun {
       this.#held.add(key(updateId, revisionNumber));
       if ((this.#heldMax.get(updateId) ?? -1) < revisionNumber) this.#heldMax.set(updateId, revisionNumber);
       this.#quarantine.delete(key(updateId, revisionNumber));
-      if (p.doc.updateType === 'Category')
-        this.#categoryTypes.set(updateId, p.doc.categoryInformation?.categoryType ?? null);
+      if (p.facts.updateType === 'Category') this.#categoryTypes.set(updateId, p.facts.categoryType);
     }
     for (const q of quarantineEntries) {
       const prev = this.#quarantine.get(key(q.updateId, q.revisionNumber));
