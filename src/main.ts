@@ -253,6 +253,7 @@ function registerSyncJobs(
             syncRunId: r.sync.syncRunId,
             outcome: r.sync.outcome,
             generationId: r.sync.generationId,
+            ruleApprovals: r.rules?.approvals.length ?? 0,
             files: r.content?.filesDownloaded ?? 0,
             bytes: r.content?.bytesDownloaded ?? 0,
           },

@@ -144,11 +144,23 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
           );
           reporter.stop();
           const partial =
-            r.sync.outcome === 'partial' || (r.content?.filesFailed ?? 0) > 0 || r.contentError !== undefined;
+            r.sync.outcome === 'partial' ||
+            (r.content?.filesFailed ?? 0) > 0 ||
+            r.contentError !== undefined ||
+            r.rulesError !== undefined;
+          // The imported ids can number 100,000s: the summary carries their count, not the list.
+          const { importedRevisionIds: _ids, ...syncSummary } = r.sync;
+          const rules = {
+            approvals: r.rules?.approvals.length ?? 0,
+            declined: r.rules?.declined.length ?? 0,
+            revoked: r.rules?.revoked.length ?? 0,
+          };
           if (json) {
             printJson(io, {
               outcome: partial ? 'partial' : 'succeeded',
-              sync: r.sync,
+              sync: syncSummary,
+              rules,
+              rulesError: r.rulesError ? { code: r.rulesError.code, message: r.rulesError.message } : null,
               content: r.content ?? null,
               contentError: r.contentError
                 ? { code: r.contentError.code, message: r.contentError.message }
@@ -164,7 +176,10 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
                 `  revisions fetched     ${c.revisionsFetched ?? 0}\n` +
                 `  revisions imported    ${c.revisionsImported ?? 0}\n` +
                 `  revisions quarantined ${c.revisionsQuarantined ?? 0}${(c.revisionsQuarantined ?? 0) > 0 ? '  (see: patchbay catalog quarantine)' : ''}\n` +
-                `  catalog generation    ${r.sync.generationId ?? '-'}${r.sync.generationChanged ? ' (new)' : ' (unchanged)'}\n`,
+                `  catalog generation    ${r.sync.generationId ?? '-'}${r.sync.generationChanged ? ' (new)' : ' (unchanged)'}\n` +
+                (r.rulesError
+                  ? `  automatic approvals   failed: ${r.rulesError.code}: ${r.rulesError.message}\n`
+                  : `  automatic approvals   ${rules.approvals} approvals, ${rules.declined} declined, ${rules.revoked} revoked\n`),
             );
             if (r.content)
               io.stdout(

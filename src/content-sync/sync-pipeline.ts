@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createAdminServices, type RuleRunResult } from '../admin/index.js';
 import type { Config } from '../config/index.js';
 import { toAppError, type AppError } from '../errors.js';
 import type { ContentStore, DbHandle } from '../storage/index.js';
@@ -31,6 +32,13 @@ export interface SyncPipelineOptions {
 
 export interface SyncPipelineResult {
   readonly sync: SyncResult;
+  /**
+   * What the automatic approval rules and switches did with the revisions this sync imported (undefined when
+   * it imported none, or when applying them failed: see `rulesError`).
+   */
+  readonly rules: RuleRunResult | undefined;
+  /** Applying the rules failed (the new catalog generation is active; run the rules by hand). */
+  readonly rulesError: AppError | undefined;
   readonly content: ContentDownloadResult | undefined;
   /** The content download failed as a whole (the metadata sync still committed). */
   readonly contentError: AppError | undefined;
@@ -53,8 +61,10 @@ export function syncOptionsFromConfig(
 
 /**
  * One synchronization as `patchbay sync` and the schedule run it: the metadata sync (which throws on failure,
- * leaving the previous generation serving), then the content download for `content.mode`. A content failure
- * is reported, not thrown: the new catalog generation is already active and files are retried next time.
+ * leaving the previous generation serving), then the automatic approval rules and switches on the revisions
+ * it imported (before the download, so that in content mode `approved` the files of rule-approved updates
+ * come in the same run), then the content download for `content.mode`. A rules or content failure is
+ * reported, not thrown: the new catalog generation is already active and files are retried next time.
  */
 export async function runSyncPipeline(
   deps: SyncPipelineDeps,
@@ -69,8 +79,9 @@ export async function runSyncPipeline(
       ...(o.onSyncProgress ? { onProgress: o.onSyncProgress } : {}),
     },
   );
+  const { rules, rulesError } = await applyApprovalRules(deps, sync.importedRevisionIds);
   if (o.skipContent === true || o.config.content.mode === 'none')
-    return { sync, content: undefined, contentError: undefined };
+    return { sync, rules, rulesError, content: undefined, contentError: undefined };
   try {
     const content = await downloadContent(
       {
@@ -88,13 +99,45 @@ export async function runSyncPipeline(
         ...(o.onContentProgress ? { onProgress: o.onContentProgress } : {}),
       },
     );
-    return { sync, content, contentError: undefined };
+    return { sync, rules, rulesError, content, contentError: undefined };
   } catch (e) {
     const err = toAppError(e);
     deps.logger?.error(
       { err, code: err.code },
       'content download failed; the synchronized catalog stays active',
     );
-    return { sync, content: undefined, contentError: err };
+    return { sync, rules, rulesError, content: undefined, contentError: err };
+  }
+}
+
+/**
+ * Declines expired arrivals, drops approvals of re-revised updates (per the switches) and applies the enabled
+ * rules to the imported revisions' updates; rule-made approvals are audited as `rule:<id>`. They write
+ * approvals, so deployment_changes moves on and every node's client scopes follow through the database.
+ */
+async function applyApprovalRules(
+  deps: SyncPipelineDeps,
+  revisionIds: readonly number[],
+): Promise<{ rules: RuleRunResult | undefined; rulesError: AppError | undefined }> {
+  if (revisionIds.length === 0) return { rules: undefined, rulesError: undefined };
+  try {
+    const rules = await createAdminServices(deps.db).rules.applyRulesToNewRevisions(revisionIds);
+    if (rules.approvals.length + rules.declined.length + rules.revoked.length > 0)
+      deps.logger?.info(
+        {
+          approvals: rules.approvals.length,
+          declined: rules.declined.length,
+          revoked: rules.revoked.length,
+        },
+        'automatic approval rules applied to the new revisions',
+      );
+    return { rules, rulesError: undefined };
+  } catch (e) {
+    const err = toAppError(e);
+    deps.logger?.error(
+      { err, code: err.code },
+      'automatic approval rules failed; the synchronized catalog stays active (run them with patchbay rules run)',
+    );
+    return { rules: undefined, rulesError: err };
   }
 }
