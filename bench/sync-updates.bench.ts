@@ -168,6 +168,8 @@ export async function prepareSyncBench(opts: {
     await repos.generations.activate(gen.generationId);
     void seedGeneration;
     const group = await repos.groups.create({ name: 'Bench' });
+    // The bench client names its group (client-side targeting), as a GPO-targeted fleet does.
+    await repos.settings.set('targeting.mode', 'client', 'bench');
     await repos.approvals.set(
       leaves.slice(0, approvalsCount).map((l) => ({
         updateId: l.updateId,

@@ -61,7 +61,7 @@ export async function createClientWebService(
     config,
     configGeneration,
     cookies: new ClientCookies(keys, serverInstanceId),
-    computers: new ComputerService(stores(repos)),
+    computers: new ComputerService({ ...stores(repos), settings: repos.settings }),
     reports: new ReportService(
       (fn) =>
         handle.transaction((trx) => fn(stores(createRepositories({ db: trx, dialect: handle.dialect })))),

@@ -16,6 +16,7 @@ export type AdminRepositories = Pick<
   | 'auditLog'
   | 'settings'
   | 'apiTokens'
+  | 'deploymentChanges'
 >;
 
 export interface AdminStore {

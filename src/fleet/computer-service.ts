@@ -1,3 +1,8 @@
+import {
+  applyClientTargeting,
+  type ClientTargetingResult,
+  type ClientTargetingStores,
+} from './client-targeting.js';
 import type { ComputerUpsert, FleetStores } from './fleet-ports.js';
 
 /** Inventory a client reports in RegisterComputer, in domain terms. */
@@ -8,19 +13,22 @@ export type ComputerInventory = Omit<ComputerUpsert, 'computerId'>;
  * GetAuthorizationCookie (with client-side targeting), inventory at RegisterComputer, last-sync times.
  */
 export class ComputerService {
-  constructor(private readonly stores: Pick<FleetStores, 'computers' | 'groups'>) {}
+  constructor(
+    private readonly stores: Pick<FleetStores, 'computers' | 'groups'> &
+      Pick<ClientTargetingStores, 'settings'>,
+  ) {}
 
   /**
-   * A client asked for an authorization cookie: the computer row exists from now on, and its client-side
-   * targeting memberships are replaced by the groups whose names it asked for (case-insensitive; unknown
-   * names are ignored as WSUS does, so the computer lands in Unassigned Computers when nothing matches).
-   * Returns the names that matched no group, for the log.
+   * A client asked for an authorization cookie: the computer row exists from now on, and the client-side
+   * targeting rule (applyClientTargeting, shared with GroupsService) decides what its requested group names
+   * do: memberships in client-side mode, nothing in server-side mode. Returns the names that matched no
+   * group (for the log) and the rule's outcome.
    */
   async enrol(
     computerId: string,
     info: { dnsName: string; ipAddress: string | undefined; targetGroupNames: readonly string[] },
     now: number = Date.now(),
-  ): Promise<{ unknownGroupNames: string[] }> {
+  ): Promise<{ unknownGroupNames: string[]; targeting: ClientTargetingResult }> {
     await this.stores.computers.upsert(
       {
         computerId,
@@ -29,19 +37,8 @@ export class ComputerService {
       },
       now,
     );
-    const unknownGroupNames: string[] = [];
-    const groupIds: string[] = [];
-    if (info.targetGroupNames.length > 0) {
-      const byName = new Map<string, string>();
-      for (const g of await this.stores.groups.list()) byName.set(g.name.toLowerCase(), g.groupId);
-      for (const name of info.targetGroupNames) {
-        const id = byName.get(name.toLowerCase());
-        if (id === undefined) unknownGroupNames.push(name);
-        else groupIds.push(id);
-      }
-    }
-    await this.stores.groups.setMemberships(computerId, groupIds, 'client', now);
-    return { unknownGroupNames };
+    const targeting = await applyClientTargeting(this.stores, computerId, info.targetGroupNames, now);
+    return { unknownGroupNames: targeting.unknownNames, targeting };
   }
 
   /** Group ids the computer is a member of (server-side and client-side), sorted. */

@@ -1,16 +1,18 @@
 import { allComputersGroupId, unassignedComputersGroupId } from '../domain/index.js';
 import { AppError } from '../errors.js';
 import { actorText, type AdminActor } from './admin-actor.js';
+import {
+  applyClientTargeting,
+  readTargetingMode,
+  targetingModeSetting,
+  type ClientTargetingResult,
+  type TargetingMode,
+} from './client-targeting.js';
 import { requireGuid, requireName } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminRepositories, AdminStore } from './admin-store.js';
 
-/**
- * server: memberships are assigned by administrators (WSUS "Use the Update Services console");
- * client: a client's requested TargetGroupName(s) decide its memberships ("Use Group Policy or registry").
- */
-export type TargetingMode = 'server' | 'client';
-export const targetingModeSetting = 'targeting.mode';
+export { targetingModeSetting, type ClientTargetingResult, type TargetingMode };
 
 export interface GroupView {
   readonly groupId: string;
@@ -22,18 +24,6 @@ export interface GroupView {
   readonly path: string;
   readonly memberCount: number;
 }
-
-export interface ClientTargetingResult {
-  readonly mode: TargetingMode;
-  /** True when the request changed (or confirmed) the computer's client-side memberships. */
-  readonly applied: boolean;
-  /** The computer's groups after the call (both sources). */
-  readonly groupIds: string[];
-  /** Requested names that match no group (ignored, as WSUS does). */
-  readonly unknownNames: string[];
-}
-
-const maxRequestedNames = 64;
 
 /** Computer groups: the tree, memberships, and the targeting mode. Every change is audited. */
 export class GroupsService {
@@ -126,6 +116,8 @@ export class GroupsService {
   async delete(idOrName: string, actor: AdminActor, now = Date.now()): Promise<GroupView> {
     const g = await this.get(idOrName);
     await this.store.transaction(async (r) => {
+      // Its approvals go with it: clients still holding it in their cookie see those updates change.
+      await recordTreeChange(r, g.groupId, [g.groupId], 'group.delete', now);
       await r.groups.delete(g.groupId, now);
       await r.auditLog.append(
         {
@@ -158,7 +150,18 @@ export class GroupsService {
             detail: { groupId: g.groupId, parentGroupId: parent.groupId },
           },
         );
+      // Approvals inherited along the old and the new chain, and those inside the moved subtree (depth decides
+      // between several groups), can resolve differently now.
+      const oldChain =
+        g.parentGroupId === null ? [] : [g.parentGroupId, ...(await r.groups.ancestors(g.parentGroupId))];
       await r.groups.move(g.groupId, parent.groupId, now);
+      await recordTreeChange(
+        r,
+        g.groupId,
+        [...oldChain, ...chain, ...subtreeOf(await r.groups.list(), g.groupId)],
+        'group.move',
+        now,
+      );
       await r.auditLog.append(
         {
           actor: actorText(actor),
@@ -248,8 +251,7 @@ export class GroupsService {
   }
 
   async getTargetingMode(): Promise<TargetingMode> {
-    const v = await this.store.repos.settings.get<unknown>(targetingModeSetting);
-    return v === 'client' ? 'client' : 'server';
+    return readTargetingMode(this.store.repos.settings);
   }
 
   /**
@@ -302,10 +304,9 @@ export class GroupsService {
   }
 
   /**
-   * Called by the client web service at GetAuthorizationCookie with the TargetGroupName(s) the client asked
-   * for. Client-side mode: they become the computer's client-side memberships (unknown names ignored;
-   * nothing matching -> Unassigned Computers). Server-side mode: the request changes nothing. The computer
-   * row must exist (the caller enrols it first).
+   * The client-side targeting rule (src/fleet/client-targeting.ts) for a computer that asked for these
+   * TargetGroupName(s): memberships change only in client-side mode. The client web service reaches the same
+   * rule through ComputerService.enrol. The computer row must exist.
    */
   async resolveClientTargetGroups(
     computerId: string,
@@ -313,24 +314,7 @@ export class GroupsService {
     now = Date.now(),
   ): Promise<ClientTargetingResult> {
     const cid = requireGuid(computerId, 'computerId');
-    const mode = await this.getTargetingMode();
-    const names = requestedNames
-      .slice(0, maxRequestedNames)
-      .map((n) => n.trim())
-      .filter((n) => n !== '' && n.length <= 256);
-    const repos = this.store.repos;
-    const byName = new Map<string, string>();
-    for (const g of await repos.groups.list()) byName.set(g.name.toLowerCase(), g.groupId);
-    const matched: string[] = [];
-    const unknownNames: string[] = [];
-    for (const n of names) {
-      const id = byName.get(n.toLowerCase());
-      if (id === undefined || id === allComputersGroupId) unknownNames.push(n);
-      else matched.push(id);
-    }
-    if (mode === 'client') await repos.groups.setMemberships(cid, matched, 'client', now);
-    const groupIds = [...new Set((await repos.groups.groupsOf(cid)).map((m) => m.groupId))].sort();
-    return { mode, applied: mode === 'client', groupIds, unknownNames };
+    return applyClientTargeting(this.store.repos, cid, requestedNames, now);
   }
 
   private async views(): Promise<GroupView[]> {
@@ -359,6 +343,55 @@ export class GroupsService {
       memberCount: g.groupId === allComputersGroupId ? total : (counts.get(g.groupId) ?? 0),
     }));
   }
+}
+
+/**
+ * A change of the group tree changes effective approvals without touching an approval row. It is written to
+ * the deployment change log (in the caller's transaction) as one entry per update approved on `affected`,
+ * scoped to `groupId`: the client service's compiled scopes are keyed by the latest change sequence, so every
+ * node sharing the database recompiles them, and clients under the group get those updates in
+ * ChangedUpdates. Without approvals on the affected groups nothing resolves differently and nothing is written.
+ */
+async function recordTreeChange(
+  r: AdminRepositories,
+  groupId: string,
+  affected: readonly string[],
+  kind: string,
+  now: number,
+): Promise<void> {
+  const updateIds = [...new Set((await r.approvals.listForGroups(affected)).map((a) => a.updateId))];
+  if (updateIds.length === 0) return;
+  await r.deploymentChanges.append(
+    updateIds.sort().map((updateId) => ({
+      updateId,
+      revisionId: null,
+      groupId,
+      generationId: null,
+      kind,
+    })),
+    now,
+  );
+}
+
+/** A group and all its descendants. */
+function subtreeOf(
+  groups: readonly { groupId: string; parentGroupId: string | null }[],
+  root: string,
+): string[] {
+  const children = new Map<string, string[]>();
+  for (const g of groups)
+    if (g.parentGroupId !== null) {
+      const l = children.get(g.parentGroupId) ?? [];
+      l.push(g.groupId);
+      children.set(g.parentGroupId, l);
+    }
+  const out: string[] = [];
+  for (const stack = [root]; stack.length > 0 && out.length <= groups.length;) {
+    const id = stack.pop()!;
+    out.push(id);
+    stack.push(...(children.get(id) ?? []));
+  }
+  return out;
 }
 
 async function requireComputer(r: AdminRepositories, computerId: string): Promise<void> {

@@ -51,6 +51,8 @@ for (const { dialect, skip } of dialects) {
     void test('handshake creates the computer, client-side targeting picks the named group, inventory is stored', async (t) => {
       const h = await startHarness(t, dialect);
       const group = await h.repos.groups.create({ name: 'Ring 1' });
+      // Requested names make memberships only in client-side targeting mode (docs/administration.md).
+      await h.repos.settings.set('targeting.mode', 'client', 'test');
       const clientId = randomUUID();
       const c = new WuspClient(h, clientId);
       await c.handshake('ring 1;No Such Group');

@@ -98,6 +98,8 @@ for (const { dialect, skip } of dialects) {
           await seedGeneration(handle, revisions, Date.parse('2026-10-04T12:00:00Z'));
           const ring = await repos.groups.create({ name: 'Ring 1' });
           ringId = ring.groupId;
+          // The client names Ring 1 itself: client-side targeting mode.
+          await repos.settings.set('targeting.mode', 'client', 'test');
           await repos.approvals.set(
             [approvedLeaf, bundle].map((u) => ({
               updateId: u,
