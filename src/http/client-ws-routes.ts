@@ -4,7 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { ClientCall, ClientWebService } from '../client-service/index.js';
-import { clientNs, simpleAuthNs } from '../protocol/client-ws/index.js';
+import { clientNs, parseClientRequestXml, simpleAuthNs } from '../protocol/client-ws/index.js';
 import { reportingNs } from '../protocol/reporting/index.js';
 import { SoapOperationRegistry } from '../protocol/soap/index.js';
 import type { SoapCallContext, SoapEndpoint, SoapHandler } from './soap-routes.js';
@@ -89,7 +89,13 @@ export function clientWsEndpoints(service: ClientWebService): SoapEndpoint[] {
     h((op, c) => service.reportEventBatch(op, c)),
   );
   return [
-    { paths: [clientWebServicePath], style: 'client', registry: client },
+    {
+      paths: [clientWebServicePath],
+      style: 'client',
+      registry: client,
+      // SyncUpdates id lists are read without building their XML tree (targets.md P1).
+      parseXml: (body, limits) => parseClientRequestXml(body, limits, service.limits),
+    },
     { paths: [simpleAuthPath], style: 'asmx', registry: simpleAuth },
     { paths: [...reportingPaths], style: 'asmx', registry: reporting },
   ];

@@ -17,6 +17,7 @@ import {
   type SoapHttpResponse,
   type SoapOperationRegistry,
   type SoapVersion,
+  type XmlParse,
 } from '../protocol/soap/index.js';
 import { soapRequestLimits, type XmlElement, type XmlReadLimits } from '../protocol/xml/index.js';
 
@@ -40,6 +41,8 @@ export interface SoapEndpoint {
   readonly paths: readonly string[];
   readonly style: SoapEnvelopeStyle;
   readonly registry: SoapOperationRegistry<SoapHandler>;
+  /** The XML reader for this endpoint's requests (default parseXml); see SoapRequestInput.parse. */
+  readonly parseXml?: XmlParse;
 }
 
 export interface SoapRoutesOptions {
@@ -156,6 +159,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
           contentType: typeof ct === 'string' ? ct : undefined,
           soapAction: typeof soapAction === 'string' ? soapAction : undefined,
           limits,
+          ...(endpoint.parseXml ? { parse: endpoint.parseXml } : {}),
         });
         version = soap.version;
         const op = endpoint.registry.resolve(soap);

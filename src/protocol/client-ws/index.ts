@@ -55,6 +55,7 @@ export {
   type StartCategoryScanResult,
 } from './start-category-scan.js';
 export { encodeSyncInfo, type SyncUpdatesResult } from './sync-info.js';
+export { parseClientRequestXml, streamedRevisionIds } from './sync-updates-stream.js';
 export {
   decodeSyncUpdatesRequest,
   encodeSyncUpdatesResponse,

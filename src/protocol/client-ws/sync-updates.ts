@@ -5,6 +5,7 @@ import { defaultClientWsLimits, type ClientWsLimits } from './limits.js';
 import { clientNs } from './namespaces.js';
 import { decodeRequestCookie, type SessionCookie } from './session-cookie.js';
 import { encodeSyncInfo, type SyncUpdatesResult } from './sync-info.js';
+import { streamedRevisionIds } from './sync-updates-stream.js';
 import {
   complexArrayItems,
   expectOperation,
@@ -53,6 +54,20 @@ export interface SyncUpdatesRequest {
 
 const p = (name: string): string => `parameters.${name}`;
 
+/**
+ * A revision-id list child of `parameters`: the ids the streaming reader (sync-updates-stream.ts) already
+ * read and checked item by item when it streamed this element, else readArray over the tree. The count
+ * limit is applied here either way (the reader's own bound may be a different limits object).
+ */
+function readRevisionIds(params: XmlElement, name: string, maxLength: number): RevisionId[] | undefined {
+  const listEl = childElement(params, clientNs, name);
+  const ids = listEl && streamedRevisionIds(listEl);
+  if (ids === undefined)
+    return readArray(params, clientNs, name, p(name), parseRevisionId, { maxLength });
+  if (ids.length > maxLength) throw invalidParameter(p(name), `more than ${maxLength} items`);
+  return ids;
+}
+
 export function decodeSyncUpdatesRequest(
   op: XmlElement,
   limits: ClientWsLimits = defaultClientWsLimits,
@@ -61,17 +76,10 @@ export function decodeSyncUpdatesRequest(
   const params = childElement(op, clientNs, 'parameters');
   if (!params) throw invalidParameter('parameters', 'missing element parameters');
   // REAL WSUS checks the 400-entry cap before anything else (even the cookie): count first, parse after.
-  const installed = readArray(
-    params,
-    clientNs,
-    'InstalledNonLeafUpdateIDs',
-    p('InstalledNonLeafUpdateIDs'),
-    parseRevisionId,
-    { maxLength: limits.maxInstalledNonLeafIds },
-  );
+  const installed = readRevisionIds(params, 'InstalledNonLeafUpdateIDs', limits.maxInstalledNonLeafIds);
   const cookie = decodeRequestCookie(op, clientNs, limits.maxCookieBytes);
   const ids = (name: string, maxLength: number): RevisionId[] | undefined =>
-    readArray(params, clientNs, name, p(name), parseRevisionId, { maxLength });
+    readRevisionIds(params, name, maxLength);
   const flag = (name: string): boolean =>
     readOptional(params, clientNs, name, p(name), parseBoolean) ?? false;
 

@@ -26,7 +26,16 @@ export interface SoapRequestInput {
   /** The raw `SOAPAction` header (quoted or not); ignored for SOAP 1.2, which uses `action=`. */
   readonly soapAction?: string | undefined;
   readonly limits?: XmlReadLimits;
+  /**
+   * The XML reader (default parseXml). An endpoint may pass one that streams parts its decoders read
+   * specially (client-ws parseClientRequestXml); it must keep parseXml's contract: the same envelope
+   * shape, the same typed errors.
+   */
+  readonly parse?: XmlParse;
 }
+
+/** A reader with parseXml's contract: a tree or a typed PB_ERR_XML_* AppError. */
+export type XmlParse = (body: Uint8Array | string, limits: XmlReadLimits) => XmlElement;
 
 function envelopeError(message: string): AppError {
   return new AppError('PB_ERR_SOAP_ENVELOPE', message);
@@ -50,8 +59,9 @@ function attr(el: XmlElement, uri: string, local: string): string | undefined {
 export function decodeSoapEnvelope(
   body: Uint8Array | string,
   limits: XmlReadLimits = soapRequestLimits,
+  parse: XmlParse = parseXml,
 ): SoapEnvelope {
-  const root = parseXml(body, limits);
+  const root = parse(body, limits);
   let version: SoapVersion;
   if (root.local === 'Envelope' && root.uri === soap11EnvelopeNs) version = '1.1';
   else if (root.local === 'Envelope' && root.uri === soap12EnvelopeNs) version = '1.2';
@@ -130,7 +140,7 @@ export function assertHeadersUnderstood(env: SoapEnvelope): void {
  */
 export function decodeSoapRequest(input: SoapRequestInput): SoapRequest {
   const ct = parseSoapContentType(input.contentType);
-  const env = decodeSoapEnvelope(input.body, input.limits ?? soapRequestLimits);
+  const env = decodeSoapEnvelope(input.body, input.limits ?? soapRequestLimits, input.parse);
   if (env.version !== ct.version)
     throw new AppError(
       'PB_ERR_SOAP_VERSION_MISMATCH',

@@ -22,6 +22,7 @@ export {
   type SoapEnvelope,
   type SoapRequest,
   type SoapRequestInput,
+  type XmlParse,
 } from './envelope.js';
 export { SoapOperationRegistry, type SoapOperation } from './dispatch.js';
 export {
