@@ -10,7 +10,7 @@ import {
 } from '../xml/index.js';
 import { defaultClientWsLimits, type ClientWsLimits } from './limits.js';
 import { clientNs } from './namespaces.js';
-import { parseRevisionId } from './wire.js';
+import { parseRevisionId, plainRevisionIdAt } from './wire.js';
 
 /**
  * The SyncUpdates fast path (targets.md P1): a SOAP request body read into a tree WITHOUT the cached
@@ -58,29 +58,46 @@ class SyncUpdatesTreeBuilder extends TreeBuilder {
     this.#limits = limits;
   }
 
-  override startTag(tag: PlainTag, depth: number): void {
+  override startTag(tag: PlainTag, depth: number): boolean {
     if (this.#ids !== undefined) {
       // An item: a plain `<int>` (any name, as the tree decoder accepts) directly in the list.
       if (this.#inItem || tag.count !== 0 || tag.selfClosing || this.#ids.length === this.#max) throw giveUp;
       this.#inItem = true;
       this.#itemText = '';
-      return;
+      return false;
     }
     super.startTag(tag, depth);
     // Envelope(0)/Body(1)/SyncUpdates(2)/parameters(3)/list(4): a list worth streaming starts here.
-    if (depth !== 4 || tag.selfClosing || tag.count !== 0 || tag.uri !== clientNs) return;
+    if (depth !== 4 || tag.selfClosing || tag.count !== 0 || tag.uri !== clientNs) return false;
     const max = this.#maxOf(tag.local);
-    if (max === undefined) return;
+    if (max === undefined) return false;
     const stack = this.stack;
     const params = stack[3]!;
     const op = stack[2]!;
-    if (params.local !== 'parameters' || params.uri !== clientNs) return;
-    if (op.local !== 'SyncUpdates' || op.uri !== clientNs) return;
+    if (params.local !== 'parameters' || params.uri !== clientNs) return false;
+    if (op.local !== 'SyncUpdates' || op.uri !== clientNs) return false;
     const ids: RevisionId[] = [];
     streamed.set(stack[4]!, ids);
     this.#ids = ids;
     this.#max = max;
     this.#path = `parameters.${tag.local}`;
+    return true; // the plain `<int>…</int>` items come through item()
+  }
+
+  /** A plain `<int>text</int>` item (the scanner's fast form; others come as startTag/text/endTag). */
+  item(start: number, end: number): void {
+    const ids = this.#ids!;
+    if (ids.length === this.#max) throw giveUp;
+    const v = plainRevisionIdAt(this.s, start, end);
+    ids.push(v > 0 ? (v as RevisionId) : this.#parse(this.s.slice(start, end)));
+  }
+
+  #parse(text: string): RevisionId {
+    try {
+      return parseRevisionId(text, this.#path);
+    } catch {
+      throw giveUp; // the tree decoder reports it, in its order
+    }
   }
 
   override text(start: number, end: number, decoded: string | undefined): void {
@@ -97,13 +114,7 @@ class SyncUpdatesTreeBuilder extends TreeBuilder {
       return super.endTag();
     }
     this.#inItem = false;
-    let id: RevisionId;
-    try {
-      id = parseRevisionId(this.#itemText, this.#path);
-    } catch {
-      throw giveUp; // the tree decoder reports it, in its order
-    }
-    ids.push(id);
+    ids.push(this.#parse(this.#itemText));
   }
 
   #maxOf(local: string): number | undefined {

@@ -8,21 +8,28 @@ import { invalidParameter, type XmlElement } from '../xml/index.js';
  * Nothing here reads arrays or envelopes; that is the SOAP layer's job.
  */
 
+/**
+ * The revision id written as plain digits in s[start, end) (`108226`), or -1 when it is anything else
+ * (empty, whitespace, a sign, out of range…): then parseRevisionId decides, with its errors.
+ */
+export function plainRevisionIdAt(s: string, start: number, end: number): number {
+  const len = end - start;
+  if (len <= 0 || len > 10) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v >= 1 && v <= 0x7fffffff ? v : -1;
+}
+
 /** A server-local revision id: an int32 >= 1 (we never hand out anything else). */
 export const parseRevisionId: ItemParser<RevisionId> = (text, path) => {
   // Fast path for the common `<int>108226</int>` (cached-id lists run to thousands per call); anything
   // else (whitespace, signs, bad input) takes the SOAP layer's full xs:int parser and its errors.
-  const len = text.length;
-  if (len > 0 && len <= 10) {
-    let v = 0;
-    let i = 0;
-    for (; i < len; i++) {
-      const c = text.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) break;
-      v = v * 10 + c;
-    }
-    if (i === len && v >= 1 && v <= 0x7fffffff) return v as RevisionId;
-  }
+  const v = plainRevisionIdAt(text, 0, text.length);
+  if (v > 0) return v as RevisionId;
   const n = parseInt32(text, path);
   if (n < 1) throw invalidParameter(path, 'not a revision id');
   return n as RevisionId;

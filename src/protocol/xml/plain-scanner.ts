@@ -48,8 +48,19 @@ export interface PlainTag {
 }
 
 export interface PlainXmlHandler {
-  /** A start tag (also a self-closing one; no `endTag` follows those). Depth 0 is the root element. */
-  startTag(tag: PlainTag, depth: number): void;
+  /**
+   * A start tag (also a self-closing one; no `endTag` follows those). Depth 0 is the root element.
+   * Returning true for a non-self-closing tag asks for its leaf children through `item` (see there).
+   */
+  startTag(tag: PlainTag, depth: number): void | boolean;
+  /**
+   * Optional: the leaf children of an element whose `startTag` returned true, for lists of thousands of
+   * `<int>…</int>`. A child written exactly `<name>text</name>` — an unprefixed name, no attribute, no
+   * whitespace in the tags, text without `&`, `<`, `>` or CR — is reported here INSTEAD of startTag, text
+   * and endTag: [start, end) is its text (possibly empty), `depth` the child's depth. The scanner checks
+   * the limits for it as for any element. Any other child, and everything after it, is reported as usual.
+   */
+  item?(start: number, end: number, depth: number): void;
   /** The end tag of the element at `depth`, spanning [start, end). */
   endTag(start: number, end: number, depth: number): void;
   /**
@@ -486,7 +497,7 @@ export function scanPlainXml(s: string, limits: XmlReadLimits, handler: PlainXml
     tag.canonical = canonical;
     tag.count = count;
     sawRoot = true;
-    handler.startTag(tag, depth);
+    const wantsItems = handler.startTag(tag, depth) === true;
     if (selfClosing) {
       scope = parentScope;
       defaultNs = parentDefault;
@@ -495,6 +506,43 @@ export function scanPlainXml(s: string, limits: XmlReadLimits, handler: PlainXml
       qnames.push(qname);
       scopes.push(parentScope);
       defaults.push(parentDefault);
+      if (wantsItems && handler.item !== undefined && depth < maxDepth) {
+        // Leaf children in their plainest form, without the per-tag work above (see PlainXmlHandler.item).
+        // The first child that is not exactly `<name>text</name>` ends this loop; the general loop goes on
+        // from its `<`, so nothing is skipped and nothing is refused here.
+        while (s.charCodeAt(i) === 0x3c && isNameStart(s.charCodeAt(i + 1))) {
+          const ns = i + 1;
+          let ne = ns + 1;
+          while (isNameChar(s.charCodeAt(ne))) ne++;
+          const nameLength = ne - ns;
+          if (s.charCodeAt(ne) !== 0x3e || nameLength > maxNameLength) break;
+          const ts = ne + 1;
+          let te = ts;
+          for (;;) {
+            const ch = s.charCodeAt(te);
+            if (ch === 0x3c || ch === 0x26 || ch === 0x3e || ch === 0x0d || te >= n) break;
+            te++;
+          }
+          if (
+            s.charCodeAt(te) !== 0x3c ||
+            s.charCodeAt(te + 1) !== 0x2f ||
+            s.charCodeAt(te + 2 + nameLength) !== 0x3e ||
+            te - ts > maxTextLength ||
+            elementCount + 1 > maxElements
+          )
+            break;
+          let same = true;
+          for (let k = 0; k < nameLength; k++)
+            if (s.charCodeAt(te + 2 + k) !== s.charCodeAt(ns + k)) {
+              same = false;
+              break;
+            }
+          if (!same) break;
+          elementCount++;
+          handler.item(ts, te, depth);
+          i = te + 3 + nameLength;
+        }
+      }
     }
   }
   return sawRoot && depth === 0;
