@@ -1,5 +1,6 @@
 import type { RevisionId } from '../../domain/ids.js';
-import { el, literalArray, textEl } from '../xml/index.js';
+import { literalArray, textEl } from '../xml/index.js';
+import { concatElement } from './concat-element.js';
 import { ordered, syncInfoOrder } from './element-order.js';
 import { encodeSessionCookie, type SessionCookieOut } from './session-cookie.js';
 import { encodeUpdateInfo, type UpdateInfo } from './update-info.js';
@@ -27,18 +28,17 @@ function nonEmpty<T>(list: readonly T[] | undefined): list is readonly T[] {
 
 /** `<resultName>` with the SyncInfo children in WSDL order. */
 export function encodeSyncInfo(resultName: string, r: SyncUpdatesResult): string {
-  return el(
+  return concatElement(
     resultName,
-    undefined,
     ordered(syncInfoOrder, {
       NewUpdates: nonEmpty(r.newUpdates)
-        ? el('NewUpdates', undefined, r.newUpdates.map(encodeUpdateInfo))
+        ? concatElement('NewUpdates', r.newUpdates.map(encodeUpdateInfo))
         : undefined,
       OutOfScopeRevisionIDs: nonEmpty(r.outOfScopeRevisionIds)
         ? literalArray('OutOfScopeRevisionIDs', 'int', r.outOfScopeRevisionIds)
         : undefined,
       ChangedUpdates: nonEmpty(r.changedUpdates)
-        ? el('ChangedUpdates', undefined, r.changedUpdates.map(encodeUpdateInfo))
+        ? concatElement('ChangedUpdates', r.changedUpdates.map(encodeUpdateInfo))
         : undefined,
       Truncated: textEl('Truncated', r.truncated),
       NewCookie: encodeSessionCookie('NewCookie', r.newCookie),

@@ -1,6 +1,6 @@
 import type { RevisionId, UpdateId } from '../../domain/ids.js';
 import { parseBoolean, parseGuid, readArray, readOptional, readRequired } from '../soap/index.js';
-import { childElement, el, invalidParameter, type XmlElement } from '../xml/index.js';
+import { childElement, escapeXml, invalidParameter, type XmlElement } from '../xml/index.js';
 import { defaultClientWsLimits, type ClientWsLimits } from './limits.js';
 import { clientNs } from './namespaces.js';
 import { decodeRequestCookie, type SessionCookie } from './session-cookie.js';
@@ -62,8 +62,7 @@ const p = (name: string): string => `parameters.${name}`;
 function readRevisionIds(params: XmlElement, name: string, maxLength: number): RevisionId[] | undefined {
   const listEl = childElement(params, clientNs, name);
   const ids = listEl && streamedRevisionIds(listEl);
-  if (ids === undefined)
-    return readArray(params, clientNs, name, p(name), parseRevisionId, { maxLength });
+  if (ids === undefined) return readArray(params, clientNs, name, p(name), parseRevisionId, { maxLength });
   if (ids.length > maxLength) throw invalidParameter(p(name), `more than ${maxLength} items`);
   return ids;
 }
@@ -148,5 +147,6 @@ export function decodeSyncUpdatesRequest(
 
 /** `SyncUpdatesResponse/SyncUpdatesResult` (SyncInfo). */
 export function encodeSyncUpdatesResponse(r: SyncUpdatesResult): string {
-  return el('SyncUpdatesResponse', { xmlns: clientNs }, [encodeSyncInfo('SyncUpdatesResult', r)]);
+  // A template, not el(): el joins its content, which would copy the whole page once more.
+  return `<SyncUpdatesResponse xmlns="${escapeXml(clientNs)}">${encodeSyncInfo('SyncUpdatesResult', r)}</SyncUpdatesResponse>`;
 }

@@ -1,5 +1,6 @@
 import type { RevisionId } from '../../domain/ids.js';
-import { el, escapeXml, textEl } from '../xml/index.js';
+import { escapeXml, textEl } from '../xml/index.js';
+import { concatElement } from './concat-element.js';
 import { deploymentOrder, ordered, updateInfoOrder } from './element-order.js';
 import { formatDate, formatDateTime, type WireTime } from './wire-time.js';
 
@@ -61,9 +62,8 @@ export function escapeCoreXml(xml: string): EscapedCoreXml {
 }
 
 export function encodeDeployment(d: Deployment): string {
-  return el(
+  return concatElement(
     'Deployment',
-    undefined,
     ordered(deploymentOrder, {
       ID: textEl('ID', d.id),
       Action: textEl('Action', d.action),
@@ -78,9 +78,8 @@ export function encodeDeployment(d: Deployment): string {
 }
 
 export function encodeUpdateInfo(u: UpdateInfo): string {
-  return el(
+  return concatElement(
     'UpdateInfo',
-    undefined,
     ordered(updateInfoOrder, {
       ID: textEl('ID', u.revisionId),
       Deployment: encodeDeployment(u.deployment),

@@ -41,7 +41,11 @@ export function formatDate(value: WireTime): string {
   }
   const ms = value.getTime();
   if (!Number.isFinite(ms)) throw badTime('date', value);
-  const iso = value.toISOString();
-  if (iso.length !== 24) throw badTime('date', iso);
-  return iso.slice(0, 10);
+  // Every Deployment of every SyncUpdates page passes here: building the date from its fields is several
+  // times cheaper than toISOString() (which also formats the time) and gives the same text for 0-9999.
+  const y = value.getUTCFullYear();
+  if (y < 0 || y > 9999) throw badTime('date', value.toISOString());
+  const m = value.getUTCMonth() + 1;
+  const d = value.getUTCDate();
+  return `${y < 1000 ? String(y).padStart(4, '0') : y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
 }
