@@ -23,4 +23,5 @@ export * from './get-cookie.js';
 export * from './get-config-data.js';
 export * from './get-revision-id-list.js';
 export * from './get-update-data.js';
+export { decodeGetUpdateDataResponse } from './get-update-data-stream.js';
 export * from './update-blob.js';

@@ -69,6 +69,24 @@ export function decodeUpdateBlob(
 }
 
 /**
+ * The document text of a blob, for callers that parse it (the sync importer): the same checks and reasons as
+ * decodeUpdateBlob, without encoding a plain blob's text to UTF-8 bytes only to decode them again. The byte
+ * limit is on the document's bytes (UTF-8 for plain, UTF-16LE for compressed), as in decodeUpdateBlob.
+ */
+export function decodeUpdateBlobText(
+  blob: UpdateBlob,
+  limits: ServerSyncLimits = defaultServerSyncLimits,
+): string {
+  if (blob.kind !== 'plain') return decodeUpdateBlob(blob, limits).toString('utf16le');
+  if (
+    blob.text.length * 3 > limits.maxDocumentBytes &&
+    Buffer.byteLength(blob.text) > limits.maxDocumentBytes
+  )
+    throw blobError('blob-too-large', `plain document larger than ${limits.maxDocumentBytes} bytes`);
+  return blob.text;
+}
+
+/**
  * Upstream role: the blob for a document, plain up to 5,120 UTF-16 bytes, else an MSZIP cabinet (we have no
  * LZX encoder; MSZIP is what makecab writes and every FDI reader accepts — UNVERIFIED against a Windows DSS).
  */

@@ -1,7 +1,7 @@
 import type { UpdateIdentity } from '../../domain/ids.js';
 import { isAppError } from '../../errors.js';
 import {
-  decodeUpdateBlob,
+  decodeUpdateBlobText,
   type ServerSyncLimits,
   type ServerSyncUpdateData,
 } from '../../protocol/server-sync/index.js';
@@ -124,9 +124,11 @@ export function prepareRevision(
   limits: ServerSyncLimits,
 ): Prepared {
   const identity = item.identity;
-  let bytes: Buffer;
+  // Plain blobs stay the string the SOAP decoder produced; cabinet members (UTF-16LE) are decoded once.
+  // Every document is stored as UTF-8 text (store() encodes it once).
+  let text: string;
   try {
-    bytes = decodeUpdateBlob(item.blob, limits);
+    text = decodeUpdateBlobText(item.blob, limits);
   } catch (e) {
     const r = isAppError(e) ? e.detail?.reason : undefined;
     const msg = e instanceof Error ? e.message : String(e);
@@ -134,14 +136,6 @@ export function prepareRevision(
     if (r === 'blob-too-large') return fail(identity, 'blob_too_large', msg);
     return fail(identity, 'cabinet_malformed', msg);
   }
-  if (bytes.length > limits.maxDocumentBytes)
-    return fail(
-      identity,
-      'blob_too_large',
-      `document of ${bytes.length} bytes exceeds ${limits.maxDocumentBytes}`,
-    );
-  // Cabinet members are UTF-16LE; plain blobs are UTF-8 text. Store every document as UTF-8 text.
-  const text = item.blob.kind === 'compressed' ? bytes.toString('utf16le') : bytes.toString('utf8');
   let doc: UpdateDocument;
   try {
     doc = parseUpdateDocument(text, {

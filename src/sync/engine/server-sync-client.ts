@@ -9,7 +9,7 @@ import {
   decodeGetConfigDataResult,
   decodeGetCookieResult,
   decodeGetRevisionIdListResult,
-  decodeGetUpdateDataResult,
+  decodeGetUpdateDataResponse,
   decodeServerSyncResponse,
   defaultDssProtocolVersion,
   defaultServerSyncLimits,
@@ -217,11 +217,8 @@ export class ServerSyncClient {
     return this.#call(
       'GetUpdateData',
       (cookie) => encodeGetUpdateDataRequest({ cookie, updateIds }),
-      (body) =>
-        decodeGetUpdateDataResult(
-          decodeServerSyncResponse(body, serverSyncNs, 'GetUpdateData', this.#limits),
-          this.#limits,
-        ),
+      // Streams the usual answer shape (no tree); anything else goes through the tree decoder.
+      (body) => decodeGetUpdateDataResponse(body, this.#limits),
       this.#limits.xml.maxBytes,
     );
   }
