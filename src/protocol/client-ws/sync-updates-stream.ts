@@ -23,6 +23,9 @@ import { parseRevisionId, plainRevisionIdAt } from './wire.js';
  * cookie, every other parameter, every error and its order — stays with the tree decoders
  * (decodeSoapEnvelope, decodeSyncUpdatesRequest), so there is one decoder and one set of validation rules.
  *
+ * The items arrive through the plain scanner's `item` fast form (plain-scanner.ts), their digits parsed in
+ * place; the scan never builds a string or an object per item.
+ *
  * A list is streamed only in the plain literal shape: no attribute on the list or on any item (so no
  * `xsi:nil`, no SOAP-encoded `arrayType`, no `xsi:type`, no namespace declaration), no element inside an
  * item, at most the limit's count, every item a valid revision id. Anything else — and anything the plain
