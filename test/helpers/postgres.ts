@@ -17,7 +17,9 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { after } from 'node:test';
 import pg from 'pg';
+import { migrateToLatest, openDatabase, type DbHandle } from '../../src/storage/index.js';
 
 export interface PostgresCluster {
   readonly port: number;
@@ -150,4 +152,44 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     stop();
     throw e;
   }
+}
+
+/**
+ * One throwaway cluster per test file, started on first use, with a migrated template database; each `open`
+ * returns a handle on a fresh copy of that template (closed by `t.after`). The cluster stops when the file's
+ * tests end. Call at module level of a test file that is not skipped (see postgresSkipReason).
+ */
+export function migratedPostgresDatabases(templateName = 'pb_template'): {
+  open(t: { after(fn: () => Promise<void>): void }, poolSize?: number): Promise<DbHandle>;
+} {
+  let ready: Promise<PostgresCluster> | undefined;
+  const setup = (): Promise<PostgresCluster> =>
+    (ready ??= (async () => {
+      const cluster = await startPostgresCluster();
+      const handle = openDatabase({
+        driver: 'postgres',
+        connectionString: await cluster.createDatabase({ name: templateName }),
+      });
+      try {
+        await migrateToLatest(handle);
+      } finally {
+        await handle.close();
+      }
+      return cluster;
+    })());
+  after(async () => {
+    if (ready !== undefined) (await ready).stop();
+  });
+  return {
+    async open(t, poolSize = 4) {
+      const cluster = await setup();
+      const handle = openDatabase({
+        driver: 'postgres',
+        connectionString: await cluster.createDatabase({ template: templateName }),
+        poolSize,
+      });
+      t.after(() => handle.close());
+      return handle;
+    },
+  };
 }

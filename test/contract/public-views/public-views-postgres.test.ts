@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
-import { migrateToLatest, openDatabase } from '../../../src/storage/index.js';
-import { postgresSkipReason, startPostgresCluster, type PostgresCluster } from '../../helpers/postgres.js';
+import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/postgres.js';
 import { runPublicViewsContract } from './public-views-contract.js';
 import { ids, seedFleet } from './seed.js';
 
@@ -11,35 +10,8 @@ const skip = postgresSkipReason();
 if (skip !== undefined) {
   void describe('WSUS public views on PostgreSQL', { skip }, () => undefined);
 } else {
-  let ready: Promise<{ cluster: PostgresCluster; template: string }> | undefined;
-  const setup = () =>
-    (ready ??= (async () => {
-      const cluster = await startPostgresCluster();
-      const template = 'pb_views_template';
-      const handle = openDatabase({
-        driver: 'postgres',
-        connectionString: await cluster.createDatabase({ name: template }),
-      });
-      try {
-        await migrateToLatest(handle);
-      } finally {
-        await handle.close();
-      }
-      return { cluster, template };
-    })());
-  after(async () => {
-    if (ready !== undefined) (await ready).cluster.stop();
-  });
-  const open = async (t: TestContext) => {
-    const { cluster, template } = await setup();
-    const handle = openDatabase({
-      driver: 'postgres',
-      connectionString: await cluster.createDatabase({ template }),
-      poolSize: 4,
-    });
-    t.after(() => handle.close());
-    return handle;
-  };
+  const databases = migratedPostgresDatabases('pb_views_template');
+  const open = (t: TestContext) => databases.open(t, 4);
 
   // Unquoted SQL Server text folds to schema public_views: nothing to prepare.
   runPublicViewsContract('PostgreSQL', open, () => Promise.resolve());

@@ -1,6 +1,5 @@
-import { after, describe } from 'node:test';
-import { migrateToLatest, openDatabase } from '../../../src/storage/index.js';
-import { postgresSkipReason, startPostgresCluster, type PostgresCluster } from '../../helpers/postgres.js';
+import { describe } from 'node:test';
+import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/postgres.js';
 import { runConnectorStateContract } from './connector-state-contract.js';
 
 const skip = postgresSkipReason();
@@ -8,34 +7,7 @@ const skip = postgresSkipReason();
 if (skip !== undefined) {
   void describe('connector state repository on PostgreSQL', { skip }, () => undefined);
 } else {
-  let ready: Promise<{ cluster: PostgresCluster; template: string }> | undefined;
-  const setup = () =>
-    (ready ??= (async () => {
-      const cluster = await startPostgresCluster();
-      const template = 'pb_cstate_template';
-      const handle = openDatabase({
-        driver: 'postgres',
-        connectionString: await cluster.createDatabase({ name: template }),
-      });
-      try {
-        await migrateToLatest(handle);
-      } finally {
-        await handle.close();
-      }
-      return { cluster, template };
-    })());
-  after(async () => {
-    if (ready !== undefined) (await ready).cluster.stop();
-  });
+  const databases = migratedPostgresDatabases('pb_cstate_template');
 
-  runConnectorStateContract('PostgreSQL', async (t) => {
-    const { cluster, template } = await setup();
-    const handle = openDatabase({
-      driver: 'postgres',
-      connectionString: await cluster.createDatabase({ template }),
-      poolSize: 2,
-    });
-    t.after(() => handle.close());
-    return handle;
-  });
+  runConnectorStateContract('PostgreSQL', (t) => databases.open(t, 2));
 }
