@@ -48,3 +48,4 @@ export {
   formatSize,
   maxValueLength,
 } from './fields.js';
+export { suggestKey, deepFreeze } from './key-helpers.js';

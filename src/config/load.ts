@@ -5,6 +5,7 @@
  * path; nothing throws for a bad value. The result is resolved (absolute paths, secrets read from their
  * files, proxy from the standard environment variables) and deep-frozen, to be passed in, never a global.
  */
+import { deepFreeze, suggestKey } from './key-helpers.js';
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
@@ -171,36 +172,12 @@ function readIni(
   }
 }
 
-/** Suggests the closest known key, for typos. */
+/** Suggests the closest known key of the section, for typos. */
 function suggest(section: string, iniKey: string): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const f of configFields) {
-    if (f.section !== section) continue;
-    const d = editDistance(f.iniKey, iniKey);
-    if (d < bestD) {
-      bestD = d;
-      best = f.iniKey;
-    }
-  }
-  return best ? ` (did you mean ${best}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return 99;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 99;
+  return suggestKey(
+    configFields.filter((f) => f.section === section).map((f) => f.iniKey),
+    iniKey,
+  );
 }
 
 /**
@@ -392,12 +369,4 @@ async function checkReadableFile(path: string, report: (message: string) => void
   } catch (e) {
     report(`cannot read ${path}: ${errnoText(e)}`);
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

@@ -26,7 +26,7 @@ import {
   urlField,
   type ConfigProblem,
 } from '../config/index.js';
-import { configInvalidError } from '../config/index.js';
+import { configInvalidError, deepFreeze, suggestKey } from '../config/index.js';
 import type { AppError } from '../errors.js';
 
 /** Largest accepted connector.ini (real files are a few KiB). */
@@ -378,7 +378,9 @@ export async function loadConnectorConfig(
         const nested = value !== null && typeof value === 'object' && !Array.isArray(value);
         problems.push({
           path,
-          message: nested ? 'unknown section (sections do not nest)' : `unknown key${suggest(known, iniKey)}`,
+          message: nested
+            ? 'unknown section (sections do not nest)'
+            : `unknown key${suggestKey(known, iniKey)}`,
           source: where(path),
         });
         continue;
@@ -593,42 +595,4 @@ async function buildInstance(
     timeouts: { connectMs: p.connectTimeoutSeconds * 1000, requestMs: p.requestTimeoutSeconds * 1000 },
     retry: { retries: p.retries, baseDelayMs: p.retryBaseMs, maxDelayMs: p.retryMaxDelaySeconds * 1000 },
   };
-}
-
-function suggest(known: readonly string[], key: string): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const k of known) {
-    const d = editDistance(k, key);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best ? ` (did you mean ${best}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return 99;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 99;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
