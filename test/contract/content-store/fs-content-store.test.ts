@@ -1,8 +1,11 @@
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtemp, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsContentStore } from '../../../src/storage/content/index.js';
-import { runContentStoreContract } from './content-store-contract.js';
+import { chunks, makeBlob, runContentStoreContract } from './content-store-contract.js';
 
 runContentStoreContract('FsContentStore', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pb-content-'));
@@ -19,4 +22,81 @@ runContentStoreContract('FsContentStore', async (t) => {
       }
     },
   };
+});
+
+async function readAllBytes(r: AsyncIterable<unknown>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of r) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+async function twoNodes(t: TestContext): Promise<{ dir: string; a: FsContentStore; b: FsContentStore }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pb-content-shared-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const a = await FsContentStore.open(join(dir, 'store'));
+  const b = await FsContentStore.open(join(dir, 'store'));
+  return { dir, a, b };
+}
+
+// The meta cache of one store must never let it serve what another node sharing the folder took away.
+void test('FsContentStore: a cached object quarantined by another node on the same folder is not served', async (t) => {
+  const { a, b } = await twoNodes(t);
+  const blob = makeBlob(300_000);
+  await a.ingest(chunks(blob.bytes), { sha1: blob.sha1, size: blob.bytes.length });
+  assert.ok((await readAllBytes(await a.openRange(blob.sha1, 0, blob.bytes.length - 1))).equals(blob.bytes));
+  const h = await b.open(blob.sha1);
+  assert.ok(h !== undefined);
+  await h.close();
+  // Corrupt in place, then the other node verifies and quarantines.
+  const f = await open(join(b.root, blob.hex.slice(38), blob.hex), 'r+');
+  await f.write(Buffer.from('rot'), 0, 3, 1000);
+  await f.close();
+  assert.equal((await b.verify(blob.sha1)).reason, 'sha1');
+  assert.equal(await a.open(blob.sha1), undefined);
+  assert.equal(await b.open(blob.sha1), undefined);
+  // Re-ingested by the other node: served again by the first, byte-exact.
+  await b.ingest(chunks(blob.bytes), { sha1: blob.sha1, size: blob.bytes.length });
+  assert.ok((await readAllBytes(await a.openRange(blob.sha1, 0, blob.bytes.length - 1))).equals(blob.bytes));
+});
+
+void test('FsContentStore: a cached object truncated or replaced on disk is refused, not served from the cache', async (t) => {
+  const { a } = await twoNodes(t);
+  const blob = makeBlob(200_000);
+  await a.ingest(chunks(blob.bytes), { sha1: blob.sha1, size: blob.bytes.length });
+  const path = join(a.root, blob.hex.slice(38), blob.hex);
+  assert.equal((await a.stat(blob.sha1))?.size, blob.bytes.length);
+  await truncate(path, 100_000);
+  assert.equal(await a.open(blob.sha1), undefined);
+  // A different file of the recorded size renamed over it: the size matches the meta record, so it is
+  // opened, but the cache entry of the old file is not what vouches for it (the meta is re-read).
+  const other = join(a.root, 'other.bin');
+  await writeFile(other, blob.bytes);
+  await rename(other, path);
+  const h = await a.open(blob.sha1);
+  assert.ok(h !== undefined);
+  assert.equal(h.size, blob.bytes.length);
+  await h.close();
+  // The meta record gone (another node deleting): the object disappears first, and a fresh file is refused.
+  await rm(join(a.root, blob.hex.slice(38), `${blob.hex}.meta`));
+  await writeFile(other, blob.bytes);
+  await rename(other, path);
+  assert.equal(await a.open(blob.sha1), undefined);
+});
+
+void test('FsContentStore: destroying a stream mid-read closes its descriptor once the read is done', async (t) => {
+  const { a } = await twoNodes(t);
+  const blob = makeBlob(3_000_000);
+  await a.ingest(chunks(blob.bytes), { sha1: blob.sha1, size: blob.bytes.length });
+  for (let i = 0; i < 20; i++) {
+    const s = await a.openRange(blob.sha1, 0, blob.bytes.length - 1);
+    s.resume();
+    s.destroy();
+    await once(s, 'close');
+  }
+  // Descriptors were not leaked or double-closed: other reads still work byte-exact.
+  assert.ok(
+    (await readAllBytes(await a.openRange(blob.sha1, 5, 2_500_000))).equals(
+      blob.bytes.subarray(5, 2_500_001),
+    ),
+  );
 });
