@@ -2,6 +2,7 @@ import {
   close as fsClose,
   constants as fsc,
   fstat as fsFstat,
+  lstat as fsLstat,
   open as fsOpen,
   read as fsRead,
   type Stats,
@@ -85,22 +86,23 @@ function isDestroyable(x: unknown): x is { destroy(): void } {
 /**
  * A ranged read over one open file descriptor, 1 MiB per `fs.read` (the callback API: no FileHandle
  * promise per read, which showed in the P6 profile); errors if the file yields fewer bytes than asked.
- * The descriptor is closed only once no read is in flight, so a recycled descriptor number is never read.
+ * `release` (which may close the descriptor) runs only once no read is in flight, so a recycled descriptor
+ * number is never read.
  */
 class RangeReadStream extends Readable {
   readonly #fd: number;
   #pos: number;
   readonly #end: number;
-  readonly #onClose: () => void;
+  readonly #release: () => void;
   #reading = false;
-  #pendingClose: (() => void) | undefined;
+  #pendingRelease: (() => void) | undefined;
 
-  constructor(fd: number, start: number, endInclusive: number, onClose: () => void) {
+  constructor(fd: number, start: number, endInclusive: number, release: () => void) {
     super({ highWaterMark: contentChunkBytes });
     this.#fd = fd;
     this.#pos = start;
     this.#end = endInclusive;
-    this.#onClose = onClose;
+    this.#release = release;
   }
 
   override _read(): void {
@@ -113,9 +115,9 @@ class RangeReadStream extends Readable {
     this.#reading = true;
     fsRead(this.#fd, buf, 0, want, this.#pos, (err, bytesRead) => {
       this.#reading = false;
-      const pendingClose = this.#pendingClose;
-      if (pendingClose !== undefined) {
-        pendingClose();
+      const pendingRelease = this.#pendingRelease;
+      if (pendingRelease !== undefined) {
+        pendingRelease();
         return;
       }
       if (err !== null) {
@@ -134,18 +136,32 @@ class RangeReadStream extends Readable {
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    this.#onClose();
-    const closeFd = (): void => {
-      fsClose(this.#fd, (closeErr) => cb(err ?? closeErr));
+    const done = (): void => {
+      this.#release();
+      cb(err);
     };
-    if (this.#reading) this.#pendingClose = closeFd;
-    else closeFd();
+    if (this.#reading) this.#pendingRelease = done;
+    else done();
   }
 }
 
-/** What a cached meta record was validated against: the object file's identity and change times. */
-interface CachedMeta {
+/**
+ * An object's open descriptor shared by the handles reading it. Closed when it is retired (evicted,
+ * replaced, deleted, quarantined) and no handle uses it any more.
+ */
+interface OpenObject {
+  readonly fd: number;
+  readonly file: FileIdentity;
   readonly meta: MetaRecord;
+  refs: number;
+  retired: boolean;
+}
+
+/** Open descriptors kept per store: the hot set of a WSUS server is a few dozen large payloads. */
+const openObjectsCached = 64;
+
+/** What a cached meta record was validated against: the object file's identity and change times. */
+interface FileIdentity {
   readonly dev: number;
   readonly ino: number;
   readonly size: number;
@@ -153,10 +169,14 @@ interface CachedMeta {
   readonly ctimeMs: number;
 }
 
+interface CachedMeta extends FileIdentity {
+  readonly meta: MetaRecord;
+}
+
 /** Meta records kept in memory (56 bytes + a few numbers each): far more than the hot set of a WSUS server. */
 const metaCacheEntries = 8192;
 
-function sameFile(c: CachedMeta, st: Stats): boolean {
+function sameFile(c: FileIdentity, st: Stats): boolean {
   return (
     c.dev === st.dev &&
     c.ino === st.ino &&
@@ -179,6 +199,8 @@ export class FsContentStore implements ContentStore {
    * publish, delete and dispose.
    */
   readonly #metaCache = new Map<Sha1Hex, CachedMeta>();
+  /** SHA-1 -> an open descriptor of the object, LRU, revalidated by an lstat of its path on every open. */
+  readonly #openObjects = new Map<Sha1Hex, OpenObject>();
 
   private constructor(root: string, opts: FsContentStoreOptions) {
     this.root = root;
@@ -235,54 +257,119 @@ export class FsContentStore implements ContentStore {
 
   async open(key: ContentKey): Promise<ContentHandle | undefined> {
     const sha1 = toSha1Hex(key);
+    const path = this.#objectPath(sha1);
+    const cached = this.#openObjects.get(sha1);
+    if (cached !== undefined) {
+      // One lstat instead of open + fstat + close: the cached descriptor is used only while the path still
+      // names that very file (same dev/ino, size, mtime, ctime), so an object another node replaced,
+      // rewrote, truncated or moved away is never read through an old descriptor.
+      let lst: Stats | undefined;
+      try {
+        lst = await lstatPath(path);
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT')) throw e;
+      }
+      if (this.#openObjects.get(sha1) === cached) {
+        if (lst !== undefined && lst.isFile() && sameFile(cached.file, lst)) {
+          cached.refs++;
+          this.#openObjects.delete(sha1); // most recently used goes last
+          this.#openObjects.set(sha1, cached);
+          return this.#handle(sha1, cached);
+        }
+        this.#retire(sha1);
+      }
+      if (lst === undefined) return undefined;
+    }
     let fd: number;
     try {
       // O_NOFOLLOW: a symlink planted under the root is never followed out of it.
-      fd = await openFd(this.#objectPath(sha1), fsc.O_RDONLY | fsc.O_NOFOLLOW);
+      fd = await openFd(path, fsc.O_RDONLY | fsc.O_NOFOLLOW);
     } catch (e) {
       if (isErrno(e, 'ENOENT') || isErrno(e, 'ELOOP')) return undefined;
       throw e;
     }
+    let meta: MetaRecord | undefined;
+    let st: Stats;
     try {
-      const st = await fstatFd(fd);
-      const meta = st.isFile() ? await this.#metaFor(sha1, st) : undefined;
-      // No metadata or a size that differs from the verified one: truncated/extended on disk. Not served;
-      // `verify` quarantines it.
-      if (meta === undefined || st.size !== meta.size) {
-        await closeFd(fd);
-        return undefined;
-      }
-      let closed = false;
-      let streaming = false;
-      const markClosed = (): void => {
-        closed = true;
-      };
-      return {
-        sha1,
-        size: meta.size,
-        sha256: meta.sha256,
-        storedAt: meta.storedAt,
-        createReadStream: (start: number, endInclusive: number): Readable => {
-          if (closed || streaming) throw new AppError('PB_ERR_INTERNAL', 'content handle already used');
-          if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0) {
-            throw new AppError('PB_ERR_INVALID_PARAMETER', 'invalid range');
-          }
-          if (endInclusive >= meta.size || start > endInclusive + 1) {
-            throw new AppError('PB_ERR_INVALID_PARAMETER', 'range outside the object');
-          }
-          streaming = true;
-          return new RangeReadStream(fd, start, endInclusive, markClosed);
-        },
-        close: async (): Promise<void> => {
-          if (closed || streaming) return;
-          closed = true;
-          await closeFd(fd);
-        },
-      };
+      st = await fstatFd(fd);
+      meta = st.isFile() ? await this.#metaFor(sha1, st) : undefined;
     } catch (e) {
       await closeFd(fd).catch(() => undefined);
       throw e;
     }
+    // No metadata or a size that differs from the verified one: truncated/extended on disk. Not served;
+    // `verify` quarantines it.
+    if (meta === undefined || st.size !== meta.size) {
+      await closeFd(fd);
+      return undefined;
+    }
+    const { dev, ino, size, mtimeMs, ctimeMs } = st;
+    const entry: OpenObject = {
+      fd,
+      file: { dev, ino, size, mtimeMs, ctimeMs },
+      meta,
+      refs: 1,
+      retired: false,
+    };
+    if (this.#openObjects.has(sha1)) {
+      // A concurrent open cached its own descriptor first: this one is closed after use.
+      entry.retired = true;
+    } else {
+      this.#openObjects.set(sha1, entry);
+      if (this.#openObjects.size > openObjectsCached) {
+        const oldest = this.#openObjects.keys().next();
+        if (oldest.done !== true) this.#retire(oldest.value);
+      }
+    }
+    return this.#handle(sha1, entry);
+  }
+
+  /** A handle holding one reference on `entry`, released by `close()` or when its stream ends. */
+  #handle(sha1: Sha1Hex, entry: OpenObject): ContentHandle {
+    const { meta, fd } = entry;
+    let released = false;
+    let streaming = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      entry.refs--;
+      if (entry.retired && entry.refs === 0) fsClose(fd, () => undefined);
+    };
+    return {
+      sha1,
+      size: meta.size,
+      sha256: meta.sha256,
+      storedAt: meta.storedAt,
+      createReadStream: (start: number, endInclusive: number): Readable => {
+        if (released || streaming) throw new AppError('PB_ERR_INTERNAL', 'content handle already used');
+        if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0) {
+          throw new AppError('PB_ERR_INVALID_PARAMETER', 'invalid range');
+        }
+        if (endInclusive >= meta.size || start > endInclusive + 1) {
+          throw new AppError('PB_ERR_INVALID_PARAMETER', 'range outside the object');
+        }
+        streaming = true;
+        return new RangeReadStream(fd, start, endInclusive, release);
+      },
+      close: (): Promise<void> => {
+        if (!streaming) release();
+        return Promise.resolve();
+      },
+    };
+  }
+
+  /** Stop handing out an object's cached descriptor; it is closed once its last reader is done. */
+  #retire(sha1: Sha1Hex): void {
+    const entry = this.#openObjects.get(sha1);
+    if (entry === undefined) return;
+    this.#openObjects.delete(sha1);
+    entry.retired = true;
+    if (entry.refs === 0) fsClose(entry.fd, () => undefined);
+  }
+
+  /** Close every cached descriptor not in use (those in use close when their reader is done). */
+  releaseCachedDescriptors(): void {
+    for (const sha1 of [...this.#openObjects.keys()]) this.#retire(sha1);
   }
 
   /** The meta record for the object whose descriptor has stat `st`: cached when that file is unchanged. */
@@ -513,6 +600,7 @@ export class FsContentStore implements ContentStore {
       await mh.close();
     }
     this.#metaCache.delete(sha1);
+    this.#retire(sha1);
     await rename(tmp, this.#metaPath(sha1));
     await rename(partial, this.#objectPath(sha1));
     await syncDir(dir);
@@ -564,6 +652,7 @@ export class FsContentStore implements ContentStore {
   async #dispose(sha1: Sha1Hex, action: VerifyAction): Promise<void> {
     if (action === 'report') return;
     this.#metaCache.delete(sha1);
+    this.#retire(sha1);
     if (action === 'quarantine') {
       const target = join(this.root, '.quarantine', `${sha1}.${this.#now()}`);
       try {
@@ -593,6 +682,7 @@ export class FsContentStore implements ContentStore {
     const sha1 = toSha1Hex(key);
     return this.#lock.run(sha1, async () => {
       this.#metaCache.delete(sha1);
+      this.#retire(sha1);
       let existed = true;
       try {
         await rm(this.#objectPath(sha1));
@@ -621,6 +711,12 @@ export class FsContentStore implements ContentStore {
 function openFd(path: string, flags: number): Promise<number> {
   return new Promise((resolve, reject) => {
     fsOpen(path, flags, (err, fd) => (err === null ? resolve(fd) : reject(err)));
+  });
+}
+
+function lstatPath(path: string): Promise<Stats> {
+  return new Promise((resolve, reject) => {
+    fsLstat(path, (err, st) => (err === null ? resolve(st) : reject(err)));
   });
 }
 

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, open, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsContentStore } from '../../../src/storage/content/index.js';
@@ -99,4 +99,45 @@ void test('FsContentStore: destroying a stream mid-read closes its descriptor on
       blob.bytes.subarray(5, 2_500_001),
     ),
   );
+});
+
+void test('FsContentStore: a cached descriptor is used only while the path still names its file', async (t) => {
+  const { a } = await twoNodes(t);
+  const blob = makeBlob(150_000);
+  await a.ingest(chunks(blob.bytes), { sha1: blob.sha1, size: blob.bytes.length });
+  assert.ok((await readAllBytes(await a.openRange(blob.sha1, 0, blob.bytes.length - 1))).equals(blob.bytes));
+  // Another file renamed over the object (same size): reads must come from the file the path names now.
+  const other = Buffer.alloc(blob.bytes.length, 7);
+  const tmp = join(a.root, 'other.bin');
+  await writeFile(tmp, other);
+  await rename(tmp, join(a.root, blob.hex.slice(38), blob.hex));
+  assert.ok((await readAllBytes(await a.openRange(blob.sha1, 0, 99))).equals(other.subarray(0, 100)));
+});
+
+void test('FsContentStore: cached descriptors stay bounded and are closed once unused', async (t) => {
+  if (process.platform !== 'linux') return t.skip('counts /proc/self/fd');
+  const { a } = await twoNodes(t);
+  const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+  // Descriptors are closed asynchronously: wait (bounded) for the count to settle at `n`.
+  const settlesAt = async (n: number): Promise<number> => {
+    let got = (await fds()) - before;
+    for (let i = 0; i < 50 && got !== n; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      got = (await fds()) - before;
+    }
+    return got;
+  };
+  const before = await fds();
+  const blobs = Array.from({ length: 100 }, () => makeBlob(2_000));
+  for (const b of blobs) await a.ingest([b.bytes], { sha1: b.sha1, size: b.bytes.length });
+  for (const b of blobs) assert.ok((await readAllBytes(await a.openRange(b.sha1, 0, 1999))).equals(b.bytes));
+  const held = (await fds()) - before;
+  assert.ok(held > 0 && held <= 64, `descriptors held: ${held}`);
+  // A handle in use keeps its descriptor past a release; it closes when the handle is done.
+  const h = await a.open(blobs[99]!.sha1);
+  assert.ok(h !== undefined);
+  a.releaseCachedDescriptors();
+  assert.equal(await settlesAt(1), 1);
+  assert.ok((await readAllBytes(h.createReadStream(0, 1999))).equals(blobs[99]!.bytes));
+  assert.equal(await settlesAt(0), 0);
 });
