@@ -155,6 +155,8 @@ export async function startPatchbay(
     ];
 
     const contentStore = await FsContentStore.open(config.content.dir);
+    // Runs after the servers have closed (closers run in reverse): no reader is left on a cached descriptor.
+    closers.push(() => Promise.resolve(contentStore.releaseCachedDescriptors()));
     const { service: clientService } = await createClientWebService(db, contentStore, logger, {
       contentMode: config.content.mode,
     });
