@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-/** Absolute path of test/fixtures (copies of ../shared/fixtures with their PROVENANCE files). */
+/** Absolute path of test/fixtures (copies of the shared WSUS and CAB fixtures, each folder with its PROVENANCE file). */
 export const fixturesRoot = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export function fixturePath(...parts: string[]): string {
