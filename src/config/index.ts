@@ -30,6 +30,7 @@ export {
 export {
   readIniText,
   scanIniLines,
+  parseIniText,
   unquoteIni,
   readSecretFile,
   errnoText,

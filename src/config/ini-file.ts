@@ -5,6 +5,7 @@
  * last one winning quietly. Schema-specific checks (unknown keys, values) stay with each loader.
  */
 import { open } from 'node:fs/promises';
+import ini from 'ini';
 import type { ConfigProblem } from './problems.js';
 
 /** Names that would reach Object.prototype if used as object keys. */
@@ -144,4 +145,30 @@ export function errnoText(e: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
   return code ?? (e instanceof Error ? e.message : String(e));
+}
+
+/**
+ * Parses INI text already read with readIniText: returns the parsed sections and a `where(path)` that names the
+ * file line of a `section.key` for messages, or undefined (with the problem recorded) when it is not INI.
+ */
+export function parseIniText(
+  text: string,
+  fileName: string,
+  problems: ConfigProblem[],
+): { parsed: Record<string, unknown>; where: (path: string) => string } | undefined {
+  const lines = scanIniLines(text, fileName, problems);
+  const where = (path: string): string => {
+    const n = lines.get(path);
+    return n === undefined ? fileName : `${fileName} line ${n}`;
+  };
+  try {
+    return { parsed: ini.parse(text), where };
+  } catch (e) {
+    problems.push({
+      path: '(file)',
+      message: `not a valid INI file: ${(e as Error).message}`,
+      source: fileName,
+    });
+    return undefined;
+  }
 }

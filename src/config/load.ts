@@ -9,7 +9,6 @@ import { deepFreeze, suggestKey } from './key-helpers.js';
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import ini from 'ini';
 import { configSchema, sectionNames, type ParsedConfig } from './schema.js';
 import {
   configFields,
@@ -20,7 +19,7 @@ import {
   isSectionName,
 } from './keys.js';
 import { configInvalidError, type ConfigProblem } from './problems.js';
-import { errnoText, forbiddenIniNames, readIniText, readSecretFile, scanIniLines } from './ini-file.js';
+import { errnoText, forbiddenIniNames, readIniText, readSecretFile, parseIniText } from './ini-file.js';
 
 /** Largest accepted config file. Real files are a few KiB. */
 export const maxConfigFileBytes = 1024 * 1024;
@@ -113,22 +112,9 @@ function readIni(
   origins: Map<string, Origin>,
   problems: ConfigProblem[],
 ): void {
-  const lines = scanIniLines(text, fileName, problems);
-  const where = (path: string) => {
-    const n = lines.get(path);
-    return n === undefined ? fileName : `${fileName} line ${n}`;
-  };
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = ini.parse(text);
-  } catch (e) {
-    problems.push({
-      path: '(file)',
-      message: `not a valid INI file: ${(e as Error).message}`,
-      source: fileName,
-    });
-    return;
-  }
+  const iniFile = parseIniText(text, fileName, problems);
+  if (iniFile === undefined) return;
+  const { parsed, where } = iniFile;
   for (const [section, body] of Object.entries(parsed)) {
     if (forbiddenIniNames.has(section)) continue; // reported by the line scan
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {

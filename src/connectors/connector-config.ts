@@ -7,7 +7,6 @@
  * password is named by `*_env` (an environment variable) or `*_file` (a file holding it).
  */
 import { isAbsolute, resolve } from 'node:path';
-import ini from 'ini';
 import { Cron } from 'croner';
 import { z } from 'zod';
 import {
@@ -20,7 +19,7 @@ import {
   pathField,
   readIniText,
   readSecretFile,
-  scanIniLines,
+  parseIniText,
   sizeField,
   stringField,
   urlField,
@@ -303,22 +302,9 @@ export async function loadConnectorConfig(
 
   const text = await readIniText(file, problems, maxConnectorIniBytes);
   if (text === undefined) return fail();
-  const lines = scanIniLines(text, fileName, problems);
-  const where = (path: string) => {
-    const n = lines.get(path);
-    return n === undefined ? fileName : `${fileName} line ${n}`;
-  };
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = ini.parse(text);
-  } catch (e) {
-    problems.push({
-      path: '(file)',
-      message: `not a valid INI file: ${(e as Error).message}`,
-      source: fileName,
-    });
-    return fail();
-  }
+  const iniFile = parseIniText(text, fileName, problems);
+  if (iniFile === undefined) return fail();
+  const { parsed, where } = iniFile;
 
   const raw: { connector: Record<string, unknown>; source: Record<string, unknown> } = {
     connector: Object.create(null) as Record<string, unknown>,
