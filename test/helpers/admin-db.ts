@@ -8,10 +8,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { deriveFragments, parseUpdateDocument } from '../../src/protocol/update-xml/index.js';
+import { parseUpdateDocument, type CategoryType } from '../../src/protocol/update-xml/index.js';
+import { revisionInputFromDocument } from '../../src/sync/index.js';
 import {
   createRepositories,
-  encodeBlob,
   migrateToLatest,
   openDatabase,
   type DbHandle,
@@ -73,66 +73,16 @@ export async function openTestDatabase(t: TestContext, driver: Driver): Promise<
   return { handle, dir, env: { PATCHBAY_DATABASE_DRIVER: 'postgres', PATCHBAY_DATABASE_URL: url } };
 }
 
-const categoryKinds: Record<string, string> = {
-  Product: 'product',
-  UpdateClassification: 'classification',
-  Company: 'company',
-  ProductFamily: 'product_family',
-};
-
-/** A stored revision built from an update document the way the sync engine builds it. */
+/** A stored revision built from an update document exactly the way the sync engine builds it. */
 export function revisionFromDocument(
   text: string,
   categoryTypes: ReadonlyMap<string, string>,
 ): RevisionInput {
-  const doc = parseUpdateDocument(text);
-  const fragments = deriveFragments(doc);
-  const en =
-    doc.localizedProperties.find((l) => l.language.toLowerCase() === 'en') ?? doc.localizedProperties[0];
-  const created = doc.creationDate === undefined ? NaN : Date.parse(doc.creationDate);
-  return {
-    updateId: doc.identity.updateId,
-    revisionNumber: doc.identity.revisionNumber,
-    updateType: doc.updateType,
-    isExplicitlyDeployable: doc.explicitlyDeployable,
-    publicationState: doc.publicationState ?? null,
-    handler: doc.handler ?? null,
-    title: en?.title ?? null,
-    kbArticleId: doc.kbArticleIds[0] ?? null,
-    msrcSeverity: doc.msrcSeverity ?? null,
-    creationDateAt: Number.isFinite(created) ? created : null,
-    maxDownloadSize: doc.maxDownloadSize ?? null,
-    document: encodeBlob(text),
-    coreFragment: encodeBlob(fragments.core),
-    extendedFragment: encodeBlob(fragments.extended),
-    localized: doc.localizedProperties.map((l) => ({
-      language: l.language.toLowerCase(),
-      title: l.title,
-      description: l.description ?? null,
-      fragment: encodeBlob(fragments.localized.get(l.language.toLowerCase()) ?? ''),
-    })),
-    prerequisites: doc.prerequisites.map((c) => ({ isCategory: c.isCategory, updateIds: c.anyOf })),
-    bundledUpdates: doc.bundledUpdates.map((g) => g.anyOf),
-    supersededUpdateIds: doc.supersededUpdateIds,
-    categories: doc.categoryIds.map((c) => ({
-      updateId: c,
-      kind: categoryKinds[categoryTypes.get(c) ?? ''] ?? 'other',
-    })),
-    files: doc.files.map((f) => ({
-      sha1: f.sha1,
-      sha256: f.sha256 ?? null,
-      size: f.size,
-      name: f.fileName,
-      patchingType: f.patchingType ?? null,
-    })),
-    category:
-      doc.updateType === 'Category'
-        ? {
-            categoryType: doc.categoryInformation?.categoryType ?? null,
-            displayOrder: doc.categoryInformation?.displayOrder ?? null,
-          }
-        : undefined,
-  };
+  return revisionInputFromDocument(
+    parseUpdateDocument(text),
+    text,
+    categoryTypes as ReadonlyMap<string, CategoryType | null>,
+  );
 }
 
 const ns = 'xmlns:upd="http://schemas.microsoft.com/msus/2002/12/Update"';

@@ -27,6 +27,7 @@ export {
 export { computeClosure, type GraphRevision, type ClosureResult } from './closure.js';
 export {
   prepareRevision,
+  revisionInputFromDocument,
   revisionPropertiesOf,
   closureReasons,
   type QuarantineReason,

@@ -177,11 +177,35 @@ export function prepareRevision(
   if (listed.size > new Set(doc.files.map((f) => f.sha1Base64)).size)
     return fail(identity, 'file_digest_mismatch', 'FileDigestList names files the document does not have');
 
+  const input = revisionInputFromDocument(doc, text, categoryTypes, muUrls);
+  return {
+    ok: true,
+    identity,
+    input,
+    facts: {
+      updateType: doc.updateType,
+      categoryType: doc.categoryInformation?.categoryType ?? null,
+      fileSha1s: doc.files.map((f) => f.sha1),
+    },
+  };
+}
+
+/**
+ * The stored form of a parsed update document: typed columns, the original text, precomputed fragments and
+ * relationships. The importer's one mapping; tests that seed catalogs call it too.
+ */
+export function revisionInputFromDocument(
+  doc: UpdateDocument,
+  text: string,
+  categoryTypes: ReadonlyMap<string, CategoryType | null>,
+  muUrls: ReadonlyMap<string, string> = new Map(),
+): RevisionInput {
+  const identity = doc.identity;
   const fragments = deriveFragments(doc);
   const en =
     doc.localizedProperties.find((l) => l.language.toLowerCase() === 'en') ?? doc.localizedProperties[0];
   const created = doc.creationDate === undefined ? NaN : Date.parse(doc.creationDate);
-  const input: RevisionInput = {
+  return {
     updateId: identity.updateId,
     revisionNumber: identity.revisionNumber,
     updateType: doc.updateType,
@@ -228,15 +252,5 @@ export function prepareRevision(
             excludedByDefault: doc.categoryInformation?.excludedByDefault ?? false,
           }
         : undefined,
-  };
-  return {
-    ok: true,
-    identity,
-    input,
-    facts: {
-      updateType: doc.updateType,
-      categoryType: doc.categoryInformation?.categoryType ?? null,
-      fileSha1s: doc.files.map((f) => f.sha1),
-    },
   };
 }
