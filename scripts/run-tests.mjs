@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs the test suite with node:test. Node 20's runner takes no globs, so this lists the files itself.
-// Usage: node scripts/run-tests.mjs [folder-or-file-filter ...]   e.g. `npm test -- unit/cab`
+// Usage: node scripts/run-tests.mjs [--quick] [folder-or-file-filter ...]   e.g. `npm test -- unit/cab`
+// --quick (`npm run test:quick`): the edit-test loop: test/unit and test/fuzz only, each fuzz suite at 500
+// iterations unless PATCHBAY_FUZZ_ITERATIONS says otherwise (test/helpers/fuzz.ts); the full suite is `npm test`.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -19,10 +21,15 @@ function collect(dir) {
   return out;
 }
 
-const filters = process.argv.slice(2);
-const files = collect(testRoot).filter(
-  (f) => filters.length === 0 || filters.some((flt) => relative(testRoot, f).includes(flt)),
-);
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const filters = args.filter((a) => a !== '--quick');
+const quickRoots = ['unit/', 'fuzz/'];
+const files = collect(testRoot)
+  .filter((f) => !quick || quickRoots.some((r) => relative(testRoot, f).startsWith(r)))
+  .filter((f) => filters.length === 0 || filters.some((flt) => relative(testRoot, f).includes(flt)));
+const env = { ...process.env };
+if (quick && (env.PATCHBAY_FUZZ_ITERATIONS ?? '') === '') env.PATCHBAY_FUZZ_ITERATIONS = '500';
 if (files.length === 0) {
   console.error('no test files matched', filters);
   process.exit(1);
@@ -31,6 +38,6 @@ const concurrency = process.env.PATCHBAY_TEST_CONCURRENCY ?? '2';
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit', cwd: root },
+  { stdio: 'inherit', cwd: root, env },
 );
 process.exit(r.status ?? 1);

@@ -272,3 +272,27 @@ export function fuzzLoop(opts: FuzzLoopOptions): FuzzReport {
   }
   return { iterations: opts.iterations, elapsedMs: performance.now() - t0, slowestMs, slowest, outcomes };
 }
+
+/**
+ * The one fuzz knob. Every fuzz suite under test/fuzz/ has its own default iteration count, sized so that CI
+ * runs the letter of its target (100,000 for the codecs) within the time budget; PATCHBAY_FUZZ_ITERATIONS, when
+ * set, replaces every suite's count (small for the edit-test loop, `npm run test:quick`; large for a manual
+ * soak), and PATCHBAY_FUZZ_SEED every suite's seed.
+ */
+export function fuzzIterations(suiteDefault: number): number {
+  const raw = process.env['PATCHBAY_FUZZ_ITERATIONS'];
+  if (raw === undefined || raw === '') return suiteDefault;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(`PATCHBAY_FUZZ_ITERATIONS must be a positive integer: ${raw}`);
+  return n;
+}
+
+/** The seed of a fuzz suite: PATCHBAY_FUZZ_SEED when set, else the suite's own. */
+export function fuzzSeed(suiteDefault: number): number {
+  const raw = process.env['PATCHBAY_FUZZ_SEED'];
+  if (raw === undefined || raw === '') return suiteDefault;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) throw new Error(`PATCHBAY_FUZZ_SEED must be an integer: ${raw}`);
+  return n;
+}

@@ -14,7 +14,7 @@ import { decodeSoapRequest, readArray } from '../../../src/protocol/soap/index.j
 import { parseRevisionId } from '../../../src/protocol/client-ws/wire.js';
 import { parseXml, soapRequestLimits, type XmlElement } from '../../../src/protocol/xml/index.js';
 import { createRng, fuzzLoop, type Rng } from '../../helpers/fuzz.js';
-import { seedsFor } from './fuzz-operations.js';
+import { seedsFor } from '../../fuzz/client-ws-fuzz.js';
 import { requestBytes } from './support.js';
 
 /**

@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cabFuzzSeeds, checkCabInput, regressionsDir } from '../../helpers/cab-fuzz.js';
-import { fuzzLoop } from '../../helpers/fuzz.js';
+import { cabFuzzSeeds, checkCabInput, regressionsDir } from '../helpers/cab-fuzz.js';
+import { fuzzIterations, fuzzLoop, fuzzSeed } from '../helpers/fuzz.js';
 
-const iterations = Number(process.env.PATCHBAY_FUZZ_ITERATIONS ?? 100_000);
-const seed = Number(process.env.PATCHBAY_FUZZ_SEED ?? 0x5eed_cab);
+const iterations = fuzzIterations(100_000);
+const seed = fuzzSeed(0x5eed_cab);
 void test(
   `CAB reader survives ${iterations} mutated cabinets (seed ${seed})`,
   { timeout: 10 * 60_000 },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAppError } from '../../../src/errors.js';
+import { isAppError } from '../../src/errors.js';
 import {
   decodeGetAuthorizationCookieRequest,
   decodeGetConfigRequest,
@@ -12,19 +12,19 @@ import {
   decodeStartCategoryScanRequest,
   decodeSyncPrinterCatalogRequest,
   decodeSyncUpdatesRequest,
-} from '../../../src/protocol/client-ws/index.js';
-import { decodeReportEventBatchRequest } from '../../../src/protocol/reporting/index.js';
-import { decodeSoapEnvelope } from '../../../src/protocol/soap/index.js';
-import type { XmlElement } from '../../../src/protocol/xml/index.js';
-import { fuzzLoop, type FuzzSeed } from '../../helpers/fuzz.js';
-import { requestBytes } from './support.js';
+} from '../../src/protocol/client-ws/index.js';
+import { decodeReportEventBatchRequest } from '../../src/protocol/reporting/index.js';
+import { decodeSoapEnvelope } from '../../src/protocol/soap/index.js';
+import type { XmlElement } from '../../src/protocol/xml/index.js';
+import { fuzzIterations, fuzzLoop, fuzzSeed, type FuzzSeed } from '../helpers/fuzz.js';
+import { requestBytes } from '../unit/client-ws/support.js';
 
 /**
  * Mutation fuzz of every operation decoder, seeded from the real request bodies (plus synthetic bodies for the
  * operations no capture holds). Property: decoding a mutated envelope either succeeds or throws an AppError —
- * never a TypeError/RangeError, never a hang. Iterations per operation: PATCHBAY_CLIENT_WS_FUZZ_ITERATIONS
- * (default 100,000, the issue's letter), seed PATCHBAY_CLIENT_WS_FUZZ_SEED. The operations are split over
- * two test files (fuzz.test.ts: SyncUpdates, the largest bodies; fuzz-other.test.ts: the rest) so the test
+ * never a TypeError/RangeError, never a hang. Iterations per operation: PATCHBAY_FUZZ_ITERATIONS
+ * (default 100,000, the issue's letter), seed PATCHBAY_FUZZ_SEED (test/helpers/fuzz.ts: the one knob). The operations are split over
+ * two test files (client-ws-sync-updates.test.ts: SyncUpdates, the largest bodies; client-ws-operations.test.ts: the rest) so the test
  * runner works on them in parallel.
  *
  * Speed: a 23-51 KB SyncUpdates body costs ~1 ms to decode, so 100,000 of them alone would take minutes.
@@ -32,8 +32,8 @@ import { requestBytes } from './support.js';
  * and namespace kept), and the full-size bodies stay in the seed set, so mutations still hit the real
  * shapes while most iterations decode a few KB.
  */
-const iterations = Number(process.env['PATCHBAY_CLIENT_WS_FUZZ_ITERATIONS'] ?? 100_000);
-const seed = Number(process.env['PATCHBAY_CLIENT_WS_FUZZ_SEED'] ?? 0x5eed);
+const iterations = fuzzIterations(100_000);
+const seed = fuzzSeed(0x5eed);
 
 export const decoders: Record<string, (op: XmlElement) => unknown> = {
   GetConfig: decodeGetConfigRequest,

@@ -10,12 +10,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { fixturePath, readFixture } from '../../helpers/fixtures.js';
-import { createRng, mutateXmlTimes, type Rng } from '../../helpers/xml-mutations.js';
-import { checkStreamedDocument } from './stream-check.js';
+import { fixturePath, readFixture } from '../helpers/fixtures.js';
+import { fuzzIterations, fuzzSeed } from '../helpers/fuzz.js';
+import { createRng, mutateXmlTimes, type Rng } from '../helpers/xml-mutations.js';
+import { checkStreamedDocument } from '../unit/update-xml/stream-check.js';
 
-const iterations = Number(process.env.PATCHBAY_FUZZ_ITERATIONS ?? 6_000);
-const seed = Number(process.env.PATCHBAY_FUZZ_SEED ?? 20261123);
+const iterations = fuzzIterations(6_000);
+const seed = fuzzSeed(20261123);
 const msus = 'http://schemas.microsoft.com/msus/2002/12';
 
 /** Every special case of protocol.md 1.7 in one plain document (shapes of protocol.md 3.2). */

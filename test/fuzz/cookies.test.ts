@@ -1,24 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../../../src/errors.js';
+import { AppError } from '../../src/errors.js';
 import {
   decodeCookie,
   encodeCookie,
   maxCookieBytes,
   type CookieKeyRing,
   type CookieKind,
-} from '../../../src/domain/cookies/index.js';
-import { issuedAt, makeClaims, makeRing } from './cookie-fixtures.js';
+} from '../../src/domain/cookies/index.js';
+import { fuzzIterations, fuzzSeed } from '../helpers/fuzz.js';
+import { issuedAt, makeClaims, makeRing } from '../unit/cookies/cookie-fixtures.js';
 
 /**
  * targets.md R5: forged, bit-flipped, truncated, extended, spliced, cross-key, cross-kind and expired
  * cookies, zero accepted, and nothing but the two typed errors ever thrown. 100k cases in CI (a few
- * seconds); PATCHBAY_COOKIE_FUZZ=1 runs 10^6 (or PATCHBAY_COOKIE_FUZZ=<count>).
+ * seconds); PATCHBAY_FUZZ_ITERATIONS=<count> and PATCHBAY_FUZZ_SEED as for every fuzz suite (test/helpers/fuzz.ts).
  */
-const env = process.env.PATCHBAY_COOKIE_FUZZ;
-const cases = env === undefined || env === '' ? 100_000 : env === '1' ? 1_000_000 : Number(env);
-const seed = Number(process.env.PATCHBAY_COOKIE_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const cases = fuzzIterations(100_000);
+const seed = fuzzSeed(Math.floor(Math.random() * 2 ** 31));
 
 /** xorshift32: reproducible from the printed seed. */
 function prng(s: number): () => number {

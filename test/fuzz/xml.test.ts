@@ -11,12 +11,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixturePath } from '../../helpers/fixtures.js';
-import { createRng, mutateXmlTimes } from '../../helpers/xml-mutations.js';
-import { checkOneInput } from './fuzz-check.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { fuzzIterations, fuzzSeed } from '../helpers/fuzz.js';
+import { createRng, mutateXmlTimes } from '../helpers/xml-mutations.js';
+import { checkOneInput } from '../unit/xml/fuzz-check.js';
 
-const iterations = Number(process.env.PATCHBAY_FUZZ_ITERATIONS ?? 100_000);
-const seed = Number(process.env.PATCHBAY_FUZZ_SEED ?? 20261004);
+const iterations = fuzzIterations(100_000);
+const seed = fuzzSeed(20261004);
 /** Above the CI count, use every seed at full size (slower per iteration, more coverage). */
 const manual = iterations > 100_000;
 const maxSeedBytes = manual ? Infinity : 8 * 1024;

@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAppError } from '../../../src/errors.js';
-import { readCabinet } from '../../../src/protocol/cab/index.js';
-import { cabFuzzSeeds, regressionsDir } from '../../helpers/cab-fuzz.js';
-import { requireCabextract, runCabextract } from '../../helpers/cabextract.js';
-import { replayInput } from '../../helpers/fuzz.js';
+import { isAppError } from '../../src/errors.js';
+import { readCabinet } from '../../src/protocol/cab/index.js';
+import { cabFuzzSeeds, regressionsDir } from '../helpers/cab-fuzz.js';
+import { requireCabextract, runCabextract } from '../helpers/cabextract.js';
+import { fuzzIterations, fuzzSeed, replayInput } from '../helpers/fuzz.js';
 
-const iterations = Number(process.env.PATCHBAY_DIFF_FUZZ_ITERATIONS ?? 300);
-const seed = Number(process.env.PATCHBAY_FUZZ_SEED ?? 0x5eed_cab);
+const iterations = fuzzIterations(300);
+const seed = fuzzSeed(0x5eed_cab);
 
 void test(`differential fuzz: ${iterations} mutants, ours vs cabextract (seed ${seed})`, (t) => {
   const skip = requireCabextract();

@@ -1,4 +1,0 @@
-import { fuzzOperations } from './fuzz-operations.js';
-
-// SyncUpdates alone (the largest bodies); fuzz-other.test.ts runs the other operations in parallel.
-fuzzOperations(['SyncUpdates']);
