@@ -1,6 +1,6 @@
 /**
  * THE configuration schema: the only place where a setting, its default and its meaning are defined.
- * Keys are camelCase here and snake_case in the INI file and the environment (see `ini-names.ts`):
+ * Keys are camelCase here and snake_case in the INI file and the environment (see `keys.ts`):
  * `server.httpPort` <-> `[server] http_port` <-> `PATCHBAY_SERVER_HTTP_PORT`.
  * Loading (INI + environment, secrets, derived paths, freezing) lives in `load.ts`.
  */
