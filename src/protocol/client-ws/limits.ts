@@ -36,8 +36,6 @@ export interface ClientWsLimits {
   /** `Key=Value;…` attribute strings (REAL DeviceAttributes ~2.2 KB). */
   readonly maxAttributeString: number;
   readonly maxTargetGroups: number;
-  /** ReportEventBatch: events per batch (REAL: 2-10). */
-  readonly maxEventsPerBatch: number;
   readonly maxReplacementStrings: number;
   readonly maxMiscDataStrings: number;
   /** One ReplacementStrings/MiscData string (REAL 156 `U=` lists are ~37 chars per id). */
@@ -64,7 +62,6 @@ export const defaultClientWsLimits: ClientWsLimits = Object.freeze({
   maxNameString: 256,
   maxAttributeString: 16_384,
   maxTargetGroups: 32,
-  maxEventsPerBatch: 1_000,
   maxReplacementStrings: 32,
   maxMiscDataStrings: 128,
   maxEventString: 200_000,
