@@ -1,0 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrateToLatest, openDatabase } from '../../../src/storage/index.js';
+import { runClientEventRetentionContract } from './client-event-retention-contract.js';
+
+runClientEventRetentionContract('SQLite', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-events-'));
+  const handle = openDatabase({ driver: 'sqlite', path: join(dir, 'patchbay.db') });
+  t.after(async () => {
+    await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await migrateToLatest(handle);
+  return handle;
+});
