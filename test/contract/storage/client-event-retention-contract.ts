@@ -4,11 +4,10 @@
  * computers newly registered from one address.
  */
 import assert from 'node:assert/strict';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import { pruneRawEvents } from '../../../src/jobs/index.js';
-import { createRepositories, type DbHandle } from '../../../src/storage/index.js';
-
-export type MakeDb = (t: TestContext) => Promise<DbHandle>;
+import { createRepositories } from '../../../src/storage/index.js';
+import type { MakeDb } from './repository-contract.js';
 
 const guid = (n: number) => `00000000-0000-0000-0000-${n.toString(16).padStart(12, '0')}`;
 const pcA = guid(0xa);
