@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { pruneRawEvents } from '../../../src/jobs/index.js';
+import { eventRetentionJob, JobRegistry, pruneRawEvents, Scheduler } from '../../../src/jobs/index.js';
 import { createRepositories } from '../../../src/storage/index.js';
 import type { MakeDb } from './repository-contract.js';
 
@@ -68,6 +68,27 @@ export function runClientEventRetentionContract(name: string, makeDb: MakeDb): v
       const aborted = AbortSignal.abort();
       await assert.rejects(pruneRawEvents(counting, { retentionMs: 0, now: 9_999, signal: aborted }));
       assert.equal((await clientEvents.listForComputer(pcA)).length, 1);
+    });
+
+    void test('the retention job runs once per cluster (a lease) and deletes raw events older than the retention', async (t) => {
+      const repos = createRepositories(await makeDb(t));
+      const now = Date.now();
+      await repos.clientEvents.insertBatch([ev(1, pcA)], now - 31 * 86_400_000);
+      await repos.clientEvents.insertBatch([ev(2, pcA)], now - 29 * 86_400_000);
+      const job = eventRetentionJob({ store: repos.clientEvents, retentionDays: 30 });
+      assert.notEqual(job.singleRunner, false);
+      assert.equal(job.trigger.kind, 'cron');
+      const jobs = new JobRegistry();
+      jobs.register(job);
+      const scheduler = new Scheduler({ registry: jobs, leases: repos.jobLeases });
+      scheduler.start();
+      t.after(() => scheduler.stop());
+      await scheduler.runNow(job.name);
+      assert.deepEqual(
+        (await repos.clientEvents.listForComputer(pcA)).map((e) => e.eventInstanceId),
+        [guid(2)],
+      );
+      assert.equal(scheduler.status()[0]?.lastOutcome, 'succeeded');
     });
 
     void test('countRegisteredFromSince counts computers first registered from one address', async (t) => {
