@@ -1,4 +1,5 @@
 import type { Logger } from '../observability/index.js';
+import { defaultClientWsLimits } from '../protocol/client-ws/index.js';
 import { clientStatusEventId, parseStatusLists, type ReportedEvent } from '../protocol/reporting/index.js';
 import { deriveUpdateStatuses, type StatusEvent } from './derive-update-status.js';
 import type { FleetStores, FleetTransaction } from './fleet-ports.js';
@@ -31,8 +32,8 @@ export interface ReportOutcome {
   readonly statusesChanged: number;
 }
 
-/** Upper bound on ids in one 156 list (the codec's own bound is the same order). */
-const maxStatusListIds = 5_000;
+/** Ids in one 156 list: as many as the codec's longest event string holds (bytes bound them, not a count). */
+const maxStatusListIds = defaultClientWsLimits.maxStatusListIds;
 
 /**
  * ReportEventBatch: events are stored raw (as the typed, length-bounded fields the codec decoded, in JSON,

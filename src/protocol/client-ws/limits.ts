@@ -38,9 +38,12 @@ export interface ClientWsLimits {
   readonly maxTargetGroups: number;
   readonly maxReplacementStrings: number;
   readonly maxMiscDataStrings: number;
-  /** One ReplacementStrings/MiscData string (REAL 156 `U=` lists are ~37 chars per id). */
+  /**
+   * One ReplacementStrings/MiscData string. A `156` `U=` list is ~37 chars per id and lists every update the
+   * scan found applicable, so this is the XML reader's text-node bound (bytes bound it), not a guess at a count.
+   */
   readonly maxEventString: number;
-  /** Update ids in one `156` U= or V= list. */
+  /** Update ids in one `156` U= or V= list: as many as fit in maxEventString (37 chars each). */
   readonly maxStatusListIds: number;
 }
 
@@ -64,8 +67,8 @@ export const defaultClientWsLimits: ClientWsLimits = Object.freeze({
   maxTargetGroups: 32,
   maxReplacementStrings: 32,
   maxMiscDataStrings: 128,
-  maxEventString: 200_000,
-  maxStatusListIds: 5_000,
+  maxEventString: 1024 * 1024,
+  maxStatusListIds: Math.ceil((1024 * 1024) / 37),
 });
 
 /** Limits with `maxExtendedUpdatesPerRequest` taken from configuration (the value GetConfig advertises). */

@@ -41,6 +41,25 @@ for (const { dialect, skip } of dialects) {
       });
     }
 
+    void test('a 156 status event listing 8,000 updates (a 296 KB MiscData string) becomes 8,000 states', async (t) => {
+      const h = await startHarness(t, dialect);
+      const clientId = randomUUID();
+      const c = new WuspClient(h, clientId);
+      await c.handshake();
+      const updateIds = Array.from({ length: 8_000 }, () => randomUUID());
+      const list = updateIds.map((u) => u.toUpperCase()).join(';');
+      const status = reportingEvent({
+        clientId,
+        instanceId: randomUUID(),
+        eventId: 156,
+        miscData: [`U=${list}`, 'V='],
+      });
+      assert.equal(await c.report(status), true);
+      const states = await h.repos.updateStatus.listForComputer(clientId);
+      assert.equal(states.length, 8_000);
+      assert.ok(states.every((s) => s.state === 2));
+    });
+
     void test('a batch larger than the body limit, or of more elements than its bytes allow, is refused and stores nothing', async (t) => {
       const h = await startHarness(t, dialect, { env: { PATCHBAY_SERVER_REQUEST_BODY_LIMIT: '256KiB' } });
       const clientId = randomUUID();
