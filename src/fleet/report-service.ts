@@ -83,6 +83,9 @@ export class ReportService {
 
     return this.transaction(async (s: FleetStores) => {
       if ((await s.computers.get(computerId)) === undefined) await s.computers.upsert({ computerId }, now);
+      // Writing the computer row first locks it until commit (PostgreSQL; SQLite has one writer anyway), so
+      // concurrent batches of one computer read the budget one after the other and cannot each spend it.
+      await s.computers.touchLastReport(computerId, now);
       let used = await s.clientEvents.rawBytesSince(computerId, now - this.budget.periodMs);
       const rows = [];
       for (const e of own) {
@@ -125,7 +128,6 @@ export class ReportService {
           })),
           now,
         );
-      await s.computers.touchLastReport(computerId, now);
       return {
         stored,
         duplicates: rows.length - stored,

@@ -72,6 +72,21 @@ for (const { dialect, skip } of dialects) {
       assert.equal((await h.repos.clientEvents.listForComputer(other.clientId)).length, 1);
     });
 
+    void test('concurrent batches of one computer cannot each spend its budget', async (t) => {
+      const budget = 512 * 1024;
+      const h = await startHarness(t, dialect, { rawEventBudget: { bytes: budget, periodMs: day } });
+      const clientId = randomUUID();
+      const c = new WuspClient(h, clientId);
+      await c.handshake();
+      const filler = 'q'.repeat(14 * 1024);
+      const batch = () =>
+        Array.from({ length: 150 }, () => fatEvent(clientId, randomUUID(), filler)).join('');
+      const answers = await Promise.all(Array.from({ length: 8 }, () => c.report(batch())));
+      assert.deepEqual(answers, Array(8).fill(true));
+      assert.ok((await h.repos.clientEvents.rawBytesSince(clientId, 0)) <= budget);
+      assert.equal((await h.repos.updateStatus.listForComputer(clientId)).length, 8 * 150);
+    });
+
     void test('stored event strings are cut to sane lengths and the raw text stays valid JSON', async (t) => {
       const h = await startHarness(t, dialect);
       const clientId = randomUUID();
