@@ -223,6 +223,14 @@ export const errorCatalogue = {
     title: 'Authorization cookie is invalid',
   },
   PB_ERR_SERVER_BUSY: { status: 503, fault: 'ServerBusy', exit: 75, title: 'Server is busy, retry later' },
+  // A client id new to this server from an address that reached clients.new_computers_per_address: ServerBusy,
+  // so the client retries later instead of treating itself as broken.
+  PB_ERR_NEW_COMPUTER_LIMIT: {
+    status: 429,
+    fault: 'ServerBusy',
+    exit: 75,
+    title: 'Too many new computers from one address',
+  },
   // Asset-management connector (src/connectors): the target refused a group (nothing was sent for it), the
   // target stayed unreachable or failed after the retries, or it answered outside the wire contract.
   PB_ERR_CONNECTOR_UNAUTHORIZED: {

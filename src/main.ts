@@ -22,6 +22,7 @@ import {
   Scheduler,
   settingsSlotLedger,
   staleSyncJob,
+  eventRetentionJob,
 } from './jobs/index.js';
 import type { Logger } from './observability/index.js';
 import { transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
@@ -157,8 +158,12 @@ export async function startPatchbay(
     const contentStore = await FsContentStore.open(config.content.dir);
     // Runs after the servers have closed (closers run in reverse): no reader is left on a cached descriptor.
     closers.push(() => Promise.resolve(contentStore.releaseCachedDescriptors()));
+    const clients = config.clients;
+    const budgetPeriodMs = clients.budgetPeriodHours * 3_600_000;
     const { service: clientService } = await createClientWebService(db, contentStore, logger, {
       contentMode: config.content.mode,
+      rawEventBudget: { bytes: clients.rawEventBudget, periodMs: budgetPeriodMs },
+      newComputerLimit: { perAddress: clients.newComputersPerAddress, periodMs: budgetPeriodMs },
     });
     const clientDeps = { config, logger, readiness, clientService, contentStore };
 
@@ -201,6 +206,13 @@ export async function startPatchbay(
     // Scheduled jobs. Other parts register theirs on `jobs` here (connector exports, cleanup) before start().
     const jobs = new JobRegistry();
     registerSyncJobs(jobs, { config, logger, db, contentStore });
+    if (clients.eventRetentionDays > 0)
+      jobs.register(
+        eventRetentionJob({
+          store: createRepositories(db).clientEvents,
+          retentionDays: clients.eventRetentionDays,
+        }),
+      );
     if (options.connectorConfig)
       registerConnectorJobs(jobs, {
         config: options.connectorConfig,

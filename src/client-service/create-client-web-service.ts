@@ -1,4 +1,12 @@
-import { ComputerService, ReportService, type FleetStores } from '../fleet/index.js';
+import {
+  ComputerService,
+  ReportService,
+  defaultRawEventBudget,
+  noNewComputerLimit,
+  type FleetStores,
+  type NewComputerLimit,
+  type RawEventBudget,
+} from '../fleet/index.js';
 import type { Logger } from '../observability/index.js';
 import { createRepositories, type ContentStore, type DbHandle } from '../storage/index.js';
 import { CatalogCache, defaultCatalogCacheOptions, type CatalogCacheOptions } from './catalog-cache.js';
@@ -25,6 +33,10 @@ export interface ClientServiceOptions {
   readonly fragmentCacheBytes?: number;
   readonly pageSize?: number;
   readonly clock?: () => number;
+  /** Raw event text one computer may store per period (default 8 MiB a day). */
+  readonly rawEventBudget?: RawEventBudget;
+  /** New computers per source address per period (default: no bound, as WSUS). */
+  readonly newComputerLimit?: NewComputerLimit;
 }
 
 /**
@@ -61,11 +73,15 @@ export async function createClientWebService(
     config,
     configGeneration,
     cookies: new ClientCookies(keys, serverInstanceId),
-    computers: new ComputerService({ ...stores(repos), settings: repos.settings }),
+    computers: new ComputerService(
+      { ...stores(repos), settings: repos.settings },
+      options.newComputerLimit ?? noNewComputerLimit,
+    ),
     reports: new ReportService(
       (fn) =>
         handle.transaction((trx) => fn(stores(createRepositories({ db: trx, dialect: handle.dialect })))),
       log,
+      options.rawEventBudget ?? defaultRawEventBudget,
     ),
     catalog: new CatalogCache(
       storageCatalogSource(handle),

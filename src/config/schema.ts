@@ -248,6 +248,42 @@ const admin = z.object({
   }),
 });
 
+/** What anonymous clients may store (issue 10 item 3): raw event retention and budgets, new computers. */
+const clients = z.object({
+  eventRetentionDays: integerField({
+    min: 0,
+    max: 3650,
+    default: 30,
+    description:
+      'Days raw client events (ReportEventBatch) are kept; a job deletes older ones once per cluster every ' +
+      'hour. The per-update states derived from them are kept. 0 = keep raw events forever.',
+  }),
+  rawEventBudget: sizeField({
+    min: 64 * 1024,
+    max: 1024 ** 3,
+    default: '8MiB',
+    description:
+      'Raw event text one computer may store per budget_period_hours. Beyond it its events still update ' +
+      'the per-update states and the batch is still accepted (a refused client resends forever); only ' +
+      'their raw text is not stored.',
+  }),
+  budgetPeriodHours: integerField({
+    min: 1,
+    max: 8760,
+    default: 24,
+    description: 'Period of raw_event_budget and new_computers_per_address (a sliding window).',
+  }),
+  newComputersPerAddress: integerField({
+    min: 0,
+    max: 1_000_000,
+    default: 0,
+    description:
+      'New computers (client ids this server has not seen) accepted from one source address per ' +
+      'budget_period_hours; more are answered ServerBusy and retry later. 0 = no bound (WSUS behaviour). ' +
+      'Clients behind NAT or a proxy share one address: size it for the largest such site.',
+  }),
+});
+
 const log = z.object({
   level: enumField({
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -324,7 +360,7 @@ function crossChecks(c: z.output<typeof sections>, ctx: z.RefinementCtx): void {
   }
 }
 
-const sections = z.object({ server, database, content, upstream, sync, selection, admin, log });
+const sections = z.object({ server, database, content, upstream, sync, selection, admin, clients, log });
 
 export const configSchema = sections.superRefine(crossChecks);
 

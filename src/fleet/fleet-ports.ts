@@ -30,6 +30,7 @@ export interface ComputerStore {
   get(computerId: string): Promise<{ computerId: string } | undefined>;
   touchLastSync(computerId: string, now?: number): Promise<void>;
   touchLastReport(computerId: string, now?: number): Promise<void>;
+  countRegisteredFromSince(ipAddress: string, since: number): Promise<number>;
 }
 
 export interface GroupStore {
@@ -54,10 +55,13 @@ export interface ClientEventRow {
   readonly revisionNumber?: number | null;
   readonly win32HResult?: number | null;
   readonly raw: string;
+  /** The raw text lost some of the event's strings (storedEventText). */
+  readonly isRawTruncated?: boolean;
 }
 
 export interface ClientEventStore {
   insertBatch(events: readonly ClientEventRow[], now?: number): Promise<number>;
+  rawBytesSince(computerId: string, since: number): Promise<number>;
 }
 
 export interface UpdateStatusRow {

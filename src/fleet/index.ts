@@ -1,5 +1,16 @@
-export { ComputerService, type ComputerInventory } from './computer-service.js';
-export { ReportService, type ReportOutcome } from './report-service.js';
+export {
+  ComputerService,
+  noNewComputerLimit,
+  type ComputerInventory,
+  type NewComputerLimit,
+} from './computer-service.js';
+export {
+  ReportService,
+  defaultRawEventBudget,
+  type RawEventBudget,
+  type ReportOutcome,
+} from './report-service.js';
+export { maxStoredEventString, maxStoredEventStrings, storedEventText } from './stored-event.js';
 export { deriveUpdateStatuses, type DerivedStatus, type StatusEvent } from './derive-update-status.js';
 export { updateState, updateStateNames, type UpdateState } from './update-states.js';
 export type * from './fleet-ports.js';

@@ -1,7 +1,25 @@
 import type { Logger } from '../observability/index.js';
+import { defaultClientWsLimits } from '../protocol/client-ws/index.js';
 import { clientStatusEventId, parseStatusLists, type ReportedEvent } from '../protocol/reporting/index.js';
 import { deriveUpdateStatuses, type StatusEvent } from './derive-update-status.js';
 import type { FleetStores, FleetTransaction } from './fleet-ports.js';
+import { storedEventText } from './stored-event.js';
+
+/**
+ * How much raw event text one computer may add per period (`[clients] raw_event_budget` over
+ * `budget_period_hours`). Over it, events still become per-update states and the batch is still answered
+ * `true` (a client that gets a fault resends the same batch forever); only their raw text is not stored.
+ */
+export interface RawEventBudget {
+  readonly bytes: number;
+  readonly periodMs: number;
+}
+
+/** 8 MiB a day: a first scan of 1,670 updates stores ~1.5 MB; an attacker's 233 MiB in 6 s is cut here. */
+export const defaultRawEventBudget: RawEventBudget = Object.freeze({
+  bytes: 8 * 1024 ** 2,
+  periodMs: 86_400_000,
+});
 
 export interface ReportOutcome {
   /** Events stored now (duplicates of an earlier EventInstanceID are not counted). */
@@ -9,15 +27,18 @@ export interface ReportOutcome {
   readonly duplicates: number;
   /** Events naming another computer than the cookie's (never stored: a client reports only for itself). */
   readonly foreign: number;
+  /** Events whose raw text was not stored because the computer's budget for the period is spent. */
+  readonly overBudget: number;
   readonly statusesChanged: number;
 }
 
-/** Upper bound on ids in one 156 list (the codec's own bound is the same order). */
-const maxStatusListIds = 5_000;
+/** Ids in one 156 list: as many as the codec's longest event string holds (bytes bound them, not a count). */
+const maxStatusListIds = defaultClientWsLimits.maxStatusListIds;
 
 /**
- * ReportEventBatch: events are stored raw (as the typed, length-bounded fields the codec decoded, in JSON),
- * de-duplicated on EventInstanceID, and turned into per-update states (deriveUpdateStatuses). Nothing in an
+ * ReportEventBatch: events are stored raw (as the typed, length-bounded fields the codec decoded, in JSON,
+ * strings cut by storedEventText), de-duplicated on EventInstanceID, within the computer's RawEventBudget,
+ * and all of them are turned into per-update states (deriveUpdateStatuses). Nothing in an
  * event is ever executed, deserialized into objects of its choosing, or trusted beyond the documented
  * forms (CVE-2025-59287's second sink was reporting data, protocol.md 5.2).
  */
@@ -25,6 +46,7 @@ export class ReportService {
   constructor(
     private readonly transaction: FleetTransaction,
     private readonly logger: Logger,
+    private readonly budget: RawEventBudget = defaultRawEventBudget,
   ) {}
 
   async reportEvents(
@@ -61,8 +83,17 @@ export class ReportService {
 
     return this.transaction(async (s: FleetStores) => {
       if ((await s.computers.get(computerId)) === undefined) await s.computers.upsert({ computerId }, now);
-      const stored = await s.clientEvents.insertBatch(
-        own.map((e) => ({
+      // Writing the computer row first locks it until commit (PostgreSQL; SQLite has one writer anyway), so
+      // concurrent batches of one computer read the budget one after the other and cannot each spend it.
+      await s.computers.touchLastReport(computerId, now);
+      let used = await s.clientEvents.rawBytesSince(computerId, now - this.budget.periodMs);
+      const rows = [];
+      for (const e of own) {
+        const { raw, truncated } = storedEventText(e);
+        const bytes = Buffer.byteLength(raw);
+        if (used + bytes > this.budget.bytes) break;
+        used += bytes;
+        rows.push({
           eventInstanceId: e.eventInstanceId,
           computerId,
           eventId: e.eventId,
@@ -72,10 +103,17 @@ export class ReportService {
           updateId: e.update.updateId,
           revisionNumber: e.update.revisionNumber,
           win32HResult: e.win32HResult,
-          raw: JSON.stringify(e),
-        })),
-        now,
-      );
+          raw,
+          isRawTruncated: truncated,
+        });
+      }
+      const overBudget = own.length - rows.length;
+      if (overBudget > 0)
+        this.logger.warn(
+          { computerId, overBudget, budgetBytes: this.budget.bytes },
+          'raw event budget spent: states recorded, raw events not stored',
+        );
+      const stored = await s.clientEvents.insertBatch(rows, now);
       const needsKnown = statusEvents.some((e) => e.statusLists !== undefined);
       const known = needsKnown ? await s.updateStatus.listForComputer(computerId) : [];
       const derived = deriveUpdateStatuses(statusEvents, known);
@@ -90,8 +128,13 @@ export class ReportService {
           })),
           now,
         );
-      await s.computers.touchLastReport(computerId, now);
-      return { stored, duplicates: own.length - stored, foreign, statusesChanged: derived.length };
+      return {
+        stored,
+        duplicates: rows.length - stored,
+        foreign,
+        overBudget,
+        statusesChanged: derived.length,
+      };
     });
   }
 }

@@ -7,6 +7,7 @@ import type { ClientCall, ClientWebService } from '../client-service/index.js';
 import { clientNs, parseClientRequestXml, simpleAuthNs } from '../protocol/client-ws/index.js';
 import { reportingNs } from '../protocol/reporting/index.js';
 import { SoapOperationRegistry } from '../protocol/soap/index.js';
+import { soapRequestLimits, type XmlReadLimits } from '../protocol/xml/index.js';
 import type { SoapCallContext, SoapEndpoint, SoapHandler } from './soap-routes.js';
 
 export const clientWebServicePath = '/ClientWebService/client.asmx';
@@ -24,6 +25,20 @@ function callOf(ctx: SoapCallContext): ClientCall {
 function ipOf(request: FastifyRequest): string | undefined {
   const ip = request.ip;
   return typeof ip === 'string' && ip.length <= 64 ? ip.replace(/^::ffff:/, '') : undefined;
+}
+
+/**
+ * ReportEventBatch is bounded by bytes only: a scan reports one event per update it evaluated (1,670 events,
+ * ~2 MB, seen in one batch), and a refused batch is resent forever, so the whole request body limit is
+ * accepted. Elements are bounded by bytes too (a real event spends ~35 bytes per element; 16 bytes per
+ * element is the floor), so a hostile body of tiny elements cannot build a tree larger than its bytes allow.
+ */
+export function reportingXmlLimits(bodyLimit: number): XmlReadLimits {
+  return {
+    ...soapRequestLimits,
+    maxBytes: bodyLimit,
+    maxElements: Math.max(soapRequestLimits.maxElements, Math.ceil(bodyLimit / 16)),
+  };
 }
 
 /** The three SOAP endpoints of a Windows Update server, bound to one client web service. */
@@ -97,6 +112,6 @@ export function clientWsEndpoints(service: ClientWebService): SoapEndpoint[] {
       parseXml: (body, limits) => parseClientRequestXml(body, limits, service.limits),
     },
     { paths: [simpleAuthPath], style: 'asmx', registry: simpleAuth },
-    { paths: [...reportingPaths], style: 'asmx', registry: reporting },
+    { paths: [...reportingPaths], style: 'asmx', registry: reporting, xmlLimits: reportingXmlLimits },
   ];
 }

@@ -43,6 +43,8 @@ export interface SoapEndpoint {
   readonly registry: SoapOperationRegistry<SoapHandler>;
   /** The XML reader for this endpoint's requests (default parseXml); see SoapRequestInput.parse. */
   readonly parseXml?: XmlParse;
+  /** This endpoint's XML limits from the body limit (default: the routes' limits, maxBytes = body limit). */
+  readonly xmlLimits?: (bodyLimit: number) => XmlReadLimits;
 }
 
 export interface SoapRoutesOptions {
@@ -144,6 +146,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
   );
 
   for (const endpoint of opts.endpoints) {
+    const endpointLimits = endpoint.xmlLimits?.(opts.bodyLimit) ?? limits;
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const receivedAtMs = Date.now();
       let method: string | undefined;
@@ -158,7 +161,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
           body,
           contentType: typeof ct === 'string' ? ct : undefined,
           soapAction: typeof soapAction === 'string' ? soapAction : undefined,
-          limits,
+          limits: endpointLimits,
           ...(endpoint.parseXml ? { parse: endpoint.parseXml } : {}),
         });
         version = soap.version;

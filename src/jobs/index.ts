@@ -11,3 +11,9 @@ export {
 } from './scheduler.js';
 export { checkStaleSync, logStale, staleSyncJob, type StaleSyncReport } from './stale-sync.js';
 export { memorySlotLedger, settingsSlotLedger, type SlotLedger } from './slot-ledger.js';
+export {
+  eventRetentionJob,
+  pruneRawEvents,
+  retentionBatchSize,
+  type RawEventStore,
+} from './event-retention.js';

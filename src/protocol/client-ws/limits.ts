@@ -36,13 +36,14 @@ export interface ClientWsLimits {
   /** `Key=Value;…` attribute strings (REAL DeviceAttributes ~2.2 KB). */
   readonly maxAttributeString: number;
   readonly maxTargetGroups: number;
-  /** ReportEventBatch: events per batch (REAL: 2-10). */
-  readonly maxEventsPerBatch: number;
   readonly maxReplacementStrings: number;
   readonly maxMiscDataStrings: number;
-  /** One ReplacementStrings/MiscData string (REAL 156 `U=` lists are ~37 chars per id). */
+  /**
+   * One ReplacementStrings/MiscData string. A `156` `U=` list is ~37 chars per id and lists every update the
+   * scan found applicable, so this is the XML reader's text-node bound (bytes bound it), not a guess at a count.
+   */
   readonly maxEventString: number;
-  /** Update ids in one `156` U= or V= list. */
+  /** Update ids in one `156` U= or V= list: as many as fit in maxEventString (37 chars each). */
   readonly maxStatusListIds: number;
 }
 
@@ -64,11 +65,10 @@ export const defaultClientWsLimits: ClientWsLimits = Object.freeze({
   maxNameString: 256,
   maxAttributeString: 16_384,
   maxTargetGroups: 32,
-  maxEventsPerBatch: 1_000,
   maxReplacementStrings: 32,
   maxMiscDataStrings: 128,
-  maxEventString: 200_000,
-  maxStatusListIds: 5_000,
+  maxEventString: 1024 * 1024,
+  maxStatusListIds: Math.ceil((1024 * 1024) / 37),
 });
 
 /** Limits with `maxExtendedUpdatesPerRequest` taken from configuration (the value GetConfig advertises). */

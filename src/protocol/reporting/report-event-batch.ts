@@ -151,8 +151,9 @@ function decodeEvent(ev: XmlElement, limits: ClientWsLimits): ReportedEvent {
 }
 
 /**
- * Decodes `ReportEventBatch`. More than `maxEventsPerBatch` events is InvalidParameters `eventBatch`
- * (counted before any event is read).
+ * Decodes `ReportEventBatch`. The number of events is not capped: a client reports one event per update it
+ * evaluated (1,670 seen in one batch), it resends a refused batch forever, and the request body limit and the
+ * reporting endpoint's XML element bound (reportingXmlLimits) already bound the batch by bytes.
  */
 export function decodeReportEventBatchRequest(
   op: XmlElement,
@@ -160,7 +161,7 @@ export function decodeReportEventBatchRequest(
 ): ReportEventBatchRequest {
   expectOperation(op, reportingNs, 'ReportEventBatch');
   const batch = childElement(op, reportingNs, 'eventBatch');
-  const items = batch ? complexArrayItems(batch, 'eventBatch', limits.maxEventsPerBatch) : [];
+  const items = batch ? complexArrayItems(batch, 'eventBatch', Number.POSITIVE_INFINITY) : [];
   return {
     cookie: decodeRequestCookie(op, reportingNs, limits.maxCookieBytes),
     clientTime: readOptional(op, reportingNs, 'clientTime', 'clientTime', parseDateTime),

@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/postgres.js';
+import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runRepositoryContract } from './repository-contract.js';
 
 const skip = postgresSkipReason();
@@ -10,4 +11,5 @@ if (skip !== undefined) {
   const databases = migratedPostgresDatabases('pb_template');
 
   runRepositoryContract('PostgreSQL', (t) => databases.open(t, 4));
+  runClientEventRetentionContract('PostgreSQL', (t) => databases.open(t, 4));
 }

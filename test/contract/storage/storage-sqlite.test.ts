@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrateToLatest, openDatabase } from '../../../src/storage/index.js';
-import { runRepositoryContract } from './repository-contract.js';
+import { runClientEventRetentionContract } from './client-event-retention-contract.js';
+import { runRepositoryContract, type MakeDb } from './repository-contract.js';
 
 // A real file (WAL mode) in a fresh temp dir per test.
-runRepositoryContract('SQLite', async (t) => {
+const makeDb: MakeDb = async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pb-sqlite-'));
   const handle = openDatabase({ driver: 'sqlite', path: join(dir, 'patchbay.db') });
   t.after(async () => {
@@ -14,4 +15,7 @@ runRepositoryContract('SQLite', async (t) => {
   });
   await migrateToLatest(handle);
   return handle;
-});
+};
+
+runRepositoryContract('SQLite', makeDb);
+runClientEventRetentionContract('SQLite', makeDb);

@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import type { DialectName } from '../dialect.js';
 import { chunkRows, inTransaction, type Executor } from '../transaction.js';
 
 export interface ClientEventInput {
@@ -13,6 +15,8 @@ export interface ClientEventInput {
   readonly win32HResult?: number | null;
   /** The raw event as received; stored, never interpreted. Cut at `maxRawEventLength`. */
   readonly raw: string;
+  /** The caller already cut some of the event's strings before serialising it. */
+  readonly isRawTruncated?: boolean;
 }
 
 /** Raw text kept per event (characters). Longer input is cut and flagged. */
@@ -20,7 +24,10 @@ export const maxRawEventLength = 16 * 1024;
 
 /** Raw client events (ReportEventBatch), de-duplicated on EventInstanceID. */
 export class ClientEventRepository {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: DialectName,
+  ) {}
 
   /** Inserts a batch in one transaction; returns how many events were new (duplicates are ignored). */
   async insertBatch(events: readonly ClientEventInput[], now = Date.now()): Promise<number> {
@@ -38,7 +45,7 @@ export class ClientEventRepository {
         revision_number: e.revisionNumber ?? null,
         win32_hresult: e.win32HResult ?? null,
         raw: e.raw.length > maxRawEventLength ? e.raw.slice(0, maxRawEventLength) : e.raw,
-        is_raw_truncated: e.raw.length > maxRawEventLength ? 1 : 0,
+        is_raw_truncated: e.isRawTruncated === true || e.raw.length > maxRawEventLength ? 1 : 0,
       }),
     );
     return inTransaction(this.db, async (trx) => {
@@ -79,9 +86,40 @@ export class ClientEventRepository {
     }));
   }
 
-  /** Deletes events received before `before` (retention). */
-  async deleteReceivedBefore(before: number): Promise<number> {
-    const r = await this.db.deleteFrom('client_events').where('received_at', '<', before).executeTakeFirst();
+  /**
+   * Bytes (UTF-8) of the raw text stored for one computer's events received at or after `since`: what the
+   * per-computer storage budget counts (index client_events_computer_received).
+   */
+  async rawBytesSince(computerId: string, since: number): Promise<number> {
+    const bytes =
+      this.dialect === 'postgres' ? sql<number>`octet_length(raw)` : sql<number>`length(cast(raw as blob))`;
+    const r = await this.db
+      .selectFrom('client_events')
+      .select(sql<string | number | null>`sum(${bytes})`.as('bytes'))
+      .where('computer_id', '=', computerId.toLowerCase())
+      .where('received_at', '>=', since)
+      .executeTakeFirst();
+    return Number(r?.bytes ?? 0);
+  }
+
+  /**
+   * Retention: deletes at most `limit` events received before `before`, oldest first, and returns how many.
+   * Callers loop until it returns less than `limit`, so no single statement holds a long write lock.
+   */
+  async deleteReceivedBefore(before: number, limit: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('client_events')
+      .where(
+        'event_instance_id',
+        'in',
+        this.db
+          .selectFrom('client_events')
+          .select('event_instance_id')
+          .where('received_at', '<', before)
+          .orderBy('received_at')
+          .limit(limit),
+      )
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

@@ -88,6 +88,20 @@ export class ComputerRepository {
     return existing === undefined;
   }
 
+  /**
+   * Computers first registered from `ipAddress` at or after `since` (the new-computers-per-address bound;
+   * index computers_ip_registered). The address is the one last seen for each computer.
+   */
+  async countRegisteredFromSince(ipAddress: string, since: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('computers')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('ip_address', '=', ipAddress)
+      .where('registered_at', '>=', since)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   async touchLastSync(computerId: string, now = Date.now()): Promise<void> {
     await this.db
       .updateTable('computers')

@@ -38,7 +38,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     computers: new ComputerRepository(db),
     groups: new GroupRepository(db, dialect),
     approvals: new ApprovalRepository(db),
-    clientEvents: new ClientEventRepository(db),
+    clientEvents: new ClientEventRepository(db, dialect),
     updateStatus: new UpdateStatusRepository(db),
     settings: new SettingsRepository(db),
     cookieKeys: new CookieKeyRepository(db),
