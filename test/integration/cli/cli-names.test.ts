@@ -89,6 +89,7 @@ for (const driver of adminDrivers()) {
         '--group',
         'Rign 0',
       );
+      await typo(db, 'Ring 0', 'computers', 'list', '--group', 'Rign 0');
       await typo(db, 'Ring 0', 'reports', 'updates', '--group', 'Rign 0');
       await typo(db, 'Security Updates', 'reports', 'updates', ...cls);
       await typo(db, 'Windows 11', 'reports', 'updates', '--product', 'windows 12');
