@@ -7,10 +7,9 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createAdminServices, type AdminActor, type AdminServices } from '../admin/index.js';
 import { AppError } from '../errors.js';
-import { databaseOptions } from '../main.js';
-import { migrateToLatest, openDatabase } from '../storage/index.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
 import { loadCliConfigOrThrow } from './cli-config.js';
+import { openCliDatabase } from './cli-database.js';
 
 export interface JsonOption {
   json?: boolean;
@@ -35,9 +34,8 @@ export async function withAdmin<T>(
   fn: (services: AdminServices, actor: AdminActor) => Promise<T>,
 ): Promise<T> {
   const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
-  const handle = openDatabase(databaseOptions(config));
+  const handle = await openCliDatabase(config);
   try {
-    await migrateToLatest(handle);
     return await fn(createAdminServices(handle), cliActor(io));
   } finally {
     await handle.close();

@@ -1,16 +1,11 @@
 /** `patchbay db migrate` and `patchbay db status`. */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { databaseOptions } from '../main.js';
 import { migrateToLatest, migrationStatus, openDatabase } from '../storage/index.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
 import { loadCliConfigOrThrow } from './cli-config.js';
-
-export function describeDatabase(options: ReturnType<typeof databaseOptions>): string {
-  if (options.driver === 'sqlite') return `sqlite ${options.path}`;
-  const u = new URL(options.connectionString);
-  u.password = '';
-  return `postgres ${u.toString()}`;
-}
+import { describeDatabase, noDatabaseError } from './cli-database.js';
 
 export function registerDbCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   const db = program.command('db').description('database maintenance');
@@ -38,6 +33,8 @@ export function registerDbCommands(program: Command, io: CliIo, setExitCode: (co
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
       const options = databaseOptions(config);
+      // Looking must not create: a missing SQLite file is reported, not made.
+      if (options.driver === 'sqlite' && !existsSync(options.path)) throw noDatabaseError(config);
       const handle = openDatabase(options);
       try {
         const status = await migrationStatus(handle);

@@ -1,6 +1,5 @@
 /** `patchbay reports updates|computers|compliance|sync`: the reports service with table, CSV or JSON output. */
 import type { Command } from 'commander';
-import { databaseOptions } from '../main.js';
 import {
   createReportsService,
   formatReport,
@@ -9,10 +8,10 @@ import {
   type ReportsService,
   type ReportTable,
 } from '../reports/index.js';
-import { migrateToLatest, openDatabase } from '../storage/index.js';
 import { AppError } from '../errors.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
 import { loadCliConfigOrThrow } from './cli-config.js';
+import { openCliDatabase } from './cli-database.js';
 
 interface FormatOptions {
   format: string;
@@ -42,9 +41,8 @@ export function registerReportsCommands(
   ) => {
     const format = parseReportFormat(opts.format);
     const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
-    const handle = openDatabase(databaseOptions(config));
+    const handle = await openCliDatabase(config);
     try {
-      await migrateToLatest(handle);
       io.stdout(formatReport(await make(createReportsService(handle)), format));
     } finally {
       await handle.close();

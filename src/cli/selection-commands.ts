@@ -168,7 +168,10 @@ export function registerSelectionCommands(
             const next = await changeSelection(db, kind, sel, names, action);
             await setSelection(db, next, 'cli');
             if (json) return printJson(io, next);
-            io.stdout(`${kind}: ${next[kind].join(', ') || '(none)'}\n`);
+            // Entries may be GUIDs (given as such, or a family expanded into its products): print titles.
+            const titles = new Map((await listCategories(db)).map((c) => [c.updateId, c.title]));
+            const shown = next[kind].map((e) => titles.get(e.toLowerCase()) ?? e);
+            io.stdout(`${kind}: ${shown.join(', ') || '(none)'}\n`);
             if (next[kind].length === 0 && kind !== 'languages')
               io.stdout(`WARNING: with no ${kind} selected, the next synchronization fetches no updates\n`);
           });

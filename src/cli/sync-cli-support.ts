@@ -6,11 +6,12 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import type { Config } from '../config/index.js';
 import { AppError } from '../errors.js';
-import { databaseOptions } from '../main.js';
 import { createLogger, type Logger } from '../observability/index.js';
-import { migrateToLatest, openDatabase, type DbHandle } from '../storage/index.js';
+import type { DbHandle } from '../storage/index.js';
+import type { SyncProgress } from '../sync/index.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
 import { loadCliConfigOrThrow } from './cli-config.js';
+import { openCliDatabase } from './cli-database.js';
 
 export interface SyncCliContext {
   readonly config: Config;
@@ -34,9 +35,9 @@ export async function withSyncCli<T>(
     destination: pino.destination({ dest: 2, sync: true }),
     base: { service: 'patchbay-cli' },
   });
-  const db = openDatabase(databaseOptions(config));
+  // The sync run itself may start from nothing (it fills the database); its subcommands and the rest only read.
+  const db = await openCliDatabase(config, cmd.name() === 'sync');
   try {
-    await migrateToLatest(db);
     return await fn({ config, db, logger, json: opts.json === true });
   } finally {
     await db.close();
@@ -102,4 +103,24 @@ export function parseLimit(value: string | undefined, fallback: number): number 
 
 export function usage(message: string): AppError {
   return new AppError('PB_ERR_USAGE', message);
+}
+
+/**
+ * The progress bar's value and total within the current phase. The engine's fetch counter runs over the
+ * whole synchronization while its total is per phase (categories, then updates), so drawing the counter
+ * against the total showed `updates 109/9`: count from where the phase (or its fetch list) started.
+ */
+export function phaseCounter(): (p: SyncProgress) => { value: number; total: number } {
+  let key = '';
+  let base = 0;
+  return (p) => {
+    const fetched = p.counters.revisionsFetched ?? 0;
+    const now = `${p.phase}/${p.phaseTotal}`;
+    if (now !== key) {
+      key = now;
+      base = fetched;
+    }
+    const total = Math.max(p.phaseTotal, 1);
+    return { value: p.phase === 'done' ? total : Math.min(Math.max(fetched - base, 0), total), total };
+  };
 }

@@ -18,6 +18,7 @@ import {
   formatTable,
   formatTime,
   parseLimit,
+  phaseCounter,
   printJson,
   withSyncCli,
 } from './sync-cli-support.js';
@@ -54,19 +55,17 @@ function createReporter(io: CliIo, tty: boolean, quiet: boolean): Reporter {
     );
     let started = false;
     let phase = '';
+    const counter = phaseCounter();
     return {
       sync: (p) => {
-        const total = Math.max(p.phaseTotal, 1);
-        const done = Math.min(p.counters.revisionsFetched ?? 0, total);
+        const { value, total } = counter(p);
         if (!started) {
           bar.start(total, 0, { phase: p.phase.padEnd(10), detail: label(p) });
           started = true;
         }
-        if (p.phase !== phase) {
-          phase = p.phase;
-          bar.setTotal(total);
-        }
-        bar.update(p.phase === 'done' ? total : done, { phase: p.phase.padEnd(10), detail: label(p) });
+        phase = p.phase;
+        bar.setTotal(total);
+        bar.update(value, { phase: p.phase.padEnd(10), detail: label(p) });
       },
       content: (p) => {
         if (!started) {

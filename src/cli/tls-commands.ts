@@ -172,13 +172,13 @@ export function registerTlsCommands(program: Command, io: CliIo, _setExitCode: (
             `wrote ${r.keyFile} (mode 0600)\n` +
             `wrote ${r.cerFile} (the certificate for Windows clients)\n` +
             `names: ${r.subjectAltNames.join(', ')}; valid until ${r.validTo}; SHA-1 thumbprint ${r.sha1Thumbprint}\n\n` +
-            `Add to patchbay.ini (HTTPS on server.https_port, 8531 by default):\n\n` +
+            `Add to patchbay.ini (HTTPS on server.https_port, ${config.server.httpsPort} in this configuration):\n\n` +
             `[server]\ntls_cert_file = ${r.certFile}\ntls_key_file = ${r.keyFile}\n\n` +
             `Windows clients must trust this certificate. Copy ${r.cerFile} to each client (or deploy it by\n` +
             `GPO: Computer Configuration > Windows Settings > Security Settings > Public Key Policies >\n` +
             `Trusted Root Certification Authorities) or import it in an elevated PowerShell:\n\n` +
             `  Import-Certificate -FilePath .\\patchbay-cert.cer -CertStoreLocation Cert:\\LocalMachine\\Root\n\n` +
-            `then point WUServer/WUStatusServer at https://${r.subjectAltNames[0]!.replace(/^(DNS|IP):/, '')}:8531.\n`,
+            `then point WUServer/WUStatusServer at https://${r.subjectAltNames[0]!.replace(/^(DNS|IP):/, '')}:${config.server.httpsPort}.\n`,
         );
       },
     );

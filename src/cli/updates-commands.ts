@@ -63,7 +63,7 @@ export async function toFilter(services: AdminServices, o: FilterOptions): Promi
     ...(o.severity !== undefined ? { severity: o.severity } : {}),
     ...(approval !== undefined ? { approval: approval as 'approved' | 'unapproved' | 'declined' } : {}),
     ...(o.approvalGroup !== undefined
-      ? { approvalGroupId: (await services.groups.get(o.approvalGroup)).groupId }
+      ? { approvalGroupId: (await services.groups.resolve(o.approvalGroup, 'approvalGroup')).groupId }
       : {}),
     ...(neededMin !== undefined ? { neededMin } : {}),
     ...(o.all === true ? { includeHidden: true } : {}),
@@ -137,7 +137,7 @@ export function registerUpdatesCommands(
               : renderTable(
                   ['GROUP', 'ACTION', 'DEADLINE', 'BY', 'VIA', 'AT'],
                   u.approvals.map((a) => [
-                    a.groupId,
+                    a.groupName,
                     a.action,
                     formatTime(a.deadlineAt),
                     a.approvedBy,

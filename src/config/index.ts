@@ -49,4 +49,4 @@ export {
   formatSize,
   maxValueLength,
 } from './fields.js';
-export { suggestKey, deepFreeze } from './key-helpers.js';
+export { closestName, suggestKey, deepFreeze } from './key-helpers.js';

@@ -2,16 +2,30 @@
 
 /** " (did you mean X?)" for the closest known key within two edits, else ''. For typo messages. */
 export function suggestKey(known: readonly string[], key: string): string {
+  const best = closest(known, key, (k) => k);
+  return best ? ` (did you mean ${best}?)` : '';
+}
+
+/**
+ * The known name closest to `name` within two edits, ignoring case (an admin types "securty updates" for
+ * "Security Updates"), else undefined. For did-you-mean messages on names rather than keys.
+ */
+export function closestName(known: readonly string[], name: string): string | undefined {
+  return closest(known, name, (k) => k.toLowerCase());
+}
+
+function closest(known: readonly string[], wanted: string, fold: (s: string) => string): string | undefined {
   let best: string | undefined;
   let bestD = 3;
+  const w = fold(wanted);
   for (const k of known) {
-    const d = editDistance(k, key);
+    const d = editDistance(fold(k), w);
     if (d < bestD) {
       bestD = d;
       best = k;
     }
   }
-  return best ? ` (did you mean ${best}?)` : '';
+  return best;
 }
 
 function editDistance(a: string, b: string): number {

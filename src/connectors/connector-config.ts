@@ -525,11 +525,16 @@ async function buildInstance(
   const token = await readSecret(section, 'token_env', p.tokenEnv, 'token_file', p.tokenFile);
   if (p.auth === 'basic') {
     if (p.username === '') bad('username', 'required when auth = basic');
-    if (password === '') bad('password_env', 'auth = basic needs password_env or password_file');
+    // A configured but unreadable secret was reported by readSecret; "needs password_env" would then be false.
+    if (password === '' && p.passwordEnv === '' && p.passwordFile === '')
+      bad('password_env', 'auth = basic needs password_env or password_file');
+    else if (password === '') ok = false;
     if (p.username.includes(':')) bad('username', 'must not contain ":"');
     auth = { kind: 'basic', username: p.username, password };
   } else if (p.auth === 'bearer') {
-    if (token === '') bad('token_env', 'auth = bearer needs token_env or token_file');
+    if (token === '' && p.tokenEnv === '' && p.tokenFile === '')
+      bad('token_env', 'auth = bearer needs token_env or token_file');
+    else if (token === '') ok = false;
     if (/[\r\n]/.test(token)) bad('token_file', 'the token must be one line');
     auth = { kind: 'bearer', token };
   }

@@ -314,8 +314,11 @@ class ContentRun {
     const max = this.#o.failedRetryMaxMs ?? 24 * 3600_000;
     const now = this.#clock.now();
     const failed = await this.#listState('failed', 100_000);
+    // The delay grows per failed run, not per attempt: a run makes up to attemptsPerRun attempts.
+    const perRun = Math.max(1, this.#o.attemptsPerRun ?? 4);
+    const runs = (f: FileRecord) => Math.ceil(f.attempts / perRun);
     return failed.filter(
-      (f) => f.stateChangedAt + Math.min(max, base * 2 ** Math.min(30, Math.max(0, f.attempts - 1))) <= now,
+      (f) => f.stateChangedAt + Math.min(max, base * 2 ** Math.min(30, Math.max(0, runs(f) - 1))) <= now,
     );
   }
 
@@ -356,10 +359,11 @@ class ContentRun {
   async #one(file: FileRecord, log: Logger): Promise<void> {
     const repos = this.#repos;
     const hex = file.sha1.toString('hex').toUpperCase();
-    await repos.files.setState([file.sha1], 'downloading', null, this.#clock.now());
     const attempts = Math.max(1, this.#o.attemptsPerRun ?? 4);
     let last: AppError | undefined;
     for (let n = 1; n <= attempts; n++) {
+      // Every attempt counts (setState to downloading adds one), so `content status` agrees with the log.
+      await repos.files.setState([file.sha1], 'downloading', null, this.#clock.now());
       try {
         const already = await this.#fetchOnce(file, hex);
         await repos.files.setState([file.sha1], 'verified', null, this.#clock.now());

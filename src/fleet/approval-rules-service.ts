@@ -6,6 +6,7 @@ import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './
 import type { AdminStore } from './admin-store.js';
 import type { ApprovalChange, ApprovalsService } from './approvals-service.js';
 import type { GroupsService } from './groups-service.js';
+import { unknownNameError } from './unknown-name.js';
 
 /** The two server-wide switches of WSUS's "Automatic Approvals > Advanced" page. */
 export interface RuleSwitches {
@@ -403,7 +404,7 @@ export class ApprovalRulesService {
           detail: { parameter: 'group' },
         });
       const ids: string[] = [];
-      for (const n of names) ids.push((await this.groups.get(n)).groupId);
+      for (const n of names) ids.push((await this.groups.resolve(n)).groupId);
       out.groupIds = [...new Set(ids)];
     }
     if (input.deadlineDays !== undefined) {
@@ -428,11 +429,10 @@ export class ApprovalRulesService {
     const out: string[] = [];
     for (const n of names) {
       const id = resolved.get(n) ?? (guid.test(n.trim()) ? n.trim().toLowerCase() : undefined);
-      if (id === undefined)
-        throw new AppError(
-          'PB_ERR_NOT_FOUND',
-          `no ${type === 'Product' ? 'product' : 'classification'} named ${JSON.stringify(n.slice(0, 80))}`,
-        );
+      if (id === undefined) {
+        const kind = type === 'Product' ? 'product' : 'classification';
+        throw unknownNameError(kind, kind, n, await this.store.repos.adminQueries.categoryTitles(type));
+      }
       out.push(id);
     }
     return [...new Set(out)];

@@ -74,7 +74,8 @@ export class ApprovalsService {
   ): Promise<Page<Awaited<ReturnType<AdminRepositories['adminQueries']['listApprovals']>>[number]>> {
     const limit = pageLimit(page.limit);
     const after = decodeCursor(page.cursor, ['string', 'string']);
-    const groupId = filter.group === undefined ? undefined : (await this.groups.get(filter.group)).groupId;
+    const groupId =
+      filter.group === undefined ? undefined : (await this.groups.resolve(filter.group)).groupId;
     const rows = await this.store.repos.adminQueries.listApprovals({
       ...(filter.updateId !== undefined ? { updateId: requireGuid(filter.updateId, 'update') } : {}),
       ...(groupId !== undefined ? { groupId } : {}),
@@ -358,7 +359,7 @@ export class ApprovalsService {
       });
     const out = new Map<string, GroupView>();
     for (const n of names) {
-      const g = await this.groups.get(n);
+      const g = await this.groups.resolve(n);
       out.set(g.groupId, g);
     }
     return [...out.values()];

@@ -53,7 +53,8 @@ export class ComputersAdminService {
       throw new AppError('PB_ERR_INVALID_PARAMETER', 'text: at most 200 characters', {
         detail: { parameter: 'text' },
       });
-    const groupId = filter.group === undefined ? undefined : (await this.groups.get(filter.group)).groupId;
+    const groupId =
+      filter.group === undefined ? undefined : (await this.groups.resolve(filter.group)).groupId;
     const rows = await this.store.repos.adminQueries.listComputers({
       ...(filter.text !== undefined ? { text: filter.text } : {}),
       ...(groupId !== undefined ? { groupId } : {}),
@@ -145,7 +146,7 @@ export class ComputersAdminService {
       });
     const targets: string[] = [];
     for (const g of groups) {
-      const v = await this.groups.get(g);
+      const v = await this.groups.resolve(g, 'groups');
       if (v.parentGroupId === null)
         throw new AppError('PB_ERR_CONFLICT', 'every computer is in All Computers already');
       targets.push(v.groupId);

@@ -1,5 +1,6 @@
 import { allComputersGroupId, unassignedComputersGroupId } from '../domain/index.js';
-import { AppError } from '../errors.js';
+import { closestName } from '../config/index.js';
+import { AppError, isAppError } from '../errors.js';
 import { actorText, type AdminActor } from './admin-actor.js';
 import {
   applyClientTargeting,
@@ -9,6 +10,7 @@ import {
   type TargetingMode,
 } from './client-targeting.js';
 import { requireGuid, requireName } from './admin-input.js';
+import { unknownNameError } from './unknown-name.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminRepositories, AdminStore } from './admin-store.js';
 
@@ -60,6 +62,25 @@ export class GroupsService {
     );
   }
 
+  /**
+   * A group named as a parameter (a target or a filter rather than the subject of the command): an unknown
+   * name is bad input (exit 65, HTTP 400) with a did-you-mean, not "not found", because the command did
+   * not fail to find its object, the admin mistyped an argument.
+   */
+  async resolve(idOrName: string, parameter = 'group'): Promise<GroupView> {
+    try {
+      return await this.get(idOrName);
+    } catch (e) {
+      if (!isAppError(e) || e.code !== 'PB_ERR_NOT_FOUND') throw e;
+      throw unknownNameError(
+        'group',
+        parameter,
+        idOrName,
+        (await this.views()).map((v) => v.name),
+      );
+    }
+  }
+
   /** A group by id, or by exact (case-insensitive) name or path. */
   async get(idOrName: string): Promise<GroupView> {
     const views = await this.views();
@@ -67,8 +88,16 @@ export class GroupsService {
     const hits = views.filter(
       (v) => v.groupId === key || v.name.toLowerCase() === key || v.path.toLowerCase() === key,
     );
-    if (hits.length === 0)
-      throw new AppError('PB_ERR_NOT_FOUND', `group ${JSON.stringify(idOrName.slice(0, 80))} does not exist`);
+    if (hits.length === 0) {
+      const best = closestName(
+        views.map((v) => v.name),
+        key,
+      );
+      throw new AppError(
+        'PB_ERR_NOT_FOUND',
+        `group ${JSON.stringify(idOrName.slice(0, 80))} does not exist${best !== undefined ? ` (did you mean ${JSON.stringify(best)}?)` : ''}`,
+      );
+    }
     if (hits.length > 1)
       throw new AppError(
         'PB_ERR_INVALID_PARAMETER',

@@ -4,6 +4,8 @@ import type { UpdateQuery, UpdateRow } from '../storage/index.js';
 import { maxFilterMatches, maxSelectorItems, requireGuid, requireKb } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminStore } from './admin-store.js';
+import { ambiguousKbError } from './ambiguous-kb.js';
+import { checkCategoryNames, checkSeverity } from './filter-names.js';
 
 /** The filters of `updates list` / `GET /api/v1/updates` (the storage query without paging internals). */
 export type UpdateFilter = Omit<UpdateQuery, 'afterUpdateId' | 'limit' | 'updateIds'>;
@@ -20,6 +22,8 @@ export interface UpdateDetail extends UpdateSummary {
   readonly statusCounts: Record<string, number>;
   readonly approvals: {
     groupId: string;
+    /** The group's name (its id if the group vanished meanwhile), so no one reads GUIDs. */
+    groupName: string;
     action: string;
     deadlineAt: number | null;
     approvedBy: string;
@@ -53,6 +57,7 @@ export class UpdatesService {
     const limit = pageLimit(page.limit);
     const after = decodeCursor(page.cursor, ['string']);
     validateFilter(filter);
+    await checkCategoryNames(this.store, filter);
     const rows = await this.store.repos.adminQueries.listUpdates({
       ...filter,
       ...(after ? { afterUpdateId: after[0] as string } : {}),
@@ -70,17 +75,26 @@ export class UpdatesService {
 
   /** One update by id or KB number (the current revision), with approvals, bundle links and status counts. */
   async show(idOrKb: string): Promise<UpdateDetail> {
-    const [row] = await this.resolve({
-      ...(/^(kb)?[0-9]+$/i.test(idOrKb.trim()) ? { kbs: [idOrKb] } : { updateIds: [idOrKb] }),
-    });
+    const byKb = /^(kb)?[0-9]+$/i.test(idOrKb.trim());
+    const rows = await this.resolve(byKb ? { kbs: [idOrKb] } : { updateIds: [idOrKb] });
+    if (rows.length > 1)
+      throw ambiguousKbError(
+        requireKb(idOrKb),
+        await this.summarise(rows.slice(0, 20)),
+        rows.length,
+        rows.length > 100,
+      );
+    const [row] = rows;
     const [summary] = await this.summarise([row!]);
     const repos = this.store.repos;
-    const [members, parents, counts, approvals] = await Promise.all([
+    const [members, parents, counts, approvals, groups] = await Promise.all([
       repos.adminQueries.bundleMembers(row!.revisionId),
       repos.adminQueries.bundleParents(row!.updateId),
       repos.adminQueries.statusCounts(row!.updateId),
       repos.approvals.listForUpdate(row!.updateId),
+      repos.groups.list(),
     ]);
+    const groupNames = new Map(groups.map((g) => [g.groupId, g.name]));
     const statusCounts: Record<string, number> = {};
     for (const [state, n] of Object.entries(counts)) statusCounts[stateNames[Number(state)] ?? state] = n;
     return {
@@ -91,6 +105,7 @@ export class UpdatesService {
       statusCounts,
       approvals: approvals.map((a) => ({
         groupId: a.groupId,
+        groupName: groupNames.get(a.groupId) ?? a.groupId,
         action: a.action,
         deadlineAt: a.deadlineAt,
         approvedBy: a.approvedBy,
@@ -117,6 +132,7 @@ export class UpdatesService {
     const q = this.store.repos.adminQueries;
     if (selection.filter !== undefined) {
       validateFilter(selection.filter);
+      await checkCategoryNames(this.store, selection.filter);
       const rows = await q.listUpdates({ ...selection.filter, limit: maxFilterMatches + 1 });
       if (rows.length > maxFilterMatches)
         throw new AppError(
@@ -198,15 +214,12 @@ export class UpdatesService {
   }
 }
 
-const severities = new Set(['critical', 'important', 'moderate', 'low']);
-
 function validateFilter(f: UpdateFilter): void {
   const bad = (parameter: string, why: string) =>
     new AppError('PB_ERR_INVALID_PARAMETER', `${parameter}: ${why}`, { detail: { parameter } });
   if (f.text !== undefined && f.text.length > 200) throw bad('text', 'at most 200 characters');
   if (f.kb !== undefined) requireKb(f.kb);
-  if (f.severity !== undefined && !severities.has(f.severity.toLowerCase()))
-    throw bad('severity', 'one of Critical, Important, Moderate, Low');
+  checkSeverity(f.severity);
   if (f.approval !== undefined && !['approved', 'unapproved', 'declined'].includes(f.approval))
     throw bad('approval', 'one of approved, unapproved, declined');
   if (f.approvalGroupId !== undefined) requireGuid(f.approvalGroupId, 'group');

@@ -1,5 +1,7 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { parseGuid } from '../domain/index.js';
 import { AppError } from '../errors.js';
+import { unknownNameError } from '../fleet/unknown-name.js';
 import {
   SyncRunRepository,
   publicViewsDb,
@@ -126,6 +128,28 @@ export function createReportsService(
   const views: Views = publicViewsDb(handle);
   const now = options.now ?? Date.now;
 
+  /** A classification, product or severity that names nothing would report nothing: refused with a suggestion. */
+  async function checkNames(
+    classification: string | undefined,
+    product: string | undefined,
+    severity: string | undefined,
+  ): Promise<void> {
+    if (severity !== undefined && !severityOrder.some((s) => s.toLowerCase() === severity.toLowerCase()))
+      throw unknownNameError('severity', 'severity', severity, severityOrder);
+    for (const [kind, value, view] of [
+      ['classification', classification, 'vclassification'],
+      ['product', product, 'vcategory'],
+    ] as const) {
+      if (value === undefined || parseGuid(value) !== undefined) continue;
+      // Aliased: SQLite names an unaliased view column as declared (DefaultTitle).
+      const titles = (await views.selectFrom(view).select('defaulttitle as title').execute())
+        .map((r) => r.title)
+        .filter((t): t is string => t !== null);
+      if (!titles.some((t) => t.toLowerCase() === value.toLowerCase()))
+        throw unknownNameError(kind, kind, value, titles);
+    }
+  }
+
   /** Group id or name -> the ids of that group and its subgroups; undefined when no group was asked for. */
   async function groupScope(group: string | undefined): Promise<string[] | undefined> {
     const wanted = textFilter('group', group);
@@ -137,7 +161,14 @@ export function createReportsService(
     const lower = wanted.toLowerCase();
     const root =
       groups.find((g) => g.id === lower) ?? groups.find((g) => g.group_name.toLowerCase() === lower);
-    if (root === undefined) throw new AppError('PB_ERR_NOT_FOUND', `computer group ${wanted} does not exist`);
+    // A mistyped --group would report on nobody: bad input with a did-you-mean, like every group parameter.
+    if (root === undefined)
+      throw unknownNameError(
+        'group',
+        'group',
+        wanted,
+        groups.map((g) => g.group_name),
+      );
     const scope = new Set([root.id]);
     // Breadth-first over the (cycle-free, bounded) tree; a set guards against corrupt data.
     for (let grew = true; grew;) {
@@ -168,6 +199,7 @@ export function createReportsService(
       const product = textFilter('product', filter.product)?.toLowerCase();
       const severity = textFilter('severity', filter.severity)?.toLowerCase();
       const text = textFilter('text', filter.text);
+      await checkNames(filter.classification?.trim(), filter.product?.trim(), filter.severity?.trim());
       const scope = await groupScope(filter.group);
 
       let q = views

@@ -52,7 +52,16 @@ export async function openTestDatabase(t: TestContext, driver: Driver): Promise<
     await migrateToLatest(handle);
     return { handle, dir, env: { PATCHBAY_DATABASE_DRIVER: 'sqlite', PATCHBAY_DATABASE_PATH: path } };
   }
-  cluster ??= (async () => {
+  cluster ??= startAdminCluster();
+  const { cluster: c, template } = await cluster;
+  const url = await c.createDatabase({ template });
+  const handle = openDatabase({ driver: 'postgres', connectionString: url, poolSize: 4 });
+  t.after(() => handle.close());
+  return { handle, dir, env: { PATCHBAY_DATABASE_DRIVER: 'postgres', PATCHBAY_DATABASE_URL: url } };
+}
+
+function startAdminCluster(): Promise<{ cluster: PostgresCluster; template: string }> {
+  return (async () => {
     const c = await startPostgresCluster();
     const template = 'pb_admin_template';
     const h = openDatabase({
@@ -66,11 +75,12 @@ export async function openTestDatabase(t: TestContext, driver: Driver): Promise<
     }
     return { cluster: c, template };
   })();
-  const { cluster: c, template } = await cluster;
-  const url = await c.createDatabase({ template });
-  const handle = openDatabase({ driver: 'postgres', connectionString: url, poolSize: 4 });
-  t.after(() => handle.close());
-  return { handle, dir, env: { PATCHBAY_DATABASE_DRIVER: 'postgres', PATCHBAY_DATABASE_URL: url } };
+}
+
+/** The connection string of a new, empty PostgreSQL database (no schema) on this file's cluster. */
+export async function emptyPostgresUrl(): Promise<string> {
+  cluster ??= startAdminCluster();
+  return (await cluster).cluster.createDatabase();
 }
 
 /** A stored revision built from an update document exactly the way the sync engine builds it. */

@@ -37,7 +37,7 @@ export async function toUpdateFilter(services: AdminServices, w: WireUpdateFilte
     ...(products ? { products } : {}),
     ...(w.severity !== undefined ? { severity: w.severity } : {}),
     ...(w.approval !== undefined ? { approval: w.approval } : {}),
-    ...(w.group !== undefined ? { approvalGroupId: (await services.groups.get(w.group)).groupId } : {}),
+    ...(w.group !== undefined ? { approvalGroupId: (await services.groups.resolve(w.group)).groupId } : {}),
     ...(w.neededMin !== undefined ? { neededMin: w.neededMin } : {}),
     ...(w.includeHidden !== undefined ? { includeHidden: w.includeHidden } : {}),
   };

@@ -342,11 +342,18 @@ for (const driver of adminDrivers()) {
         'PB_ERR_NOT_FOUND',
         post({ kbs: ['KB1'], groups: ['Ring 0'], action: 'install' }),
       );
+      // A mistyped target group is bad input (400, with a suggestion), not a missing object.
       await refusedUnchanged(
         h,
-        404,
-        'PB_ERR_NOT_FOUND',
+        400,
+        'PB_ERR_INVALID_PARAMETER',
         post({ kbs: ['5099001'], groups: ['Nope'], action: 'install' }),
+      );
+      await refusedUnchanged(
+        h,
+        400,
+        'PB_ERR_INVALID_PARAMETER',
+        post({ filter: { classifications: ['Securty Updates'] }, groups: ['Ring 0'], action: 'install' }),
       );
       await refusedUnchanged(
         h,
@@ -528,9 +535,12 @@ for (const driver of adminDrivers()) {
       assertProblem(await h.call('GET', '/api/v1/updates?severity=Severe'), 400, 'PB_ERR_INVALID_PARAMETER');
       assertProblem(
         await h.call('GET', '/api/v1/updates?approval=approved&group=Nope'),
-        404,
-        'PB_ERR_NOT_FOUND',
+        400,
+        'PB_ERR_INVALID_PARAMETER',
       );
+      const typo = await h.call('GET', '/api/v1/updates?classification=Securty%20Updates');
+      assertProblem(typo, 400, 'PB_ERR_INVALID_PARAMETER');
+      assert.match(typo.body, /did you mean \\"Security Updates\\"/);
     });
 
     void test('automatic rules: dry run vs apply, run now, new revisions on sync, the two switches', async (t) => {
@@ -555,8 +565,8 @@ for (const driver of adminDrivers()) {
         await h.call('POST', '/api/v1/rules', {
           body: { name: 'x', classifications: ['Nonsense'], groups: ['Ring 0'] },
         }),
-        404,
-        'PB_ERR_NOT_FOUND',
+        400,
+        'PB_ERR_INVALID_PARAMETER',
       );
       assertProblem(
         await h.call('POST', '/api/v1/rules', { body: { name: 'x', groups: ['Ring 0'] } }),

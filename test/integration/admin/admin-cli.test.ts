@@ -158,7 +158,7 @@ for (const driver of adminDrivers()) {
         'uninstall',
       );
       await refused(db, 66, 'PB_ERR_NOT_FOUND', 'approve', 'KB42', '--group', 'Ring 0');
-      await refused(db, 66, 'PB_ERR_NOT_FOUND', 'approve', 'KB5099002', '--group', 'No Group');
+      await refused(db, 65, 'PB_ERR_INVALID_PARAMETER', 'approve', 'KB5099002', '--group', 'No Group');
       await refused(db, 65, 'PB_ERR_APPROVAL_CONFLICT', 'approve', seed.engineMember, '--group', 'Ring 0');
       await refused(db, 64, 'PB_ERR_USAGE', 'approve', 'KB5099002', seed.office, '--group', 'Ring 0');
       await refused(db, 64, 'PB_ERR_USAGE', 'approve', 'KB5099002', '--group', 'Ring 0', '--action', 'maybe');
@@ -250,8 +250,8 @@ for (const driver of adminDrivers()) {
       assert.deepEqual(rule.criteria.classificationIds, [seed.definitionUpdates]);
       await refused(
         db,
-        66,
-        'PB_ERR_NOT_FOUND',
+        65,
+        'PB_ERR_INVALID_PARAMETER',
         'rules',
         'create',
         '--name',

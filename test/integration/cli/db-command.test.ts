@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,15 @@ void test('db status lists pending migrations (exit 1) until db migrate applies 
   t.after(() => rm(dir, { recursive: true, force: true }));
   const env = { PATCHBAY_SERVER_DATA_DIR: join(dir, 'data') };
 
+  // Looking creates nothing: no file yet is said, with the path, not made.
+  const none = await runCliProcess(['db', 'status', '--json'], { cwd: dir, env });
+  assert.equal(none.code, 66, none.stderr);
+  assert.match(none.stderr, /no Patchbay database at sqlite .*patchbay\.db \(database\.path\)/);
+  assert.equal(existsSync(join(dir, 'data', 'patchbay.db')), false);
+
+  // An empty database file (as an operator might create) has every migration pending.
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data', 'patchbay.db'), '');
   const before = await runCliProcess(['db', 'status', '--json'], { cwd: dir, env });
   assert.equal(before.code, 1, before.stderr);
   const pending = JSON.parse(before.stdout) as { applied: unknown[]; pending: string[] };

@@ -118,6 +118,19 @@ const malformed: [string, string, RegExp][] = [
   ],
 ];
 
+void test('connector check: an unset token variable is the one problem reported, not also "needs token_env"', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'c.ini'), `${valid}\nauth = bearer\ntoken_env = NOPE_TOKEN\n`);
+  const r = await cli(['-c', 'c.ini', 'connector', 'check'], dir);
+  assert.equal(r.code, 78, r.err);
+  assert.deepEqual(
+    r.err.split('\n').filter((l) => l.startsWith('instance:')),
+    [r.err.split('\n').find((l) => l.startsWith('instance:main.token_env: environment variable NOPE_TOKEN'))],
+    r.err,
+  );
+  assert.doesNotMatch(r.err, /needs token_env or token_file/);
+});
+
 void test('malformed connector INI files: every problem named by its INI path, exit 78', async (t) => {
   for (const [what, text, expected] of malformed) {
     const dir = tempDir(t);

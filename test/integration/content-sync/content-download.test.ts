@@ -117,7 +117,7 @@ void test('a connection cut mid-body resumes with a Range request from the kept 
   assert.equal(up.requests[1]!.status, 206);
   assert.deepEqual(await readStored(down.store, f), f.bytes);
   assert.equal(await down.store.partialSize(f.sha1), 0);
-  assert.equal((await stateOf(down.db, f)).attempts, 1, 'one claim, two HTTP attempts');
+  assert.equal((await stateOf(down.db, f)).attempts, 2, 'two HTTP attempts, both counted');
 });
 
 void test('a wrong digest is never stored: failed with the reason, retried with backoff, later fixed', async (t) => {
@@ -140,6 +140,11 @@ void test('a wrong digest is never stored: failed with the reason, retried with 
   const st = await stateOf(down.db, f);
   assert.equal(st.content_state, 'failed');
   assert.match(st.last_error ?? '', /PB_ERR_CONTENT_DIGEST_MISMATCH/);
+  assert.equal(st.attempts, 3, 'the status counts the three attempts the log shows');
+  assert.deepEqual(
+    (await contentStatus(down.db)).recentFailures.map((x) => x.attempts),
+    [3],
+  );
   assert.equal((await stateOf(down.db, g)).content_state, 'verified');
 
   // Not due yet: a run right away leaves it alone.

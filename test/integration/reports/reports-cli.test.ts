@@ -53,6 +53,6 @@ void test('patchbay reports updates|computers|compliance|sync with --group and -
   assert.equal(badFormat.code, 64);
   assert.match(badFormat.stderr, /unknown report format/);
   const badGroup = await run('reports', 'computers', '--group', 'Nope');
-  assert.equal(badGroup.code, 66);
-  assert.match(badGroup.stderr, /group Nope does not exist/);
+  assert.equal(badGroup.code, 65);
+  assert.match(badGroup.stderr, /PB_ERR_INVALID_PARAMETER: unknown group "Nope"/);
 });

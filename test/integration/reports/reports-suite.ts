@@ -90,7 +90,12 @@ export function runReportsSuite(name: string, makeDb: MakeDb): void {
     void test('bad filters are typed errors', async (t) => {
       const s = await seeded(t);
       const code = (c: string) => (e: unknown) => e instanceof AppError && e.code === c;
-      await assert.rejects(s.updateStatus({ group: 'No Such Group' }), code('PB_ERR_NOT_FOUND'));
+      await assert.rejects(s.updateStatus({ group: 'No Such Group' }), code('PB_ERR_INVALID_PARAMETER'));
+      await assert.rejects(s.updateStatus({ severity: 'Critcal' }), code('PB_ERR_INVALID_PARAMETER'));
+      await assert.rejects(
+        s.updateStatus({ classification: 'Securty Updates' }),
+        code('PB_ERR_INVALID_PARAMETER'),
+      );
       await assert.rejects(s.updateStatus({ limit: 0 }), code('PB_ERR_INVALID_PARAMETER'));
       await assert.rejects(s.updateStatus({ text: 'x'.repeat(201) }), code('PB_ERR_INVALID_PARAMETER'));
       await assert.rejects(s.updateStatus({ approval: 'maybe' as never }), code('PB_ERR_INVALID_PARAMETER'));

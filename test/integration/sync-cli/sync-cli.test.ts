@@ -25,6 +25,12 @@ void test('patchbay sync, history, status, products, catalog status/rollback and
   );
   const cli = (...args: string[]) => runCliProcess(args, { cwd: dir, timeoutMs: 60_000 });
 
+  // No database yet: listing creates none and says where it looked; `db migrate` creates it.
+  const noDb = await cli('products', 'list');
+  assert.equal(noDb.code, 66, noDb.stderr);
+  assert.match(noDb.stderr, /no Patchbay database at sqlite .*patchbay\.db/);
+  assert.equal((await cli('db', 'migrate')).code, 0);
+
   // Before any sync: the lists say so, the catalog is empty and stale.
   const before = await cli('products', 'list');
   assert.equal(before.code, 0, before.stderr);

@@ -244,6 +244,16 @@ export class AdminQueryRepository {
     return out;
   }
 
+  /** The titles of the stored categories of a type (for did-you-mean suggestions). */
+  async categoryTitles(categoryType: 'Product' | 'UpdateClassification'): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('categories')
+      .select('title')
+      .where('category_type', '=', categoryType)
+      .execute();
+    return rows.map((r) => r.title).filter((t): t is string => t !== null);
+  }
+
   /** Category ids of a type whose id or title equals one of `names` (case-insensitive). */
   async resolveCategories(categoryType: 'Product' | 'UpdateClassification', names: readonly string[]) {
     if (names.length === 0) return new Map<string, string>();
