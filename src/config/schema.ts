@@ -260,6 +260,11 @@ const log = z.object({
     description:
       'Log format: json (one JSON object per line), pretty (human-readable), auto (pretty on a terminal).',
   }),
+  accessLog: booleanField({
+    default: false,
+    description:
+      'One info line per HTTP request in combined log format (client, request line, status, bytes, user agent); off = per-request lines at debug only.',
+  }),
 });
 
 /** Checks that involve more than one key. Paths are schema paths (camelCase); the loader maps them. */
