@@ -29,7 +29,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   const logger = deps.logger.child({ component: 'admin-http' });
   const app = Fastify({
     loggerInstance: logger,
-    ...requestLogFastifyOptions,
+    ...requestLogFastifyOptions(),
     genReqId: () => randomUUID(),
     keepAliveTimeout: deps.config.server.keepAliveTimeoutSeconds * 1000,
     bodyLimit: 1024 * 1024,

@@ -53,7 +53,7 @@ export async function buildClientServer(
   let reqCounter = 0;
   const fastifyOptions = {
     loggerInstance: logger,
-    ...requestLogFastifyOptions,
+    ...requestLogFastifyOptions(),
     // Unique across nodes and restarts without a UUID per request (randomUUID showed in the P1 profile).
     genReqId: () => `${reqIdPrefix}-${(++reqCounter).toString(36)}`,
     keepAliveTimeout: server.keepAliveTimeoutSeconds * 1000,

@@ -4,15 +4,34 @@
  * the line is at debug; with `[log] access_log = on` it is at info in the combined log format web servers
  * write, so existing log tooling reads it.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 /** Longest request target or user agent written; a request line can be 16 KiB of anything. */
 const maxFieldChars = 1024;
 
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** fastify options that turn its own request lines off (this module writes the one line instead). */
-export const requestLogFastifyOptions = { disableRequestLogging: true } as const;
+/**
+ * fastify's own per-request lines off (this module writes the one line instead); errors it logs for a request
+ * (failed responses, stream errors) stay.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+  override routeNotFound(): void {}
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
+    if (error) super.requestCompleted(error, request, reply, metadata);
+  }
+}
+
+/** Options for `Fastify(...)`; one controller per server. */
+export function requestLogFastifyOptions(): { logController: LogController } {
+  return { logController: new OneLinePerRequest() };
+}
 
 export function registerRequestLog(app: FastifyInstance, options: { accessLog: boolean }): void {
   app.addHook('onResponse', (request, reply, done) => {
