@@ -189,7 +189,8 @@ const upstream = z.object({
     min: 0,
     max: 20,
     default: 4,
-    description: 'Retries of a failed upstream request, with exponential backoff.',
+    description:
+      'Retries of a failed upstream request, with exponential backoff; connection refused and unknown host fail at once.',
   }),
 });
 
