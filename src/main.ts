@@ -5,6 +5,7 @@
  * its dependencies here only.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createClientWebService } from './client-service/index.js';
@@ -40,6 +41,12 @@ export interface RunningPatchbay {
   readonly addresses: Readonly<Record<string, string>>;
   /** Graceful stop: servers stop accepting, in-flight requests finish, then the database closes. */
   close(): Promise<void>;
+  /**
+   * Re-reads the certificate and key named by `config` (a renewed certificate) into the running HTTPS server;
+   * connections already open keep theirs. Throws, keeping the old certificate, when the new pair does not load.
+   * Returns what was done, in words for the log.
+   */
+  reloadTls(config: Config): Promise<string>;
 }
 
 /** How to open the configured database (the password is joined to the URL only here, never logged). */
@@ -106,10 +113,36 @@ async function listen(app: FastifyInstance, name: string, host: string, port: nu
           : (e as Error).message;
     throw new AppError('PB_ERR_LISTEN', `cannot listen on ${host}:${port} (${name}): ${why}`, { cause: e });
   }
-  const addr = app.server.address();
-  const actualPort = addr !== null && typeof addr === 'object' ? addr.port : port;
+  const actualPort = boundPort(app) ?? port;
   const scheme = name === 'https' ? 'https' : 'http';
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+}
+
+function boundPort(app: FastifyInstance): number | undefined {
+  const addr = app.server.address();
+  return addr !== null && typeof addr === 'object' ? addr.port : undefined;
+}
+
+/** SIGHUP's TLS part: only the certificate pair changes; turning HTTPS on or off needs a restart. */
+async function reloadTlsInto(httpsApp: FastifyInstance | undefined, config: Config): Promise<string> {
+  const tls = await readTls(config);
+  if (httpsApp === undefined) {
+    return tls === undefined
+      ? 'HTTPS is not configured; nothing to reload'
+      : 'HTTPS was not configured at start; restart to enable it';
+  }
+  if (tls === undefined) return 'tls_cert_file / tls_key_file are now unset; keeping the current certificate';
+  try {
+    // Builds the context first: a bad PEM or a key that does not match the certificate throws here.
+    (httpsApp.server as unknown as TlsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (e) {
+    throw new AppError(
+      'PB_ERR_CONFIG_INVALID',
+      `server.tls_cert_file / tls_key_file: ${(e as Error).message}; keeping the current certificate`,
+      { cause: e },
+    );
+  }
+  return `certificate reloaded from ${config.server.tlsCertFile}`;
 }
 
 /** Starts Patchbay with a loaded configuration. Anything started is stopped again if a later step fails. */
@@ -200,7 +233,11 @@ export async function startPatchbay(
     for (const s of servers) {
       closers.push(() => s.app.close());
       addresses[s.name] = await listen(s.app, s.name, s.host, s.port);
-      logger.info({ server: s.name, address: addresses[s.name] }, `${s.name} server listening`);
+      // With port 0 the OS picks the port: the address logged is the one actually bound.
+      logger.info(
+        { server: s.name, address: addresses[s.name], port: boundPort(s.app) },
+        `${s.name} server listening`,
+      );
     }
 
     // Scheduled jobs. Other parts register theirs on `jobs` here (connector exports, cleanup) before start().
@@ -228,7 +265,12 @@ export async function startPatchbay(
     });
     scheduler.start();
     closers.push(() => scheduler.stop());
-    return Object.freeze({ addresses: Object.freeze(addresses), close: closeAll });
+    const httpsApp = servers.find((s) => s.name === 'https')?.app;
+    return Object.freeze({
+      addresses: Object.freeze(addresses),
+      close: closeAll,
+      reloadTls: (next: Config) => reloadTlsInto(httpsApp, next),
+    });
   } catch (e) {
     await closeAll();
     throw e;

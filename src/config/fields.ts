@@ -88,8 +88,9 @@ export function integerField(opts: { min: number; max: number; default: number; 
   });
 }
 
+/** A port to listen on; 0 asks the OS for a free one (tests, side-by-side instances), logged when bound. */
 export function portField(opts: { default: number; description: string }) {
-  return integerField({ min: 1, max: 65535, ...opts });
+  return integerField({ min: 0, max: 65535, ...opts });
 }
 
 export function booleanField(opts: { default: boolean; description: string }) {

@@ -72,12 +72,18 @@ export function unquoteIni(s: string): string {
 
 /**
  * A line scan before `ini` parses the text: `ini` silently drops `__proto__` and lets a repeated key win
- * quietly, and knows no line numbers. Returns the line of each `section.key` for messages.
+ * quietly, and knows no line numbers. Returns the line of each `section.key` for messages, and whether a
+ * section header is malformed (then the keys below it cannot be placed, so the file is not parsed further).
  */
-export function scanIniLines(text: string, fileName: string, problems: ConfigProblem[]): Map<string, number> {
+export function scanIniLines(
+  text: string,
+  fileName: string,
+  problems: ConfigProblem[],
+): { lines: Map<string, number>; malformed: boolean } {
   const lines = new Map<string, number>();
   let section = '';
   let sectionBad = false;
+  let malformed = false;
   const rows = text.split(/\r?\n/);
   for (let i = 0; i < rows.length; i++) {
     const line = (rows[i] ?? '').trim();
@@ -85,6 +91,17 @@ export function scanIniLines(text: string, fileName: string, problems: ConfigPro
     const source = `${fileName} line ${lineNo}`;
     if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
     if (line.startsWith('[')) {
+      // What `ini` accepts as a header; anything else it would read as a key named `[upstream` of the section
+      // above, and every key below would land in the wrong section.
+      if (!/^\[[^\]]*\]$/.test((rows[i] ?? '').trimEnd())) {
+        problems.push({
+          path: '(file)',
+          message: `malformed section header ${JSON.stringify(line.slice(0, 80))}: expected [name] alone at the start of the line`,
+          source,
+        });
+        malformed = true;
+        continue;
+      }
       const end = line.lastIndexOf(']');
       section = unquoteIni(line.slice(1, end < 0 ? undefined : end));
       sectionBad = section.split('.').some((part) => forbiddenIniNames.has(unquoteIni(part)));
@@ -107,7 +124,7 @@ export function scanIniLines(text: string, fileName: string, problems: ConfigPro
     }
     if (first === undefined) lines.set(path, lineNo);
   }
-  return lines;
+  return { lines, malformed };
 }
 
 /** Reads a secret (password, token) from a file: bounded, one trailing newline dropped, never empty. */
@@ -156,7 +173,8 @@ export function parseIniText(
   fileName: string,
   problems: ConfigProblem[],
 ): { parsed: Record<string, unknown>; where: (path: string) => string } | undefined {
-  const lines = scanIniLines(text, fileName, problems);
+  const { lines, malformed } = scanIniLines(text, fileName, problems);
+  if (malformed) return undefined;
   const where = (path: string): string => {
     const n = lines.get(path);
     return n === undefined ? fileName : `${fileName} line ${n}`;

@@ -40,12 +40,12 @@ const server = z.object({
   }),
   httpPort: portField({
     default: 8530,
-    description: 'HTTP port for Windows Update clients (the WSUS default).',
+    description: 'HTTP port for Windows Update clients (the WSUS default); 0 = any free port.',
   }),
   httpsPort: portField({
     default: 8531,
     description:
-      'HTTPS port for Windows Update clients; used only when tls_cert_file and tls_key_file are set.',
+      'HTTPS port for Windows Update clients; used only when tls_cert_file and tls_key_file are set; 0 = any free port.',
   }),
   tlsCertFile: pathField({
     default: '',
@@ -189,7 +189,8 @@ const upstream = z.object({
     min: 0,
     max: 20,
     default: 4,
-    description: 'Retries of a failed upstream request, with exponential backoff.',
+    description:
+      'Retries of a failed upstream request, with exponential backoff; connection refused and unknown host fail at once.',
   }),
 });
 
@@ -244,7 +245,7 @@ const admin = z.object({
   }),
   port: portField({
     default: 8532,
-    description: 'Admin port (REST API and health); must differ from the client ports.',
+    description: 'Admin port (REST API and health); must differ from the client ports; 0 = any free port.',
   }),
 });
 
@@ -296,6 +297,11 @@ const log = z.object({
     description:
       'Log format: json (one JSON object per line), pretty (human-readable), auto (pretty on a terminal).',
   }),
+  accessLog: booleanField({
+    default: false,
+    description:
+      'One info line per HTTP request in combined log format (client, request line, status, bytes, user agent); off = per-request lines at debug only.',
+  }),
 });
 
 /** Checks that involve more than one key. Paths are schema paths (camelCase); the loader maps them. */
@@ -309,14 +315,16 @@ function crossChecks(c: z.output<typeof sections>, ctx: z.RefinementCtx): void {
     });
   }
   const httpsOn = s.tlsCertFile !== '' && s.tlsKeyFile !== '';
-  if (httpsOn && s.httpsPort === s.httpPort) {
+  // Port 0 is never a clash: each listener gets its own free port.
+  const clash = (a: number, b: number) => a !== 0 && a === b;
+  if (httpsOn && clash(s.httpsPort, s.httpPort)) {
     ctx.addIssue({
       code: 'custom',
       path: ['server', 'httpsPort'],
       message: `must differ from http_port (${s.httpPort})`,
     });
   }
-  if (c.admin.port === s.httpPort || (httpsOn && c.admin.port === s.httpsPort)) {
+  if (clash(c.admin.port, s.httpPort) || (httpsOn && clash(c.admin.port, s.httpsPort))) {
     ctx.addIssue({
       code: 'custom',
       path: ['admin', 'port'],

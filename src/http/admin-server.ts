@@ -11,6 +11,7 @@ import type { ReportsService } from '../reports/index.js';
 import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
+import { registerRequestLog, requestLogFastifyOptions } from './request-log.js';
 
 export interface AdminServerDeps {
   config: Config;
@@ -28,6 +29,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   const logger = deps.logger.child({ component: 'admin-http' });
   const app = Fastify({
     loggerInstance: logger,
+    ...requestLogFastifyOptions(),
     genReqId: () => randomUUID(),
     keepAliveTimeout: deps.config.server.keepAliveTimeoutSeconds * 1000,
     bodyLimit: 1024 * 1024,
@@ -37,6 +39,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = deps.config.server.headersTimeoutSeconds * 1000;
   registerErrorHandler(app);
+  registerRequestLog(app, { accessLog: deps.config.log.accessLog });
   // Recorded from the first route on, so the OpenAPI document covers the health routes too.
   const recorder = new OpenApiRecorder({
     '/healthz': 'Liveness: the process answers HTTP',

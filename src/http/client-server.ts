@@ -17,6 +17,7 @@ import { AppError } from '../errors.js';
 import { sendSoapFault, soapRoutes, soapStyleForPath } from './soap-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
+import { registerRequestLog, requestLogFastifyOptions } from './request-log.js';
 
 export interface ClientServerDeps {
   config: Config;
@@ -52,6 +53,7 @@ export async function buildClientServer(
   let reqCounter = 0;
   const fastifyOptions = {
     loggerInstance: logger,
+    ...requestLogFastifyOptions(),
     // Unique across nodes and restarts without a UUID per request (randomUUID showed in the P1 profile).
     genReqId: () => `${reqIdPrefix}-${(++reqCounter).toString(36)}`,
     keepAliveTimeout: server.keepAliveTimeoutSeconds * 1000,
@@ -68,6 +70,7 @@ export async function buildClientServer(
   app.server.headersTimeout = server.headersTimeoutSeconds * 1000;
 
   registerErrorHandler(app);
+  registerRequestLog(app, { accessLog: deps.config.log.accessLog });
   const soapEndpoints = deps.clientService ? clientWsEndpoints(deps.clientService) : [];
   // Over the cap, a SOAP endpoint answers a ServerBusy fault (503 + Retry-After, no queueing); others a plain 503.
   const soapBusy: BusyResponder = (request, reply) => {

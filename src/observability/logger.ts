@@ -66,9 +66,30 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the child's own `this` below
   const rootChild = logger.child;
   logger.child = function scrubbedChild(this: Logger, bindings, childOptions) {
-    return rootChild.call(this, redactSecrets(bindings), childOptions);
+    const child = rootChild.call(this, redactSecrets(bindings), childOptions);
+    return rebindsParentKey(this, bindings) ? withLastBindingOnly(child) : child;
   } as typeof logger.child;
   return logger;
+}
+
+/**
+ * pino appends a child's bindings to its parent's serialized ones, so `child({ component })` of a logger that
+ * already has a `component` writes the key twice (JSON consumers then see either value). The child's own
+ * value is the more specific one and must be the only one.
+ */
+function rebindsParentKey(parent: Logger, bindings: Record<string, unknown>): boolean {
+  const serialized = (parent as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
+  return Object.keys(bindings).some((k) => serialized.includes(`${JSON.stringify(k)}:`));
+}
+
+function withLastBindingOnly<L extends object>(child: L): L {
+  const holder = child as unknown as Record<symbol, string>;
+  const serialized = holder[pino.symbols.chindingsSym] ?? '';
+  // The serialized bindings are `,"k":v,...` (valid JSON members); JSON.parse keeps the last value per key.
+  const merged = JSON.parse(`{${serialized.slice(1)}}`) as Record<string, unknown>;
+  const members = JSON.stringify(merged).slice(1, -1);
+  holder[pino.symbols.chindingsSym] = members === '' ? '' : `,${members}`;
+  return child;
 }
 
 /** A logger for one component (`http`, `sync`, `db`, ...). */

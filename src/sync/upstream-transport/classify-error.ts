@@ -27,6 +27,39 @@ const CONNECT_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+/**
+ * Connect failures that retrying within one call does not fix: nothing listens on the port, or the name does
+ * not exist. Retrying them only delayed the report by ~10 s; the next scheduled sync tries again.
+ */
+const DEFINITE_CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND']);
+
+/** What failed, in words an operator understands (the code stays in the message for searching). */
+const CONNECT_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (nothing listens on that port)',
+  ECONNRESET: 'connection reset by the peer',
+  ENOTFOUND: 'no such host (DNS lookup failed)',
+  EAI_AGAIN: 'DNS lookup failed temporarily',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+};
+
+const PHASE_WORDS: Record<string, string> = {
+  connect: 'connecting timed out',
+  headers: 'no response headers in time',
+  'body-idle': 'the response body stalled',
+};
+
+/** `host:port` of a URL for messages; the URL itself when it does not parse. */
+function hostPortOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+  } catch {
+    return url;
+  }
+}
+
 const TIMEOUT_PHASES: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'connect',
   UND_ERR_HEADERS_TIMEOUT: 'headers',
@@ -59,8 +92,13 @@ export function classifyError(e: unknown, url: string): ClassifiedError {
   if (isAppError(e)) {
     switch (e.code) {
       case 'PB_ERR_UPSTREAM_TIMEOUT':
-      case 'PB_ERR_UPSTREAM_CONNECT':
         return { error: e, retryable: true, availability: true };
+      case 'PB_ERR_UPSTREAM_CONNECT':
+        return {
+          error: e,
+          retryable: !DEFINITE_CONNECT_CODES.has(String(e.detail?.reason)),
+          availability: true,
+        };
       default:
         return { error: e, retryable: false, availability: false };
     }
@@ -73,10 +111,11 @@ export function classifyError(e: unknown, url: string): ClassifiedError {
   const phase = code === undefined ? undefined : TIMEOUT_PHASES[code];
   if (phase !== undefined) {
     return {
-      error: new AppError('PB_ERR_UPSTREAM_TIMEOUT', `upstream ${phase} timeout for ${url}`, {
-        cause: e,
-        detail: { url, phase },
-      }),
+      error: new AppError(
+        'PB_ERR_UPSTREAM_TIMEOUT',
+        `upstream host ${hostPortOf(url)}: ${PHASE_WORDS[phase] ?? `${phase} timeout`} (${url})`,
+        { cause: e, detail: { url, host: hostPortOf(url), phase } },
+      ),
       retryable: true,
       availability: true,
     };
@@ -116,16 +155,14 @@ export function classifyError(e: unknown, url: string): ClassifiedError {
     (code !== undefined && CONNECT_CODES.has(code)) ||
     (causeCode !== undefined && CONNECT_CODES.has(causeCode))
   ) {
+    const reason = code !== undefined && CONNECT_CODES.has(code) ? code : (causeCode ?? 'unknown');
     return {
       error: new AppError(
         'PB_ERR_UPSTREAM_CONNECT',
-        `upstream connection to ${url} failed: ${code ?? causeCode}`,
-        {
-          cause: e,
-          detail: { url, reason: code ?? causeCode },
-        },
+        `cannot reach upstream host ${hostPortOf(url)}: ${CONNECT_WORDS[reason] ?? 'connection failed'} (${reason}; ${url})`,
+        { cause: e, detail: { url, host: hostPortOf(url), reason } },
       ),
-      retryable: true,
+      retryable: !DEFINITE_CONNECT_CODES.has(reason),
       availability: true,
     };
   }

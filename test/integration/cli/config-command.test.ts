@@ -20,7 +20,7 @@ void test('config check: each problem with its INI path on stderr, exit 78; a go
   assert.match(bad.stderr, /^bad\.ini: 3 problems$/m);
   assert.match(
     bad.stderr,
-    /^ {2}server\.http_port: expected an integer 1\.\.65535, got "abc" \(bad\.ini line 2\)$/m,
+    /^ {2}server\.http_port: expected an integer 0\.\.65535, got "abc" \(bad\.ini line 2\)$/m,
   );
   assert.match(
     bad.stderr,

@@ -9,6 +9,7 @@ import {
   SOAP_FAULT,
   SOAP_OK,
   SOAP_REQUEST,
+  captureLogger,
   seededRandom,
   sendXml,
   startOrigin,
@@ -164,7 +165,7 @@ void test('a 404 is not retried', async (t) => {
   assert.equal(origin.received.length, 1);
 });
 
-void test('connection refused is retried maxAttempts times, then PB_ERR_UPSTREAM_CONNECT', async (t) => {
+void test('connection refused fails at once, naming the host, with a warn line (no ~10 s of silent retries)', async (t) => {
   // A port that was just free: nothing listens there.
   const port = await new Promise<number>((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -172,13 +173,71 @@ void test('connection refused is retried maxAttempts times, then PB_ERR_UPSTREAM
       s.close(() => resolve(p));
     });
   });
-  const { tr, clock } = transport(t);
+  const { logger, lines } = captureLogger('info');
+  const { tr, clock } = transport(t, { logger });
   await assert.rejects(post(tr, `http://127.0.0.1:${port}`), (e) => {
     isCode('PB_ERR_UPSTREAM_CONNECT')(e);
     assert.equal((e as AppError).detail?.reason, 'ECONNREFUSED');
+    assert.match(
+      (e as AppError).message,
+      new RegExp(
+        `^cannot reach upstream host 127\\.0\\.0\\.1:${port}: connection refused .*\\(ECONNREFUSED; `,
+      ),
+    );
     return true;
   });
+  assert.equal(clock.sleeps.length, 0, 'one attempt, no backoff');
+  const warned = lines.filter((l) => l.level === 40);
+  assert.equal(warned.length, 1, JSON.stringify(lines));
+  assert.match(String(warned[0]?.msg), new RegExp(`127\\.0\\.0\\.1:${port}: connection refused`));
+});
+
+void test('a host that does not exist (DNS) fails at once, naming the host', async (t) => {
+  const host = 'patchbay-upstream-test.invalid';
+  const resolverCode = await import('node:dns/promises').then((dns) =>
+    dns.lookup(host).then(
+      () => 'resolved',
+      (e: NodeJS.ErrnoException) => e.code,
+    ),
+  );
+  if (resolverCode !== 'ENOTFOUND')
+    return t.skip(`this host's resolver answers ${resolverCode} for .invalid`);
+  const { tr, clock } = transport(t);
+  await assert.rejects(post(tr, `http://${host}:8530`), (e) => {
+    isCode('PB_ERR_UPSTREAM_CONNECT')(e);
+    assert.match(
+      (e as AppError).message,
+      /^cannot reach upstream host patchbay-upstream-test\.invalid:8530: no such host/,
+    );
+    return true;
+  });
+  assert.equal(clock.sleeps.length, 0);
+});
+
+void test('a connection reset before the answer is retried, each retry logged at warn', async (t) => {
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    socket.resetAndDestroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as AddressInfo).port;
+  const { logger, lines } = captureLogger('info');
+  const { tr, clock } = transport(t, { logger });
+  await assert.rejects(post(tr, `http://127.0.0.1:${port}`), isCode('PB_ERR_UPSTREAM_CONNECT'));
+  assert.equal(connections, 4);
   assert.equal(clock.sleeps.length, 3, 'four attempts, three backoff sleeps');
+  const retries = lines.filter((l) => l.level === 40 && String(l.msg).startsWith('upstream retry in '));
+  assert.equal(retries.length, 3, JSON.stringify(lines));
+  assert.match(
+    String(retries[0]?.msg),
+    /attempt 1 of 4\): cannot reach upstream host 127\.0\.0\.1:\d+: connection reset/,
+  );
+  assert.equal(
+    lines.filter((l) => String(l.msg).startsWith('upstream request failed after 4 attempts')).length,
+    1,
+  );
 });
 
 void test('no response headers within headersMs is a timeout (retried)', async (t) => {

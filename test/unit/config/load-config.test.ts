@@ -108,7 +108,7 @@ void test('bad values are reported with their INI path, the value and where it c
   );
   const p = problems(await loadConfig({ file, cwd: dir, env: { PATCHBAY_UPSTREAM_TLS_VERIFY: 'maybe' } }));
   assert.ok(
-    p.includes('server.http_port: expected an integer 1..65535, got "abc" (patchbay.ini line 2)'),
+    p.includes('server.http_port: expected an integer 0..65535, got "abc" (patchbay.ini line 2)'),
     p.join('\n'),
   );
   assert.ok(
@@ -160,6 +160,34 @@ void test('unknown keys, sections and PATCHBAY_ variables are problems, with a s
     p.join('\n'),
   );
   assert.equal(p.length, 5, p.join('\n'));
+});
+
+void test('a malformed section header is reported with its line, not as an unknown key of the section above', async (t) => {
+  const dir = await tempDir(t);
+  const file = await iniFile(
+    dir,
+    '[server]\nhttp_port = 9000\n\n[upstream\nurl = https://example.invalid/\n',
+  );
+  assert.deepEqual(problems(await loadConfig({ file, cwd: dir, env: {} })), [
+    '(file): malformed section header "[upstream": expected [name] alone at the start of the line (patchbay.ini line 4)',
+  ]);
+  const trailing = await iniFile(dir, '[log] level = debug\n', 'trailing.ini');
+  assert.match(
+    problems(await loadConfig({ file: trailing, cwd: dir, env: {} })).join('\n'),
+    /^\(file\): malformed section header "\[log\] level = debug".*\(trailing\.ini line 1\)$/,
+  );
+});
+
+void test('port 0 (any free port) is accepted for every listener and is never a clash', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'cert.pem'), 'x');
+  await writeFile(join(dir, 'key.pem'), 'x');
+  const file = await iniFile(
+    dir,
+    '[server]\nhttp_port = 0\nhttps_port = 0\ntls_cert_file = cert.pem\ntls_key_file = key.pem\n[admin]\nport = 0\n',
+  );
+  const c = ok(await loadConfig({ file, cwd: dir, env: {} }));
+  assert.deepEqual([c.server.httpPort, c.server.httpsPort, c.admin.port], [0, 0, 0]);
 });
 
 void test('__proto__, constructor and prototype names are rejected, and nothing is polluted', async (t) => {
@@ -303,12 +331,12 @@ void test('upstream proxy: HTTPS_PROXY used when not configured, credentials spl
 void test('loadConfigOrThrow raises PB_ERR_CONFIG_INVALID (exit 78) listing every problem', async (t) => {
   const cwd = await tempDir(t);
   await assert.rejects(
-    loadConfigOrThrow({ cwd, env: { PATCHBAY_SERVER_HTTP_PORT: '0', PATCHBAY_LOG_FORMAT: 'xml' } }),
+    loadConfigOrThrow({ cwd, env: { PATCHBAY_SERVER_HTTP_PORT: '65536', PATCHBAY_LOG_FORMAT: 'xml' } }),
     (e: unknown) =>
       e instanceof AppError &&
       e.code === 'PB_ERR_CONFIG_INVALID' &&
       e.exitCode === 78 &&
-      /server\.http_port: expected an integer 1\.\.65535, got "0"/.test(e.message) &&
+      /server\.http_port: expected an integer 0\.\.65535, got "65536"/.test(e.message) &&
       /log\.format: expected one of auto, json, pretty/.test(e.message),
   );
 });

@@ -118,3 +118,21 @@ void test('pretty format redacts as well and is not JSON', () => {
   assert.ok(!text().includes('hunter2') && !text().includes('ENCRYPTED-BLOB'), text());
   assert.throws(() => JSON.parse(text().split('\n')[0] ?? ''));
 });
+
+void test('a child rebinding a key of its parent (component) writes it once, with the child value', () => {
+  const { logger, text, records } = memoryLogger();
+  const jobs = componentLogger(logger, 'jobs');
+  const transport = componentLogger(requestLogger(jobs, 'req-1'), 'upstream-transport');
+  transport.info('connect');
+  transport.child({ reqId: 'req-2', token: 'tok-123' }, { level: 'debug' }).debug('retry');
+  jobs.info('parent unchanged');
+  const lines = text()
+    .split('\n')
+    .filter((l) => l !== '');
+  for (const line of lines) assert.equal(line.split('"component":').length, 2, line);
+  assert.equal(lines[1]?.split('"reqId":').length, 2, lines[1]);
+  const [a, b, c] = records();
+  assert.deepEqual([a?.component, a?.reqId], ['upstream-transport', 'req-1']);
+  assert.deepEqual([b?.component, b?.reqId, b?.token], ['upstream-transport', 'req-2', '[redacted]']);
+  assert.equal(c?.component, 'jobs');
+});
