@@ -154,7 +154,20 @@ export async function startPatchbay(
       },
     ];
 
-    const contentStore = await FsContentStore.open(config.content.dir);
+    const contentStore = await FsContentStore.open(config.content.dir, {
+      // A stored file that changed on disk and no longer hashes right: failed with the reason, so the admin
+      // sees it and the downloader fetches it again.
+      onBadObject: (o) => {
+        logger.warn({ sha1: o.sha1, reason: o.reason }, 'stored content failed re-verification; quarantined');
+        void createRepositories(db)
+          .files.setState(
+            [Buffer.from(o.sha1, 'hex')],
+            'failed',
+            `stored copy failed re-verification (${o.reason ?? 'unknown'}); quarantined`,
+          )
+          .catch((err: unknown) => logger.warn({ err, sha1: o.sha1 }, 'could not mark the file failed'));
+      },
+    });
     // Runs after the servers have closed (closers run in reverse): no reader is left on a cached descriptor.
     closers.push(() => Promise.resolve(contentStore.releaseCachedDescriptors()));
     const { service: clientService } = await createClientWebService(db, contentStore, logger, {
