@@ -13,7 +13,12 @@ import { registerConnectorJobs, type ConnectorConfig } from './connectors/index.
 import { createAdminServices } from './admin/index.js';
 import { createReportsService } from './reports/index.js';
 import { AppError } from './errors.js';
-import { runSyncPipeline } from './content-sync/index.js';
+import {
+  announceContentChange,
+  ContentAutoDownload,
+  downloadAndAnnounce,
+  runSyncPipeline,
+} from './content-sync/index.js';
 import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http/index.js';
 import {
   checkStaleSync,
@@ -159,12 +164,14 @@ export async function startPatchbay(
       // sees it and the downloader fetches it again.
       onBadObject: (o) => {
         logger.warn({ sha1: o.sha1, reason: o.reason }, 'stored content failed re-verification; quarantined');
+        const sha1 = Buffer.from(o.sha1, 'hex');
         void createRepositories(db)
           .files.setState(
-            [Buffer.from(o.sha1, 'hex')],
+            [sha1],
             'failed',
             `stored copy failed re-verification (${o.reason ?? 'unknown'}); quarantined`,
           )
+          .then(() => announceContentChange(db, [sha1]))
           .catch((err: unknown) => logger.warn({ err, sha1: o.sha1 }, 'could not mark the file failed'));
       },
     });
@@ -174,6 +181,28 @@ export async function startPatchbay(
       contentMode: config.content.mode,
     });
     const clientDeps = { config, logger, readiness, clientService, contentStore };
+    // Approved updates are offered only once their files are stored: fetch them now, not at the next sync.
+    const autoDownload = new ContentAutoDownload({
+      db,
+      mode: config.content.mode,
+      logger: logger.child({ component: 'content-download' }),
+      download: async (signal) => {
+        const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger }));
+        try {
+          return await downloadAndAnnounce(
+            { db, store: contentStore, transport, logger },
+            {
+              upstreamUrl: config.upstream.url,
+              mode: config.content.mode,
+              triggerSource: 'approval',
+              signal,
+            },
+          );
+        } finally {
+          await transport.close();
+        }
+      },
+    });
 
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
       {
@@ -197,7 +226,10 @@ export async function startPatchbay(
         config,
         logger,
         readiness,
-        adminServices: createAdminServices(db),
+        adminServices: createAdminServices(db, {
+          contentMode: config.content.mode,
+          onApprovalsApplied: () => autoDownload.kick(),
+        }),
         reports: createReportsService(db),
       }),
       host: config.admin.bind,
@@ -229,6 +261,8 @@ export async function startPatchbay(
     });
     scheduler.start();
     closers.push(() => scheduler.stop());
+    autoDownload.start();
+    closers.push(() => autoDownload.stop());
     return Object.freeze({ addresses: Object.freeze(addresses), close: closeAll });
   } catch (e) {
     await closeAll();

@@ -38,7 +38,7 @@ export async function withAdmin<T>(
   const handle = openDatabase(databaseOptions(config));
   try {
     await migrateToLatest(handle);
-    return await fn(createAdminServices(handle), cliActor(io));
+    return await fn(createAdminServices(handle, { contentMode: config.content.mode }), cliActor(io));
   } finally {
     await handle.close();
   }

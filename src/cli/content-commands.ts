@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { contentStatus, downloadContent, verifyContent } from '../content-sync/index.js';
+import { contentStatus, downloadAndAnnounce, verifyContent } from '../content-sync/index.js';
 import { FsContentStore } from '../storage/index.js';
 import { UpstreamTransport, transportOptionsFromConfig } from '../sync/index.js';
 import type { CliIo } from './cli-io.js';
@@ -81,7 +81,7 @@ export function registerContentCommands(
         const store = await FsContentStore.open(config.content.dir);
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger, env: io.env }));
         try {
-          const r = await downloadContent(
+          const r = await downloadAndAnnounce(
             { db, store, transport, logger },
             {
               upstreamUrl: config.upstream.url,

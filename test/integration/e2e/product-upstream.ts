@@ -15,7 +15,11 @@ import type { UpdateId } from '../../../src/domain/ids.js';
 import { startCatalogUpstream, type CatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { ids, syntheticDocument } from '../../helpers/fake-upstream/real-catalog.js';
 import { payload } from '../../helpers/seed-catalog.js';
-import { startFakeContentUpstream, type FakeFile } from '../content-sync/fake-content-upstream.js';
+import {
+  startFakeContentUpstream,
+  type FakeContentUpstream,
+  type FakeFile,
+} from '../content-sync/fake-content-upstream.js';
 
 const id = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
@@ -41,6 +45,8 @@ export interface ProductUpstream {
   readonly files: { readonly defs: FakeFile; readonly sec: FakeFile; readonly secOther: FakeFile };
   /** Content GETs the front answered (path), to tell which files a run downloaded. */
   readonly contentRequests: string[];
+  /** The `/Content/` side (its store and faults), to make a download fail. */
+  readonly content: FakeContentUpstream;
   /** Publishes revision 101 of `cat.expiring` as Expired (listed by the next delta sync). */
   expireOne(): void;
 }
@@ -161,6 +167,7 @@ export async function startProductUpstream(t: TestContext): Promise<ProductUpstr
     catalog,
     files,
     contentRequests,
+    content,
     expireOne: () =>
       catalog.put(
         entry(
