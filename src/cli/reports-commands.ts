@@ -45,7 +45,9 @@ export function registerReportsCommands(
     const handle = openDatabase(databaseOptions(config));
     try {
       await migrateToLatest(handle);
-      io.stdout(formatReport(await make(createReportsService(handle)), format));
+      io.stdout(
+        formatReport(await make(createReportsService(handle, { contentMode: config.content.mode })), format),
+      );
     } finally {
       await handle.close();
     }

@@ -156,6 +156,13 @@ for (const driver of adminDrivers()) {
       assert.match(other.content.reason, /PB_ERR_UPSTREAM_HTTP/);
       assert.match(await cli('updates', 'show', cat.secOther), /content failed: PB_ERR_UPSTREAM_HTTP/);
       assert.match(await cli('updates', 'list'), /approved, content failed/);
+      const rep = JSON.parse(await cli('reports', 'updates', '--format', 'json')) as {
+        rows: { updateId: string; content: string }[];
+      };
+      const contentOf = (u: string) => rep.rows.find((r) => r.updateId === u)?.content;
+      assert.equal(contentOf(cat.sec), 'stored');
+      assert.match(contentOf(cat.secOther) ?? '', /^content failed: PB_ERR_UPSTREAM_HTTP/);
+      assert.equal(contentOf(cat.defs), '');
 
       // 3. The same client's next scan: Install now, and the FileLocation downloads and verifies.
       const second = await scan(wua, known, installed, cached);
