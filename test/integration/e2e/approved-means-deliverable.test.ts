@@ -8,21 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { request } from 'undici';
 import { createAdminServices, type AdminActor } from '../../../src/admin/index.js';
-import { createClientWebService } from '../../../src/client-service/index.js';
-import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { ContentAutoDownload, downloadAndAnnounce } from '../../../src/content-sync/index.js';
-import { buildClientServer } from '../../../src/http/index.js';
-import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
+import { createRepositories } from '../../../src/storage/index.js';
 import { transportOptionsFromConfig, UpstreamTransport } from '../../../src/sync/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
 import { runCliProcess } from '../../helpers/cli.js';
-import { postSoap, silentLogger, type Harness } from '../client-service/harness.js';
+import { silentLogger } from '../client-service/harness.js';
 import { WuspClient } from '../client-service/wusp-client.js';
-import { cat, startProductUpstream } from './product-upstream.js';
+import { startE2eClientServer } from './e2e-client-server.js';
+import { cat, productEnv, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
 
@@ -57,12 +54,7 @@ for (const driver of adminDrivers()) {
       const up = await startProductUpstream(t);
       const env = {
         ...dbEnv,
-        PATCHBAY_SERVER_DATA_DIR: dir,
-        PATCHBAY_CONTENT_DIR: join(dir, 'content'),
-        PATCHBAY_CONTENT_MODE: 'approved',
-        PATCHBAY_UPSTREAM_URL: up.serverSyncUrl,
-        PATCHBAY_SELECTION_PRODUCTS: cat.product,
-        PATCHBAY_SELECTION_CLASSIFICATIONS: `${cat.definitionUpdates},${cat.securityUpdates}`,
+        ...productEnv(up, dir),
       };
       const cli = async (...args: string[]) => {
         const r = await runCliProcess(args, { cwd: dir, env, timeoutMs: 60_000 });
@@ -78,30 +70,9 @@ for (const driver of adminDrivers()) {
       assert.match(await cli('updates', 'list'), /approved, waiting for content/);
 
       // The client server as `serve` builds it, over the database and store the CLI wrote.
-      const config = await loadConfigOrThrow({ env });
-      const store = await FsContentStore.open(config.content.dir);
-      const { service } = await createClientWebService(handle, store, silentLogger, {
-        contentMode: 'approved',
-        catalogCache: { freshnessMs: 0 },
-      });
-      const app = await buildClientServer({
-        config,
-        logger: silentLogger,
-        readiness: [],
-        clientService: service,
-        contentStore: store,
-        maxEventLoopLagMs: 1000,
-      });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      t.after(() => app.close());
-      const addr = app.server.address();
-      const baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
-      const h = {
-        baseUrl,
-        post: (p: string, b: string, hd?: Record<string, string>) => postSoap(baseUrl + p, b, hd),
-      };
+      const { config, store, client } = await startE2eClientServer(t, handle, env);
       const clientId = randomUUID();
-      const wua = new WuspClient(h as unknown as Harness, clientId);
+      const wua = client(clientId);
       await wua.handshake();
       await wua.register();
       await cli('groups', 'add-computer', 'Ring 1', clientId);

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { request } from 'undici';
 import type { UpdateId } from '../../../src/domain/ids.js';
@@ -193,3 +194,15 @@ export function publishExpiring(up: ProductUpstream): void {
 
 /** The SHA-1 hex (upper case) the content tree names a file by. */
 export const hexOf = (bytes: Buffer): string => createHash('sha1').update(bytes).digest('hex').toUpperCase();
+
+/** The configuration environment of an end-to-end test: this upstream, content mode `approved`, its selection. */
+export function productEnv(up: ProductUpstream, dir: string): Record<string, string> {
+  return {
+    PATCHBAY_SERVER_DATA_DIR: dir,
+    PATCHBAY_CONTENT_DIR: join(dir, 'content'),
+    PATCHBAY_CONTENT_MODE: 'approved',
+    PATCHBAY_UPSTREAM_URL: up.serverSyncUrl,
+    PATCHBAY_SELECTION_PRODUCTS: cat.product,
+    PATCHBAY_SELECTION_CLASSIFICATIONS: `${cat.definitionUpdates},${cat.securityUpdates}`,
+  };
+}
