@@ -15,10 +15,9 @@ import { ContentAutoDownload, downloadAndAnnounce } from '../../../src/content-s
 import { createRepositories } from '../../../src/storage/index.js';
 import { transportOptionsFromConfig, UpstreamTransport } from '../../../src/sync/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
-import { runCliProcess } from '../../helpers/cli.js';
 import { silentLogger } from '../client-service/harness.js';
 import { WuspClient } from '../client-service/wusp-client.js';
-import { startE2eClientServer } from './e2e-client-server.js';
+import { cliFor, startE2eClientServer } from './e2e-client-server.js';
 import { cat, productEnv, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
@@ -52,15 +51,8 @@ for (const driver of adminDrivers()) {
     void test('approve -> not offered -> downloaded within seconds -> offered with a working FileLocation', async (t) => {
       const { handle, dir, env: dbEnv } = await openTestDatabase(t, driver);
       const up = await startProductUpstream(t);
-      const env = {
-        ...dbEnv,
-        ...productEnv(up, dir),
-      };
-      const cli = async (...args: string[]) => {
-        const r = await runCliProcess(args, { cwd: dir, env, timeoutMs: 60_000 });
-        assert.equal(r.code, 0, `patchbay ${args.join(' ')}: ${r.stderr}`);
-        return r.stdout;
-      };
+      const env = { ...dbEnv, ...productEnv(up, dir) };
+      const cli = cliFor(dir, env);
       await createAdminServices(handle).groups.create({ name: 'Ring 1' }, admin);
       await cli('sync', '--quiet'); // nothing approved yet: no file is downloaded
       await cli('approve', cat.sec, '--group', 'Ring 1');

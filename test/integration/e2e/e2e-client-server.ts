@@ -2,6 +2,7 @@
  * The client server of the end-to-end tests as `patchbay serve` builds it (real services, real HTTP on
  * loopback) over the database and content folder the CLI wrote, and a WUA-like client bound to it.
  */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { createClientWebService } from '../../../src/client-service/index.js';
 import { loadConfigOrThrow, type Config } from '../../../src/config/index.js';
@@ -9,6 +10,7 @@ import { buildClientServer } from '../../../src/http/index.js';
 import { FsContentStore, type DbHandle } from '../../../src/storage/index.js';
 import { postSoap, silentLogger, type Harness } from '../client-service/harness.js';
 import { WuspClient } from '../client-service/wusp-client.js';
+import { runCliProcess } from '../../helpers/cli.js';
 
 export interface E2eClientServer {
   readonly config: Config;
@@ -46,4 +48,13 @@ export async function startE2eClientServer(
     post: (p: string, b: string, hd?: Record<string, string>) => postSoap(baseUrl + p, b, hd),
   };
   return { config, store, baseUrl, client: (clientId) => new WuspClient(h as unknown as Harness, clientId) };
+}
+
+/** Runs the real `patchbay` executable with this environment; a non-zero exit fails the test. */
+export function cliFor(dir: string, env: Record<string, string>): (...args: string[]) => Promise<string> {
+  return async (...args) => {
+    const r = await runCliProcess(args, { cwd: dir, env, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `patchbay ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
 }

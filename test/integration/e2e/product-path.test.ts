@@ -17,10 +17,9 @@ import { createAdminServices, type AdminActor } from '../../../src/admin/index.j
 import type { DeliveredRevision } from '../../../src/catalog/index.js';
 import type { RevisionKind } from '../../../src/domain/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
-import { runCliProcess } from '../../helpers/cli.js';
 import { SimulatedClient, type SimulatedRevisionFacts } from '../../helpers/simulated-client.js';
 import { reportingEvent, type UpdateInfoOut } from '../client-service/wusp-client.js';
-import { startE2eClientServer } from './e2e-client-server.js';
+import { cliFor, startE2eClientServer } from './e2e-client-server.js';
 import { cat, productEnv, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
@@ -62,15 +61,8 @@ for (const driver of adminDrivers()) {
     void test('sync -> rule -> CLI approve -> client scan, ranged download, reports -> CLI report', async (t) => {
       const { handle, dir, env: dbEnv } = await openTestDatabase(t, driver);
       const up = await startProductUpstream(t);
-      const env = {
-        ...dbEnv,
-        ...productEnv(up, dir),
-      };
-      const cli = async (...args: string[]) => {
-        const r = await runCliProcess(args, { cwd: dir, env, timeoutMs: 60_000 });
-        assert.equal(r.code, 0, `patchbay ${args.join(' ')}: ${r.stderr}`);
-        return r.stdout;
-      };
+      const env = { ...dbEnv, ...productEnv(up, dir) };
+      const cli = cliFor(dir, env);
       const services = createAdminServices(handle);
       await services.groups.create({ name: 'Ring 1' }, admin);
       const rule = await services.rules.create(
