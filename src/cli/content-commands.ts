@@ -64,7 +64,11 @@ export function registerContentCommands(
               `${r.adopted > 0 ? `, ${r.adopted} found in the store and marked verified` : ''}\n`,
           );
           for (const b of r.bad)
-            io.stdout(`  corrupt ${b.sha1} (${b.reason}): moved to the store's .quarantine\n`);
+            io.stdout(
+              b.reason === 'location'
+                ? `  refused ${b.sha1}: its folder is a symbolic link out of the store (left alone; remove it)\n`
+                : `  corrupt ${b.sha1} (${b.reason}): moved to the store's .quarantine\n`,
+            );
           if (r.requeued > 0)
             io.stdout('run `patchbay content download` (or wait for the next sync) to fetch them again\n');
         }
