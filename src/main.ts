@@ -14,7 +14,12 @@ import { registerConnectorJobs, type ConnectorConfig } from './connectors/index.
 import { createAdminServices } from './admin/index.js';
 import { createReportsService } from './reports/index.js';
 import { AppError } from './errors.js';
-import { runSyncPipeline } from './content-sync/index.js';
+import {
+  announceContentChange,
+  ContentAutoDownload,
+  downloadAndAnnounce,
+  runSyncPipeline,
+} from './content-sync/index.js';
 import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http/index.js';
 import {
   checkStaleSync,
@@ -188,7 +193,22 @@ export async function startPatchbay(
       },
     ];
 
-    const contentStore = await FsContentStore.open(config.content.dir);
+    const contentStore = await FsContentStore.open(config.content.dir, {
+      // A stored file that changed on disk and no longer hashes right: failed with the reason, so the admin
+      // sees it and the downloader fetches it again.
+      onBadObject: (o) => {
+        logger.warn({ sha1: o.sha1, reason: o.reason }, 'stored content failed re-verification; quarantined');
+        const sha1 = Buffer.from(o.sha1, 'hex');
+        void createRepositories(db)
+          .files.setState(
+            [sha1],
+            'failed',
+            `stored copy failed re-verification (${o.reason ?? 'unknown'}); quarantined`,
+          )
+          .then(() => announceContentChange(db, [sha1]))
+          .catch((err: unknown) => logger.warn({ err, sha1: o.sha1 }, 'could not mark the file failed'));
+      },
+    });
     // Runs after the servers have closed (closers run in reverse): no reader is left on a cached descriptor.
     closers.push(() => Promise.resolve(contentStore.releaseCachedDescriptors()));
     const clients = config.clients;
@@ -199,6 +219,28 @@ export async function startPatchbay(
       newComputerLimit: { perAddress: clients.newComputersPerAddress, periodMs: budgetPeriodMs },
     });
     const clientDeps = { config, logger, readiness, clientService, contentStore };
+    // Approved updates are offered only once their files are stored: fetch them now, not at the next sync.
+    const autoDownload = new ContentAutoDownload({
+      db,
+      mode: config.content.mode,
+      logger: logger.child({ component: 'content-download' }),
+      download: async (signal) => {
+        const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger }));
+        try {
+          return await downloadAndAnnounce(
+            { db, store: contentStore, transport, logger },
+            {
+              upstreamUrl: config.upstream.url,
+              mode: config.content.mode,
+              triggerSource: 'approval',
+              signal,
+            },
+          );
+        } finally {
+          await transport.close();
+        }
+      },
+    });
 
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
       {
@@ -222,8 +264,11 @@ export async function startPatchbay(
         config,
         logger,
         readiness,
-        adminServices: createAdminServices(db),
-        reports: createReportsService(db),
+        adminServices: createAdminServices(db, {
+          contentMode: config.content.mode,
+          onApprovalsApplied: () => autoDownload.kick(),
+        }),
+        reports: createReportsService(db, { contentMode: config.content.mode }),
       }),
       host: config.admin.bind,
       port: config.admin.port,
@@ -265,6 +310,8 @@ export async function startPatchbay(
     });
     scheduler.start();
     closers.push(() => scheduler.stop());
+    autoDownload.start();
+    closers.push(() => autoDownload.stop());
     const httpsApp = servers.find((s) => s.name === 'https')?.app;
     return Object.freeze({
       addresses: Object.freeze(addresses),

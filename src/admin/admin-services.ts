@@ -8,7 +8,7 @@ import { AuditService } from '../fleet/audit-service.js';
 import type { AdminStore } from '../fleet/admin-store.js';
 import { ComputersAdminService } from '../fleet/computers-admin-service.js';
 import { GroupsService } from '../fleet/groups-service.js';
-import { UpdatesService } from '../fleet/updates-service.js';
+import { UpdatesService, type AdminContentMode } from '../fleet/updates-service.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { TokenService } from './token-service.js';
 
@@ -35,11 +35,18 @@ export function adminStoreFor(handle: DbHandle): AdminStore {
   };
 }
 
-export function createAdminServices(handle: DbHandle): AdminServices {
+export interface AdminServicesOptions {
+  /** `content.mode`: whether approved updates wait for their files (shown by `updates list/show`). */
+  readonly contentMode?: AdminContentMode;
+  /** Told after approvals were written (the server starts downloading their files at once). */
+  readonly onApprovalsApplied?: (updateIds: readonly string[]) => void;
+}
+
+export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions = {}): AdminServices {
   const store = adminStoreFor(handle);
-  const updates = new UpdatesService(store);
+  const updates = new UpdatesService(store, opts.contentMode);
   const groups = new GroupsService(store);
-  const approvals = new ApprovalsService(store, updates, groups);
+  const approvals = new ApprovalsService(store, updates, groups, opts.onApprovalsApplied);
   return {
     updates,
     groups,

@@ -23,6 +23,8 @@ export {
   type UpdateSelection,
   type UpdateSummary,
   type UpdateDetail,
+  type UpdateContent,
+  type AdminContentMode,
 } from '../fleet/updates-service.js';
 export {
   ApprovalsService,

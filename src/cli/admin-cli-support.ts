@@ -36,7 +36,7 @@ export async function withAdmin<T>(
   const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
   const handle = await openCliDatabase(config);
   try {
-    return await fn(createAdminServices(handle), cliActor(io));
+    return await fn(createAdminServices(handle, { contentMode: config.content.mode }), cliActor(io));
   } finally {
     await handle.close();
   }

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { contentStatus, downloadContent, verifyContent } from '../content-sync/index.js';
+import { contentStatus, downloadAndAnnounce, verifyContent } from '../content-sync/index.js';
 import { FsContentStore } from '../storage/index.js';
 import { UpstreamTransport, transportOptionsFromConfig } from '../sync/index.js';
 import type { CliIo } from './cli-io.js';
@@ -64,7 +64,11 @@ export function registerContentCommands(
               `${r.adopted > 0 ? `, ${r.adopted} found in the store and marked verified` : ''}\n`,
           );
           for (const b of r.bad)
-            io.stdout(`  corrupt ${b.sha1} (${b.reason}): moved to the store's .quarantine\n`);
+            io.stdout(
+              b.reason === 'location'
+                ? `  refused ${b.sha1}: its folder is a symbolic link out of the store (left alone; remove it)\n`
+                : `  corrupt ${b.sha1} (${b.reason}): moved to the store's .quarantine\n`,
+            );
           if (r.requeued > 0)
             io.stdout('run `patchbay content download` (or wait for the next sync) to fetch them again\n');
         }
@@ -81,7 +85,7 @@ export function registerContentCommands(
         const store = await FsContentStore.open(config.content.dir);
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger, env: io.env }));
         try {
-          const r = await downloadContent(
+          const r = await downloadAndAnnounce(
             { db, store, transport, logger },
             {
               upstreamUrl: config.upstream.url,

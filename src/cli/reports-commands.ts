@@ -43,7 +43,9 @@ export function registerReportsCommands(
     const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
     const handle = await openCliDatabase(config);
     try {
-      io.stdout(formatReport(await make(createReportsService(handle)), format));
+      io.stdout(
+        formatReport(await make(createReportsService(handle, { contentMode: config.content.mode })), format),
+      );
     } finally {
       await handle.close();
     }

@@ -1,6 +1,6 @@
 /** `patchbay updates list|show`: the catalog as administrators see it (current revisions, filters, approvals). */
 import type { Command } from 'commander';
-import type { UpdateFilter } from '../admin/index.js';
+import type { UpdateContent, UpdateFilter, UpdateSummary } from '../admin/index.js';
 import { AppError } from '../errors.js';
 import type { CliIo } from './cli-io.js';
 import {
@@ -96,7 +96,7 @@ export function registerUpdatesCommands(
               u.kbArticleId ? `KB${u.kbArticleId}` : '',
               u.msrcSeverity ?? '',
               u.classifications.map((c) => c.title ?? c.updateId).join(', '),
-              u.isDeclined ? 'declined' : u.approvalCount > 0 ? 'approved' : 'not approved',
+              approvalState(u),
               u.neededCount,
               u.title,
             ]),
@@ -122,6 +122,7 @@ export function registerUpdatesCommands(
             `Classification:  ${u.classifications.map((c) => c.title ?? c.updateId).join(', ')}`,
             `Product:         ${u.products.map((c) => c.title ?? c.updateId).join(', ')}`,
             `State:           ${u.isDeclined ? 'declined' : (u.publicationState ?? '')}`,
+            ...(u.content !== null ? [`Content:         ${contentText(u.content)}`] : []),
             `Uninstallable:   ${u.uninstallable ? 'yes' : 'no'}`,
             `Bundle members:  ${u.bundleMembers.length}`,
             `Status:          ${
@@ -149,4 +150,18 @@ export function registerUpdatesCommands(
         });
       }),
     );
+}
+
+/** What clients get: an approved update whose files are not stored yet is not offered (content modes approved/all). */
+function approvalState(u: UpdateSummary): string {
+  if (u.isDeclined) return 'declined';
+  if (u.approvalCount === 0) return 'not approved';
+  if (u.content === null || u.content.state === 'stored') return 'approved';
+  return u.content.state === 'waiting' ? 'approved, waiting for content' : 'approved, content failed';
+}
+
+function contentText(c: UpdateContent): string {
+  if (c.state === 'stored') return 'stored (offered to clients)';
+  if (c.state === 'waiting') return 'waiting for content (not offered to clients until its files are stored)';
+  return `content failed: ${c.reason ?? 'unknown reason'} (not offered to clients)`;
 }

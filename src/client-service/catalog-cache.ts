@@ -40,6 +40,8 @@ export interface DeploymentSource {
   declinedUpdateIds(): Promise<readonly string[]>;
   /** The change log from the start (ascending); the scope takes each update's newest relevant entry. */
   changes(): Promise<readonly DeploymentChangeRow[]>;
+  /** Of these updates, the ones whose files (in the generation) are not all in the content store. */
+  updatesWithoutContent(generationId: number, updateIds: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 export interface CatalogCacheOptions {
@@ -50,6 +52,11 @@ export interface CatalogCacheOptions {
   readonly maxScopes: number;
   /** How long the active generation id and the latest change sequence are reused before asking again. */
   readonly freshnessMs: number;
+  /**
+   * Content modes `approved`/`all`: an update approved for installation is offered only once all its files
+   * are stored (as WSUS storing files locally does); until then clients see it as not approved.
+   */
+  readonly requireStoredContent: boolean;
 }
 
 export const defaultCatalogCacheOptions: CatalogCacheOptions = Object.freeze({
@@ -57,6 +64,7 @@ export const defaultCatalogCacheOptions: CatalogCacheOptions = Object.freeze({
   maxGenerations: 3,
   maxScopes: 256,
   freshnessMs: 1000,
+  requireStoredContent: false,
 });
 
 /**
@@ -155,7 +163,7 @@ export class CatalogCache {
     const key = `${g.generationId}|${seq}|${groups.join(',')}`;
     let p = this.#scopes.get(key);
     if (p === undefined) {
-      p = this.compile(g.index, groups, seq);
+      p = this.compile(g, groups, seq);
       this.#scopes.set(key, p);
       p.catch(() => this.#scopes.delete(key));
       while (this.#scopes.size > this.options.maxScopes)
@@ -167,7 +175,8 @@ export class CatalogCache {
     return p;
   }
 
-  private async compile(index: CatalogIndex, groups: readonly string[], seq: number): Promise<ClientScope> {
+  private async compile(g: LoadedGeneration, groups: readonly string[], seq: number): Promise<ClientScope> {
+    const index = g.index;
     const tree = await this.deployments.groupTree();
     const parent = new Map<string, string | null>();
     for (const g of tree) parent.set(g.groupId, g.parentGroupId);
@@ -196,15 +205,25 @@ export class CatalogCache {
         const prev = lastChange.get(c.updateId);
         if (prev === undefined || prev.changeSeq < c.changeSeq) lastChange.set(c.updateId, c);
       }
-    const deployments: ScopeDeploymentInput[] = [];
+    const effective = new Map<string, NonNullable<ReturnType<typeof resolveEffectiveApproval>>>();
     for (const [updateId, m] of byUpdate) {
-      const eff = resolveEffectiveApproval(groups as GroupId[], parentOf, (g) => m.get(g));
-      if (eff === undefined) continue;
+      const eff = resolveEffectiveApproval(groups as GroupId[], parentOf, (gid) => m.get(gid));
+      if (eff !== undefined) effective.set(updateId, eff);
+    }
+    // Content arriving for one of these writes a change-log entry, so the scope is compiled again then.
+    const withoutContent = this.options.requireStoredContent
+      ? await this.deployments.updatesWithoutContent(
+          g.generationId,
+          [...effective].filter(([, e]) => e.action === 'install').map(([u]) => u),
+        )
+      : new Set<string>();
+    const deployments: ScopeDeploymentInput[] = [];
+    for (const [updateId, eff] of effective) {
       const change = lastChange.get(updateId);
       const changeSeq = change?.changeSeq ?? 0;
       deployments.push({
         updateId,
-        decision: eff.action,
+        decision: eff.action === 'install' && withoutContent.has(updateId) ? 'notApproved' : eff.action,
         deadlineAt: eff.deadlineAt,
         deploymentId: deploymentIdBase + (changeSeq % deploymentIdBase),
         changeSeq,

@@ -87,7 +87,11 @@ export async function createClientWebService(
       storageCatalogSource(handle),
       storageDeploymentSource(handle),
       log,
-      { ...defaultCatalogCacheOptions, ...options.catalogCache },
+      {
+        ...defaultCatalogCacheOptions,
+        requireStoredContent: options.contentMode !== 'none',
+        ...options.catalogCache,
+      },
       clock,
     ),
     fragments: new FragmentCache(storageFragmentSource(handle), options.fragmentCacheBytes),

@@ -136,6 +136,10 @@ export function storageDeploymentSource(handle: DbHandle): DeploymentSource {
         deadlineAt: a.deadlineAt,
       })),
     declinedUpdateIds: async () => (await repos.approvals.listDeclined()).map((d) => d.updateId),
+    updatesWithoutContent: async (generationId, updateIds) =>
+      updateIds.length === 0
+        ? new Set()
+        : new Set((await repos.files.contentGaps(generationId, updateIds)).keys()),
     changes: async () => {
       const out: { changeSeq: number; changedAt: number; updateId: string; groupId: string | null }[] = [];
       for (let after = 0; ;) {

@@ -18,6 +18,12 @@ export {
   type ContentTransport,
 } from './content-downloader.js';
 export {
+  ContentAutoDownload,
+  announceContentChange,
+  downloadAndAnnounce,
+  type ContentAutoDownloadOptions,
+} from './content-autodownload.js';
+export {
   verifyContent,
   contentStatus,
   type ContentVerifyReport,

@@ -10,7 +10,8 @@ import {
   type SyncResult,
   type UpstreamTransport,
 } from '../sync/index.js';
-import { downloadContent, type ContentDownloadResult, type ContentProgress } from './content-downloader.js';
+import { downloadAndAnnounce } from './content-autodownload.js';
+import type { ContentDownloadResult, ContentProgress } from './content-downloader.js';
 
 export interface SyncPipelineDeps {
   readonly db: DbHandle;
@@ -83,7 +84,7 @@ export async function runSyncPipeline(
   if (o.skipContent === true || o.config.content.mode === 'none')
     return { sync, rules, rulesError, content: undefined, contentError: undefined };
   try {
-    const content = await downloadContent(
+    const content = await downloadAndAnnounce(
       {
         db: deps.db,
         store: deps.store,

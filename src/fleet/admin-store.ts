@@ -17,6 +17,8 @@ export type AdminRepositories = Pick<
   | 'settings'
   | 'apiTokens'
   | 'deploymentChanges'
+  | 'generations'
+  | 'files'
 >;
 
 export interface AdminStore {

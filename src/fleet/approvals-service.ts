@@ -65,6 +65,8 @@ export class ApprovalsService {
     private readonly store: AdminStore,
     private readonly updates: UpdatesService,
     private readonly groups: GroupsService,
+    /** Told after approvals were written, so a running server queues and downloads their files at once. */
+    private readonly onApplied?: (updateIds: readonly string[]) => void,
   ) {}
 
   /** Explicit approvals, by update then group. */
@@ -233,6 +235,7 @@ export class ApprovalsService {
           now,
         );
     });
+    this.onApplied?.([...new Set(todo.filter((c) => c.action === 'install').map((c) => c.updateId))]);
   }
 
   async decline(

@@ -10,9 +10,24 @@ import { checkCategoryNames, checkSeverity } from './filter-names.js';
 /** The filters of `updates list` / `GET /api/v1/updates` (the storage query without paging internals). */
 export type UpdateFilter = Omit<UpdateQuery, 'afterUpdateId' | 'limit' | 'updateIds'>;
 
+/**
+ * Whether an approved update's files are in the content store (content modes `approved`/`all`): clients are
+ * offered it only once they are (`stored`); until then it is approved, waiting for content, or its content
+ * failed (download or verification) with the reason.
+ */
+export interface UpdateContent {
+  readonly state: 'stored' | 'waiting' | 'failed';
+  readonly reason: string | null;
+}
+
+/** `content.mode` as the admin view needs it: `none` sends clients to Microsoft, nothing waits for files. */
+export type AdminContentMode = 'approved' | 'all' | 'none';
+
 export interface UpdateSummary extends UpdateRow {
   readonly classifications: { updateId: string; title: string | null }[];
   readonly products: { updateId: string; title: string | null }[];
+  /** null: not approved (or declined), or content mode `none`. */
+  readonly content: UpdateContent | null;
 }
 
 export interface UpdateDetail extends UpdateSummary {
@@ -51,7 +66,10 @@ const stateNames = [
 
 /** The admin view of the catalog: filtered lists, one update's detail, and selections for approvals. */
 export class UpdatesService {
-  constructor(private readonly store: AdminStore) {}
+  constructor(
+    private readonly store: AdminStore,
+    private readonly contentMode: AdminContentMode = 'none',
+  ) {}
 
   async list(filter: UpdateFilter, page: PageRequest = {}): Promise<Page<UpdateSummary>> {
     const limit = pageLimit(page.limit);
@@ -205,11 +223,29 @@ export class UpdatesService {
 
   private async summarise(rows: readonly UpdateRow[]): Promise<UpdateSummary[]> {
     const cats = await this.store.repos.adminQueries.categoriesOf(rows.map((r) => r.revisionId));
+    const approved = rows.filter((r) => r.approvalCount > 0 && !r.isDeclined).map((r) => r.updateId);
+    const active =
+      this.contentMode === 'none' || approved.length === 0
+        ? undefined
+        : await this.store.repos.generations.getActive();
+    const gaps: ReadonlyMap<string, UpdateContent> =
+      active === undefined
+        ? new Map<string, UpdateContent>()
+        : await this.store.repos.files.contentGaps(active.generationId, approved);
+    const content = (r: UpdateRow): UpdateContent | null => {
+      if (active === undefined || r.approvalCount === 0 || r.isDeclined) return null;
+      return gaps.get(r.updateId) ?? { state: 'stored', reason: null };
+    };
     return rows.map((r) => {
       const list = cats.get(r.revisionId) ?? [];
       const pick = (kind: string) =>
         list.filter((c) => c.kind === kind).map((c) => ({ updateId: c.updateId, title: c.title }));
-      return { ...r, classifications: pick('classification'), products: pick('product') };
+      return {
+        ...r,
+        classifications: pick('classification'),
+        products: pick('product'),
+        content: content(r),
+      };
     });
   }
 }

@@ -51,9 +51,10 @@ const statusText: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   412: 'Precondition Failed',
+  503: 'Service Unavailable',
 };
 
-function sendStatus(reply: FastifyReply, status: 400 | 403 | 404 | 412): FastifyReply {
+function sendStatus(reply: FastifyReply, status: 400 | 403 | 404 | 412 | 503): FastifyReply {
   return reply
     .code(status)
     .header('content-type', 'text/plain; charset=utf-8')
@@ -79,7 +80,12 @@ export async function contentRoutes(app: FastifyInstance, opts: ContentRoutesOpt
       return sendStatus(reply, parsed.status);
     }
     const handle = await store.open(parsed.sha1);
-    if (handle === undefined) return sendStatus(reply, 404);
+    if (handle === undefined) {
+      // A file that changed on disk since it was verified is being re-hashed: WUA and BITS retry a 503.
+      if (!store.isBeingVerified(parsed.sha1)) return sendStatus(reply, 404);
+      reply.header('retry-after', '30');
+      return sendStatus(reply, 503);
+    }
     try {
       return await respond(request, reply, handle);
     } catch (e) {

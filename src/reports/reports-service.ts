@@ -4,6 +4,8 @@ import { AppError } from '../errors.js';
 import { unknownNameError } from '../fleet/unknown-name.js';
 import {
   SyncRunRepository,
+  chunkRows,
+  createRepositories,
   publicViewsDb,
   viewTimeToMs,
   type DbHandle,
@@ -123,7 +125,11 @@ const compliance = (c: StateCounts) =>
 
 export function createReportsService(
   handle: Pick<DbHandle, 'db' | 'dialect'>,
-  options: { now?: () => number } = {},
+  options: {
+    now?: () => number;
+    /** `content.mode`: in `approved`/`all` the updates report says whether approved updates' files are stored. */
+    contentMode?: 'approved' | 'all' | 'none';
+  } = {},
 ): ReportsService {
   const views: Views = publicViewsDb(handle);
   const now = options.now ?? Date.now;
@@ -307,6 +313,13 @@ export function createReportsService(
           noStatus: c.noStatus,
         };
       });
+      const withContent = options.contentMode !== undefined && options.contentMode !== 'none';
+      const content = withContent
+        ? await contentOfApproved(
+            handle,
+            out.map((r) => String(r.updateId)),
+          )
+        : undefined;
       return {
         name: 'updates',
         title: 'Update status',
@@ -324,8 +337,12 @@ export function createReportsService(
           col('failed', 'Failed', 'int'),
           col('notApplicable', 'Not applicable', 'int'),
           col('noStatus', 'No status', 'int'),
+          ...(content !== undefined ? [col('content', 'Content')] : []),
         ],
-        rows: out,
+        rows:
+          content === undefined
+            ? out
+            : out.map((r) => ({ ...r, content: content.get(String(r.updateId)) ?? '' })),
         truncated: rows.length > limit,
       };
     },
@@ -593,4 +610,41 @@ export function createReportsService(
       };
     },
   };
+}
+
+/**
+ * What clients get of approved updates (content modes approved/all): `stored`, `approved, waiting for content`
+ * or `content failed: <reason>`; updates not approved for installation are absent.
+ */
+async function contentOfApproved(
+  handle: Pick<DbHandle, 'db' | 'dialect'>,
+  updateIds: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const repos = createRepositories(handle);
+  const active = await repos.generations.getActive();
+  if (active === undefined || updateIds.length === 0) return out;
+  const approved: string[] = [];
+  for (const chunk of chunkRows(updateIds, 1, 4000))
+    for (const r of await handle.db
+      .selectFrom('approvals')
+      .select('update_id')
+      .distinct()
+      .where('action', '=', 'install')
+      .where('update_id', 'in', chunk)
+      .execute())
+      approved.push(r.update_id);
+  const gaps = await repos.files.contentGaps(active.generationId, approved);
+  for (const u of approved) {
+    const g = gaps.get(u);
+    out.set(
+      u,
+      g === undefined
+        ? 'stored'
+        : g.state === 'waiting'
+          ? 'approved, waiting for content'
+          : `content failed: ${g.reason ?? 'unknown reason'}`,
+    );
+  }
+  return out;
 }

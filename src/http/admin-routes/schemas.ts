@@ -68,6 +68,15 @@ export const updateSchema = {
     isDeclined: { type: 'boolean' },
     neededCount: { type: 'integer' },
     approvalCount: { type: 'integer' },
+    content: {
+      type: ['object', 'null'],
+      description:
+        'Approved updates in content modes approved/all: stored (offered), waiting (for its files) or failed (with the reason). Null otherwise.',
+      properties: {
+        state: { type: 'string', enum: ['stored', 'waiting', 'failed'] },
+        reason: nullableString,
+      },
+    },
     classifications: { type: 'array', items: openObject },
     products: { type: 'array', items: openObject },
   },

@@ -52,8 +52,11 @@ export type VerifyAction = 'report' | 'quarantine' | 'delete';
 export interface VerifyOutcome {
   readonly sha1: Sha1Hex;
   readonly ok: boolean;
-  /** Why the object is bad: wrong SHA-1, wrong SHA-256, wrong size, unreadable metadata. */
-  readonly reason?: 'sha1' | 'sha256' | 'size' | 'metadata' | 'missing';
+  /**
+   * Why the object is bad: wrong SHA-1, wrong SHA-256, wrong size, unreadable metadata, or a location
+   * outside the store (its folder is a planted symlink: reported, never touched).
+   */
+  readonly reason?: 'sha1' | 'sha256' | 'size' | 'metadata' | 'missing' | 'location';
   /** What was done about a bad object. */
   readonly action?: VerifyAction;
 }
@@ -72,8 +75,13 @@ export interface ContentStore {
   /** True when a fully verified object is stored under this SHA-1. */
   has(key: ContentKey): Promise<boolean>;
   stat(key: ContentKey): Promise<ContentStat | undefined>;
-  /** Open a verified object for reading, or undefined when it is not (or no longer) stored. */
+  /**
+   * Open a verified object for reading, or undefined when it is not (or no longer) stored, or when its
+   * file changed since it was verified (then `isBeingVerified` is true until it has been re-hashed).
+   */
   open(key: ContentKey): Promise<ContentHandle | undefined>;
+  /** An object whose file changed is being re-hashed: not servable now, maybe in a moment (503, not 404). */
+  isBeingVerified(key: ContentKey): boolean;
   /** Convenience: open + one ranged stream. Throws PB_ERR_NOT_FOUND when absent, PB_ERR_INVALID_PARAMETER for a bad range. */
   openRange(key: ContentKey, start: number, endInclusive: number): Promise<Readable>;
   /**

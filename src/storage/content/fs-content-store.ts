@@ -7,7 +7,16 @@ import {
   read as fsRead,
   type Stats,
 } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat as fsStat, type FileHandle } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat as fsStat,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -35,44 +44,79 @@ export interface FsContentStoreOptions {
   readonly maxObjectBytes?: number;
   /** Clock, injectable for tests. */
   readonly now?: () => number;
+  /**
+   * Told about an object that a re-verification started by `open` (its file changed since it was verified)
+   * found bad and took out of service, so the caller can mark the file failed and fetch it again.
+   */
+  readonly onBadObject?: (outcome: VerifyOutcome) => void;
 }
 
 /*
  * Layout under the root (every name is derived from a validated SHA-1 only):
  *   <XX>/<SHA1HEX>          the object's bytes, XX = last two hex characters (WSUS fan-out)
- *   <XX>/<SHA1HEX>.meta     56-byte record: magic, version, size, storedAt, SHA-256
+ *   <XX>/<SHA1HEX>.meta     96-byte record: magic, version, size, storedAt, SHA-256, and the identity
+ *                           (dev, ino, size, mtime, ctime) of the object file when it was last verified
  *   .partial/<SHA1HEX>      an ingest in progress or interrupted (resumable)
  *   .quarantine/<SHA1HEX>.<ms>   objects that failed verification, kept for inspection
  *   .tmp/                   metadata being written
- * The meta record is renamed into place before the object, so a visible object always has one.
+ * The meta record is renamed into place before the object, so a visible object always has one; once the
+ * object has its final name (a rename changes its ctime) the record is rewritten with the file's identity.
+ * A file whose identity differs from the recorded one (rewritten in place, touched back with utimes,
+ * replaced, restored from a backup, or a version-1 record without identity) is re-hashed before it is
+ * served again.
  */
 const metaMagic = Buffer.from('PBCM', 'latin1');
-const metaVersion = 1;
-const metaBytes = 56;
+const metaV1Bytes = 56;
+const metaBytes = 96;
 
 interface MetaRecord {
   size: number;
   storedAt: number;
   sha256: Buffer;
+  /** The object file as it was when its bytes were last hashed and found right; absent until then. */
+  verifiedFile?: FileIdentity;
 }
 
 function encodeMeta(m: MetaRecord): Buffer {
   const b = Buffer.alloc(metaBytes);
   metaMagic.copy(b, 0);
-  b.writeUInt8(metaVersion, 4);
+  b.writeUInt8(2, 4);
   b.writeBigUInt64BE(BigInt(m.size), 8);
   b.writeBigUInt64BE(BigInt(m.storedAt), 16);
   m.sha256.copy(b, 24);
+  const f = m.verifiedFile;
+  if (f !== undefined) {
+    b.writeUInt8(1, 5);
+    [f.dev, f.ino, f.size, f.mtimeMs, f.ctimeMs].forEach((v, i) => b.writeDoubleBE(v, 56 + i * 8));
+  }
   return b;
 }
 
 function decodeMeta(b: Buffer): MetaRecord | undefined {
-  if (b.length !== metaBytes || !b.subarray(0, 4).equals(metaMagic) || b.readUInt8(4) !== metaVersion)
+  if (b.length < metaV1Bytes || !b.subarray(0, 4).equals(metaMagic)) return undefined;
+  const version = b.readUInt8(4);
+  if (!((version === 1 && b.length === metaV1Bytes) || (version === 2 && b.length === metaBytes)))
     return undefined;
   const size = Number(b.readBigUInt64BE(8));
   const storedAt = Number(b.readBigUInt64BE(16));
   if (!Number.isSafeInteger(size) || !Number.isSafeInteger(storedAt)) return undefined;
-  return { size, storedAt, sha256: Buffer.from(b.subarray(24, 56)) };
+  const meta: MetaRecord = { size, storedAt, sha256: Buffer.from(b.subarray(24, 56)) };
+  if (version === 2 && b.readUInt8(5) === 1) {
+    const [dev, ino, fileSize, mtimeMs, ctimeMs] = [0, 1, 2, 3, 4].map((i) => b.readDoubleBE(56 + i * 8));
+    meta.verifiedFile = {
+      dev: dev as number,
+      ino: ino as number,
+      size: fileSize as number,
+      mtimeMs: mtimeMs as number,
+      ctimeMs: ctimeMs as number,
+    };
+  }
+  return meta;
+}
+
+function identityOf(st: Stats): FileIdentity {
+  const { dev, ino, size, mtimeMs, ctimeMs } = st;
+  return { dev, ino, size, mtimeMs, ctimeMs };
 }
 
 function isErrno(e: unknown, code: string): boolean {
@@ -201,20 +245,66 @@ export class FsContentStore implements ContentStore {
   readonly #metaCache = new Map<Sha1Hex, CachedMeta>();
   /** SHA-1 -> an open descriptor of the object, LRU, revalidated by an lstat of its path on every open. */
   readonly #openObjects = new Map<Sha1Hex, OpenObject>();
+  /** The root with every symlink resolved (the admin may point `content.dir` anywhere); nothing below may be one. */
+  readonly #realRoot: string;
+  readonly #onBadObject: ((outcome: VerifyOutcome) => void) | undefined;
+  /** Re-verifications started by `open`, one per object. */
+  readonly #reverifying = new Map<Sha1Hex, Promise<void>>();
 
-  private constructor(root: string, opts: FsContentStoreOptions) {
+  private constructor(root: string, realRoot: string, opts: FsContentStoreOptions) {
     this.root = root;
+    this.#realRoot = realRoot;
     this.#maxObjectBytes = opts.maxObjectBytes ?? 64 * 1024 ** 3;
     this.#now = opts.now ?? Date.now;
+    this.#onBadObject = opts.onBadObject;
   }
 
   /** Create (if needed) the root and its working folders, and clear leftovers of interrupted metadata writes. */
   static async open(root: string, opts: FsContentStoreOptions = {}): Promise<FsContentStore> {
-    const store = new FsContentStore(root, opts);
     await mkdir(root, { recursive: true });
+    const store = new FsContentStore(root, await realpath(root), opts);
     await rm(join(root, '.tmp'), { recursive: true, force: true });
     for (const d of ['.tmp', '.partial', '.quarantine']) await mkdir(join(root, d), { recursive: true });
     return store;
+  }
+
+  /**
+   * True when the object's fan-out folder is a real folder of this root: a planted symlink (to a folder
+   * inside or outside the root) is never followed. O_NOFOLLOW guards only the last path component.
+   */
+  async #folderIsOurs(sha1: Sha1Hex): Promise<boolean> {
+    const folder = fanOutFolder(sha1);
+    try {
+      return (await realpath(join(this.root, folder))) === join(this.#realRoot, folder);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ELOOP') || isErrno(e, 'ENOTDIR')) return false;
+      throw e;
+    }
+  }
+
+  /** True while an object whose file changed since it was verified is being re-hashed (serve 503, not 404). */
+  isBeingVerified(key: ContentKey): boolean {
+    return this.#reverifying.has(toSha1Hex(key));
+  }
+
+  /** Settles once no re-verification started by `open` is running (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#reverifying.size > 0) await Promise.all([...this.#reverifying.values()]);
+  }
+
+  /**
+   * Re-hash an object whose file no longer matches its recorded identity, in the background: good bytes get
+   * the new identity recorded and are served again, bad ones are quarantined and reported.
+   */
+  #reverify(sha1: Sha1Hex): void {
+    if (this.#reverifying.has(sha1)) return;
+    const run = this.verify(sha1)
+      .then((outcome) => {
+        if (!outcome.ok && outcome.reason !== 'missing') this.#onBadObject?.(outcome);
+      })
+      .catch(() => undefined) // an unreadable file stays unserved; `content verify` reports it
+      .finally(() => this.#reverifying.delete(sha1));
+    this.#reverifying.set(sha1, run);
   }
 
   #objectPath(sha1: Sha1Hex): string {
@@ -280,6 +370,7 @@ export class FsContentStore implements ContentStore {
       }
       if (lst === undefined) return undefined;
     }
+    if (this.#reverifying.has(sha1) || !(await this.#folderIsOurs(sha1))) return undefined;
     let fd: number;
     try {
       // O_NOFOLLOW: a symlink planted under the root is never followed out of it.
@@ -297,16 +388,17 @@ export class FsContentStore implements ContentStore {
       await closeFd(fd).catch(() => undefined);
       throw e;
     }
-    // No metadata or a size that differs from the verified one: truncated/extended on disk. Not served;
-    // `verify` quarantines it.
-    if (meta === undefined || st.size !== meta.size) {
+    // No metadata: not ours (`verify` quarantines it). A file that is not the one whose bytes were hashed
+    // (rewritten, truncated, replaced, touched back): never served as is; re-hashed in the background and
+    // served again only if its bytes are right.
+    if (meta === undefined || meta.verifiedFile === undefined || !sameFile(meta.verifiedFile, st)) {
       await closeFd(fd);
+      if (meta !== undefined) this.#reverify(sha1);
       return undefined;
     }
-    const { dev, ino, size, mtimeMs, ctimeMs } = st;
     const entry: OpenObject = {
       fd,
-      file: { dev, ino, size, mtimeMs, ctimeMs },
+      file: identityOf(st),
       meta,
       refs: 1,
       retired: false,
@@ -384,9 +476,8 @@ export class FsContentStore implements ContentStore {
     }
     const meta = await this.#readMeta(sha1);
     // Only a record that matches the file is worth remembering; a mismatch is re-checked every time.
-    if (meta !== undefined && meta.size === st.size) {
-      const { dev, ino, size, mtimeMs, ctimeMs } = st;
-      this.#metaCache.set(sha1, { meta, dev, ino, size, mtimeMs, ctimeMs });
+    if (meta?.verifiedFile !== undefined && sameFile(meta.verifiedFile, st)) {
+      this.#metaCache.set(sha1, { meta, ...identityOf(st) });
       if (this.#metaCache.size > metaCacheEntries) {
         const oldest = this.#metaCache.keys().next();
         if (oldest.done !== true) this.#metaCache.delete(oldest.value);
@@ -587,10 +678,34 @@ export class FsContentStore implements ContentStore {
     }
   }
 
-  /** Metadata first, then the object, each by atomic rename, then the folder entry made durable. */
+  /**
+   * Metadata first, then the object, each by atomic rename, then the folder entry made durable; then the
+   * metadata again with the identity of the object under its final name (a crash before that only costs a
+   * re-hash at the next open).
+   */
   async #publish(sha1: Sha1Hex, partial: string, meta: MetaRecord): Promise<void> {
     const dir = join(this.root, fanOutFolder(sha1));
     await mkdir(dir, { recursive: true });
+    if (!(await this.#folderIsOurs(sha1)))
+      throw new AppError(
+        'PB_ERR_INTERNAL',
+        `content folder ${dir} is not a folder of the store (a symlink?)`,
+        {
+          detail: { sha1 },
+        },
+      );
+    this.#metaCache.delete(sha1);
+    this.#retire(sha1);
+    await this.#writeMeta(sha1, meta);
+    await rename(partial, this.#objectPath(sha1));
+    await syncDir(dir);
+    await this.#writeMeta(sha1, {
+      ...meta,
+      verifiedFile: identityOf(await lstatPath(this.#objectPath(sha1))),
+    });
+  }
+
+  async #writeMeta(sha1: Sha1Hex, meta: MetaRecord): Promise<void> {
     const tmp = join(this.root, '.tmp', `${sha1}.${randomBytes(6).toString('hex')}.meta`);
     const mh = await open(tmp, 'w', 0o644);
     try {
@@ -600,16 +715,15 @@ export class FsContentStore implements ContentStore {
       await mh.close();
     }
     this.#metaCache.delete(sha1);
-    this.#retire(sha1);
     await rename(tmp, this.#metaPath(sha1));
-    await rename(partial, this.#objectPath(sha1));
-    await syncDir(dir);
   }
 
   async verify(key: ContentKey, opts: { action?: VerifyAction } = {}): Promise<VerifyOutcome> {
     const sha1 = toSha1Hex(key);
     const action = opts.action ?? 'quarantine';
     return this.#lock.run(sha1, async () => {
+      // A planted folder symlink: nothing there is ours to hash, move or delete.
+      if (!(await this.#folderIsOurs(sha1))) return { sha1, ok: false, reason: 'location', action: 'report' };
       let fh: FileHandle;
       try {
         fh = await open(this.#objectPath(sha1), fsc.O_RDONLY | fsc.O_NOFOLLOW);
@@ -620,7 +734,9 @@ export class FsContentStore implements ContentStore {
         return { sha1, ok: false, reason: 'metadata', action };
       }
       let reason: VerifyOutcome['reason'];
+      let relabel: MetaRecord | undefined;
       try {
+        const before = await fh.stat();
         const meta = await this.#readMeta(sha1);
         if (meta === undefined) {
           reason = 'metadata';
@@ -638,9 +754,19 @@ export class FsContentStore implements ContentStore {
           if (actual.size !== meta.size) reason = 'size';
           else if (actual.sha1.toString('hex').toUpperCase() !== sha1) reason = 'sha1';
           else if (!actual.sha256.equals(meta.sha256)) reason = 'sha256';
+          // Right bytes in a file that changed identity (copied back, touched, an old record): remember
+          // this file as verified, unless it changed while it was being hashed.
+          else if (meta.verifiedFile === undefined || !sameFile(meta.verifiedFile, before)) {
+            const after = await fh.stat();
+            if (sameFile(identityOf(before), after)) relabel = { ...meta, verifiedFile: identityOf(after) };
+          }
         }
       } finally {
         await fh.close();
+      }
+      if (relabel !== undefined) {
+        this.#retire(sha1);
+        await this.#writeMeta(sha1, relabel);
       }
       if (reason === undefined) return { sha1, ok: true };
       await this.#dispose(sha1, action);

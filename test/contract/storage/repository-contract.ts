@@ -215,6 +215,45 @@ export function runRepositoryContract(name: string, makeDb: MakeDb): void {
       assert.deepEqual([row.revision_number, row.title, row.category_type], [200, 'new', 'Product']);
     });
 
+    void test('files: content gaps of updates, through their bundle members, within a generation', async (t) => {
+      const h = await makeDb(t);
+      const { revisions, generations, files } = createRepositories(h);
+      const file = (n: number) => ({ sha1: sha1(n), size: 10 + n, name: `f${n}.cab` });
+      // 60: a bundle of 61 (file 1) and 62 (file 2); 63: its own file 3; 64: no files; 65: file 4, not in
+      // the generation below.
+      const ids = await revisions.upsertMany([
+        revision(60, {
+          bundledUpdates: [
+            [{ updateId: guid(61), revisionNumber: 100 }],
+            [{ updateId: guid(62), revisionNumber: 100 }],
+          ],
+        }),
+        revision(61, { files: [file(1)] }),
+        revision(62, { files: [file(2)] }),
+        revision(63, { files: [file(3)] }),
+        revision(64),
+        revision(65, { files: [file(4)] }),
+      ]);
+      const g = await generations.createStaged();
+      await generations.addMembers(
+        g.generationId,
+        ids.slice(0, 5).map((revisionId) => ({ revisionId, isLeaf: true, isBundleMember: false })),
+      );
+      const all = [60, 63, 64, 65].map(guid);
+      const gaps = async () =>
+        [...(await files.contentGaps(g.generationId, all))].sort(([a], [b]) => a.localeCompare(b));
+      assert.deepEqual(await gaps(), [
+        [guid(60), { state: 'waiting', reason: null }],
+        [guid(63), { state: 'waiting', reason: null }],
+      ]);
+      await files.setState([sha1(1), sha1(3)], 'verified');
+      await files.setState([sha1(2)], 'failed', 'PB_ERR_UPSTREAM_HTTP: 404');
+      assert.deepEqual(await gaps(), [[guid(60), { state: 'failed', reason: 'PB_ERR_UPSTREAM_HTTP: 404' }]]);
+      await files.setState([sha1(2)], 'verified');
+      assert.deepEqual(await gaps(), []);
+      assert.deepEqual([...(await files.contentGaps(g.generationId, []))], []);
+    });
+
     void test('generations: exactly one active, atomic switch, rollback', async (t) => {
       const h = await makeDb(t);
       const { revisions, generations } = createRepositories(h);

@@ -46,6 +46,7 @@ function syntheticStore(sha1hex: string, size: number): ContentStore {
   };
   return {
     open,
+    isBeingVerified: () => false,
     has: unused,
     stat: unused,
     openRange: unused,

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { contentRoutes } from '../../../src/http/content-routes.js';
-import { FsContentStore, type ContentKey, type ContentStore } from '../../../src/storage/content/index.js';
+import {
+  FsContentStore,
+  type ContentKey,
+  type ContentStore,
+  type VerifyOutcome,
+} from '../../../src/storage/content/index.js';
 
 export const canaryText = 'PATCHBAY-CANARY-OUTSIDE-THE-STORE';
 
@@ -28,12 +33,19 @@ export interface ContentServer {
  */
 export async function startContentServer(
   t: TestContext,
-  opts: { caseSensitive?: boolean; keepAliveTimeout?: number } = {},
+  opts: {
+    caseSensitive?: boolean;
+    keepAliveTimeout?: number;
+    onBadObject?: (outcome: VerifyOutcome) => void;
+  } = {},
 ): Promise<ContentServer> {
   const dir = await mkdtemp(join(tmpdir(), 'pb-content-http-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const storeRoot = join(dir, 'store');
-  const store = await FsContentStore.open(storeRoot);
+  const store = await FsContentStore.open(
+    storeRoot,
+    opts.onBadObject !== undefined ? { onBadObject: opts.onBadObject } : {},
+  );
   const canary = Buffer.from(canaryText);
   const canarySha1 = createHash('sha1').update(canary).digest('hex').toUpperCase();
   await writeFile(join(dir, 'canary.txt'), canary);

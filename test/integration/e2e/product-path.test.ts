@@ -11,22 +11,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { request } from 'undici';
 import { createAdminServices, type AdminActor } from '../../../src/admin/index.js';
 import type { DeliveredRevision } from '../../../src/catalog/index.js';
-import { createClientWebService } from '../../../src/client-service/index.js';
-import { loadConfigOrThrow } from '../../../src/config/index.js';
 import type { RevisionKind } from '../../../src/domain/index.js';
-import { buildClientServer } from '../../../src/http/index.js';
-import { FsContentStore } from '../../../src/storage/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
-import { runCliProcess } from '../../helpers/cli.js';
 import { SimulatedClient, type SimulatedRevisionFacts } from '../../helpers/simulated-client.js';
-import { postSoap, silentLogger, type Harness } from '../client-service/harness.js';
-import { reportingEvent, WuspClient, type UpdateInfoOut } from '../client-service/wusp-client.js';
-import { cat, startProductUpstream } from './product-upstream.js';
+import { reportingEvent, type UpdateInfoOut } from '../client-service/wusp-client.js';
+import { cliFor, startE2eClientServer } from './e2e-client-server.js';
+import { cat, productEnv, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
 
@@ -67,20 +61,8 @@ for (const driver of adminDrivers()) {
     void test('sync -> rule -> CLI approve -> client scan, ranged download, reports -> CLI report', async (t) => {
       const { handle, dir, env: dbEnv } = await openTestDatabase(t, driver);
       const up = await startProductUpstream(t);
-      const env = {
-        ...dbEnv,
-        PATCHBAY_SERVER_DATA_DIR: dir,
-        PATCHBAY_CONTENT_DIR: join(dir, 'content'),
-        PATCHBAY_CONTENT_MODE: 'approved',
-        PATCHBAY_UPSTREAM_URL: up.serverSyncUrl,
-        PATCHBAY_SELECTION_PRODUCTS: cat.product,
-        PATCHBAY_SELECTION_CLASSIFICATIONS: `${cat.definitionUpdates},${cat.securityUpdates}`,
-      };
-      const cli = async (...args: string[]) => {
-        const r = await runCliProcess(args, { cwd: dir, env, timeoutMs: 60_000 });
-        assert.equal(r.code, 0, `patchbay ${args.join(' ')}: ${r.stderr}`);
-        return r.stdout;
-      };
+      const env = { ...dbEnv, ...productEnv(up, dir) };
+      const cli = cliFor(dir, env);
       const services = createAdminServices(handle);
       await services.groups.create({ name: 'Ring 1' }, admin);
       const rule = await services.rules.create(
@@ -115,31 +97,10 @@ for (const driver of adminDrivers()) {
       await cli('content', 'download');
 
       // 3. The client server on the real services over the database and store the CLI wrote.
-      const config = await loadConfigOrThrow({ env });
-      const store = await FsContentStore.open(config.content.dir);
-      const { service } = await createClientWebService(handle, store, silentLogger, {
-        contentMode: 'approved',
-        catalogCache: { freshnessMs: 0 },
-      });
-      const app = await buildClientServer({
-        config,
-        logger: silentLogger,
-        readiness: [],
-        clientService: service,
-        contentStore: store,
-        maxEventLoopLagMs: 1000,
-      });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      t.after(() => app.close());
-      const addr = app.server.address();
-      const baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
-      const h = {
-        baseUrl,
-        post: (p: string, b: string, hd?: Record<string, string>) => postSoap(baseUrl + p, b, hd),
-      };
+      const { baseUrl, client } = await startE2eClientServer(t, handle, env);
 
       const clientId = randomUUID();
-      const wua = new WuspClient(h as unknown as Harness, clientId);
+      const wua = client(clientId);
       await wua.handshake();
       await wua.register();
       await cli('groups', 'add-computer', 'Ring 1', clientId);

@@ -9,13 +9,18 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { request } from 'undici';
 import type { UpdateId } from '../../../src/domain/ids.js';
 import { startCatalogUpstream, type CatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { ids, syntheticDocument } from '../../helpers/fake-upstream/real-catalog.js';
 import { payload } from '../../helpers/seed-catalog.js';
-import { startFakeContentUpstream, type FakeFile } from '../content-sync/fake-content-upstream.js';
+import {
+  startFakeContentUpstream,
+  type FakeContentUpstream,
+  type FakeFile,
+} from '../content-sync/fake-content-upstream.js';
 
 const id = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
@@ -41,6 +46,8 @@ export interface ProductUpstream {
   readonly files: { readonly defs: FakeFile; readonly sec: FakeFile; readonly secOther: FakeFile };
   /** Content GETs the front answered (path), to tell which files a run downloaded. */
   readonly contentRequests: string[];
+  /** The `/Content/` side (its store and faults), to make a download fail. */
+  readonly content: FakeContentUpstream;
   /** Publishes revision 101 of `cat.expiring` as Expired (listed by the next delta sync). */
   expireOne(): void;
 }
@@ -161,6 +168,7 @@ export async function startProductUpstream(t: TestContext): Promise<ProductUpstr
     catalog,
     files,
     contentRequests,
+    content,
     expireOne: () =>
       catalog.put(
         entry(
@@ -186,3 +194,15 @@ export function publishExpiring(up: ProductUpstream): void {
 
 /** The SHA-1 hex (upper case) the content tree names a file by. */
 export const hexOf = (bytes: Buffer): string => createHash('sha1').update(bytes).digest('hex').toUpperCase();
+
+/** The configuration environment of an end-to-end test: this upstream, content mode `approved`, its selection. */
+export function productEnv(up: ProductUpstream, dir: string): Record<string, string> {
+  return {
+    PATCHBAY_SERVER_DATA_DIR: dir,
+    PATCHBAY_CONTENT_DIR: join(dir, 'content'),
+    PATCHBAY_CONTENT_MODE: 'approved',
+    PATCHBAY_UPSTREAM_URL: up.serverSyncUrl,
+    PATCHBAY_SELECTION_PRODUCTS: cat.product,
+    PATCHBAY_SELECTION_CLASSIFICATIONS: `${cat.definitionUpdates},${cat.securityUpdates}`,
+  };
+}

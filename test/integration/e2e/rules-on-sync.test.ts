@@ -6,7 +6,6 @@
  * whose new upstream revision arrives Expired.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { createAdminServices, type AdminActor } from '../../../src/admin/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
@@ -14,7 +13,7 @@ import { runSyncPipeline } from '../../../src/content-sync/index.js';
 import { FsContentStore, createRepositories, type DbHandle } from '../../../src/storage/index.js';
 import { UpstreamTransport } from '../../../src/sync/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres, type Driver } from '../../helpers/admin-db.js';
-import { cat, hexOf, publishExpiring, startProductUpstream } from './product-upstream.js';
+import { cat, hexOf, productEnv, publishExpiring, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
 
@@ -25,14 +24,7 @@ async function setup(t: TestContext, driver: Driver) {
   const { handle, dir } = await openTestDatabase(t, driver);
   const up = await startProductUpstream(t);
   const config = await loadConfigOrThrow({
-    env: {
-      PATCHBAY_SERVER_DATA_DIR: dir,
-      PATCHBAY_CONTENT_DIR: join(dir, 'content'),
-      PATCHBAY_CONTENT_MODE: 'approved',
-      PATCHBAY_UPSTREAM_URL: up.serverSyncUrl,
-      PATCHBAY_SELECTION_PRODUCTS: cat.product,
-      PATCHBAY_SELECTION_CLASSIFICATIONS: `${cat.definitionUpdates},${cat.securityUpdates}`,
-    },
+    env: productEnv(up, dir),
   });
   const store = await FsContentStore.open(config.content.dir);
   const transport = new UpstreamTransport({ proxy: { mode: 'none' }, retry: { maxAttempts: 2 } });

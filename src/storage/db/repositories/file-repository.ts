@@ -14,6 +14,17 @@ export interface FileRecord {
   readonly lastError: string | null;
 }
 
+/** Why an update cannot be delivered from the content store yet. */
+export interface ContentGap {
+  /** `failed`: some file failed (download or verification); `waiting`: files not downloaded yet. */
+  readonly state: 'waiting' | 'failed';
+  /** The first failed file's error, when failed. */
+  readonly reason: string | null;
+}
+
+/** Bundles nest only a level or two deep; this bounds a bad graph. */
+const maxBundleDepth = 8;
+
 /** Update files (rows are created by the revision import) and their content state for the downloader. */
 export class FileRepository {
   constructor(private readonly db: Executor) {}
@@ -78,6 +89,75 @@ export class FileRepository {
     };
     for (const r of rows) out[r.content_state] = Number(r.n);
     return out;
+  }
+
+  /**
+   * The updates (of those given) whose files, in the generation, are not all verified in the store: the
+   * files of their revisions and of the bundle members they install through. Absent from the map = every
+   * file is stored (or the update has none).
+   */
+  async contentGaps(generationId: number, updateIds: readonly string[]): Promise<Map<string, ContentGap>> {
+    // revision id -> the requested updates it belongs to (directly or as a bundle member)
+    const rootsOf = new Map<number, Set<string>>();
+    let frontier: number[] = [];
+    for (const chunk of chunkRows([...new Set(updateIds)], 1, 4000)) {
+      const rows = await this.db
+        .selectFrom('revisions')
+        .innerJoin('generation_members', 'generation_members.revision_id', 'revisions.revision_id')
+        .select(['revisions.revision_id', 'revisions.update_id'])
+        .where('generation_members.generation_id', '=', generationId)
+        .where('revisions.update_id', 'in', chunk)
+        .execute();
+      for (const r of rows) {
+        rootsOf.set(r.revision_id, new Set([r.update_id]));
+        frontier.push(r.revision_id);
+      }
+    }
+    for (let depth = 0; frontier.length > 0 && depth < maxBundleDepth; depth++) {
+      const next: number[] = [];
+      for (const chunk of chunkRows(frontier, 1, 4000)) {
+        const children = await this.db
+          .selectFrom('revision_bundles')
+          .innerJoin('revision_ids', (j) =>
+            j
+              .onRef('revision_ids.update_id', '=', 'revision_bundles.update_id')
+              .onRef('revision_ids.revision_number', '=', 'revision_bundles.revision_number'),
+          )
+          .select(['revision_bundles.revision_id as parent', 'revision_ids.revision_id as child'])
+          .where('revision_bundles.revision_id', 'in', chunk)
+          .execute();
+        for (const c of children) {
+          const roots = rootsOf.get(c.parent) ?? new Set<string>();
+          let mine = rootsOf.get(c.child);
+          if (mine === undefined) rootsOf.set(c.child, (mine = new Set()));
+          const before = mine.size;
+          for (const u of roots) mine.add(u);
+          if (mine.size > before) next.push(c.child);
+        }
+      }
+      frontier = [...new Set(next)];
+    }
+    const gaps = new Map<string, ContentGap>();
+    for (const chunk of chunkRows([...rootsOf.keys()], 1, 4000)) {
+      const rows = await this.db
+        .selectFrom('revision_files')
+        .innerJoin('files', 'files.sha1', 'revision_files.sha1')
+        .select(['revision_files.revision_id', 'files.content_state', 'files.last_error'])
+        .where('revision_files.revision_id', 'in', chunk)
+        .where('files.content_state', '!=', 'verified')
+        .execute();
+      for (const r of rows)
+        for (const u of rootsOf.get(r.revision_id) ?? []) {
+          if (gaps.get(u)?.state === 'failed') continue;
+          gaps.set(
+            u,
+            r.content_state === 'failed'
+              ? { state: 'failed', reason: r.last_error }
+              : { state: 'waiting', reason: null },
+          );
+        }
+    }
+    return gaps;
   }
 
   /** Revision ids that reference a file. */
