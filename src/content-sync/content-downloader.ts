@@ -231,7 +231,10 @@ class ContentRun {
       this.#progress();
       if (this.#o.mode !== 'none' || this.#filesTotal > 0) await this.#drain(log);
       const result = this.#result(plan.queued, started);
-      await this.#finish(result.filesFailed > 0 ? 'partial' : 'succeeded');
+      await this.#finish(
+        result.filesFailed > 0 ? 'partial' : 'succeeded',
+        result.filesFailed > 0 ? failuresError(result.failures, result.filesFailed) : undefined,
+      );
       log.info(
         {
           downloaded: result.filesDownloaded,
@@ -470,6 +473,24 @@ class ContentRun {
       yield chunk;
     }
   }
+}
+
+/** Files listed by name in a partial run's history entry; the files table keeps every file's reason. */
+const failuresInHistory = 50;
+
+/**
+ * The history entry of a run with failed files: the most frequent typed error as its code, a count per code
+ * in the message and the first files with their own code and message, so `sync history` says why.
+ */
+function failuresError(failures: readonly ContentFailure[], failed: number): AppError {
+  const byCode = new Map<ErrorCode, number>();
+  for (const f of failures) byCode.set(f.code, (byCode.get(f.code) ?? 0) + 1);
+  const ranked = [...byCode].sort((a, b) => b[1] - a[1]);
+  const code = ranked[0]?.[0] ?? 'PB_ERR_INTERNAL';
+  const counts = ranked.map(([c, n]) => `${c} x${n}`).join(', ');
+  return new AppError(code, `${failed} file${failed === 1 ? '' : 's'} failed to download (${counts})`, {
+    detail: { filesFailed: failed, failures: failures.slice(0, failuresInHistory) },
+  });
 }
 
 /** Frees an undici body that was not read to its end (an error event without a listener would crash). */
