@@ -13,7 +13,12 @@ import {
   type RandomSource,
 } from '../sync/index.js';
 import { planContent, type ContentMode } from './content-plan.js';
-import { contentSourceFor, contentSourceUrl, type ContentSourceKind } from './content-source.js';
+import {
+  contentSourceFor,
+  contentSourceUrl,
+  contentUrlGuard,
+  type ContentSourceKind,
+} from './content-source.js';
 import { withJobLease } from '../jobs/index.js';
 
 /** The part of UpstreamTransport the downloader uses (ranges, redirects, retries before the body). */
@@ -37,6 +42,11 @@ export interface ContentDownloadOptions {
   readonly mode: ContentMode;
   /** Default: from the upstream URL (Microsoft Update -> MUUrl, anything else -> its `/Content/`). */
   readonly source?: ContentSourceKind;
+  /**
+   * Hosts besides the upstream's own that content URLs and redirects may lead to (`[upstream] content_hosts`,
+   * default Microsoft's download hosts); see contentUrlGuard.
+   */
+  readonly contentHosts?: readonly string[];
   /** Files downloaded at the same time (default 4). */
   readonly concurrency?: number;
   /** Attempts per file within one run (default 4), with capped full-jitter backoff between them. */
@@ -149,6 +159,7 @@ class ContentRun {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   readonly #source: ContentSourceKind;
+  readonly #checkUrl: (url: URL) => Promise<void>;
   readonly #failures: ContentFailure[] = [];
   #filesTotal = 0;
   #bytesTotal = 0;
@@ -174,6 +185,7 @@ class ContentRun {
     this.#clock = deps.clock ?? systemClock;
     this.#random = deps.random ?? systemRandom;
     this.#source = o.source ?? contentSourceFor(o.upstreamUrl);
+    this.#checkUrl = contentUrlGuard(o.upstreamUrl, o.contentHosts);
   }
 
   get #repos() {
@@ -438,6 +450,7 @@ class ContentRun {
       ...(resume > 0 ? { range: { start: resume } } : {}),
       signal: this.#signal,
       maxBytes: file.size,
+      checkUrl: this.#checkUrl,
     });
     let from = 0;
     try {

@@ -45,6 +45,8 @@ export interface CatalogEntry {
   seq: number;
   /** Overrides the FileDigestList (wrong-digest injection). */
   readonly fileDigests?: readonly string[];
+  /** Overrides the MUUrl of each file, in FileDigestList order (hostile URL injection). */
+  readonly muUrls?: readonly string[];
 }
 
 export interface CatalogFaults {
@@ -245,9 +247,11 @@ export async function startCatalogUpstream(options: {
           return { identity: i, blob, fileDigests: e.fileDigests ?? metaOf(e).digests };
         });
         const fileUrls = updates.flatMap((u) =>
-          u.fileDigests.map((d) => ({
+          u.fileDigests.map((d, n) => ({
             fileDigest: d,
-            muUrl: `http://download.windowsupdate.com/c/msdownload/update/software/defu/${Buffer.from(d, 'base64').toString('hex')}.exe`,
+            muUrl:
+              entries.get(k(u.identity))?.muUrls?.[n] ??
+              `http://download.windowsupdate.com/c/msdownload/update/software/defu/${Buffer.from(d, 'base64').toString('hex')}.exe`,
             ussUrl: '',
           })),
         );
