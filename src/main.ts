@@ -20,6 +20,7 @@ import {
   JobRegistry,
   logStale,
   Scheduler,
+  type SchedulerClock,
   settingsSlotLedger,
   staleSyncJob,
 } from './jobs/index.js';
@@ -118,6 +119,8 @@ export interface StartOptions {
   connectorConfig?: ConnectorConfig;
   /** Package version, reported to connector targets. */
   version?: string;
+  /** The scheduler's time (tests start a scheduled sync within seconds instead of at the next HH:MM). */
+  schedulerClock?: SchedulerClock;
 }
 
 export async function startPatchbay(
@@ -213,6 +216,7 @@ export async function startPatchbay(
       leases: createRepositories(db).jobLeases,
       slots: settingsSlotLedger(createRepositories(db).settings),
       logger,
+      ...(options.schedulerClock ? { clock: options.schedulerClock } : {}),
     });
     scheduler.start();
     closers.push(() => scheduler.stop());

@@ -29,6 +29,7 @@ import {
   startFakeSoapServer,
   wsusFault,
   type FakeSoapServer,
+  type OtherHandler,
   type RecordedRequest,
   type SoapAnswer,
 } from './soap-server.js';
@@ -88,6 +89,8 @@ export async function startCatalogUpstream(options: {
   maxUpdatesPerRequest?: number;
   cookieLifetimeMs?: number;
   now?: () => number;
+  /** Serves non-SOAP requests on the same origin (a `/Content/` tree). */
+  other?: OtherHandler;
 }): Promise<CatalogUpstream> {
   const now = options.now ?? Date.now;
   const entries = new Map<string, CatalogEntry>();
@@ -266,6 +269,6 @@ export async function startCatalogUpstream(options: {
         return wsusFault('InvalidParameters', 'Client', req.op);
     }
   };
-  const server = await startFakeSoapServer(handler);
+  const server = await startFakeSoapServer(handler, options.other);
   return Object.assign(server, { entries, faults, put, updateDataCalls });
 }

@@ -15,52 +15,21 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { request } from 'undici';
 import { createAdminServices, type AdminActor } from '../../../src/admin/index.js';
-import type { DeliveredRevision } from '../../../src/catalog/index.js';
 import { createClientWebService } from '../../../src/client-service/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
-import type { RevisionKind } from '../../../src/domain/index.js';
 import { buildClientServer } from '../../../src/http/index.js';
 import { FsContentStore } from '../../../src/storage/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
 import { runCliProcess } from '../../helpers/cli.js';
-import { SimulatedClient, type SimulatedRevisionFacts } from '../../helpers/simulated-client.js';
+import { SimulatedClient } from '../../helpers/simulated-client.js';
 import { postSoap, silentLogger, type Harness } from '../client-service/harness.js';
-import { reportingEvent, WuspClient, type UpdateInfoOut } from '../client-service/wusp-client.js';
+import { reportingEvent, WuspClient } from '../client-service/wusp-client.js';
+import { coreFacts, toDelivered } from '../client-service/wua-facts.js';
 import { cat, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
 
 const admin: AdminActor = { via: 'cli', name: 'tester' };
-
-/** What a client learns from a Core fragment: the update id, its kind and its prerequisite clauses. */
-function coreFacts(xml: string): SimulatedRevisionFacts {
-  const updateId = /UpdateIdentity UpdateID="([^"]+)"/.exec(xml)![1]!.toLowerCase();
-  const type = /UpdateType="([^"]+)"/.exec(xml)?.[1] ?? 'Software';
-  const kind: RevisionKind =
-    type === 'Category' ? 'category' : type === 'Detectoid' ? 'detectoid' : 'software';
-  const pre = /<Prerequisites>(.*?)<\/Prerequisites>/s.exec(xml)?.[1] ?? '';
-  const prerequisites: { anyOf: string[] }[] = [];
-  const re = /<AtLeastOne[^>]*>(.*?)<\/AtLeastOne>|<UpdateIdentity UpdateID="([^"]+)"[^>]*\/>/gs;
-  for (let m = re.exec(pre); m !== null; m = re.exec(pre))
-    prerequisites.push({
-      anyOf:
-        m[2] !== undefined
-          ? [m[2].toLowerCase()]
-          : [...m[1]!.matchAll(/UpdateID="([^"]+)"/g)].map((x) => x[1]!.toLowerCase()),
-    });
-  return { updateId, kind, prerequisites };
-}
-
-const toDelivered = (u: UpdateInfoOut): DeliveredRevision => ({
-  revisionId: u.id,
-  isLeaf: u.isLeaf,
-  deployment: {
-    id: u.deploymentId,
-    action: u.action as DeliveredRevision['deployment']['action'],
-    lastChangeAt: Date.parse(u.lastChangeTime),
-    isAssigned: true,
-  },
-});
 
 for (const driver of adminDrivers()) {
   void describe(`the whole product path (${driver})`, () => {
