@@ -83,9 +83,9 @@ export function hostileHandler(
         break;
       case 'overlong':
         // Chunked (no Content-Length): the body runs past the size the metadata declares.
+        // One write, so the overrun arrives in the first chunks, as from a fast server.
         res.writeHead(200);
-        res.write(f.bytes);
-        res.end(Buffer.alloc(64 * 1024, 1));
+        res.end(Buffer.concat([f.bytes, Buffer.alloc(64 * 1024, 1)]));
         break;
       case 'endless': {
         res.writeHead(200);
