@@ -209,7 +209,9 @@ const upstream = z.object({
     min: 1,
     max: 86400,
     default: 300,
-    description: 'Timeout for one upstream request without progress (metadata call or file download).',
+    description:
+      'Timeout for one upstream request without progress (metadata call or file download). A body delivering ' +
+      'less than 16 KiB within this time (at most 60 s) counts as no progress too.',
   }),
   retries: integerField({
     min: 0,
