@@ -4,8 +4,12 @@
  */
 import type { DeliveredRevision } from '../../../src/catalog/index.js';
 import type { RevisionKind } from '../../../src/domain/index.js';
-import type { SimulatedRevisionFacts } from '../../helpers/simulated-client.js';
-import type { UpdateInfoOut } from './wusp-client.js';
+import {
+  SimulatedClient,
+  type ScanReport,
+  type SimulatedRevisionFacts,
+} from '../../helpers/simulated-client.js';
+import type { UpdateInfoOut, WuspClient } from './wusp-client.js';
 
 /** What a client learns from a Core fragment: the update id, its kind and its prerequisite clauses. */
 export function coreFacts(xml: string): SimulatedRevisionFacts {
@@ -36,3 +40,32 @@ export const toDelivered = (u: UpdateInfoOut): DeliveredRevision => ({
     isAssigned: true,
   },
 });
+
+/** The simulated WUA's scan over a WuspClient session: the report and each delivered revision's XML. */
+export async function simulatedScan(
+  wua: WuspClient,
+): Promise<{ report: ScanReport; xmlById: Map<number, string> }> {
+  const xmlById = new Map<number, string>();
+  const sim = new SimulatedClient({
+    call: async (req) => {
+      const a = await wua.sync({
+        installed: req.installedNonLeafRevisionIds ?? [],
+        other: req.otherCachedRevisionIds ?? [],
+      });
+      for (const u of a.newUpdates) xmlById.set(u.id, u.xml);
+      return {
+        newUpdates: a.newUpdates.map(toDelivered),
+        changedUpdates: a.changed.map(toDelivered),
+        outOfScopeRevisionIds: a.outOfScope,
+        truncated: a.truncated,
+        driverSyncNotNeeded: a.driverSyncNotNeeded,
+        anchor: 0,
+      };
+    },
+    facts: (id) => {
+      const xml = xmlById.get(id);
+      return xml === undefined ? undefined : coreFacts(xml);
+    },
+  });
+  return { report: await sim.scan(), xmlById };
+}

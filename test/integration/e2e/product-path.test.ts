@@ -21,10 +21,9 @@ import { buildClientServer } from '../../../src/http/index.js';
 import { FsContentStore } from '../../../src/storage/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
 import { runCliProcess } from '../../helpers/cli.js';
-import { SimulatedClient } from '../../helpers/simulated-client.js';
 import { postSoap, silentLogger, type Harness } from '../client-service/harness.js';
 import { reportingEvent, WuspClient } from '../client-service/wusp-client.js';
-import { coreFacts, toDelivered } from '../client-service/wua-facts.js';
+import { coreFacts, simulatedScan } from '../client-service/wua-facts.js';
 import { cat, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
@@ -115,29 +114,7 @@ for (const driver of adminDrivers()) {
       await wua.handshake(); // the new cookie carries Ring 1
 
       // 4. The scan, as the simulated WUA runs it, over HTTP.
-      const xmlById = new Map<number, string>();
-      const sim = new SimulatedClient({
-        call: async (req) => {
-          const a = await wua.sync({
-            installed: req.installedNonLeafRevisionIds ?? [],
-            other: req.otherCachedRevisionIds ?? [],
-          });
-          for (const u of a.newUpdates) xmlById.set(u.id, u.xml);
-          return {
-            newUpdates: a.newUpdates.map(toDelivered),
-            changedUpdates: a.changed.map(toDelivered),
-            outOfScopeRevisionIds: a.outOfScope,
-            truncated: a.truncated,
-            driverSyncNotNeeded: a.driverSyncNotNeeded,
-            anchor: 0,
-          };
-        },
-        facts: (id) => {
-          const xml = xmlById.get(id);
-          return xml === undefined ? undefined : coreFacts(xml);
-        },
-      });
-      const report = await sim.scan();
+      const { report, xmlById } = await simulatedScan(wua);
       const byUpdate = new Map(
         report.delivered.map((d) => [coreFacts(xmlById.get(d.revisionId)!).updateId, d]),
       );

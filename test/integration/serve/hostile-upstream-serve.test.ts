@@ -15,9 +15,8 @@ import { startPatchbay } from '../../../src/main.js';
 import { createRepositories, openDatabase } from '../../../src/storage/index.js';
 import { freePort } from '../../helpers/cli.js';
 import { ids } from '../../helpers/fake-upstream/real-catalog.js';
-import { SimulatedClient } from '../../helpers/simulated-client.js';
 import { postSoap, silentLogger } from '../client-service/harness.js';
-import { coreFacts, toDelivered } from '../client-service/wua-facts.js';
+import { simulatedScan } from '../client-service/wua-facts.js';
 import { SoapFaultError, WuspClient } from '../client-service/wusp-client.js';
 import { expectedCode, hostilities } from '../content-sync/hostile-content-upstream.js';
 import { hostileProduct, startHostileCatalog } from '../content-sync/hostile-catalog.js';
@@ -31,28 +30,7 @@ async function scanOnce(baseUrl: string): Promise<number> {
   const wua = new WuspClient(h as never, randomUUID());
   await wua.handshake();
   await wua.register();
-  const xmlById = new Map<number, string>();
-  const report = await new SimulatedClient({
-    call: async (req) => {
-      const a = await wua.sync({
-        installed: req.installedNonLeafRevisionIds ?? [],
-        other: req.otherCachedRevisionIds ?? [],
-      });
-      for (const u of a.newUpdates) xmlById.set(u.id, u.xml);
-      return {
-        newUpdates: a.newUpdates.map(toDelivered),
-        changedUpdates: a.changed.map(toDelivered),
-        outOfScopeRevisionIds: a.outOfScope,
-        truncated: a.truncated,
-        driverSyncNotNeeded: a.driverSyncNotNeeded,
-        anchor: 0,
-      };
-    },
-    facts: (rid) => {
-      const xml = xmlById.get(rid);
-      return xml === undefined ? undefined : coreFacts(xml);
-    },
-  }).scan();
+  const { report } = await simulatedScan(wua);
   return report.delivered.length;
 }
 
