@@ -51,6 +51,14 @@ export const errorCatalogue = {
     exit: 65,
     title: 'Upstream message too large',
   },
+  // A content URL or redirect leads somewhere the server must not go on the upstream's word (another host
+  // than the upstream and [upstream] content_hosts, or the loopback/link-local/private network).
+  PB_ERR_CONTENT_URL_REFUSED: {
+    status: 502,
+    fault: 'InternalServerError',
+    exit: 76,
+    title: 'Content URL refused',
+  },
   // MS-WSUSSS sync (src/sync): an upstream SOAP fault (detail.errorCode holds the WSUS ErrorCode), an answer that
   // breaks the protocol, a batch the upstream answered with nothing, another sync already running.
   PB_ERR_UPSTREAM_FAULT: {

@@ -26,6 +26,7 @@ import {
   JobRegistry,
   logStale,
   Scheduler,
+  type SchedulerClock,
   settingsSlotLedger,
   staleSyncJob,
   eventRetentionJob,
@@ -157,6 +158,8 @@ export interface StartOptions {
   connectorConfig?: ConnectorConfig;
   /** Package version, reported to connector targets. */
   version?: string;
+  /** The scheduler's time (tests start a scheduled sync within seconds instead of at the next HH:MM). */
+  schedulerClock?: SchedulerClock;
 }
 
 export async function startPatchbay(
@@ -307,6 +310,7 @@ export async function startPatchbay(
       leases: createRepositories(db).jobLeases,
       slots: settingsSlotLedger(createRepositories(db).settings),
       logger,
+      ...(options.schedulerClock ? { clock: options.schedulerClock } : {}),
     });
     scheduler.start();
     closers.push(() => scheduler.stop());

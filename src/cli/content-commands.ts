@@ -89,6 +89,7 @@ export function registerContentCommands(
             { db, store, transport, logger },
             {
               upstreamUrl: config.upstream.url,
+              contentHosts: config.upstream.contentHosts,
               mode: config.content.mode,
               triggerSource: 'cli',
               nodeId: hostname(),

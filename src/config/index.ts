@@ -1,6 +1,7 @@
 export {
   configSchema,
   defaultUpstreamUrl,
+  microsoftContentHosts,
   sectionNames,
   type ParsedConfig,
   type SectionName,

@@ -142,6 +142,24 @@ const fingerprint = {
   normalize: (s: string) => s.replaceAll(':', '').toLowerCase(),
 };
 
+/**
+ * Microsoft's update download hosts, the default of `[upstream] content_hosts`: where MUUrls point and where
+ * Microsoft Update redirects content downloads (CDN edges). `*.` matches any subdomain depth.
+ */
+export const microsoftContentHosts: readonly string[] = [
+  'download.windowsupdate.com',
+  '*.download.windowsupdate.com',
+  '*.delivery.mp.microsoft.com',
+  '*.update.microsoft.com',
+  'download.microsoft.com',
+];
+
+const contentHostPattern = {
+  re: /^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$/,
+  expected: 'a host name, optionally starting with *. (e.g. download.windowsupdate.com, *.example.com)',
+  normalize: (s: string) => s.toLowerCase(),
+};
+
 const upstream = z.object({
   url: urlField({
     default: defaultUpstreamUrl,
@@ -173,6 +191,14 @@ const upstream = z.object({
     description:
       'SHA-256 fingerprints of accepted upstream certificates (any one in the chain must match). Empty: no pinning.',
   }),
+  contentHosts: listField({
+    default: [...microsoftContentHosts],
+    item: contentHostPattern,
+    description:
+      'Hosts besides the upstream itself that update files may be downloaded from or redirected to ' +
+      '(*.example.com matches any subdomain). Loopback, link-local and private addresses are refused unless the ' +
+      'upstream itself is in that range.',
+  }),
   connectTimeoutSeconds: integerField({
     min: 1,
     max: 600,
@@ -183,7 +209,9 @@ const upstream = z.object({
     min: 1,
     max: 86400,
     default: 300,
-    description: 'Timeout for one upstream request without progress (metadata call or file download).',
+    description:
+      'Timeout for one upstream request without progress (metadata call or file download). A body delivering ' +
+      'less than 16 KiB within this time (at most 60 s) counts as no progress too.',
   }),
   retries: integerField({
     min: 0,

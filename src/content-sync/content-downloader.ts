@@ -13,7 +13,12 @@ import {
   type RandomSource,
 } from '../sync/index.js';
 import { planContent, type ContentMode } from './content-plan.js';
-import { contentSourceFor, contentSourceUrl, type ContentSourceKind } from './content-source.js';
+import {
+  contentSourceFor,
+  contentSourceUrl,
+  contentUrlGuard,
+  type ContentSourceKind,
+} from './content-source.js';
 import { withJobLease } from '../jobs/index.js';
 
 /** The part of UpstreamTransport the downloader uses (ranges, redirects, retries before the body). */
@@ -37,6 +42,11 @@ export interface ContentDownloadOptions {
   readonly mode: ContentMode;
   /** Default: from the upstream URL (Microsoft Update -> MUUrl, anything else -> its `/Content/`). */
   readonly source?: ContentSourceKind;
+  /**
+   * Hosts besides the upstream's own that content URLs and redirects may lead to (`[upstream] content_hosts`,
+   * default Microsoft's download hosts); see contentUrlGuard.
+   */
+  readonly contentHosts?: readonly string[];
   /** Files downloaded at the same time (default 4). */
   readonly concurrency?: number;
   /** Attempts per file within one run (default 4), with capped full-jitter backoff between them. */
@@ -149,6 +159,7 @@ class ContentRun {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   readonly #source: ContentSourceKind;
+  readonly #checkUrl: (url: URL) => Promise<void>;
   readonly #failures: ContentFailure[] = [];
   #filesTotal = 0;
   #bytesTotal = 0;
@@ -174,6 +185,7 @@ class ContentRun {
     this.#clock = deps.clock ?? systemClock;
     this.#random = deps.random ?? systemRandom;
     this.#source = o.source ?? contentSourceFor(o.upstreamUrl);
+    this.#checkUrl = contentUrlGuard(o.upstreamUrl, o.contentHosts);
   }
 
   get #repos() {
@@ -231,7 +243,10 @@ class ContentRun {
       this.#progress();
       if (this.#o.mode !== 'none' || this.#filesTotal > 0) await this.#drain(log);
       const result = this.#result(plan.queued, started);
-      await this.#finish(result.filesFailed > 0 ? 'partial' : 'succeeded');
+      await this.#finish(
+        result.filesFailed > 0 ? 'partial' : 'succeeded',
+        result.filesFailed > 0 ? failuresError(result.failures, result.filesFailed) : undefined,
+      );
       log.info(
         {
           downloaded: result.filesDownloaded,
@@ -439,6 +454,7 @@ class ContentRun {
       ...(resume > 0 ? { range: { start: resume } } : {}),
       signal: this.#signal,
       maxBytes: file.size,
+      checkUrl: this.#checkUrl,
     });
     let from = 0;
     try {
@@ -474,6 +490,24 @@ class ContentRun {
       yield chunk;
     }
   }
+}
+
+/** Files listed by name in a partial run's history entry; the files table keeps every file's reason. */
+const failuresInHistory = 50;
+
+/**
+ * The history entry of a run with failed files: the most frequent typed error as its code, a count per code
+ * in the message and the first files with their own code and message, so `sync history` says why.
+ */
+function failuresError(failures: readonly ContentFailure[], failed: number): AppError {
+  const byCode = new Map<ErrorCode, number>();
+  for (const f of failures) byCode.set(f.code, (byCode.get(f.code) ?? 0) + 1);
+  const ranked = [...byCode].sort((a, b) => b[1] - a[1]);
+  const code = ranked[0]?.[0] ?? 'PB_ERR_INTERNAL';
+  const counts = ranked.map(([c, n]) => `${c} x${n}`).join(', ');
+  return new AppError(code, `${failed} file${failed === 1 ? '' : 's'} failed to download (${counts})`, {
+    detail: { filesFailed: failed, failures: failures.slice(0, failuresInHistory) },
+  });
 }
 
 /** Frees an undici body that was not read to its end (an error event without a listener would crash). */

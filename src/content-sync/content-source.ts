@@ -1,4 +1,6 @@
+import { microsoftContentHosts } from '../config/index.js';
 import { AppError } from '../errors.js';
+import { addressClass, bareHost, resolveHost, type AddressClass } from '../sync/index.js';
 
 /**
  * Where update files come from (protocol.md 1.9, 2.3):
@@ -49,4 +51,59 @@ export function contentSourceUrl(
   const hex = file.sha1.toString('hex').toUpperCase();
   const ext = extension.exec(file.name)?.[1] ?? 'bin';
   return `${origin}/Content/${hex.slice(-2)}/${hex}.${ext}`;
+}
+
+function hostMatches(host: string, pattern: string): boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, '');
+  return p.startsWith('*.') ? host.endsWith(p.slice(1)) : host === p;
+}
+
+/**
+ * The check every content URL and every redirect hop passes before it is requested (blind request forgery:
+ * the upstream's documents and redirects decide where this server connects). Allowed: the upstream's own
+ * host, and the hosts in `allowedHosts`; and the address that host resolves to must be public, unless the
+ * upstream itself resolves into that range (a lab or branch WSUS on the private network or loopback may
+ * redirect within it, a public upstream may not point into it). The resolution happens again when the
+ * request connects, so a name that changes its answer in between is not caught here; proxies resolve
+ * names themselves.
+ */
+export function contentUrlGuard(
+  upstreamUrl: string,
+  allowedHosts: readonly string[] = microsoftContentHosts,
+  resolve: (host: string) => Promise<string[]> = resolveHost,
+): (url: URL) => Promise<void> {
+  const upstreamHost = bareHost(new URL(upstreamUrl).hostname.toLowerCase()).replace(/\.$/, '');
+  let upstreamClasses: Promise<Set<AddressClass>> | undefined;
+  const allowedClasses = async (): Promise<Set<AddressClass>> => {
+    upstreamClasses ??= resolve(upstreamHost).then(
+      (a) => new Set<AddressClass>(['public', ...a.map(addressClass)]),
+      // The upstream cannot be resolved right now: only public targets until it can.
+      () => {
+        upstreamClasses = undefined;
+        return new Set<AddressClass>(['public']);
+      },
+    );
+    return upstreamClasses;
+  };
+  return async (url) => {
+    const host = bareHost(url.hostname.toLowerCase()).replace(/\.$/, '');
+    const refuse = (reason: string, extra: Record<string, unknown> = {}) =>
+      new AppError('PB_ERR_CONTENT_URL_REFUSED', `content URL ${url.origin} refused: ${reason}`, {
+        detail: { url: url.origin, reason, ...extra },
+      });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse(`scheme ${url.protocol}`);
+    if (host !== upstreamHost && !allowedHosts.some((p) => hostMatches(host, p)))
+      throw refuse('host is neither the upstream nor in [upstream] content_hosts', { host });
+    let addresses: string[];
+    try {
+      addresses = await resolve(host);
+    } catch {
+      // Unresolvable: the request itself fails with the usual connect error.
+      return;
+    }
+    const ok = await allowedClasses();
+    const bad = addresses.find((a) => !ok.has(addressClass(a)));
+    if (bad !== undefined)
+      throw refuse(`${host} resolves to ${addressClass(bad)} address ${bad}`, { host, address: bad });
+  };
 }

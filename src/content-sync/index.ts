@@ -4,6 +4,7 @@ export { planContent, type ContentMode, type ContentPlanResult } from './content
 export {
   contentSourceFor,
   contentSourceUrl,
+  contentUrlGuard,
   type ContentSourceKind,
   type SourceFile,
 } from './content-source.js';

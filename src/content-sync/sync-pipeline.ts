@@ -93,6 +93,7 @@ export async function runSyncPipeline(
       },
       {
         upstreamUrl: o.config.upstream.url,
+        contentHosts: o.config.upstream.contentHosts,
         mode: o.config.content.mode,
         triggerSource: o.triggerSource,
         ...(o.nodeId ? { nodeId: o.nodeId } : {}),

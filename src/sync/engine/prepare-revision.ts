@@ -20,7 +20,9 @@ import { encodeBlob, type RevisionInput } from '../../storage/index.js';
  *   `document_invalid` (detail names the update-xml reason), `identity_mismatch`, `file_digest_missing`,
  *   `file_digest_malformed`, `file_digest_mismatch`, `upstream_fault` (the id alone makes GetUpdateData fault);
  * - closure: `dangling_prerequisite`, `missing_bundle_member`, `dependency` (depends on a quarantined revision);
- * - `revision_rollback`: the upstream offered a lower revision than one already held (R6), refused.
+ * - `revision_rollback`: the upstream offered a lower revision than one already held (R6), refused;
+ * - `file_url_refused`: a file's MUUrl is not an http(s) URL (`file:`, a UNC path, `ftp:`...): the downloader
+ *   would never fetch it, and a downstream or client must never be told to.
  */
 export type QuarantineReason =
   | 'blob_missing'
@@ -37,7 +39,8 @@ export type QuarantineReason =
   | 'dangling_prerequisite'
   | 'missing_bundle_member'
   | 'dependency'
-  | 'revision_rollback';
+  | 'revision_rollback'
+  | 'file_url_refused';
 
 /** Reasons decided by the closure check: re-evaluated on every sync, no re-fetch needed. */
 export const closureReasons: ReadonlySet<string> = new Set([
@@ -174,6 +177,15 @@ export function prepareRevision(
         `file ${f.fileName} digest ${f.sha1Base64} not in FileDigestList`,
       );
   }
+  for (const f of doc.files) {
+    const url = muUrls.get(f.sha1Base64);
+    if (url !== undefined && !isHttpUrl(url))
+      return fail(
+        identity,
+        'file_url_refused',
+        `file ${f.fileName} MUUrl ${JSON.stringify(url.slice(0, 200))} is not an http(s) URL`,
+      );
+  }
   if (listed.size > new Set(doc.files.map((f) => f.sha1Base64)).size)
     return fail(identity, 'file_digest_mismatch', 'FileDigestList names files the document does not have');
 
@@ -253,4 +265,15 @@ export function revisionInputFromDocument(
           }
         : undefined,
   };
+}
+
+/** An absolute http(s) URL with a host: what a download may follow. Backslashes would be a UNC path in disguise. */
+function isHttpUrl(text: string): boolean {
+  if (text.length > 2048 || /[\s\\]/.test(text)) return false;
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }

@@ -150,6 +150,11 @@ export function guardStream(
     () => out.readableLength > 0 || out.writableLength > 0 || source.readableLength > 0,
   );
   source.on('error', (e) => out.destroy(mapError(e) as Error));
+  // The guard may fail the stream before anyone reads it (the consumer opens its file first, while pipe()
+  // already pushes the first 32 KiB through the transform). pipe() re-emits a dest 'error' nobody listens
+  // to, which ends the process; the error is kept in the stream's state and a reader attaching later
+  // (async iteration, finished()) still receives it.
+  out.on('error', () => undefined);
   source.pipe(out);
   return out;
 }

@@ -151,6 +151,23 @@ export function classifyError(e: unknown, url: string): ClassifiedError {
       availability: !authProblem,
     };
   }
+  // undici's HTTP parser (llhttp) refused the answer: garbage status line or headers, a bad Content-Length
+  // or chunk framing. The upstream is up but broken; saying "connection failed" would send the admin to
+  // the network.
+  if (code?.startsWith('HPE_') === true || (e instanceof Error && e.name === 'HTTPParserError')) {
+    return {
+      error: new AppError(
+        'PB_ERR_UPSTREAM_PROTOCOL',
+        `upstream answer from ${url} is not valid HTTP: ${message}`,
+        {
+          cause: e,
+          detail: { url, reason: code ?? 'http-parser' },
+        },
+      ),
+      retryable: false,
+      availability: false,
+    };
+  }
   if (
     (code !== undefined && CONNECT_CODES.has(code)) ||
     (causeCode !== undefined && CONNECT_CODES.has(causeCode))

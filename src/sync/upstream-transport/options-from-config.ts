@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
-import type { UpstreamTransportOptions } from './options.js';
+import { transportDefaults, type UpstreamTransportOptions } from './options.js';
 
 /**
  * Maps the `[upstream]` config section onto transport options.
@@ -11,7 +11,8 @@ import type { UpstreamTransportOptions } from './options.js';
  *   hosts are only known at run time.
  * - `pinned_sha256` holds certificate (DER) fingerprints; any certificate of the chain may match.
  * - `request_timeout_seconds` ("no progress for this long") bounds both the wait for response headers and the
- *   silence between body chunks; `retries` counts retries after the first attempt.
+ *   silence between body chunks, and is the window of the minimum body rate when shorter than its default;
+ *   `retries` counts retries after the first attempt.
  */
 export function transportOptionsFromConfig(
   config: Config,
@@ -36,6 +37,12 @@ export function transportOptionsFromConfig(
       connectMs: u.connectTimeoutSeconds * 1000,
       headersMs: noProgressMs,
       bodyIdleMs: noProgressMs,
+      // A drip of a byte now and then is progress to an idle timer but not to an operator: less than the
+      // minimum rate within the no-progress time counts as no progress too.
+      minRate: {
+        bytes: transportDefaults.timeouts.minRate.bytes,
+        windowMs: Math.min(transportDefaults.timeouts.minRate.windowMs, noProgressMs),
+      },
     },
     retry: { maxAttempts: u.retries + 1 },
     ...(extras.logger ? { logger: extras.logger } : {}),

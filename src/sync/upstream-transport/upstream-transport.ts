@@ -61,6 +61,11 @@ export interface DownloadRequest {
   signal?: AbortSignal;
   /** Bytes accepted in this response (default: limits.maxDownloadBytes). */
   maxBytes?: number;
+  /**
+   * Called with the URL and every redirect target before it is requested; throws (an AppError) to refuse
+   * it. Where a download may go is the caller's policy (content hosts), not the transport's.
+   */
+  checkUrl?: (url: URL) => Promise<void>;
 }
 
 export interface DownloadResponse {
@@ -255,6 +260,7 @@ export class UpstreamTransport {
     return this.#withRetry(first, req.signal, async (attemptSignal, attempts) => {
       let url = first;
       for (let hop = 0; ; hop++) {
+        await req.checkUrl?.(url);
         const res = await this.#dispatcherFor(url).request({
           origin: url.origin,
           path: `${url.pathname}${url.search}`,

@@ -29,6 +29,7 @@ import {
   startFakeSoapServer,
   wsusFault,
   type FakeSoapServer,
+  type OtherHandler,
   type RecordedRequest,
   type SoapAnswer,
 } from './soap-server.js';
@@ -45,6 +46,8 @@ export interface CatalogEntry {
   seq: number;
   /** Overrides the FileDigestList (wrong-digest injection). */
   readonly fileDigests?: readonly string[];
+  /** Overrides the MUUrl of each file, in FileDigestList order (hostile URL injection). */
+  readonly muUrls?: readonly string[];
 }
 
 export interface CatalogFaults {
@@ -86,6 +89,8 @@ export async function startCatalogUpstream(options: {
   maxUpdatesPerRequest?: number;
   cookieLifetimeMs?: number;
   now?: () => number;
+  /** Serves non-SOAP requests on the same origin (a `/Content/` tree). */
+  other?: OtherHandler;
 }): Promise<CatalogUpstream> {
   const now = options.now ?? Date.now;
   const entries = new Map<string, CatalogEntry>();
@@ -245,9 +250,11 @@ export async function startCatalogUpstream(options: {
           return { identity: i, blob, fileDigests: e.fileDigests ?? metaOf(e).digests };
         });
         const fileUrls = updates.flatMap((u) =>
-          u.fileDigests.map((d) => ({
+          u.fileDigests.map((d, n) => ({
             fileDigest: d,
-            muUrl: `http://download.windowsupdate.com/c/msdownload/update/software/defu/${Buffer.from(d, 'base64').toString('hex')}.exe`,
+            muUrl:
+              entries.get(k(u.identity))?.muUrls?.[n] ??
+              `http://download.windowsupdate.com/c/msdownload/update/software/defu/${Buffer.from(d, 'base64').toString('hex')}.exe`,
             ussUrl: '',
           })),
         );
@@ -262,6 +269,6 @@ export async function startCatalogUpstream(options: {
         return wsusFault('InvalidParameters', 'Client', req.op);
     }
   };
-  const server = await startFakeSoapServer(handler);
+  const server = await startFakeSoapServer(handler, options.other);
   return Object.assign(server, { entries, faults, put, updateDataCalls });
 }

@@ -49,10 +49,17 @@ export function wsusFault(
   return { status: r.status, body: r.body };
 }
 
-export async function startFakeSoapServer(handler: SoapHandler): Promise<FakeSoapServer> {
+/** Answers a request that is not a SOAP call (e.g. `/Content/` on the same origin); false to pass it on. */
+export type OtherHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export async function startFakeSoapServer(
+  handler: SoapHandler,
+  other?: OtherHandler,
+): Promise<FakeSoapServer> {
   const requests: RecordedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST' && other?.(req, res) === true) return;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {

@@ -15,4 +15,5 @@ export {
   contentStatus,
   contentSourceUrl,
   contentSourceFor,
+  contentUrlGuard,
 } from '../../../src/content-sync/index.js';

@@ -14,47 +14,15 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { request } from 'undici';
 import { createAdminServices, type AdminActor } from '../../../src/admin/index.js';
-import type { DeliveredRevision } from '../../../src/catalog/index.js';
-import type { RevisionKind } from '../../../src/domain/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
-import { SimulatedClient, type SimulatedRevisionFacts } from '../../helpers/simulated-client.js';
-import { reportingEvent, type UpdateInfoOut } from '../client-service/wusp-client.js';
+import { reportingEvent } from '../client-service/wusp-client.js';
+import { coreFacts, simulatedScan } from '../client-service/wua-facts.js';
 import { cliFor, startE2eClientServer } from './e2e-client-server.js';
 import { cat, productEnv, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
 
 const admin: AdminActor = { via: 'cli', name: 'tester' };
-
-/** What a client learns from a Core fragment: the update id, its kind and its prerequisite clauses. */
-function coreFacts(xml: string): SimulatedRevisionFacts {
-  const updateId = /UpdateIdentity UpdateID="([^"]+)"/.exec(xml)![1]!.toLowerCase();
-  const type = /UpdateType="([^"]+)"/.exec(xml)?.[1] ?? 'Software';
-  const kind: RevisionKind =
-    type === 'Category' ? 'category' : type === 'Detectoid' ? 'detectoid' : 'software';
-  const pre = /<Prerequisites>(.*?)<\/Prerequisites>/s.exec(xml)?.[1] ?? '';
-  const prerequisites: { anyOf: string[] }[] = [];
-  const re = /<AtLeastOne[^>]*>(.*?)<\/AtLeastOne>|<UpdateIdentity UpdateID="([^"]+)"[^>]*\/>/gs;
-  for (let m = re.exec(pre); m !== null; m = re.exec(pre))
-    prerequisites.push({
-      anyOf:
-        m[2] !== undefined
-          ? [m[2].toLowerCase()]
-          : [...m[1]!.matchAll(/UpdateID="([^"]+)"/g)].map((x) => x[1]!.toLowerCase()),
-    });
-  return { updateId, kind, prerequisites };
-}
-
-const toDelivered = (u: UpdateInfoOut): DeliveredRevision => ({
-  revisionId: u.id,
-  isLeaf: u.isLeaf,
-  deployment: {
-    id: u.deploymentId,
-    action: u.action as DeliveredRevision['deployment']['action'],
-    lastChangeAt: Date.parse(u.lastChangeTime),
-    isAssigned: true,
-  },
-});
 
 for (const driver of adminDrivers()) {
   void describe(`the whole product path (${driver})`, () => {
@@ -107,29 +75,7 @@ for (const driver of adminDrivers()) {
       await wua.handshake(); // the new cookie carries Ring 1
 
       // 4. The scan, as the simulated WUA runs it, over HTTP.
-      const xmlById = new Map<number, string>();
-      const sim = new SimulatedClient({
-        call: async (req) => {
-          const a = await wua.sync({
-            installed: req.installedNonLeafRevisionIds ?? [],
-            other: req.otherCachedRevisionIds ?? [],
-          });
-          for (const u of a.newUpdates) xmlById.set(u.id, u.xml);
-          return {
-            newUpdates: a.newUpdates.map(toDelivered),
-            changedUpdates: a.changed.map(toDelivered),
-            outOfScopeRevisionIds: a.outOfScope,
-            truncated: a.truncated,
-            driverSyncNotNeeded: a.driverSyncNotNeeded,
-            anchor: 0,
-          };
-        },
-        facts: (id) => {
-          const xml = xmlById.get(id);
-          return xml === undefined ? undefined : coreFacts(xml);
-        },
-      });
-      const report = await sim.scan();
+      const { report, xmlById } = await simulatedScan(wua);
       const byUpdate = new Map(
         report.delivered.map((d) => [coreFacts(xmlById.get(d.revisionId)!).updateId, d]),
       );

@@ -22,7 +22,17 @@ void test('config [upstream] maps onto transport options: timeouts, retries, pin
     },
   });
   const o = transportOptionsFromConfig(config, { env: { NO_PROXY: '.corp.test' } });
-  assert.deepEqual(o.timeouts, { connectMs: 7000, headersMs: 90_000, bodyIdleMs: 90_000 });
+  assert.deepEqual(o.timeouts, {
+    connectMs: 7000,
+    headersMs: 90_000,
+    bodyIdleMs: 90_000,
+    minRate: { bytes: 16 * 1024, windowMs: 60_000 },
+  });
+  // A short no-progress time also shortens the minimum-rate window (a slow drip is no progress).
+  const short = transportOptionsFromConfig(
+    await loadConfigOrThrow({ env: { PATCHBAY_UPSTREAM_REQUEST_TIMEOUT_SECONDS: '5' } }),
+  );
+  assert.deepEqual(short.timeouts?.minRate, { bytes: 16 * 1024, windowMs: 5_000 });
   assert.deepEqual(o.retry, { maxAttempts: 3 });
   assert.deepEqual(o.tls, { verify: false, pins: ['aa'.repeat(32)] });
   assert.equal(o.proxy?.mode, 'explicit');
