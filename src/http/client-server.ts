@@ -14,7 +14,7 @@ import { clientWsEndpoints } from './client-ws-routes.js';
 import { registerConcurrencyLimit, type BusyResponder } from './concurrency-limit.js';
 import { contentRoutes } from './content-routes.js';
 import { AppError } from '../errors.js';
-import { sendSoapFault, soapRoutes, soapStyleForPath } from './soap-routes.js';
+import { faultActorFor, sendSoapFault, soapEndpointForPath, soapRoutes } from './soap-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 
@@ -71,8 +71,8 @@ export async function buildClientServer(
   const soapEndpoints = deps.clientService ? clientWsEndpoints(deps.clientService) : [];
   // Over the cap, a SOAP endpoint answers a ServerBusy fault (503 + Retry-After, no queueing); others a plain 503.
   const soapBusy: BusyResponder = (request, reply) => {
-    const style = soapStyleForPath(soapEndpoints, request.raw.url);
-    if (style === undefined)
+    const endpoint = soapEndpointForPath(soapEndpoints, request.raw.url);
+    if (endpoint === undefined)
       return reply
         .code(503)
         .header('retry-after', '1')
@@ -83,10 +83,8 @@ export async function buildClientServer(
       request,
       reply,
       new AppError('PB_ERR_SERVER_BUSY', 'concurrency cap reached'),
-      style,
-      {
-        status: 503,
-      },
+      endpoint.style,
+      { status: 503, actor: faultActorFor(request, server.baseUrl, endpoint) },
     );
   };
   registerConcurrencyLimit(app, {

@@ -101,13 +101,32 @@ function soapActionOf(request: FastifyRequest): string | undefined {
   return a.trim().replace(/^"(.*)"$/s, '$1') || undefined;
 }
 
+/**
+ * The `faultactor` of an endpoint's faults: WS2025's ASMX services name the endpoint URL
+ * (wsus-m0-wsusss/exchanges/000019); its client web service writes none (wsus-m0 000141), and the encoder
+ * drops it for that style.
+ */
+export function faultActorFor(
+  request: FastifyRequest,
+  advertisedBaseUrl: string,
+  endpoint: Pick<SoapEndpoint, 'style' | 'paths'>,
+): string | undefined {
+  if (endpoint.style !== 'asmx') return undefined;
+  return `${baseUrlFor(request, advertisedBaseUrl)}${endpoint.paths[0] ?? ''}`;
+}
+
 /** Sends `error` as a WSUS fault, logging server-side failures with the fault id only the log can tie back. */
 export function sendSoapFault(
   request: FastifyRequest,
   reply: FastifyReply,
   error: unknown,
   style: SoapEnvelopeStyle,
-  opts: { version?: SoapVersion; method?: string | undefined; status?: number; actor?: string } = {},
+  opts: {
+    version?: SoapVersion;
+    method?: string | undefined;
+    status?: number;
+    actor?: string | undefined;
+  } = {},
 ): FastifyReply {
   const fault = faultFromError(error, { method: opts.method ?? soapActionOf(request), actor: opts.actor });
   const version = opts.version ?? versionOf(request);
@@ -172,8 +191,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
         });
         return send(reply, encodeSoapResponse(content, { version, style: endpoint.style }));
       } catch (e) {
-        // WS2025 names the endpoint URL in faultactor (wsus-m0-wsusss/exchanges/000019).
-        const actor = `${baseUrlFor(request, opts.advertisedBaseUrl)}${endpoint.paths[0] ?? ''}`;
+        const actor = faultActorFor(request, opts.advertisedBaseUrl, endpoint);
         return sendSoapFault(request, reply, e, endpoint.style, { version, method, actor });
       }
     };
@@ -186,10 +204,11 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
   }
 
   // Body too large, aborted uploads and other transport-level refusals on these routes: still a WSUS fault.
-  const styleOf = new Map<string, SoapEnvelopeStyle>();
-  for (const e of opts.endpoints) for (const p of e.paths) styleOf.set(p.toLowerCase(), e.style);
+  const endpointOf = new Map<string, SoapEndpoint>();
+  for (const e of opts.endpoints) for (const p of e.paths) endpointOf.set(p.toLowerCase(), e);
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    const style = styleOf.get((request.routeOptions.url ?? '').toLowerCase()) ?? 'client';
+    const endpoint = endpointOf.get((request.routeOptions.url ?? '').toLowerCase());
+    const style = endpoint?.style ?? 'client';
     const status = (error as FastifyError).statusCode;
     let mapped: unknown = error;
     if (!isAppError(error) && status === 413)
@@ -198,19 +217,20 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
       });
     else if (!isAppError(error) && status !== undefined && status >= 400 && status < 500)
       mapped = new AppError('PB_ERR_SOAP_ENVELOPE', error.message.slice(0, 200));
-    return sendSoapFault(request, reply, mapped, style);
+    const actor = endpoint && faultActorFor(request, opts.advertisedBaseUrl, endpoint);
+    return sendSoapFault(request, reply, mapped, style, { actor });
   });
   await Promise.resolve();
 }
 
-/** The SOAP endpoint (style) a path belongs to, case-insensitively; for the busy responder. */
-export function soapStyleForPath(
+/** The SOAP endpoint a path belongs to, case-insensitively; for the busy responder. */
+export function soapEndpointForPath(
   endpoints: readonly SoapEndpoint[],
   url: string | undefined,
-): SoapEnvelopeStyle | undefined {
+): SoapEndpoint | undefined {
   if (url === undefined) return undefined;
   const q = url.indexOf('?');
   const path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  for (const e of endpoints) for (const p of e.paths) if (p.toLowerCase() === path) return e.style;
+  for (const e of endpoints) for (const p of e.paths) if (p.toLowerCase() === path) return e;
   return undefined;
 }
