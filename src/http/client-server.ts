@@ -11,6 +11,7 @@ import type { Logger } from '../observability/index.js';
 import type { ClientWebService } from '../client-service/index.js';
 import type { ContentStore } from '../storage/content/index.js';
 import { clientWsEndpoints } from './client-ws-routes.js';
+import { BodyBudget } from './body-receive.js';
 import { registerConcurrencyLimit, type BusyResponder } from './concurrency-limit.js';
 import { contentRoutes } from './content-routes.js';
 import { AppError } from '../errors.js';
@@ -103,6 +104,12 @@ export async function buildClientServer(
       endpoints: soapEndpoints,
       bodyLimit: server.requestBodyLimit,
       advertisedBaseUrl: server.baseUrl,
+      body: {
+        timeoutMs: server.requestBodyTimeoutSeconds * 1000,
+        minBytesPerSecond: server.requestBodyMinBytesPerSecond,
+        // One maximal body must always fit, or a valid request could never be served.
+        budget: new BodyBudget(Math.max(server.maxBufferedRequestBytes, server.requestBodyLimit)),
+      },
     });
   if (deps.contentStore) await app.register(contentRoutes, { store: deps.contentStore, log: logger });
 

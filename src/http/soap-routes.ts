@@ -20,6 +20,8 @@ import {
   type XmlParse,
 } from '../protocol/soap/index.js';
 import { soapRequestLimits, type XmlElement, type XmlReadLimits } from '../protocol/xml/index.js';
+import type { IncomingMessage } from 'node:http';
+import { BodyRefused, receiveBody, type BodyReceiveOptions, type BodyReservation } from './body-receive.js';
 
 /** What a handler learns about the call besides the operation element. */
 export interface SoapCallContext {
@@ -49,6 +51,8 @@ export interface SoapRoutesOptions {
   readonly endpoints: readonly SoapEndpoint[];
   /** Largest request body in bytes; enforced on Content-Length and while receiving. */
   readonly bodyLimit: number;
+  /** Deadline, minimum rate and the shared byte budget for bodies (body-receive.ts). */
+  readonly body: Omit<BodyReceiveOptions, 'limitBytes'>;
   /** `server.base_url` ('' = derive from the request). */
   readonly advertisedBaseUrl: string;
   readonly limits?: XmlReadLimits;
@@ -158,8 +162,20 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
   // One buffering parser for every media type: a wrong or missing Content-Type must become a SOAP fault
   // (decodeSoapRequest checks it), not fastify's generic 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimit }, (_req, body, done) =>
-    done(null, body),
+  const reservations = new WeakMap<FastifyRequest, BodyReservation>();
+  app.addHook('onRequest', (request, reply, done) => {
+    const reservation: BodyReservation = { bytes: 0 };
+    reservations.set(request, reservation);
+    // The body Buffer lives until the answer is sent (or the client is gone): hold the budget until then.
+    reply.raw.once('close', () => {
+      opts.body.budget.release(reservation.bytes);
+      reservation.bytes = 0;
+    });
+    done();
+  });
+  const bodyOptions: BodyReceiveOptions = { ...opts.body, limitBytes: opts.bodyLimit };
+  app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage) =>
+    receiveBody(payload, bodyOptions, reservations.get(request) ?? { bytes: 0 }),
   );
 
   for (const endpoint of opts.endpoints) {
@@ -210,6 +226,21 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
     const endpoint = endpointOf.get((request.routeOptions.url ?? '').toLowerCase());
     const style = endpoint?.style ?? 'client';
     const status = (error as FastifyError).statusCode;
+    // A body too slow for the deadline or the minimum rate: the sender is not a working client, so a plain
+    // 408 and the connection closed, as servers answer an incomplete request.
+    if (error instanceof BodyRefused && status === 408) {
+      request.log.info({ why: error.message }, 'request body timed out; connection closed');
+      return reply
+        .code(408)
+        .header('connection', 'close')
+        .type('text/plain; charset=utf-8')
+        .send('request body timeout\n');
+    }
+    if (isAppError(error) && error.code === 'PB_ERR_SERVER_BUSY') {
+      reply.header('retry-after', '1');
+      const actor = endpoint && faultActorFor(request, opts.advertisedBaseUrl, endpoint);
+      return sendSoapFault(request, reply, error, style, { status: 503, actor });
+    }
     let mapped: unknown = error;
     if (!isAppError(error) && status === 413)
       mapped = new AppError('PB_ERR_XML_LIMIT', 'request body exceeds the limit', {

@@ -18,12 +18,11 @@ import { createAdminServices, type AdminActor } from '../../../src/admin/index.j
 import type { DeliveredRevision } from '../../../src/catalog/index.js';
 import { createClientWebService } from '../../../src/client-service/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
-import type { RevisionKind } from '../../../src/domain/index.js';
 import { buildClientServer } from '../../../src/http/index.js';
 import { FsContentStore } from '../../../src/storage/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
 import { runCliProcess } from '../../helpers/cli.js';
-import { SimulatedClient, type SimulatedRevisionFacts } from '../../helpers/simulated-client.js';
+import { coreFacts, SimulatedClient } from '../../helpers/simulated-client.js';
 import { postSoap, silentLogger, type Harness } from '../client-service/harness.js';
 import { reportingEvent, WuspClient, type UpdateInfoOut } from '../client-service/wusp-client.js';
 import { cat, startProductUpstream } from './product-upstream.js';
@@ -31,25 +30,6 @@ import { cat, startProductUpstream } from './product-upstream.js';
 after(() => stopAdminPostgres());
 
 const admin: AdminActor = { via: 'cli', name: 'tester' };
-
-/** What a client learns from a Core fragment: the update id, its kind and its prerequisite clauses. */
-function coreFacts(xml: string): SimulatedRevisionFacts {
-  const updateId = /UpdateIdentity UpdateID="([^"]+)"/.exec(xml)![1]!.toLowerCase();
-  const type = /UpdateType="([^"]+)"/.exec(xml)?.[1] ?? 'Software';
-  const kind: RevisionKind =
-    type === 'Category' ? 'category' : type === 'Detectoid' ? 'detectoid' : 'software';
-  const pre = /<Prerequisites>(.*?)<\/Prerequisites>/s.exec(xml)?.[1] ?? '';
-  const prerequisites: { anyOf: string[] }[] = [];
-  const re = /<AtLeastOne[^>]*>(.*?)<\/AtLeastOne>|<UpdateIdentity UpdateID="([^"]+)"[^>]*\/>/gs;
-  for (let m = re.exec(pre); m !== null; m = re.exec(pre))
-    prerequisites.push({
-      anyOf:
-        m[2] !== undefined
-          ? [m[2].toLowerCase()]
-          : [...m[1]!.matchAll(/UpdateID="([^"]+)"/g)].map((x) => x[1]!.toLowerCase()),
-    });
-  return { updateId, kind, prerequisites };
-}
 
 const toDelivered = (u: UpdateInfoOut): DeliveredRevision => ({
   revisionId: u.id,
