@@ -12,11 +12,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { decodeSoapFault } from '../../../src/protocol/soap/index.js';
-import { coreFacts, SimulatedClient } from '../../helpers/simulated-client.js';
 import { closeCatalog, seedGeneration, syntheticRevision } from '../../helpers/seed-catalog.js';
 import { startHarness, type Harness, type HttpResult } from './harness.js';
-import { clientNs, clientPath, envelope, WuspClient, type UpdateInfoOut } from './wusp-client.js';
-import type { DeliveredRevision } from '../../../src/catalog/index.js';
+import { clientNs, clientPath, envelope, simulatedScanOverHttp, WuspClient } from './wusp-client.js';
 
 const getConfig = envelope('GetConfig', clientNs, '<protocolVersion>2.90</protocolVersion>');
 
@@ -93,40 +91,7 @@ async function scan(h: Harness, latencies: number[]): Promise<void> {
   const wua = new WuspClient(timed, randomUUID());
   await wua.handshake();
   await wua.register();
-  const xmlById = new Map<number, string>();
-  const sim = new SimulatedClient({
-    call: async (req) => {
-      const a = await wua.sync({
-        installed: req.installedNonLeafRevisionIds ?? [],
-        other: req.otherCachedRevisionIds ?? [],
-      });
-      const delivered = (u: UpdateInfoOut): DeliveredRevision => {
-        xmlById.set(u.id, u.xml);
-        return {
-          revisionId: u.id,
-          isLeaf: u.isLeaf,
-          deployment: {
-            id: u.deploymentId,
-            action: u.action as DeliveredRevision['deployment']['action'],
-            lastChangeAt: Date.parse(u.lastChangeTime),
-            isAssigned: true,
-          },
-        };
-      };
-      return {
-        newUpdates: a.newUpdates.map(delivered),
-        changedUpdates: a.changed.map(delivered),
-        outOfScopeRevisionIds: a.outOfScope,
-        truncated: a.truncated,
-        driverSyncNotNeeded: a.driverSyncNotNeeded,
-        anchor: 0,
-      };
-    },
-    facts: (id) => {
-      const xml = xmlById.get(id);
-      return xml === undefined ? undefined : coreFacts(xml);
-    },
-  });
+  const { sim } = simulatedScanOverHttp(wua);
   const report = await sim.scan();
   assert.ok(report.calls >= 1);
 }

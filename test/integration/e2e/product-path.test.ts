@@ -15,32 +15,20 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { request } from 'undici';
 import { createAdminServices, type AdminActor } from '../../../src/admin/index.js';
-import type { DeliveredRevision } from '../../../src/catalog/index.js';
 import { createClientWebService } from '../../../src/client-service/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildClientServer } from '../../../src/http/index.js';
 import { FsContentStore } from '../../../src/storage/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres } from '../../helpers/admin-db.js';
 import { runCliProcess } from '../../helpers/cli.js';
-import { coreFacts, SimulatedClient } from '../../helpers/simulated-client.js';
+import { coreFacts } from '../../helpers/simulated-client.js';
 import { postSoap, silentLogger, type Harness } from '../client-service/harness.js';
-import { reportingEvent, WuspClient, type UpdateInfoOut } from '../client-service/wusp-client.js';
+import { reportingEvent, simulatedScanOverHttp, WuspClient } from '../client-service/wusp-client.js';
 import { cat, startProductUpstream } from './product-upstream.js';
 
 after(() => stopAdminPostgres());
 
 const admin: AdminActor = { via: 'cli', name: 'tester' };
-
-const toDelivered = (u: UpdateInfoOut): DeliveredRevision => ({
-  revisionId: u.id,
-  isLeaf: u.isLeaf,
-  deployment: {
-    id: u.deploymentId,
-    action: u.action as DeliveredRevision['deployment']['action'],
-    lastChangeAt: Date.parse(u.lastChangeTime),
-    isAssigned: true,
-  },
-});
 
 for (const driver of adminDrivers()) {
   void describe(`the whole product path (${driver})`, () => {
@@ -126,28 +114,7 @@ for (const driver of adminDrivers()) {
       await wua.handshake(); // the new cookie carries Ring 1
 
       // 4. The scan, as the simulated WUA runs it, over HTTP.
-      const xmlById = new Map<number, string>();
-      const sim = new SimulatedClient({
-        call: async (req) => {
-          const a = await wua.sync({
-            installed: req.installedNonLeafRevisionIds ?? [],
-            other: req.otherCachedRevisionIds ?? [],
-          });
-          for (const u of a.newUpdates) xmlById.set(u.id, u.xml);
-          return {
-            newUpdates: a.newUpdates.map(toDelivered),
-            changedUpdates: a.changed.map(toDelivered),
-            outOfScopeRevisionIds: a.outOfScope,
-            truncated: a.truncated,
-            driverSyncNotNeeded: a.driverSyncNotNeeded,
-            anchor: 0,
-          };
-        },
-        facts: (id) => {
-          const xml = xmlById.get(id);
-          return xml === undefined ? undefined : coreFacts(xml);
-        },
-      });
+      const { sim, xmlById } = simulatedScanOverHttp(wua);
       const report = await sim.scan();
       const byUpdate = new Map(
         report.delivered.map((d) => [coreFacts(xmlById.get(d.revisionId)!).updateId, d]),
