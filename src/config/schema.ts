@@ -79,13 +79,41 @@ const server = z.object({
     default: '16MiB',
     description: 'Largest request body accepted on the client ports (binary units: KiB, MiB, GiB).',
   }),
+  requestBodyTimeoutSeconds: integerField({
+    min: 1,
+    max: 86400,
+    default: 600,
+    description:
+      'Time a client has to send the complete request body after its headers; then the server answers ' +
+      '408 and closes the connection. The default lets the largest real bodies (1-2 MB) arrive over a ' +
+      '32 kbit/s link.',
+  }),
+  requestBodyMinBytesPerSecond: integerField({
+    min: 0,
+    max: 1024 ** 3,
+    default: 256,
+    description:
+      'Slowest average rate a request body may arrive at, checked from 5 s after the headers (or ' +
+      'request_body_timeout_seconds if shorter); a slower body gets 408 and the connection is closed. ' +
+      '0 = off. Real clients send a few KB to 2 MB at link speed, far above this.',
+  }),
+  maxBufferedRequestBytes: sizeField({
+    min: 1024,
+    max: 64 * 1024 ** 3,
+    default: '128MiB',
+    description:
+      'Request body bytes held in memory across all requests of a client port, counting the announced ' +
+      'Content-Length of bodies still arriving. A request that would exceed it gets 503 with Retry-After ' +
+      '(SOAP ServerBusy). Never less than request_body_limit in effect.',
+  }),
   maxConcurrentRequests: integerField({
     min: 1,
     max: 100000,
     default: 256,
     description:
-      'Requests processed at the same time per endpoint; beyond this the server answers 503 with ' +
-      'Retry-After instead of queueing without bound.',
+      'Requests processed at the same time per endpoint, counted once their body has arrived (bodies ' +
+      'still arriving are bounded by max_buffered_request_bytes and the body deadlines); beyond this the ' +
+      'server answers 503 with Retry-After instead of queueing without bound.',
   }),
 });
 

@@ -11,10 +11,11 @@ import type { Logger } from '../observability/index.js';
 import type { ClientWebService } from '../client-service/index.js';
 import type { ContentStore } from '../storage/content/index.js';
 import { clientWsEndpoints } from './client-ws-routes.js';
+import { BodyBudget } from './body-receive.js';
 import { registerConcurrencyLimit, type BusyResponder } from './concurrency-limit.js';
 import { contentRoutes } from './content-routes.js';
 import { AppError } from '../errors.js';
-import { sendSoapFault, soapRoutes, soapStyleForPath } from './soap-routes.js';
+import { faultActorFor, sendSoapFault, soapEndpointForPath, soapRoutes } from './soap-routes.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { registerRequestLog, requestLogFastifyOptions } from './request-log.js';
@@ -74,8 +75,8 @@ export async function buildClientServer(
   const soapEndpoints = deps.clientService ? clientWsEndpoints(deps.clientService) : [];
   // Over the cap, a SOAP endpoint answers a ServerBusy fault (503 + Retry-After, no queueing); others a plain 503.
   const soapBusy: BusyResponder = (request, reply) => {
-    const style = soapStyleForPath(soapEndpoints, request.raw.url);
-    if (style === undefined)
+    const endpoint = soapEndpointForPath(soapEndpoints, request.raw.url);
+    if (endpoint === undefined)
       return reply
         .code(503)
         .header('retry-after', '1')
@@ -86,10 +87,8 @@ export async function buildClientServer(
       request,
       reply,
       new AppError('PB_ERR_SERVER_BUSY', 'concurrency cap reached'),
-      style,
-      {
-        status: 503,
-      },
+      endpoint.style,
+      { status: 503, actor: faultActorFor(request, server.baseUrl, endpoint) },
     );
   };
   registerConcurrencyLimit(app, {
@@ -108,6 +107,12 @@ export async function buildClientServer(
       endpoints: soapEndpoints,
       bodyLimit: server.requestBodyLimit,
       advertisedBaseUrl: server.baseUrl,
+      body: {
+        timeoutMs: server.requestBodyTimeoutSeconds * 1000,
+        minBytesPerSecond: server.requestBodyMinBytesPerSecond,
+        // One maximal body must always fit, or a valid request could never be served.
+        budget: new BodyBudget(Math.max(server.maxBufferedRequestBytes, server.requestBodyLimit)),
+      },
     });
   if (deps.contentStore) await app.register(contentRoutes, { store: deps.contentStore, log: logger });
 

@@ -3,8 +3,10 @@
  * Retry-After at once, never an unbounded queue). Two measures, because on a CPU-bound server the first
  * alone rarely triggers:
  *
- * - A per-endpoint cap on requests in progress, counted from the first hook (before the body is read) until
- *   the response is closed, so slow uploads and handlers waiting on the database count too.
+ * - A per-endpoint cap on requests in progress, counted from the moment the body has arrived (preHandler)
+ *   until the response is closed, so handlers waiting on the database count. Bodies still arriving do not:
+ *   hundreds of senders dripping a byte every few seconds would otherwise hold every slot (issue 10 item
+ *   2); body-receive.ts bounds them with a deadline, a minimum rate and a byte budget instead.
  * - Event-loop lag. A SyncUpdates call on SQLite never yields (the reads are synchronous), so a saturated
  *   server has at most one request "in progress" while the rest wait unseen in socket and kernel buffers.
  *   What does grow is the delay of the event loop: a timer measures it, and while it shows a sustained lag
@@ -102,29 +104,42 @@ export function registerConcurrencyLimit(app: FastifyInstance, opts: Concurrency
     });
   }
   let lastLagWarning = 0;
-  app.addHook('onRequest', async (request, reply) => {
-    const routeConfig = request.routeOptions.config as { concurrencyExempt?: boolean } | undefined;
-    if (routeConfig?.concurrencyExempt) return;
-    // Unmatched URLs share one bucket, so random paths cannot create unbounded map entries.
-    const key =
-      request.routeOptions.url === undefined
-        ? '(unmatched)'
-        : `${request.method} ${request.routeOptions.url}`;
-    const n = inFlight.get(key) ?? 0;
-    const lagMs = maxLag > 0 ? lag.overloadLagMs(maxLag) : 0;
-    if (n >= opts.maxPerEndpoint || lagMs > 0) {
-      // One warning a second at most: an overload must not also flood the log.
-      const now = Date.now();
-      if (now - lastLagWarning >= 1000) {
-        lastLagWarning = now;
-        request.log.warn(
-          { endpoint: key, inFlight: n, eventLoopLagMs: Math.round(lagMs) },
-          'server busy; requests refused',
-        );
-      }
-      await onBusy(request, reply);
-      return reply;
+  const exempt = (request: FastifyRequest): boolean =>
+    (request.routeOptions.config as { concurrencyExempt?: boolean } | undefined)?.concurrencyExempt === true;
+  const refuse = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: string,
+    n: number,
+    lagMs: number,
+  ): Promise<FastifyReply> => {
+    // One warning a second at most: an overload must not also flood the log.
+    const now = Date.now();
+    if (now - lastLagWarning >= 1000) {
+      lastLagWarning = now;
+      request.log.warn(
+        { endpoint: key, inFlight: n, eventLoopLagMs: Math.round(lagMs) },
+        'server busy; requests refused',
+      );
     }
+    await onBusy(request, reply);
+    return reply;
+  };
+  // Unmatched URLs share one bucket, so random paths cannot create unbounded map entries.
+  const keyOf = (request: FastifyRequest): string =>
+    request.routeOptions.url === undefined ? '(unmatched)' : `${request.method} ${request.routeOptions.url}`;
+  // Lag is checked before the body is read: shedding then costs microseconds and no buffering.
+  if (maxLag > 0)
+    app.addHook('onRequest', async (request, reply) => {
+      if (exempt(request)) return;
+      const lagMs = lag.overloadLagMs(maxLag);
+      if (lagMs > 0) return refuse(request, reply, keyOf(request), inFlight.get(keyOf(request)) ?? 0, lagMs);
+    });
+  app.addHook('preHandler', async (request, reply) => {
+    if (exempt(request)) return;
+    const key = keyOf(request);
+    const n = inFlight.get(key) ?? 0;
+    if (n >= opts.maxPerEndpoint) return refuse(request, reply, key, n, 0);
     inFlight.set(key, n + 1);
     reply.raw.once('close', () => {
       const left = (inFlight.get(key) ?? 1) - 1;

@@ -10,43 +10,61 @@ export type RangeDecision =
 
 /** Longer Range headers are ignored (served in full) rather than parsed: WUA sends ~25 characters. */
 const maxRangeHeaderLength = 256;
-const digits = /^\d{1,15}$/;
+const digits = /^\d+$/;
+
+/** One range-spec of RFC 9110 14.1.1 against `size`; undefined when it is syntactically invalid. */
+function decideSpec(spec: string, size: number): RangeDecision | undefined {
+  const dash = spec.indexOf('-');
+  if (dash < 0) return undefined;
+  const first = spec.slice(0, dash).trim();
+  const last = spec.slice(dash + 1).trim();
+  // Positions are compared as BigInt: `bytes=99999999999999999999-` is a valid spec (beyond 2^53, where a
+  // Number would round) that no file satisfies, so it must be 416, never a silent full answer.
+  const total = BigInt(size);
+  if (first === '') {
+    // Suffix form: the last n bytes; a suffix longer than the object selects all of it.
+    if (!digits.test(last)) return undefined;
+    const n = BigInt(last);
+    if (n === 0n || size === 0) return { kind: 'unsatisfiable' };
+    return { kind: 'partial', start: n >= total ? 0 : Number(total - n), end: size - 1 };
+  }
+  if (!digits.test(first) || (last !== '' && !digits.test(last))) return undefined;
+  const start = BigInt(first);
+  // last-pos < first-pos makes the spec invalid (14.1.1), not unsatisfiable.
+  if (last !== '' && BigInt(last) < start) return undefined;
+  if (start >= total) return { kind: 'unsatisfiable' };
+  const end = last === '' || BigInt(last) >= total ? size - 1 : Number(last);
+  return { kind: 'partial', start: Number(start), end };
+}
 
 /**
- * Decide what a `Range` header asks of an object of `size` bytes.
- * - one `bytes=a-b`, `bytes=a-` or `bytes=-n` -> partial (clamped to the object) or unsatisfiable;
- * - several ranges -> the full object with 200 (allowed by RFC 9110 14.2; WUA never asks for several,
- *   and one 200 is cheaper and safer than a multipart/byteranges body);
- * - anything malformed, another unit, or an over-long header -> ignored, i.e. the full object.
+ * Decide what a `Range` header asks of an object of `size` bytes (RFC 9110 14.2):
+ * - anything syntactically invalid (another unit, a malformed or inverted spec, an over-long header) ->
+ *   the header is ignored, i.e. the full object with 200;
+ * - no spec satisfiable (every first-pos at or beyond the end, `-0`, an empty object) -> unsatisfiable (416);
+ * - one spec -> partial, clamped to the object;
+ * - several specs with one satisfiable -> the full object with 200 (allowed by 14.2; WUA never asks for
+ *   several, and one 200 is cheaper and safer than a multipart/byteranges body).
  */
 export function decideRange(header: string | undefined, size: number): RangeDecision {
   if (header === undefined || header.length > maxRangeHeaderLength) return { kind: 'full' };
   const eq = header.indexOf('=');
   if (eq < 0 || header.slice(0, eq).trim().toLowerCase() !== 'bytes') return { kind: 'full' };
+  // range-set = 1#range-spec: empty list elements are allowed and skipped (RFC 9110 5.6.1).
   const specs = header
     .slice(eq + 1)
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (specs.length !== 1) return { kind: 'full' };
-  const spec = specs[0] as string;
-  const dash = spec.indexOf('-');
-  if (dash < 0) return { kind: 'full' };
-  const first = spec.slice(0, dash).trim();
-  const last = spec.slice(dash + 1).trim();
-  if (first === '') {
-    // Suffix form: the last n bytes.
-    if (!digits.test(last)) return { kind: 'full' };
-    const n = Number(last);
-    if (n === 0 || size === 0) return { kind: 'unsatisfiable' };
-    return { kind: 'partial', start: Math.max(0, size - n), end: size - 1 };
+  if (specs.length === 0) return { kind: 'full' };
+  const decisions: RangeDecision[] = [];
+  for (const spec of specs) {
+    const d = decideSpec(spec, size);
+    if (d === undefined) return { kind: 'full' };
+    decisions.push(d);
   }
-  if (!digits.test(first) || (last !== '' && !digits.test(last))) return { kind: 'full' };
-  const start = Number(first);
-  const end = last === '' ? Number.MAX_SAFE_INTEGER : Number(last);
-  if (end < start) return { kind: 'full' };
-  if (start >= size) return { kind: 'unsatisfiable' };
-  return { kind: 'partial', start, end: Math.min(end, size - 1) };
+  if (decisions.every((d) => d.kind === 'unsatisfiable')) return { kind: 'unsatisfiable' };
+  return decisions.length === 1 ? (decisions[0] as RangeDecision) : { kind: 'full' };
 }
 
 export interface Validators {

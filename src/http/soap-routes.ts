@@ -20,6 +20,8 @@ import {
   type XmlParse,
 } from '../protocol/soap/index.js';
 import { soapRequestLimits, type XmlElement, type XmlReadLimits } from '../protocol/xml/index.js';
+import type { IncomingMessage } from 'node:http';
+import { BodyRefused, receiveBody, type BodyReceiveOptions, type BodyReservation } from './body-receive.js';
 
 /** What a handler learns about the call besides the operation element. */
 export interface SoapCallContext {
@@ -51,6 +53,8 @@ export interface SoapRoutesOptions {
   readonly endpoints: readonly SoapEndpoint[];
   /** Largest request body in bytes; enforced on Content-Length and while receiving. */
   readonly bodyLimit: number;
+  /** Deadline, minimum rate and the shared byte budget for bodies (body-receive.ts). */
+  readonly body: Omit<BodyReceiveOptions, 'limitBytes'>;
   /** `server.base_url` ('' = derive from the request). */
   readonly advertisedBaseUrl: string;
   readonly limits?: XmlReadLimits;
@@ -103,13 +107,32 @@ function soapActionOf(request: FastifyRequest): string | undefined {
   return a.trim().replace(/^"(.*)"$/s, '$1') || undefined;
 }
 
+/**
+ * The `faultactor` of an endpoint's faults: WS2025's ASMX services name the endpoint URL
+ * (wsus-m0-wsusss/exchanges/000019); its client web service writes none (wsus-m0 000141), and the encoder
+ * drops it for that style.
+ */
+export function faultActorFor(
+  request: FastifyRequest,
+  advertisedBaseUrl: string,
+  endpoint: Pick<SoapEndpoint, 'style' | 'paths'>,
+): string | undefined {
+  if (endpoint.style !== 'asmx') return undefined;
+  return `${baseUrlFor(request, advertisedBaseUrl)}${endpoint.paths[0] ?? ''}`;
+}
+
 /** Sends `error` as a WSUS fault, logging server-side failures with the fault id only the log can tie back. */
 export function sendSoapFault(
   request: FastifyRequest,
   reply: FastifyReply,
   error: unknown,
   style: SoapEnvelopeStyle,
-  opts: { version?: SoapVersion; method?: string | undefined; status?: number; actor?: string } = {},
+  opts: {
+    version?: SoapVersion;
+    method?: string | undefined;
+    status?: number;
+    actor?: string | undefined;
+  } = {},
 ): FastifyReply {
   const fault = faultFromError(error, { method: opts.method ?? soapActionOf(request), actor: opts.actor });
   const version = opts.version ?? versionOf(request);
@@ -141,8 +164,20 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
   // One buffering parser for every media type: a wrong or missing Content-Type must become a SOAP fault
   // (decodeSoapRequest checks it), not fastify's generic 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimit }, (_req, body, done) =>
-    done(null, body),
+  const reservations = new WeakMap<FastifyRequest, BodyReservation>();
+  app.addHook('onRequest', (request, reply, done) => {
+    const reservation: BodyReservation = { bytes: 0 };
+    reservations.set(request, reservation);
+    // The body Buffer lives until the answer is sent (or the client is gone): hold the budget until then.
+    reply.raw.once('close', () => {
+      opts.body.budget.release(reservation.bytes);
+      reservation.bytes = 0;
+    });
+    done();
+  });
+  const bodyOptions: BodyReceiveOptions = { ...opts.body, limitBytes: opts.bodyLimit };
+  app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage) =>
+    receiveBody(payload, bodyOptions, reservations.get(request) ?? { bytes: 0 }),
   );
 
   for (const endpoint of opts.endpoints) {
@@ -175,8 +210,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
         });
         return send(reply, encodeSoapResponse(content, { version, style: endpoint.style }));
       } catch (e) {
-        // WS2025 names the endpoint URL in faultactor (wsus-m0-wsusss/exchanges/000019).
-        const actor = `${baseUrlFor(request, opts.advertisedBaseUrl)}${endpoint.paths[0] ?? ''}`;
+        const actor = faultActorFor(request, opts.advertisedBaseUrl, endpoint);
         return sendSoapFault(request, reply, e, endpoint.style, { version, method, actor });
       }
     };
@@ -189,11 +223,27 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
   }
 
   // Body too large, aborted uploads and other transport-level refusals on these routes: still a WSUS fault.
-  const styleOf = new Map<string, SoapEnvelopeStyle>();
-  for (const e of opts.endpoints) for (const p of e.paths) styleOf.set(p.toLowerCase(), e.style);
+  const endpointOf = new Map<string, SoapEndpoint>();
+  for (const e of opts.endpoints) for (const p of e.paths) endpointOf.set(p.toLowerCase(), e);
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    const style = styleOf.get((request.routeOptions.url ?? '').toLowerCase()) ?? 'client';
+    const endpoint = endpointOf.get((request.routeOptions.url ?? '').toLowerCase());
+    const style = endpoint?.style ?? 'client';
     const status = (error as FastifyError).statusCode;
+    // A body too slow for the deadline or the minimum rate: the sender is not a working client, so a plain
+    // 408 and the connection closed, as servers answer an incomplete request.
+    if (error instanceof BodyRefused && status === 408) {
+      request.log.info({ why: error.message }, 'request body timed out; connection closed');
+      return reply
+        .code(408)
+        .header('connection', 'close')
+        .type('text/plain; charset=utf-8')
+        .send('request body timeout\n');
+    }
+    if (isAppError(error) && error.code === 'PB_ERR_SERVER_BUSY') {
+      reply.header('retry-after', '1');
+      const actor = endpoint && faultActorFor(request, opts.advertisedBaseUrl, endpoint);
+      return sendSoapFault(request, reply, error, style, { status: 503, actor });
+    }
     let mapped: unknown = error;
     if (!isAppError(error) && status === 413)
       mapped = new AppError('PB_ERR_XML_LIMIT', 'request body exceeds the limit', {
@@ -201,19 +251,20 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
       });
     else if (!isAppError(error) && status !== undefined && status >= 400 && status < 500)
       mapped = new AppError('PB_ERR_SOAP_ENVELOPE', error.message.slice(0, 200));
-    return sendSoapFault(request, reply, mapped, style);
+    const actor = endpoint && faultActorFor(request, opts.advertisedBaseUrl, endpoint);
+    return sendSoapFault(request, reply, mapped, style, { actor });
   });
   await Promise.resolve();
 }
 
-/** The SOAP endpoint (style) a path belongs to, case-insensitively; for the busy responder. */
-export function soapStyleForPath(
+/** The SOAP endpoint a path belongs to, case-insensitively; for the busy responder. */
+export function soapEndpointForPath(
   endpoints: readonly SoapEndpoint[],
   url: string | undefined,
-): SoapEnvelopeStyle | undefined {
+): SoapEndpoint | undefined {
   if (url === undefined) return undefined;
   const q = url.indexOf('?');
   const path = (q < 0 ? url : url.slice(0, q)).toLowerCase();
-  for (const e of endpoints) for (const p of e.paths) if (p.toLowerCase() === path) return e.style;
+  for (const e of endpoints) for (const p of e.paths) if (p.toLowerCase() === path) return e;
   return undefined;
 }

@@ -136,3 +136,22 @@ export class SimulatedClient {
     this.anchor = result.anchor;
   }
 }
+
+/** What a client learns from a Core fragment: the update id, its kind and its prerequisite clauses. */
+export function coreFacts(xml: string): SimulatedRevisionFacts {
+  const updateId = /UpdateIdentity UpdateID="([^"]+)"/.exec(xml)![1]!.toLowerCase();
+  const type = /UpdateType="([^"]+)"/.exec(xml)?.[1] ?? 'Software';
+  const kind: RevisionKind =
+    type === 'Category' ? 'category' : type === 'Detectoid' ? 'detectoid' : 'software';
+  const pre = /<Prerequisites>(.*?)<\/Prerequisites>/s.exec(xml)?.[1] ?? '';
+  const prerequisites: { anyOf: string[] }[] = [];
+  const re = /<AtLeastOne[^>]*>(.*?)<\/AtLeastOne>|<UpdateIdentity UpdateID="([^"]+)"[^>]*\/>/gs;
+  for (let m = re.exec(pre); m !== null; m = re.exec(pre))
+    prerequisites.push({
+      anyOf:
+        m[2] !== undefined
+          ? [m[2].toLowerCase()]
+          : [...m[1]!.matchAll(/UpdateID="([^"]+)"/g)].map((x) => x[1]!.toLowerCase()),
+    });
+  return { updateId, kind, prerequisites };
+}

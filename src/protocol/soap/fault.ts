@@ -34,7 +34,10 @@ export interface SoapFault {
   readonly id: string;
   /** The SOAPAction of the failed call, unquoted; written double-quoted as WSUS does. */
   readonly method: string | undefined;
-  /** The endpoint URL (`faultactor` / SOAP 1.2 `Node`); omitted when undefined. */
+  /**
+   * The endpoint URL (`faultactor` / SOAP 1.2 `Node`); omitted when undefined. Only the `asmx` style writes
+   * it (see encodeFaultElement).
+   */
   readonly actor?: string | undefined;
 }
 
@@ -86,18 +89,24 @@ function detailChildren(f: SoapFault): string {
   );
 }
 
-/** Serializes the `Fault` element (1.1: faultcode/faultstring/faultactor/detail; 1.2: Code/Reason/Node/Detail). */
+/**
+ * Serializes the `Fault` element (1.1: faultcode/faultstring/faultactor/detail; 1.2: Code/Reason/Node/Detail).
+ * Each style writes its endpoint's real shape: the ASMX services name the endpoint in `faultactor`
+ * (ServerSync, wsus-m0-wsusss 000017/000019), the client web service never does (wsus-m0 000141), so the
+ * actor is dropped there whatever the caller passed.
+ */
 export function encodeFaultElement(f: SoapFault, options: SoapEncodeOptions): string {
   const p = envelopePrefix(options.style);
+  const actorUrl = options.style === 'asmx' ? f.actor : undefined;
   if (options.version === '1.1') {
-    const actor = f.actor === undefined ? '' : textEl('faultactor', f.actor);
+    const actor = actorUrl === undefined ? '' : textEl('faultactor', actorUrl);
     return (
       `<${p}:Fault><faultcode>${p}:${f.code}</faultcode><faultstring>Fault occurred</faultstring>${actor}` +
       `<detail>${detailChildren(f)}</detail></${p}:Fault>`
     );
   }
   const value = f.code === 'Client' ? 'Sender' : f.code === 'Server' ? 'Receiver' : f.code;
-  const node = f.actor === undefined ? '' : `<${p}:Node>${escapeXml(f.actor, 'text')}</${p}:Node>`;
+  const node = actorUrl === undefined ? '' : `<${p}:Node>${escapeXml(actorUrl, 'text')}</${p}:Node>`;
   return (
     `<${p}:Fault><${p}:Code><${p}:Value>${p}:${value}</${p}:Value></${p}:Code>` +
     `<${p}:Reason><${p}:Text xml:lang="en">Fault occurred</${p}:Text></${p}:Reason>${node}` +
@@ -115,7 +124,7 @@ export function encodeSoapFault(f: SoapFault, options: SoapEncodeOptions): SoapH
     status: 500,
     contentType,
     headers: { 'content-type': contentType, connection: 'close' },
-    body: wrapSoapEnvelope(encodeFaultElement(f, options), options),
+    body: wrapSoapEnvelope(encodeFaultElement(f, options), options, { bodyNamespaces: false }),
   };
 }
 

@@ -32,11 +32,21 @@ export function envelopePrefix(style: SoapEnvelopeStyle): string {
   return style === 'client' ? 's' : 'soap';
 }
 
-/** Wraps serialized body content (the `…Response` element, or a Fault) in the style's envelope. */
-export function wrapSoapEnvelope(content: string, options: SoapEncodeOptions): string {
+/**
+ * Wraps serialized body content (the `…Response` element, or a Fault) in the style's envelope. The client
+ * style declares xsi/xsd on `s:Body` of a response only: its real fault (wsus-m0 exchange 000141, 442 bytes)
+ * has a bare `<s:Body>`, so faults pass `bodyNamespaces: false`.
+ */
+export function wrapSoapEnvelope(
+  content: string,
+  options: SoapEncodeOptions,
+  { bodyNamespaces = true }: { bodyNamespaces?: boolean } = {},
+): string {
   const ns = envelopeNamespace(options.version);
-  if (options.style === 'client')
-    return `<s:Envelope xmlns:s="${ns}"><s:Body xmlns:xsi="${xsiNs}" xmlns:xsd="${xsdNs}">${content}</s:Body></s:Envelope>`;
+  if (options.style === 'client') {
+    const decl = bodyNamespaces ? ` xmlns:xsi="${xsiNs}" xmlns:xsd="${xsdNs}"` : '';
+    return `<s:Envelope xmlns:s="${ns}"><s:Body${decl}>${content}</s:Body></s:Envelope>`;
+  }
   return `${xmlDeclaration}<soap:Envelope xmlns:soap="${ns}" xmlns:xsi="${xsiNs}" xmlns:xsd="${xsdNs}"><soap:Body>${content}</soap:Body></soap:Envelope>`;
 }
 

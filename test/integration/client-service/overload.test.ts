@@ -60,10 +60,12 @@ function assertBusy(r: { status: number; headers: Map<string, string>; body: str
   assert.equal(decodeSoapFault(r.body)?.errorCode, 'ServerBusy');
 }
 
-void test('beyond max_concurrent_requests, slow uploads hold their slots and further calls get ServerBusy at once', async (t) => {
+void test('stalled uploads hold no max_concurrent_requests slot: further calls are served, the stalled ones later too', async (t) => {
+  // The cap counts requests being processed (handlers waiting on the database: test/unit/http); a body
+  // still arriving is bounded by the body deadlines and budget instead (slow-bodies.test.ts).
   const h = await startHarness(t, 'sqlite', { env: { PATCHBAY_SERVER_MAX_CONCURRENT_REQUESTS: '2' } });
   const body = Buffer.from(getConfig);
-  // Two clients send their headers and half a body, then stall: both count as in progress.
+  // Two clients send their headers and half a body, then stall.
   const holders = await Promise.all([open(h.port), open(h.port)]);
   t.after(() => holders.forEach((s) => s.destroy()));
   for (const s of holders) {
@@ -71,8 +73,7 @@ void test('beyond max_concurrent_requests, slow uploads hold their slots and fur
     s.write(body.subarray(0, body.length >> 1));
   }
   await new Promise((r) => setTimeout(r, 150));
-  const started = performance.now();
-  const refused = await Promise.all(
+  const served = await Promise.all(
     Array.from({ length: 5 }, async () => {
       const s = await open(h.port);
       const got = answer(s);
@@ -80,23 +81,14 @@ void test('beyond max_concurrent_requests, slow uploads hold their slots and fur
       return parse(await got);
     }),
   );
-  const ms = performance.now() - started;
-  for (const r of refused) assertBusy(r);
-  // Refused without waiting for a slot (the holders never finish): generous bound for a loaded CI box.
-  assert.ok(ms < 2000, `refusals took ${ms.toFixed(0)} ms`);
+  for (const r of served) assert.equal(r.status, 200, r.body.slice(0, 200));
 
-  // One holder finishes its body and is served; the other gives up: both slots come back.
+  // One holder finishes its body and is served; the other gives up.
   const [first, second] = holders;
-  const served = answer(first);
+  const late = answer(first);
   first.end(body.subarray(body.length >> 1));
-  assert.equal(parse(await served).status, 200);
+  assert.equal(parse(await late).status, 200);
   second.destroy();
-  await new Promise((r) => setTimeout(r, 50));
-  const again = await Promise.all([h.post(clientPath, getConfig), h.post(clientPath, getConfig)]);
-  assert.deepEqual(
-    again.map((r) => r.status),
-    [200, 200],
-  );
 });
 
 void test('while the event loop lags beyond the limit, queued requests get ServerBusy, then service resumes', async (t) => {

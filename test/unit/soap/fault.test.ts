@@ -9,6 +9,7 @@ import {
   wsusNamespaces,
 } from '../../../src/protocol/soap/index.js';
 import { soapExchanges } from './support.js';
+import { readFixture } from '../../helpers/fixtures.js';
 
 /**
  * Normalization for comparing our faults with the captures: the fault ID (a fresh GUID per fault) is replaced
@@ -64,16 +65,36 @@ void test('our faults equal the captured WS2025 faults byte for byte (after the 
   }
 });
 
-void test('client-service fault shape (protocol.md 1.8): s: prefix, InvalidParameters names the parameter', () => {
+/** The sanitize manifest's record of a wsus-m0 exchange file that the recorder did not publish. */
+function manifestEntry(exchange: string, file: string): { original_size: number; original_sha256: string } {
+  const manifest = JSON.parse(readFixture('wsus', 'wsus-m0', 'sanitize-manifest.json').toString()) as {
+    exchanges: {
+      exchange: string;
+      files: Record<string, { original_size: number; original_sha256: string }>;
+    }[];
+  };
+  const entry = manifest.exchanges.find((x) => x.exchange === exchange)?.files[file];
+  assert.ok(entry, `${exchange}/${file} in the manifest`);
+  return entry;
+}
+
+void test('client-service fault shape (protocol.md 1.8): s: prefix, no faultactor, bare s:Body, as WS2025 000141', () => {
   const method = `${wsusNamespaces.clientWebService}/SyncUpdates`;
+  // The route passes the endpoint URL; the client style must still not write it (WS2025 does not).
   const f = faultFromError(invalidParameter('parameters.InstalledNonLeafUpdateIDs', 'more than 400 items'), {
     method,
     id: '00000000-0000-0000-0000-000000000001',
+    actor: 'http://127.0.0.1:8530/ClientWebService/client.asmx',
   });
   const res = encodeSoapFault(f, { version: '1.1', style: 'client' });
+  // wsus-m0 exchange 000141 is this very fault (401 installed non-leaf ids, HTTP 500). Its body was not
+  // published, but the manifest records its size: only the faultactor-free, declaration-free shape has it
+  // (a faultactor would add 75 bytes, the s:Body declarations 104).
+  const real = manifestEntry('000141', 'response.body');
+  assert.equal(Buffer.byteLength(res.body), real.original_size);
   assert.equal(
     res.body,
-    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">' +
+    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>' +
       '<s:Fault><faultcode>s:Client</faultcode><faultstring>Fault occurred</faultstring><detail>' +
       '<ErrorCode>InvalidParameters</ErrorCode><Message>parameters.InstalledNonLeafUpdateIDs</Message>' +
       '<ID>00000000-0000-0000-0000-000000000001</ID>' +
