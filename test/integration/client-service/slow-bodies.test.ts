@@ -14,7 +14,8 @@ import { connect, type Socket } from 'node:net';
 import { decodeSoapFault } from '../../../src/protocol/soap/index.js';
 import { closeCatalog, seedGeneration, syntheticRevision } from '../../helpers/seed-catalog.js';
 import { startHarness, type Harness, type HttpResult } from './harness.js';
-import { clientNs, clientPath, envelope, simulatedScanOverHttp, WuspClient } from './wusp-client.js';
+import { simulatedScan } from './wua-facts.js';
+import { clientNs, clientPath, envelope, WuspClient } from './wusp-client.js';
 
 const getConfig = envelope('GetConfig', clientNs, '<protocolVersion>2.90</protocolVersion>');
 
@@ -91,8 +92,7 @@ async function scan(h: Harness, latencies: number[]): Promise<void> {
   const wua = new WuspClient(timed, randomUUID());
   await wua.handshake();
   await wua.register();
-  const { sim } = simulatedScanOverHttp(wua);
-  const report = await sim.scan();
+  const { report } = await simulatedScan(wua);
   assert.ok(report.calls >= 1);
 }
 

@@ -5,8 +5,6 @@
  */
 import { decodeSoapFault } from '../../../src/protocol/soap/index.js';
 import { parseXml, type XmlElement } from '../../../src/protocol/xml/index.js';
-import type { DeliveredRevision } from '../../../src/catalog/index.js';
-import { coreFacts, SimulatedClient } from '../../helpers/simulated-client.js';
 import type { Harness, HttpResult } from './harness.js';
 
 export const clientNs = 'http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService';
@@ -243,48 +241,4 @@ export function reportingEvent(e: {
     `<ProcessorArchitecture>Amd64Compatible</ProcessorArchitecture><OSVersion><Major>10</Major><Minor>0</Minor><Build>26200</Build>` +
     `<Revision>0</Revision><ServicePackMajor>0</ServicePackMajor><ServicePackMinor>0</ServicePackMinor></OSVersion><OSLocaleID>1033</OSLocaleID></ExtendedData><PrivateData/></ReportingEvent>`
   );
-}
-
-const toDelivered = (u: UpdateInfoOut): DeliveredRevision => ({
-  revisionId: u.id,
-  isLeaf: u.isLeaf,
-  deployment: {
-    id: u.deploymentId,
-    action: u.action as DeliveredRevision['deployment']['action'],
-    lastChangeAt: Date.parse(u.lastChangeTime),
-    isAssigned: true,
-  },
-});
-
-/**
- * The simulated WUA (test/helpers/simulated-client.ts) scanning over HTTP through `wua`; `xmlById` keeps the
- * Core fragment of every revision delivered, from which the client learns its facts.
- */
-export function simulatedScanOverHttp(wua: WuspClient): {
-  sim: SimulatedClient;
-  xmlById: Map<number, string>;
-} {
-  const xmlById = new Map<number, string>();
-  const sim = new SimulatedClient({
-    call: async (req) => {
-      const a = await wua.sync({
-        installed: req.installedNonLeafRevisionIds ?? [],
-        other: req.otherCachedRevisionIds ?? [],
-      });
-      for (const u of a.newUpdates) xmlById.set(u.id, u.xml);
-      return {
-        newUpdates: a.newUpdates.map(toDelivered),
-        changedUpdates: a.changed.map(toDelivered),
-        outOfScopeRevisionIds: a.outOfScope,
-        truncated: a.truncated,
-        driverSyncNotNeeded: a.driverSyncNotNeeded,
-        anchor: 0,
-      };
-    },
-    facts: (id) => {
-      const xml = xmlById.get(id);
-      return xml === undefined ? undefined : coreFacts(xml);
-    },
-  });
-  return { sim, xmlById };
 }
