@@ -4,7 +4,7 @@
  * known answers. The connector and category cases read the public-view seed fleet.
  */
 import assert from 'node:assert/strict';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   allComputersGroup,
   createRepositories,
@@ -12,12 +12,8 @@ import {
   type RevisionInput,
 } from '../../../src/storage/index.js';
 import { ids, seedFleet, t0 } from '../public-views/seed.js';
-import { revision } from './repository-contract.js';
+import { guid, revision, sha1, type MakeDb } from './repository-contract.js';
 
-export type MakeDb = (t: TestContext) => Promise<DbHandle>;
-
-const guid = (n: number) => `00000000-0000-0000-0000-${n.toString(16).padStart(12, '0')}`;
-const sha1 = (n: number) => Buffer.alloc(20, n);
 const file = (n: number) => ({ sha1: sha1(n), size: 1000 * n, name: `f${n}.cab` });
 const child = (n: number) => [{ updateId: guid(n), revisionNumber: 100 }];
 const sorted = <T>(xs: readonly T[]) => [...xs].sort();

@@ -24,17 +24,7 @@ export class ContentStateRepository {
 
   /** `absent` -> `queued` for these files; any other state is kept. Returns how many moved. */
   async queueAbsent(sha1s: readonly Buffer[], now = Date.now()): Promise<number> {
-    let queued = 0;
-    for (const chunk of chunkRows(sha1s, 1, 4000)) {
-      const r = await this.db
-        .updateTable('files')
-        .set({ content_state: 'queued', state_changed_at: now, last_error: null })
-        .where('content_state', '=', 'absent')
-        .where('sha1', 'in', chunk)
-        .executeTakeFirst();
-      queued += Number(r.numUpdatedRows);
-    }
-    return queued;
+    return this.move(sha1s, 'queued', now, 'in', ['absent']);
   }
 
   /** Every file recorded as `verified`. */
@@ -52,18 +42,7 @@ export class ContentStateRepository {
    * many rows changed (already verified ones do not count).
    */
   async adoptStored(sha1s: readonly Buffer[], now = Date.now()): Promise<number> {
-    let adopted = 0;
-    for (const chunk of chunkRows(sha1s, 1, 4000)) {
-      const r = await this.db
-        .updateTable('files')
-        .set({ content_state: 'verified', state_changed_at: now, last_error: null })
-        .where('sha1', 'in', chunk)
-        .where('content_state', '!=', 'verified')
-        .where('content_state', '!=', 'downloading')
-        .executeTakeFirst();
-      adopted += Number(r.numUpdatedRows);
-    }
-    return adopted;
+    return this.move(sha1s, 'verified', now, 'not in', ['verified', 'downloading']);
   }
 
   /** Files and bytes per state; states without files are left out. */
@@ -91,5 +70,26 @@ export class ContentStateRepository {
       .limit(limit)
       .execute();
     return rows.map((r) => ({ sha1: r.sha1, name: r.name, lastError: r.last_error, attempts: r.attempts }));
+  }
+
+  /** Moves these files to `to` where their current state is (not) one of `states`; returns how many moved. */
+  private async move(
+    sha1s: readonly Buffer[],
+    to: ContentState,
+    now: number,
+    op: 'in' | 'not in',
+    states: readonly ContentState[],
+  ): Promise<number> {
+    let moved = 0;
+    for (const chunk of chunkRows(sha1s, 1, 4000)) {
+      const r = await this.db
+        .updateTable('files')
+        .set({ content_state: to, state_changed_at: now, last_error: null })
+        .where('sha1', 'in', chunk)
+        .where('content_state', op, states)
+        .executeTakeFirst();
+      moved += Number(r.numUpdatedRows);
+    }
+    return moved;
   }
 }
