@@ -11,7 +11,8 @@
  * not need (a missing pair means "Unknown", as documented in docs/connector.md).
  */
 import { AppError } from '../errors.js';
-import { publicViewsDb, viewTimeToMs, type DbHandle, type ViewTime } from '../storage/index.js';
+import { createRepositories, type DbHandle } from '../storage/index.js';
+import type { ConnectorViewStore } from './view-ports.js';
 
 /** The Security Updates classification (a Microsoft-wide constant). */
 export const securityUpdatesClassification = '0fa1201d-4330-4fa8-8ae9-b877473b6441';
@@ -73,32 +74,19 @@ export interface ConnectorReader {
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function isoOf(v: ViewTime | null): string | null {
-  const ms = viewTimeToMs(v);
+function isoOf(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
 export function createViewReader(handle: DbHandle): ConnectorReader {
-  const db = publicViewsDb(handle);
-  /** A time parameter compared with a view datetime: UTC text on SQLite, a Date on PostgreSQL. */
-  const timeParam = (ms: number): ViewTime =>
-    handle.dialect === 'postgres'
-      ? new Date(ms)
-      : new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  const views: ConnectorViewStore = createRepositories(handle).connectorViews;
+  const classificationOf = (scope: UpdateScope) =>
+    scope === 'security' ? securityUpdatesClassification : undefined;
 
   return {
     async resolveGroup(nameOrId) {
-      const byId = guidPattern.test(nameOrId);
-      const rows = await db
-        .selectFrom('vcomputertargetgroup')
-        .select(['computertargetgroupid as id', 'name as name'])
-        .where((eb) =>
-          byId
-            ? eb.or([eb('computertargetgroupid', '=', nameOrId.toLowerCase()), eb('name', '=', nameOrId)])
-            : eb('name', '=', nameOrId),
-        )
-        .limit(3)
-        .execute();
+      const id = guidPattern.test(nameOrId) ? nameOrId.toLowerCase() : undefined;
+      const rows = await views.findGroups({ name: nameOrId, id }, 3);
       if (rows.length === 0)
         throw new AppError('PB_ERR_NOT_FOUND', `computer group ${JSON.stringify(nameOrId)} does not exist`, {
           detail: { group: nameOrId },
@@ -114,103 +102,72 @@ export function createViewReader(handle: DbHandle): ConnectorReader {
     },
 
     async *updatePages(groupId, scope, pageSize) {
+      const classificationId = classificationOf(scope);
       let after = '';
       for (;;) {
-        let q = db
-          .selectFrom('vupdate as u')
-          .leftJoin('vupdateapproval as a', (j) =>
-            j.onRef('a.updateid', '=', 'u.updateid').on('a.computertargetgroupid', '=', groupId),
-          )
-          .select([
-            'u.updateid as update_id',
-            'u.defaulttitle as title',
-            'u.knowledgebasearticle as kb',
-            'u.securitybulletin as bulletin',
-            'u.msrcseverity as severity',
-            'u.creationdate as created',
-            'a.action as action',
-          ])
-          .where('u.isdeclined', '=', 0)
-          .where('u.updateid', '>', after)
-          .orderBy('u.updateid')
-          .limit(pageSize);
-        if (scope === 'security') q = q.where('u.classificationid', '=', securityUpdatesClassification);
-        const rows = await q.execute();
+        const rows = await views.updatePage({
+          groupId,
+          classificationId,
+          afterUpdateId: after,
+          limit: pageSize,
+        });
         if (rows.length === 0) return;
         yield rows.map((r) => ({
-          updateId: r.update_id,
+          updateId: r.updateId,
           title: r.title,
-          kbArticle: r.kb,
-          securityBulletin: r.bulletin,
-          msrcSeverity: r.severity,
-          creationDate: isoOf(r.created),
-          approvalAction: r.action ?? 'NotApproved',
+          kbArticle: r.kbArticle,
+          securityBulletin: r.securityBulletin,
+          msrcSeverity: r.msrcSeverity,
+          creationDate: isoOf(r.creationMs),
+          approvalAction: r.approvalAction ?? 'NotApproved',
         }));
         if (rows.length < pageSize) return;
-        after = rows[rows.length - 1]!.update_id;
+        after = rows[rows.length - 1]!.updateId;
       }
     },
 
     async *computerPages(q) {
       let after = '';
       for (;;) {
-        let query = db
-          .selectFrom('vcomputertarget as c')
-          .innerJoin('vcomputergroupmembership as m', (j) =>
-            j
-              .onRef('m.computertargetid', '=', 'c.computertargetid')
-              .on('m.computertargetgroupid', '=', q.groupId),
-          )
-          .select(['c.computertargetid as id', 'c.name as name', 'c.lastreportedstatustime as reported'])
-          .where('c.computertargetid', '>', after)
-          .orderBy('c.computertargetid')
-          .limit(q.pageSize);
-        if (!q.includeDownstreamServers) query = query.where('c.parentserverid', 'is', null);
-        if (q.sinceMs !== undefined)
-          query = query.where('c.lastreportedstatustime', '>', timeParam(q.sinceMs));
-        if (q.untilMs !== undefined && q.sinceMs !== undefined)
-          query = query.where('c.lastreportedstatustime', '<=', timeParam(q.untilMs));
-        const rows = await query.execute();
+        const rows = await views.computerPage({
+          groupId: q.groupId,
+          includeDownstreamServers: q.includeDownstreamServers,
+          reportedAfterMs: q.sinceMs,
+          // The window's upper end applies to incremental reports only; a full report sends every member.
+          reportedUpToMs: q.sinceMs === undefined ? undefined : q.untilMs,
+          afterComputerId: after,
+          limit: q.pageSize,
+        });
         if (rows.length === 0) return;
         yield rows.map((r) => ({
-          computerId: r.id,
+          computerId: r.computerId,
           name: r.name,
-          lastReportedStatusTime: isoOf(r.reported),
+          lastReportedStatusTime: isoOf(r.lastReportedMs),
         }));
         if (rows.length < q.pageSize) return;
-        after = rows[rows.length - 1]!.id;
+        after = rows[rows.length - 1]!.computerId;
       }
     },
 
     async *statusPages(computerIds, scope, pageSize) {
       if (computerIds.length === 0) return;
+      const classificationId = classificationOf(scope);
       let afterComputer = '';
       let afterUpdate = '';
       for (;;) {
-        let query = db
-          .selectFrom('vupdateinstallationinfobasic as s')
-          .innerJoin('vupdate as u', 'u.updateid', 's.updateid')
-          .select(['s.computertargetid as computer_id', 's.updateid as update_id', 's.state as state'])
-          .where('s.computertargetid', 'in', computerIds)
-          .where('u.isdeclined', '=', 0)
-          .where((eb) =>
-            eb.or([
-              eb('s.computertargetid', '>', afterComputer),
-              eb.and([eb('s.computertargetid', '=', afterComputer), eb('s.updateid', '>', afterUpdate)]),
-            ]),
-          )
-          .orderBy('s.computertargetid')
-          .orderBy('s.updateid')
-          .limit(pageSize);
-        if (scope === 'security')
-          query = query.where('u.classificationid', '=', securityUpdatesClassification);
-        const rows = await query.execute();
+        const rows = await views.statusPage({
+          computerIds,
+          classificationId,
+          afterComputerId: afterComputer,
+          afterUpdateId: afterUpdate,
+          limit: pageSize,
+        });
         if (rows.length === 0) return;
-        yield rows.map((r) => ({ computerId: r.computer_id, updateId: r.update_id, state: Number(r.state) }));
+        yield rows;
         if (rows.length < pageSize) return;
         const last = rows[rows.length - 1]!;
-        afterComputer = last.computer_id;
-        afterUpdate = last.update_id;
+        afterComputer = last.computerId;
+        afterUpdate = last.updateId;
       }
     },
   };

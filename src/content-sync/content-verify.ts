@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import {
-  chunkRows,
   createRepositories,
   toSha1Hex,
   type ContentState,
@@ -8,6 +7,7 @@ import {
   type DbHandle,
   type VerifyOutcome,
 } from '../storage/index.js';
+import type { ContentStores } from './content-ports.js';
 
 export interface ContentVerifyReport {
   /** Objects re-hashed in the store. */
@@ -33,7 +33,7 @@ export async function verifyContent(
 ): Promise<ContentVerifyReport> {
   const { db, store } = deps;
   const now = options.now ?? Date.now();
-  const repos = createRepositories(db);
+  const stores: ContentStores = createRepositories(db);
   const report = await store.verifyAll({
     action: 'quarantine',
     ...(options.signal ? { signal: options.signal } : {}),
@@ -44,28 +44,14 @@ export async function verifyContent(
   const present = new Set<string>();
   for await (const sha1 of store.list()) present.add(sha1);
 
-  const verifiedRows = await db.db
-    .selectFrom('files')
-    .select('sha1')
-    .where('content_state', '=', 'verified')
-    .execute();
-  const missing = verifiedRows.filter((r) => !present.has(toSha1Hex(r.sha1))).map((r) => r.sha1);
+  const verified = await stores.contentState.verifiedSha1s();
+  const missing = verified.filter((sha1) => !present.has(toSha1Hex(sha1)));
   const badKeys = bad.map((b) => Buffer.from(b.sha1, 'hex'));
-  const requeued = await repos.files.setState([...missing, ...badKeys], 'queued', null, now);
+  const requeued = await stores.files.setState([...missing, ...badKeys], 'queued', null, now);
 
   // Objects present but not recorded as verified (a restored backup, a run killed after publishing).
-  let adopted = 0;
   const presentKeys = [...present].map((h) => Buffer.from(h, 'hex'));
-  for (const chunk of chunkRows(presentKeys, 1, 4000)) {
-    const r = await db.db
-      .updateTable('files')
-      .set({ content_state: 'verified', state_changed_at: now, last_error: null })
-      .where('sha1', 'in', chunk)
-      .where('content_state', '!=', 'verified')
-      .where('content_state', '!=', 'downloading')
-      .executeTakeFirst();
-    adopted += Number(r.numUpdatedRows);
-  }
+  const adopted = await stores.contentState.adoptStored(presentKeys, now);
   return { checked: report.checked, bad, missing: missing.length, requeued, adopted };
 }
 
@@ -79,15 +65,8 @@ export interface ContentStatus {
 
 /** `patchbay content status`: files and bytes per download state, and the latest failures. */
 export async function contentStatus(db: DbHandle): Promise<ContentStatus> {
-  const rows = await db.db
-    .selectFrom('files')
-    .select((eb) => [
-      'content_state',
-      eb.fn.countAll<number>().as('n'),
-      eb.fn.sum<number>('size').as('bytes'),
-    ])
-    .groupBy('content_state')
-    .execute();
+  const stores: ContentStores = createRepositories(db);
+  const totals = await stores.contentState.totals();
   const states: Record<ContentState, { files: number; bytes: number }> = {
     absent: { files: 0, bytes: 0 },
     queued: { files: 0, bytes: 0 },
@@ -97,19 +76,12 @@ export async function contentStatus(db: DbHandle): Promise<ContentStatus> {
   };
   let totalFiles = 0;
   let totalBytes = 0;
-  for (const r of rows) {
-    const s = { files: Number(r.n), bytes: Number(r.bytes ?? 0) };
-    if (r.content_state in states) states[r.content_state] = s;
-    totalFiles += s.files;
-    totalBytes += s.bytes;
+  for (const t of totals) {
+    if (t.state in states) states[t.state] = { files: t.files, bytes: t.bytes };
+    totalFiles += t.files;
+    totalBytes += t.bytes;
   }
-  const failures = await db.db
-    .selectFrom('files')
-    .select(['sha1', 'name', 'last_error', 'attempts'])
-    .where('content_state', '=', 'failed')
-    .orderBy('state_changed_at', 'desc')
-    .limit(20)
-    .execute();
+  const failures = await stores.contentState.recentFailures(20);
   return {
     states,
     totalFiles,
@@ -117,7 +89,7 @@ export async function contentStatus(db: DbHandle): Promise<ContentStatus> {
     recentFailures: failures.map((f) => ({
       sha1: toSha1Hex(f.sha1),
       name: f.name,
-      error: f.last_error,
+      error: f.lastError,
       attempts: f.attempts,
     })),
   };

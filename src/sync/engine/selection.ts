@@ -1,6 +1,7 @@
 import { parseGuid } from '../../domain/ids.js';
 import { AppError } from '../../errors.js';
 import { createRepositories, type DbHandle } from '../../storage/index.js';
+import type { CategoryStore } from './selection-ports.js';
 
 /**
  * What the admin synchronizes: products and classifications (GUIDs or category titles) and languages. Stored in
@@ -85,30 +86,8 @@ export interface CategoryEntry {
 
 /** Every category the last syncs stored, with its parents, so the admin can choose after a first sync. */
 export async function listCategories(db: DbHandle): Promise<CategoryEntry[]> {
-  const cats = await db.db
-    .selectFrom('categories')
-    .select(['update_id', 'revision_number', 'revision_id', 'category_type', 'title'])
-    .orderBy('category_type')
-    .orderBy('title')
-    .execute();
-  const parents = await db.db
-    .selectFrom('categories')
-    .innerJoin('revision_prerequisites', 'revision_prerequisites.revision_id', 'categories.revision_id')
-    .select(['categories.update_id as child', 'revision_prerequisites.update_id as parent'])
-    .execute();
-  const byChild = new Map<string, string[]>();
-  for (const p of parents) {
-    let l = byChild.get(p.child);
-    if (!l) byChild.set(p.child, (l = []));
-    l.push(p.parent);
-  }
-  return cats.map((c) => ({
-    updateId: c.update_id,
-    revisionNumber: c.revision_number,
-    categoryType: c.category_type,
-    title: c.title,
-    parents: byChild.get(c.update_id) ?? [],
-  }));
+  const categories: CategoryStore = createRepositories(db).categories;
+  return categories.listWithParents();
 }
 
 /**

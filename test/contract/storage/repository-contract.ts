@@ -18,8 +18,8 @@ import { AppError } from '../../../src/errors.js';
 
 export type MakeDb = (t: TestContext) => Promise<DbHandle>;
 
-const guid = (n: number) => `00000000-0000-0000-0000-${n.toString(16).padStart(12, '0')}`;
-const sha1 = (n: number) => Buffer.alloc(20, n);
+export const guid = (n: number) => `00000000-0000-0000-0000-${n.toString(16).padStart(12, '0')}`;
+export const sha1 = (n: number) => Buffer.alloc(20, n);
 
 export function revision(n: number, extra: Partial<RevisionInput> = {}): RevisionInput {
   return {

@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/postgres.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
+import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
 import { runRepositoryContract } from './repository-contract.js';
 
 const skip = postgresSkipReason();
@@ -12,4 +13,5 @@ if (skip !== undefined) {
 
   runRepositoryContract('PostgreSQL', (t) => databases.open(t, 4));
   runClientEventRetentionContract('PostgreSQL', (t) => databases.open(t, 4));
+  runConsumerRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
 }

@@ -6,9 +6,13 @@ import { ApiTokenRepository } from './api-token-repository.js';
 import { ApprovalRepository } from './approval-repository.js';
 import { ApprovalRuleRepository } from './approval-rule-repository.js';
 import { AuditLogRepository } from './audit-log-repository.js';
+import { CategoryRepository } from './category-repository.js';
 import { ClientEventRepository } from './client-event-repository.js';
 import { ComputerRepository } from './computer-repository.js';
 import { ConnectorStateRepository } from './connector-state-repository.js';
+import { ConnectorViewRepository } from './connector-view-repository.js';
+import { ContentPlanRepository } from './content-plan-repository.js';
+import { ContentStateRepository } from './content-state-repository.js';
 import { CookieKeyRepository } from './cookie-key-repository.js';
 import { DeploymentChangeRepository } from './deployment-change-repository.js';
 import { FileRepository } from './file-repository.js';
@@ -48,6 +52,10 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     connectorState: new ConnectorStateRepository(db),
     approvalRules: new ApprovalRuleRepository(db),
     adminQueries: new AdminQueryRepository(db),
+    categories: new CategoryRepository(db),
+    contentPlan: new ContentPlanRepository(db),
+    contentState: new ContentStateRepository(db),
+    connectorViews: new ConnectorViewRepository(db, dialect),
   };
 }
 
@@ -59,9 +67,13 @@ export * from './api-token-repository.js';
 export * from './approval-repository.js';
 export * from './approval-rule-repository.js';
 export * from './audit-log-repository.js';
+export * from './category-repository.js';
 export * from './client-event-repository.js';
 export * from './computer-repository.js';
 export * from './connector-state-repository.js';
+export * from './connector-view-repository.js';
+export * from './content-plan-repository.js';
+export * from './content-state-repository.js';
 export * from './cookie-key-repository.js';
 export * from './deployment-change-repository.js';
 export * from './file-repository.js';
