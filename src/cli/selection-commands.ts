@@ -5,7 +5,7 @@
  * that `list` says so. Changes apply from the next sync. Exit 0; an unknown name is PB_ERR_NOT_FOUND (66).
  */
 import type { Command } from 'commander';
-import { parseGuid } from '../domain/ids.js';
+import { parseGuid } from '../domain/index.js';
 import { AppError } from '../errors.js';
 import { createRepositories, type DbHandle } from '../storage/index.js';
 import {

@@ -7,8 +7,7 @@ import {
   type ScopeDeploymentInput,
   type ScopeMode,
 } from '../catalog/index.js';
-import { resolveEffectiveApproval, type GroupApproval } from '../domain/index.js';
-import type { GroupId } from '../domain/ids.js';
+import { resolveEffectiveApproval, type GroupApproval, type GroupId } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 
 /** Catalog generations as storage holds them. */

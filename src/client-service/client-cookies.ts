@@ -1,6 +1,5 @@
 import { AppError, isAppError } from '../errors.js';
-import { decodeCookie, encodeCookie, type CookieClaims } from '../domain/cookies/index.js';
-import type { GroupId } from '../domain/ids.js';
+import { decodeCookie, encodeCookie, type CookieClaims, type GroupId } from '../domain/index.js';
 import type { CookieKeyService } from './cookie-keys.js';
 
 /** REAL: a session cookie lives one hour from GetCookie and is never extended (protocol.md 1.4, 1.5). */

@@ -1,4 +1,4 @@
-import type { CookieKeyRing } from '../domain/cookies/index.js';
+import type { CookieKeyRing } from '../domain/index.js';
 
 /** One stored cookie key (the storage layer's cookie_keys row). */
 export interface StoredCookieKey {

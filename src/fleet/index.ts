@@ -22,3 +22,4 @@ export {
   type ClientTargetingStores,
   type TargetingMode,
 } from './client-targeting.js';
+export { unknownNameError } from './unknown-name.js';

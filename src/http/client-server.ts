@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import type { ClientWebService } from '../client-service/index.js';
-import type { ContentStore } from '../storage/content/index.js';
+import type { ContentStore } from '../storage/index.js';
 import { clientWsEndpoints } from './client-ws-routes.js';
 import { BodyBudget } from './body-receive.js';
 import { registerConcurrencyLimit, type BusyResponder } from './concurrency-limit.js';

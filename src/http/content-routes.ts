@@ -1,10 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  parseSha1Hex,
-  type ContentHandle,
-  type ContentStore,
-  type Sha1Hex,
-} from '../storage/content/index.js';
+import { parseSha1Hex, type ContentHandle, type ContentStore, type Sha1Hex } from '../storage/index.js';
 import { decideRange, evaluatePreconditions, ifRangeAllowsRange, type Validators } from './content-range.js';
 
 export interface ContentRoutesOptions {

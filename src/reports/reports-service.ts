@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { parseGuid } from '../domain/index.js';
 import { AppError } from '../errors.js';
-import { unknownNameError } from '../fleet/unknown-name.js';
+import { unknownNameError } from '../fleet/index.js';
 import {
   SyncRunRepository,
   chunkRows,

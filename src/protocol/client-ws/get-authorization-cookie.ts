@@ -1,4 +1,4 @@
-import type { ComputerId } from '../../domain/ids.js';
+import type { ComputerId } from '../../domain/index.js';
 import { parseGuid, readOptional, readRequired } from '../soap/index.js';
 import { childElements, el, invalidParameter, textEl, textOf, type XmlElement } from '../xml/index.js';
 import { authorizationCookieOrder, ordered } from './element-order.js';

@@ -1,4 +1,4 @@
-import type { RevisionId } from '../../domain/ids.js';
+import type { RevisionId } from '../../domain/index.js';
 import { readArray, readOptional, stringParser, type ItemParser } from '../soap/index.js';
 import { el, invalidParameter, literalArray, textEl, escapeXml, type XmlElement } from '../xml/index.js';
 import { extendedUpdateInfoOrder, ordered, updateDataOrder } from './element-order.js';

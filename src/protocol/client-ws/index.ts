@@ -88,3 +88,5 @@ export {
   type GetFileLocationsResult,
 } from './get-file-locations.js';
 export { decodeUpdateIdentityElement, encodeUpdateIdentityElement } from './update-identity.js';
+// Shared decoding helpers, also used by the reporting codec (same wire conventions).
+export { complexArrayItems, expectOperation, trimmedStringParser } from './wire.js';

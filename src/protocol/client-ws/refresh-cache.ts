@@ -1,4 +1,4 @@
-import type { RevisionId, UpdateIdentity } from '../../domain/ids.js';
+import type { RevisionId, UpdateIdentity } from '../../domain/index.js';
 import { readOptional, stringParser } from '../soap/index.js';
 import { childElement, el, invalidParameter, textEl, type XmlElement } from '../xml/index.js';
 import { ordered, refreshCacheResultOrder } from './element-order.js';

@@ -1,4 +1,4 @@
-import type { UpdateId } from '../../domain/ids.js';
+import type { UpdateId } from '../../domain/index.js';
 import { readRequired } from '../soap/index.js';
 import { childElement, el, literalArray, type XmlElement } from '../xml/index.js';
 import { ordered, startCategoryScanResponseOrder } from './element-order.js';

@@ -1,4 +1,4 @@
-import type { RevisionId } from '../../domain/ids.js';
+import type { RevisionId } from '../../domain/index.js';
 import { literalArray, textEl } from '../xml/index.js';
 import { concatElement } from './concat-element.js';
 import { ordered, syncInfoOrder } from './element-order.js';

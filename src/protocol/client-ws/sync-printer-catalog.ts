@@ -1,4 +1,4 @@
-import type { RevisionId } from '../../domain/ids.js';
+import type { RevisionId } from '../../domain/index.js';
 import { readArray } from '../soap/index.js';
 import { el, type XmlElement } from '../xml/index.js';
 import { defaultClientWsLimits, type ClientWsLimits } from './limits.js';

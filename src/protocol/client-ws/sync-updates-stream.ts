@@ -1,4 +1,4 @@
-import type { RevisionId } from '../../domain/ids.js';
+import type { RevisionId } from '../../domain/index.js';
 import {
   TreeBuilder,
   decodeXmlBytes,

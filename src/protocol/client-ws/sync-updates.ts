@@ -1,4 +1,4 @@
-import type { RevisionId, UpdateId } from '../../domain/ids.js';
+import type { RevisionId, UpdateId } from '../../domain/index.js';
 import { parseBoolean, parseGuid, readArray, readOptional, readRequired } from '../soap/index.js';
 import { childElement, escapeXml, invalidParameter, type XmlElement } from '../xml/index.js';
 import { defaultClientWsLimits, type ClientWsLimits } from './limits.js';

@@ -1,4 +1,4 @@
-import type { UpdateIdentity } from '../../domain/ids.js';
+import type { UpdateIdentity } from '../../domain/index.js';
 import { readRequired } from '../soap/index.js';
 import { el, textEl, type XmlElement } from '../xml/index.js';
 import { ordered, updateIdentityOrder } from './element-order.js';

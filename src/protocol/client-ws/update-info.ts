@@ -1,4 +1,4 @@
-import type { RevisionId } from '../../domain/ids.js';
+import type { RevisionId } from '../../domain/index.js';
 import { escapeXml, textEl } from '../xml/index.js';
 import { concatElement } from './concat-element.js';
 import { deploymentOrder, ordered, updateInfoOrder } from './element-order.js';

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.js';
-import type { RevisionId, UpdateId } from '../../domain/ids.js';
+import type { RevisionId, UpdateId } from '../../domain/index.js';
 import { parseGuid, parseInt32, stringParser, type ItemParser } from '../soap/index.js';
 import { invalidParameter, type XmlElement } from '../xml/index.js';
 

@@ -1,4 +1,4 @@
-import type { UpdateIdentity, UpdateId } from '../../domain/ids.js';
+import type { UpdateIdentity, UpdateId } from '../../domain/index.js';
 import {
   parseDateTime,
   parseGuid,
@@ -11,9 +11,15 @@ import {
   type ItemParser,
 } from '../soap/index.js';
 import { childElement, el, invalidParameter, textEl, type XmlElement } from '../xml/index.js';
-import { defaultClientWsLimits, type ClientWsLimits } from '../client-ws/limits.js';
-import { decodeRequestCookie, type SessionCookie } from '../client-ws/session-cookie.js';
-import { complexArrayItems, expectOperation, trimmedStringParser } from '../client-ws/wire.js';
+import {
+  complexArrayItems,
+  decodeRequestCookie,
+  defaultClientWsLimits,
+  expectOperation,
+  trimmedStringParser,
+  type ClientWsLimits,
+  type SessionCookie,
+} from '../client-ws/index.js';
 
 /** Reporting shares its namespace with ServerSync. */
 export const reportingNs = wsusNamespaces.softwareDistribution;

@@ -1,4 +1,4 @@
-import type { UpdateId } from '../../domain/ids.js';
+import type { UpdateId } from '../../domain/index.js';
 import { parseGuid } from '../soap/index.js';
 import { invalidParameter } from '../xml/index.js';
 import { miscDataValue } from './report-event-batch.js';

@@ -1,4 +1,4 @@
-import type { UpdateId, UpdateIdentity } from '../../domain/ids.js';
+import type { UpdateId, UpdateIdentity } from '../../domain/index.js';
 import { parseBoolean, readOptional, readRequired } from '../soap/index.js';
 import {
   childElement,

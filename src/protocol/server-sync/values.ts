@@ -1,4 +1,4 @@
-import type { UpdateId, UpdateIdentity } from '../../domain/ids.js';
+import type { UpdateId, UpdateIdentity } from '../../domain/index.js';
 import { parseGuid, readRequired, type ItemParser } from '../soap/index.js';
 import { el, invalidParameter, textEl, type XmlElement } from '../xml/index.js';
 

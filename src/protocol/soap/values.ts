@@ -1,4 +1,4 @@
-import { parseGuid as toGuid } from '../../domain/ids.js';
+import { parseGuid as toGuid } from '../../domain/index.js';
 import { childElement, invalidParameter, textOf, type XmlElement } from '../xml/index.js';
 import { soap11EncodingNs, soap12EncodingNs, xsiNs } from './namespaces.js';
 

@@ -1,4 +1,4 @@
-import type { UpdateId } from '../../domain/ids.js';
+import type { UpdateId } from '../../domain/index.js';
 import type { CategoryType, UpdateDocument } from './update-document.js';
 
 /**

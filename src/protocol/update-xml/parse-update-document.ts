@@ -1,4 +1,4 @@
-import { parseGuid, type UpdateId, type UpdateIdentity } from '../../domain/ids.js';
+import { parseGuid, type UpdateId, type UpdateIdentity } from '../../domain/index.js';
 import {
   decodeXmlBytes,
   parseTextWithSaxes,

@@ -1,4 +1,4 @@
-import type { UpdateId, UpdateIdentity } from '../../domain/ids.js';
+import type { UpdateId, UpdateIdentity } from '../../domain/index.js';
 import type { XmlElement } from '../xml/index.js';
 
 /** `Properties/@UpdateType`; anything else is refused (`bad-update-type`). */
