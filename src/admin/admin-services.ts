@@ -2,13 +2,13 @@
  * Builds the administration services over one database handle. The REST API (main.ts) and the CLI both call
  * this, so both front ends run the same code path against the database.
  */
-import { ApprovalRulesService } from '../fleet/approval-rules-service.js';
-import { ApprovalsService } from '../fleet/approvals-service.js';
-import { AuditService } from '../fleet/audit-service.js';
-import type { AdminStore } from '../fleet/admin-store.js';
-import { ComputersAdminService } from '../fleet/computers-admin-service.js';
-import { GroupsService } from '../fleet/groups-service.js';
-import { UpdatesService, type AdminContentMode } from '../fleet/updates-service.js';
+import { ApprovalRulesService } from '../fleet/index.js';
+import { ApprovalsService } from '../fleet/index.js';
+import { AuditService } from '../fleet/index.js';
+import type { AdminStore } from '../fleet/index.js';
+import { ComputersAdminService } from '../fleet/index.js';
+import { GroupsService } from '../fleet/index.js';
+import { UpdatesService, type AdminContentMode } from '../fleet/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { TokenService } from './token-service.js';
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { actorText, type AdminActor } from '../fleet/admin-actor.js';
-import { requireName } from '../fleet/admin-input.js';
-import type { AdminStore } from '../fleet/admin-store.js';
+import { actorText, type AdminActor } from '../fleet/index.js';
+import { requireName } from '../fleet/index.js';
+import type { AdminStore } from '../fleet/index.js';
 import { isRole, roles, type Role } from './roles.js';
 
 /** A token as listed: never the secret, never the hash. */

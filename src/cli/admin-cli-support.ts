@@ -5,7 +5,8 @@
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { createAdminServices, type AdminActor, type AdminServices } from '../admin/index.js';
+import { createAdminServices, type AdminServices } from '../admin/index.js';
+import { type AdminActor } from '../fleet/index.js';
 import { AppError } from '../errors.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
 import { loadCliConfigOrThrow } from './cli-config.js';

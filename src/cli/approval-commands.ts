@@ -3,13 +3,8 @@
  * (options), with `--group`, `--deadline` and `--dry-run`. Same services (and checks) as the REST API.
  */
 import type { Command } from 'commander';
-import {
-  parseIsoTime,
-  type AdminServices,
-  type ApprovalPlan,
-  type DeclineChange,
-  type UpdateSelection,
-} from '../admin/index.js';
+import { type AdminServices } from '../admin/index.js';
+import { parseIsoTime, type ApprovalPlan, type DeclineChange, type UpdateSelection } from '../fleet/index.js';
 import { AppError } from '../errors.js';
 import type { CliIo } from './cli-io.js';
 import { collect, emit, formatTime, renderTable, withAdmin, type JsonOption } from './admin-cli-support.js';

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ApprovalRuleRecord } from '../storage/index.js';
 import { AppError } from '../errors.js';
-import type { RuleRunResult } from '../admin/index.js';
+import type { RuleRunResult } from '../fleet/index.js';
 import type { CliIo } from './cli-io.js';
 import {
   collect,

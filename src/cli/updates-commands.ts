@@ -1,6 +1,6 @@
 /** `patchbay updates list|show`: the catalog as administrators see it (current revisions, filters, approvals). */
 import type { Command } from 'commander';
-import type { UpdateContent, UpdateFilter, UpdateSummary } from '../admin/index.js';
+import type { UpdateContent, UpdateFilter, UpdateSummary } from '../fleet/index.js';
 import { AppError } from '../errors.js';
 import type { CliIo } from './cli-io.js';
 import {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { createAdminServices, type RuleRunResult } from '../admin/index.js';
+import { createAdminServices } from '../admin/index.js';
+import { type RuleRunResult } from '../fleet/index.js';
 import type { Config } from '../config/index.js';
 import { toAppError, type AppError } from '../errors.js';
 import type { ContentStore, DbHandle } from '../storage/index.js';

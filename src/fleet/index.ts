@@ -23,3 +23,36 @@ export {
   type TargetingMode,
 } from './client-targeting.js';
 export { unknownNameError } from './unknown-name.js';
+// The administration services (the CLI and the REST API call the same ones; src/admin bundles them).
+export { GroupsService, type GroupView } from './groups-service.js';
+export {
+  UpdatesService,
+  type UpdateFilter,
+  type UpdateSelection,
+  type UpdateSummary,
+  type UpdateDetail,
+  type UpdateContent,
+  type AdminContentMode,
+} from './updates-service.js';
+export {
+  ApprovalsService,
+  type ApprovalChange,
+  type ApprovalPlan,
+  type DeclineChange,
+} from './approvals-service.js';
+export {
+  ApprovalRulesService,
+  type RuleInput,
+  type RuleRunResult,
+  type RuleSwitches,
+} from './approval-rules-service.js';
+export {
+  ComputersAdminService,
+  type ComputerView,
+  type EffectiveApprovalView,
+} from './computers-admin-service.js';
+export { AuditService, type AuditFilter, type AuditEntryView } from './audit-service.js';
+export { type AdminActor, actorText } from './admin-actor.js';
+export { type Page, type PageRequest, defaultPageLimit, maxPageLimit } from './admin-paging.js';
+export { parseIsoTime, requireGuid, requireKb, requireName } from './admin-input.js';
+export type { AdminStore, AdminRepositories } from './admin-store.js';

@@ -10,7 +10,7 @@ import {
   type TokenService,
 } from '../../admin/index.js';
 import { AppError } from '../../errors.js';
-import type { AdminActor } from '../../admin/index.js';
+import type { AdminActor } from '../../fleet/index.js';
 import { sendProblem } from './problem.js';
 
 export interface AdminRouteConfig {

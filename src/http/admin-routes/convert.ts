@@ -1,9 +1,5 @@
-import {
-  parseIsoTime,
-  type AdminServices,
-  type UpdateFilter,
-  type UpdateSelection,
-} from '../../admin/index.js';
+import { type AdminServices } from '../../admin/index.js';
+import { parseIsoTime, type UpdateFilter, type UpdateSelection } from '../../fleet/index.js';
 
 /** The wire form of an update filter (query string or a body's `filter`). */
 export interface WireUpdateFilter {

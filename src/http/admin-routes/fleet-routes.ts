@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AdminServices, TargetingMode } from '../../admin/index.js';
+import type { AdminServices } from '../../admin/index.js';
+import type { TargetingMode } from '../../fleet/index.js';
 import { actorOf } from './auth.js';
 import {
   computerSchema,

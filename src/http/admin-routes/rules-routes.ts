@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { parseIsoTime, type AdminServices, type RuleInput, type RuleSwitches } from '../../admin/index.js';
+import { type AdminServices } from '../../admin/index.js';
+import { parseIsoTime, type RuleInput, type RuleSwitches } from '../../fleet/index.js';
 import { actorOf } from './auth.js';
 import { openObject, pageOf, pageQuery, problems, ruleSchema, tokenSchema } from './schemas.js';
 

@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
-import { createAdminServices, type AdminActor } from '../../../src/admin/index.js';
+import { createAdminServices } from '../../../src/admin/index.js';
+import { type AdminActor } from '../../../src/fleet/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { runSyncPipeline } from '../../../src/content-sync/index.js';
 import { FsContentStore, createRepositories, type DbHandle } from '../../../src/storage/index.js';

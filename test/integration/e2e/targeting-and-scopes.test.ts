@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { createAdminServices, type AdminActor } from '../../../src/admin/index.js';
+import { createAdminServices } from '../../../src/admin/index.js';
+import { type AdminActor } from '../../../src/fleet/index.js';
 import { seedGeneration, syntheticRevision } from '../../helpers/seed-catalog.js';
 import { dialects, startHarness } from '../client-service/harness.js';
 import { WuspClient, type UpdateInfoOut } from '../client-service/wusp-client.js';
