@@ -5,6 +5,7 @@ import { up0002Operations } from './0002-operations.js';
 import { up0003Fleet } from './0003-fleet.js';
 import { up0004PublicViews } from './0004-public-views.js';
 import { up0005RevisionBehaviour } from './0005-revision-behaviour.js';
+import { up0006CatalogPin } from './0006-catalog-pin.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -18,6 +19,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0003-fleet': { up: (db) => up0003Fleet(db, dialect) },
     '0004-public-views': { up: (db) => up0004PublicViews(db, dialect) },
     '0005-revision-behaviour': { up: (db) => up0005RevisionBehaviour(db, dialect) },
+    '0006-catalog-pin': { up: (db) => up0006CatalogPin(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
