@@ -17,6 +17,7 @@ export type AdminRepositories = Pick<
   | 'settings'
   | 'apiTokens'
   | 'deploymentChanges'
+  | 'quarantine'
 >;
 
 export interface AdminStore {

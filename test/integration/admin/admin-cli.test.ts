@@ -208,7 +208,7 @@ for (const driver of adminDrivers()) {
       assert.match(table.stdout, /^UPDATE ID\s+KB\s+SEVERITY/);
       assert.match(
         table.stdout,
-        /KB5099001\s+Critical\s+Security Updates\s+approved\s+0\s+2026-10 Cumulative/,
+        /KB5099001\s+Critical\s+Security Updates\s+approved\s+pending activation\s+0\s+2026-10 Cumulative/,
       );
 
       // Stale computers.
