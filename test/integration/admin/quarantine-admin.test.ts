@@ -10,39 +10,16 @@
 import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
-import { runCli, type CliIo } from '../../../src/cli/index.js';
 import { createRepositories, type DbHandle } from '../../../src/storage/index.js';
-import {
-  adminDrivers,
-  seed,
-  stopAdminPostgres,
-  type Driver,
-  type TestDatabase,
-} from '../../helpers/admin-db.js';
-import { startApi } from './harness.js';
+import { adminDrivers, seed, stopAdminPostgres, type Driver } from '../../helpers/admin-db.js';
+import { adminCli, adminJson, startApi } from './harness.js';
 
 after(stopAdminPostgres);
 
 const malformed = '11111111-2222-4333-8444-0000000000ff';
 
-async function cli(db: TestDatabase, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (s) => void (stdout += s),
-    stderr: (s) => void (stderr += s),
-    env: { ...db.env, PATCHBAY_SERVER_DATA_DIR: db.dir, PATCHBAY_LOG_LEVEL: 'silent' },
-    cwd: db.dir,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
-
-async function json(db: TestDatabase, ...args: string[]): Promise<any> {
-  const r = await cli(db, ...args, '--json');
-  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const cli = adminCli;
+const json = adminJson;
 
 /** The catalog as a sync leaves it: everything served except the office update, quarantined by the closure. */
 async function quarantineOffice(handle: DbHandle, revisionIds: Map<string, number>): Promise<void> {
