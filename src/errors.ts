@@ -85,6 +85,13 @@ export const errorCatalogue = {
     exit: 75,
     title: 'A synchronization is already running',
   },
+  // A generation switch while `catalog rollback` pinned the catalog; the sync engine reports it in history.
+  PB_ERR_CATALOG_PINNED: {
+    status: 409,
+    fault: 'InternalServerError',
+    exit: 75,
+    title: 'The catalog is pinned to a generation (catalog unpin)',
+  },
   PB_ERR_SOAP_ENVELOPE: { status: 400, fault: 'InvalidParameters', exit: 65, title: 'Not a SOAP envelope' },
   PB_ERR_SOAP_UNKNOWN_OPERATION: {
     status: 400,
@@ -174,6 +181,12 @@ export const errorCatalogue = {
     fault: 'InvalidParameters',
     exit: 65,
     title: 'The update cannot be uninstalled',
+  },
+  PB_ERR_UPDATE_QUARANTINED: {
+    status: 409,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'The update is quarantined: no client is offered it',
   },
   PB_ERR_DB: { status: 500, fault: 'InternalServerError', exit: 74, title: 'Database error' },
   PB_ERR_DB_MIGRATION: {

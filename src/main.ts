@@ -373,10 +373,11 @@ function registerSyncJobs(
   });
   const staleAfterMs = config.sync.staleAfterHours * 3_600_000;
   jobs.register(staleSyncJob({ db, staleAfterMs }));
-  // Say it at start too, when a catalog exists but is old (a node restarted after a long upstream outage).
+  // Say it at start too, when a catalog exists but is old (a node restarted after a long upstream outage)
+  // or is pinned by a rollback.
   void checkStaleSync(db, { staleAfterMs }).then(
     (r) => {
-      if (r.stale && r.lastGoodAt !== undefined) logStale(logger, r);
+      if ((r.stale && r.lastGoodAt !== undefined) || r.pin !== undefined) logStale(logger, r);
     },
     (err: unknown) => logger.warn({ err }, 'stale-sync check failed'),
   );

@@ -1,13 +1,51 @@
 /**
- * `patchbay catalog status|quarantine|rollback`: the served catalog generation, quarantined revisions with
- * their reason codes, and an atomic switch back to the previous generation. Exit 0; errors use catalogue codes
- * (rollback without a previous generation: PB_ERR_CONFLICT / PB_ERR_NOT_FOUND).
+ * `patchbay catalog status|quarantine|rollback|unpin`: the served catalog generation, quarantined revisions
+ * with their reason codes, an atomic switch back to an earlier generation that stays pinned (syncs run but
+ * activate nothing) until `unpin`. Exit 0; errors use catalogue codes (rollback without a previous or to an
+ * unknown generation: PB_ERR_CONFLICT / PB_ERR_NOT_FOUND).
  */
 import type { Command } from 'commander';
 import { checkStaleSync } from '../jobs/index.js';
-import { catalogStatus, listQuarantine, rollbackCatalog } from '../sync/index.js';
+import {
+  catalogStatus,
+  listQuarantine,
+  planRollback,
+  rollbackCatalog,
+  unpinCatalog,
+  type GenerationDiff,
+} from '../sync/index.js';
 import type { CliIo } from './cli-io.js';
-import { formatTable, formatTime, parseLimit, printJson, withSyncCli } from './sync-cli-support.js';
+import { formatTable, formatTime, parseLimit, printJson, usage, withSyncCli } from './sync-cli-support.js';
+
+/** How many changed updates a dry run lists in text (all of them with --json). */
+const dryRunRows = 50;
+
+function diffText(d: GenerationDiff): string {
+  const rows = [
+    ...d.added.map((u) => ['added', u.updateId, String(u.revisionNumber), u.updateType, u.title ?? '']),
+    ...d.removed.map((u) => ['removed', u.updateId, String(u.revisionNumber), u.updateType, u.title ?? '']),
+    ...d.changed.map((u) => [
+      'changed',
+      u.updateId,
+      `${u.fromRevisionNumber} -> ${u.revisionNumber}`,
+      u.updateType,
+      u.title ?? '',
+    ]),
+  ];
+  const head =
+    `rolling back from generation ${d.fromGenerationId} to ${d.toGenerationId} changes what clients are offered:\n` +
+    `  added    ${d.added.length}\n  removed  ${d.removed.length}\n  changed  ${d.changed.length}\n`;
+  if (rows.length === 0) return head;
+  const more = rows.length > dryRunRows ? `... ${rows.length - dryRunRows} more (see --json)\n` : '';
+  return `${head}\n${formatTable(['change', 'update', 'revision', 'type', 'title'], rows.slice(0, dryRunRows))}${more}`;
+}
+
+function parseGeneration(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value) || Number(value) === 0)
+    throw usage(`--to must be a generation number (see patchbay catalog status), got ${value}`);
+  return Number(value);
+}
 
 export function registerCatalogCommands(
   program: Command,
@@ -33,6 +71,7 @@ export function registerCatalogCommands(
         const a = s.active;
         io.stdout(
           `active generation   ${a ? `${a.generationId} (${a.memberCount} revisions, activated ${formatTime(a.activatedAt)})` : 'none: no synchronization has completed yet (run `patchbay sync`)'}\n` +
+            `pinned              ${s.pin ? `to generation ${s.pin.generationId} since ${formatTime(s.pin.pinnedAt)}: synchronizations run but are not activated (patchbay catalog unpin)` : 'no'}\n` +
             `previous            ${a?.previousGenerationId ?? '-'}\n` +
             `revisions stored    ${s.revisions}\n` +
             `quarantined         ${s.quarantined}${s.quarantined > 0 ? '  (see: patchbay catalog quarantine)' : ''}\n` +
@@ -90,14 +129,47 @@ export function registerCatalogCommands(
   catalog
     .command('rollback')
     .description(
-      'make the previous catalog generation active again (atomic; clients see it on their next scan)',
+      'serve an earlier catalog generation again (atomic; clients see it on their next scan) and pin it: ' +
+        'synchronizations keep running but activate nothing until `catalog unpin`',
     )
+    .option('--to <generation>', 'the generation to serve (default: the one the active generation replaced)')
+    .option('--dry-run', 'show the updates clients would gain, lose or see re-revised; change nothing')
+    .option('--json', 'print JSON')
+    .action(async (opts: { to?: string; dryRun?: boolean }, cmd: Command) => {
+      const to = parseGeneration(opts.to);
+      await withSyncCli(cmd, io, async ({ db, json }) => {
+        const target = to === undefined ? {} : { to };
+        if (opts.dryRun === true) {
+          const diff = await planRollback(db, target);
+          if (json) return printJson(io, { dryRun: true, ...diff });
+          return io.stdout(
+            `${diffText(diff)}dry run: nothing changed; run without --dry-run to serve and pin generation ${diff.toGenerationId}\n`,
+          );
+        }
+        const r = await rollbackCatalog(db, { ...target, pinnedBy: 'cli' });
+        if (json) return printJson(io, { ...r, pinned: true });
+        io.stdout(
+          (r.replaced === undefined
+            ? `generation ${r.active.generationId} is already active (${r.active.memberCount} revisions)`
+            : `generation ${r.active.generationId} is active again (${r.active.memberCount} revisions; generation ${r.replaced.generationId} rolled back)`) +
+            ` and pinned: synchronizations keep running but activate nothing until \`patchbay catalog unpin\`\n`,
+        );
+      });
+    });
+
+  catalog
+    .command('unpin')
+    .description('end the pin `catalog rollback` set: the next synchronization activates what it builds')
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ db, json }) => {
-        const g = await rollbackCatalog(db);
-        if (json) return printJson(io, g);
-        io.stdout(`generation ${g.generationId} is active again (${g.memberCount} revisions)\n`);
+        const pin = await unpinCatalog(db);
+        if (json) return printJson(io, { unpinned: pin ?? null });
+        io.stdout(
+          pin === undefined
+            ? 'the catalog is not pinned\n'
+            : `unpinned generation ${pin.generationId}: the next synchronization activates the catalog it builds\n`,
+        );
       });
     });
 }

@@ -6,9 +6,8 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { hostname } from 'node:os';
 import { runSyncPipeline, type ContentProgress } from '../content-sync/index.js';
-import { checkStaleSync, nextRun } from '../jobs/index.js';
+import { checkStaleSync, describeHolder, nextRun, processHolder } from '../jobs/index.js';
 import { FsContentStore, createRepositories, type SyncRunRecord } from '../storage/index.js';
 import { UpstreamTransport, transportOptionsFromConfig, type SyncProgress } from '../sync/index.js';
 import { processIo, type CliIo } from './cli-io.js';
@@ -135,7 +134,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
             {
               config,
               triggerSource: 'cli',
-              nodeId: hostname(),
+              nodeId: processHolder(),
               skipContent: !opts.content,
               onSyncProgress: (p) => reporter.sync(p),
               onContentProgress: (p) => reporter.content(p),
@@ -175,7 +174,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
                 `  revisions fetched     ${c.revisionsFetched ?? 0}\n` +
                 `  revisions imported    ${c.revisionsImported ?? 0}\n` +
                 `  revisions quarantined ${c.revisionsQuarantined ?? 0}${(c.revisionsQuarantined ?? 0) > 0 ? '  (see: patchbay catalog quarantine)' : ''}\n` +
-                `  catalog generation    ${r.sync.generationId ?? '-'}${r.sync.generationChanged ? ' (new)' : ' (unchanged)'}\n` +
+                `  catalog generation    ${r.sync.generationId ?? '-'}${r.sync.generationChanged ? ' (new)' : ' (unchanged)'}${r.sync.note !== null ? `: ${r.sync.note}` : ''}\n` +
                 (r.rulesError
                   ? `  automatic approvals   failed: ${r.rulesError.code}: ${r.rulesError.message}\n`
                   : `  automatic approvals   ${rules.approvals} approvals, ${rules.declined} declined, ${rules.revoked} revoked\n`),
@@ -214,7 +213,17 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
         if (runs.length === 0) return io.stdout('no synchronization has run yet: run `patchbay sync`\n');
         io.stdout(
           formatTable(
-            ['run', 'kind', 'trigger', 'started', 'duration', 'outcome', 'generation', 'counters', 'error'],
+            [
+              'run',
+              'kind',
+              'trigger',
+              'started',
+              'duration',
+              'outcome',
+              'generation',
+              'counters',
+              'error / note',
+            ],
             runs.map((r: SyncRunRecord) => [
               r.syncRunId,
               r.kind,
@@ -224,7 +233,9 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
               r.outcome,
               r.generationId ?? '-',
               countersText(r.counters),
-              r.error ? `${r.error.code}: ${r.error.message}` : '-',
+              [r.error ? `${r.error.code}: ${r.error.message}` : '', r.note ?? '']
+                .filter((x) => x !== '')
+                .join('; ') || '-',
             ]),
           ),
         );
@@ -259,6 +270,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
           lastGoodSyncAt: stale.lastGoodAt ?? null,
           stale: stale.stale,
           staleAfterHours: config.sync.staleAfterHours,
+          pinned: stale.pin ?? null,
           running:
             lease !== undefined && lease.expiresAt > now
               ? { node: lease.holder, since: lease.acquiredAt }
@@ -276,7 +288,8 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
           `upstream            ${status.upstream}\n` +
             `last run            ${l ? `${l.syncRunId} ${l.kind} ${l.outcome} at ${formatTime(l.startedAt)}${l.error ? ` (${l.error.code})` : ''}` : 'never'}\n` +
             `last good sync      ${formatTime(stale.lastGoodAt)}${stale.ageMs !== undefined ? ` (${formatDuration(stale.ageMs)} ago)` : ''}\n` +
-            `running now         ${status.running ? `on ${status.running.node} since ${formatTime(status.running.since)}` : 'no'}\n` +
+            `catalog pinned      ${stale.pin ? `to generation ${stale.pin.generationId} since ${formatTime(stale.pin.pinnedAt)}: synchronizations run but are not activated (patchbay catalog unpin)` : 'no'}\n` +
+            `running now         ${lease !== undefined && status.running ? describeHolder(lease) : 'no'}\n` +
             `schedule            ${config.sync.syncsPerDay === 0 ? 'manual only (sync.syncs_per_day = 0)' : `${config.sync.syncsPerDay}/day from ${firstText} (+ up to ${config.sync.jitterMinutes} min jitter); next slot ${formatTime(next?.slotAt)}`}\n`,
         );
         if (stale.stale)

@@ -1,6 +1,7 @@
 /** `patchbay updates list|show`: the catalog as administrators see it (current revisions, filters, approvals). */
 import type { Command } from 'commander';
 import type { UpdateContent, UpdateFilter, UpdateSummary } from '../fleet/index.js';
+import type { CatalogState, UpdateRow } from '../storage/index.js';
 import { AppError } from '../errors.js';
 import type { CliIo } from './cli-io.js';
 import {
@@ -27,6 +28,7 @@ export interface FilterOptions {
   approvalGroup?: string;
   neededMin?: string;
   all?: boolean;
+  catalogState?: string;
 }
 
 /** Adds the update filter options (shared by `updates list` and the approve/decline commands). */
@@ -55,6 +57,12 @@ export async function toFilter(services: AdminServices, o: FilterOptions): Promi
       `--approval must be approved, unapproved or declined, got ${JSON.stringify(approval)}`,
     );
   const neededMin = parseIntOption(o.neededMin, '--needed-min', 0, 1_000_000_000);
+  const catalogState = o.catalogState;
+  if (catalogState !== undefined && !catalogStates.includes(catalogState as CatalogState))
+    throw new AppError(
+      'PB_ERR_USAGE',
+      `--catalog-state must be served, quarantined or pending, got ${JSON.stringify(catalogState)}`,
+    );
   return {
     ...(o.text !== undefined ? { text: o.text } : {}),
     ...(o.kb !== undefined ? { kb: o.kb } : {}),
@@ -67,7 +75,18 @@ export async function toFilter(services: AdminServices, o: FilterOptions): Promi
       : {}),
     ...(neededMin !== undefined ? { neededMin } : {}),
     ...(o.all === true ? { includeHidden: true } : {}),
+    ...(catalogState !== undefined ? { catalogState: catalogState as CatalogState } : {}),
   };
+}
+
+const catalogStates: readonly CatalogState[] = ['served', 'quarantined', 'pending'];
+
+/** What clients get of this update, in words (the CATALOG column and the Catalog line of `updates show`). */
+function catalogText(u: UpdateRow): string {
+  if (u.catalogState === 'served') return 'served';
+  const older = u.servedRevisionNumber === null ? '' : `; clients get revision ${u.servedRevisionNumber}`;
+  if (u.catalogState === 'pending') return `pending activation${older}`;
+  return `quarantined: ${u.quarantine?.reasonCode ?? ''}${older}`;
 }
 
 export function registerUpdatesCommands(
@@ -80,7 +99,11 @@ export function registerUpdatesCommands(
   pageOptions(
     filterOptions(updates.command('list').description('list updates (current revisions) with filters'))
       .option('--kb <number>', 'KB article number')
-      .option('--all', 'also list bundle members (not explicitly deployable)'),
+      .option('--all', 'also list bundle members (not explicitly deployable)')
+      .option(
+        '--catalog-state <state>',
+        'served (clients are offered it), quarantined (held out by the sync) or pending (not activated yet)',
+      ),
   ).action(async (opts: FilterOptions & JsonOption & { limit?: string; cursor?: string }, cmd: Command) =>
     withAdmin(cmd, io, async (s) => {
       const page = await s.updates.list(await toFilter(s, opts), pageRequest(opts));
@@ -90,13 +113,14 @@ export function registerUpdatesCommands(
         page,
         () =>
           renderTable(
-            ['UPDATE ID', 'KB', 'SEVERITY', 'CLASSIFICATION', 'STATE', 'NEEDED', 'TITLE'],
+            ['UPDATE ID', 'KB', 'SEVERITY', 'CLASSIFICATION', 'STATE', 'CATALOG', 'NEEDED', 'TITLE'],
             page.items.map((u) => [
               u.updateId,
               u.kbArticleId ? `KB${u.kbArticleId}` : '',
               u.msrcSeverity ?? '',
               u.classifications.map((c) => c.title ?? c.updateId).join(', '),
               approvalState(u),
+              catalogText(u),
               u.neededCount,
               u.title,
             ]),
@@ -123,6 +147,13 @@ export function registerUpdatesCommands(
             `Product:         ${u.products.map((c) => c.title ?? c.updateId).join(', ')}`,
             `State:           ${u.isDeclined ? 'declined' : (u.publicationState ?? '')}`,
             ...(u.content !== null ? [`Content:         ${contentText(u.content)}`] : []),
+            `Catalog:         ${catalogText(u)}`,
+            ...(u.quarantine
+              ? [
+                  `Quarantine:      ${u.quarantine.reasonCode}${u.quarantine.causedByUpdateId ? ` (caused by ${u.quarantine.causedByUpdateId})` : ''}`,
+                  `                 ${(u.quarantine.detail ?? '').replace(/\s+/g, ' ').slice(0, 300)}`,
+                ]
+              : []),
             `Uninstallable:   ${u.uninstallable ? 'yes' : 'no'}`,
             `Bundle members:  ${u.bundleMembers.length}`,
             `Status:          ${

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { AppError, toAppError, type ErrorCode } from '../errors.js';
@@ -19,7 +18,7 @@ import {
   contentUrlGuard,
   type ContentSourceKind,
 } from './content-source.js';
-import { withJobLease } from '../jobs/index.js';
+import { processHolder, withJobLease } from '../jobs/index.js';
 
 /** The part of UpstreamTransport the downloader uses (ranges, redirects, retries before the body). */
 export interface ContentTransport {
@@ -135,7 +134,7 @@ export async function downloadContent(
   options: ContentDownloadOptions,
 ): Promise<ContentDownloadResult> {
   const log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'content-download' });
-  const nodeId = options.nodeId ?? hostname();
+  const nodeId = options.nodeId ?? processHolder();
   return withJobLease(
     createRepositories(deps.db).jobLeases,
     {

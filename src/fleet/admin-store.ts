@@ -19,6 +19,7 @@ export type AdminRepositories = Pick<
   | 'deploymentChanges'
   | 'generations'
   | 'files'
+  | 'quarantine'
 >;
 
 export interface AdminStore {

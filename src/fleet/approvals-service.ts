@@ -328,6 +328,15 @@ export class ApprovalsService {
   async checkApprovable(u: UpdateRow, action: ApprovalAction): Promise<AppError | undefined> {
     const label = u.kbArticleId ? `KB${u.kbArticleId} (${u.updateId})` : u.updateId;
     if (action === 'not_approved') return undefined;
+    // No client is offered a quarantined revision: an approval would say "approved" and deliver nothing.
+    // With an older revision still served, the approval applies to that one and stands.
+    if (u.catalogState === 'quarantined' && u.servedRevisionNumber === null)
+      return new AppError(
+        'PB_ERR_UPDATE_QUARANTINED',
+        `${label} is quarantined (${u.quarantine?.reasonCode ?? 'quarantined'}${u.quarantine?.detail ? `: ${u.quarantine.detail.slice(0, 300)}` : ''}); ` +
+          'no client is offered it, so it cannot be approved (see patchbay catalog quarantine)',
+        { detail: { updateId: u.updateId, reason: 'quarantined', quarantine: u.quarantine } },
+      );
     if (u.isDeclined)
       return new AppError('PB_ERR_APPROVAL_CONFLICT', `${label} is declined; undecline it before approving`, {
         detail: { updateId: u.updateId, reason: 'declined' },

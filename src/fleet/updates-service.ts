@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../errors.js';
 import { parseUpdateDocument } from '../protocol/update-xml/index.js';
-import type { UpdateQuery, UpdateRow } from '../storage/index.js';
+import type { QuarantineRecord, UpdateQuery, UpdateRow } from '../storage/index.js';
 import { maxFilterMatches, maxSelectorItems, requireGuid, requireKb } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminStore } from './admin-store.js';
@@ -170,10 +170,7 @@ export class UpdatesService {
       const rows = await q.listUpdates({ updateIds: ids, includeHidden: true, limit: ids.length + 1 });
       const found = new Set(rows.map((r) => r.updateId));
       const missing = ids.filter((i) => !found.has(i));
-      if (missing.length > 0)
-        throw new AppError('PB_ERR_NOT_FOUND', `unknown update ${missing.slice(0, 5).join(', ')}`, {
-          detail: { updateIds: missing.slice(0, 20) },
-        });
+      if (missing.length > 0) await this.refuseMissing(missing);
       return rows;
     }
     const kbs = [...new Set(list.map(requireKb))];
@@ -189,6 +186,38 @@ export class UpdatesService {
         detail: { kbs: missing.slice(0, 20) },
       });
     return [...new Map(out.map((r) => [r.updateId, r])).values()];
+  }
+
+  /**
+   * Ids with no stored revision: unknown (PB_ERR_NOT_FOUND), or every one of them quarantined before it
+   * could be stored (a malformed document, an upstream fault): PB_ERR_UPDATE_QUARANTINED with the reason,
+   * so the admin learns why the update Microsoft lists is not here instead of "unknown update".
+   */
+  private async refuseMissing(missing: readonly string[]): Promise<never> {
+    const held = await this.store.repos.quarantine.listForUpdates(missing);
+    const quarantined = new Map<string, QuarantineRecord>();
+    for (const q of held) if (!quarantined.has(q.updateId)) quarantined.set(q.updateId, q);
+    const unknown = missing.filter((i) => !quarantined.has(i));
+    if (unknown.length > 0)
+      throw new AppError('PB_ERR_NOT_FOUND', `unknown update ${unknown.slice(0, 5).join(', ')}`, {
+        detail: { updateIds: unknown.slice(0, 20) },
+      });
+    const q = [...quarantined.values()][0]!;
+    throw new AppError(
+      'PB_ERR_UPDATE_QUARANTINED',
+      `update ${q.updateId} revision ${q.revisionNumber} is quarantined (${q.reasonCode}${q.detail ? `: ${q.detail.slice(0, 300)}` : ''}); ` +
+        'no revision of it is stored, so no client is offered it (see patchbay catalog quarantine)',
+      {
+        detail: {
+          quarantined: [...quarantined.values()].slice(0, 20).map((r) => ({
+            updateId: r.updateId,
+            revisionNumber: r.revisionNumber,
+            reasonCode: r.reasonCode,
+            detail: r.detail,
+          })),
+        },
+      },
+    );
   }
 
   /**
@@ -259,6 +288,8 @@ function validateFilter(f: UpdateFilter): void {
   if (f.approval !== undefined && !['approved', 'unapproved', 'declined'].includes(f.approval))
     throw bad('approval', 'one of approved, unapproved, declined');
   if (f.approvalGroupId !== undefined) requireGuid(f.approvalGroupId, 'group');
+  if (f.catalogState !== undefined && !['served', 'quarantined', 'pending'].includes(f.catalogState))
+    throw bad('catalogState', 'one of served, quarantined, pending');
   if (f.neededMin !== undefined && (!Number.isInteger(f.neededMin) || f.neededMin < 0 || f.neededMin > 1e9))
     throw bad('neededMin', 'a non-negative integer');
   for (const [name, list] of [

@@ -1,5 +1,12 @@
 // Scheduling: the job registry and scheduler (croner calendar + jitter), single-runner leases, stale-sync check.
-export { withJobLease, type JobLeaseOptions, type LeaseStore } from './job-lease.js';
+export {
+  acquireLease,
+  describeHolder,
+  processHolder,
+  withJobLease,
+  type JobLeaseOptions,
+  type LeaseStore,
+} from './job-lease.js';
 export { dailySlots, nextRun, type JobTrigger, type PlannedRun, type TimeOfDay } from './schedule.js';
 export { JobRegistry, type JobContext, type JobDefinition } from './job-registry.js';
 export {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
 import type { JobLease } from '../storage/index.js';
@@ -6,11 +7,74 @@ import type { JobLease } from '../storage/index.js';
 export interface LeaseStore {
   acquire(name: string, holder: string, ttlMs: number, now?: number): Promise<JobLease | undefined>;
   release(name: string, holder: string): Promise<boolean>;
+  get(name: string): Promise<JobLease | undefined>;
+  /** Hands the lease from `fromHolder` to `toHolder` (new fencing token); undefined if `fromHolder` lost it. */
+  takeOver(
+    name: string,
+    fromHolder: string,
+    toHolder: string,
+    ttlMs: number,
+    now?: number,
+  ): Promise<JobLease | undefined>;
+}
+
+/**
+ * The lease holder of this process: host AND pid. Two processes on one host (two `patchbay sync`, or a sync
+ * beside `serve`) must never share a holder, or the second "renews" the first one's lease and both run.
+ */
+export function processHolder(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/** "host h, pid p, since t" for a holder written by processHolder (older rows hold a bare host name). */
+export function describeHolder(lease: JobLease): string {
+  const m = /^(.*):(\d+)$/.exec(lease.holder);
+  const who = m ? `host ${m[1]}, pid ${m[2]}` : `host ${lease.holder}`;
+  return `${who}, since ${new Date(lease.acquiredAt).toISOString()}`;
+}
+
+/**
+ * A holder on this host whose process is gone (killed, crashed): its lease would otherwise block every
+ * run until it expires. Process ids are only meaningful on their own host, so other hosts wait for expiry.
+ */
+function isDeadLocalHolder(holder: string): boolean {
+  const m = /^(.*):(\d+)$/.exec(holder);
+  if (!m || m[1] !== hostname() || Number(m[2]) === process.pid) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Takes the named lease, or the lease of a dead process on this host; otherwise throws PB_ERR_SYNC_BUSY
+ * saying who holds it (exit 75), so the operator knows which process to wait for.
+ */
+export async function acquireLease(
+  leases: LeaseStore,
+  o: { name: string; holder: string; ttlMs: number; now?: number; what?: string },
+): Promise<JobLease> {
+  const now = o.now ?? Date.now();
+  const lease = await leases.acquire(o.name, o.holder, o.ttlMs, now);
+  if (lease !== undefined) return lease;
+  const current = await leases.get(o.name);
+  if (current !== undefined && isDeadLocalHolder(current.holder)) {
+    const taken = await leases.takeOver(o.name, current.holder, o.holder, o.ttlMs, now);
+    if (taken !== undefined) return taken;
+  }
+  const held = current ?? (await leases.get(o.name));
+  throw new AppError(
+    'PB_ERR_SYNC_BUSY',
+    `${o.what ?? `the "${o.name}" job`} is already running` + (held ? ` (${describeHolder(held)})` : ''),
+    { detail: { job: o.name, holder: held?.holder ?? null, since: held?.acquiredAt ?? null } },
+  );
 }
 
 export interface JobLeaseOptions {
   readonly name: string;
-  /** Who runs it (node id); the same holder renews, anyone else waits for expiry. */
+  /** Who runs it (processHolder()); the same holder renews, anyone else waits for expiry. */
   readonly holder: string;
   readonly ttlMs: number;
   /** Renewal period (default ttl / 3, so two renewals can fail before the lease lapses). */
@@ -32,11 +96,7 @@ export async function withJobLease<T>(
   fn: (signal: AbortSignal, lease: JobLease) => Promise<T>,
 ): Promise<T> {
   const now = o.now ?? Date.now;
-  const lease = await leases.acquire(o.name, o.holder, o.ttlMs, now());
-  if (lease === undefined)
-    throw new AppError('PB_ERR_SYNC_BUSY', `another node holds the "${o.name}" job lease`, {
-      detail: { job: o.name },
-    });
+  const lease = await acquireLease(leases, { name: o.name, holder: o.holder, ttlMs: o.ttlMs, now: now() });
   const lost = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
   let renewing: Promise<void> | undefined;

@@ -1,8 +1,7 @@
-import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { AppError, isAppError, toAppError } from '../errors.js';
 import type { JobDefinition, JobRegistry } from './job-registry.js';
-import { withJobLease, type LeaseStore } from './job-lease.js';
+import { processHolder, withJobLease, type LeaseStore } from './job-lease.js';
 import { nextRun, type PlannedRun } from './schedule.js';
 import { memorySlotLedger, type SlotLedger } from './slot-ledger.js';
 
@@ -76,7 +75,7 @@ export class Scheduler {
     this.#log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'scheduler' });
     this.#clock = deps.clock ?? systemSchedulerClock;
     this.#random = deps.random ?? Math.random;
-    this.#nodeId = deps.nodeId ?? `${hostname()}:${process.pid}`;
+    this.#nodeId = deps.nodeId ?? processHolder();
   }
 
   get nodeId(): string {

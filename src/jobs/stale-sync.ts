@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DbHandle } from '../storage/index.js';
+import { createRepositories, type CatalogPin, type DbHandle } from '../storage/index.js';
 import type { JobDefinition } from './job-registry.js';
 
 export interface StaleSyncReport {
@@ -8,6 +8,11 @@ export interface StaleSyncReport {
   readonly lastGoodAt: number | undefined;
   readonly ageMs: number | undefined;
   readonly staleAfterMs: number;
+  /**
+   * `catalog rollback` pinned a generation: syncs may be fresh, yet clients get nothing newer until
+   * `catalog unpin`, which an operator must not forget, so the warning says so.
+   */
+  readonly pin: CatalogPin | undefined;
 }
 
 /**
@@ -35,10 +40,11 @@ export async function checkStaleSync(
     lastGoodAt,
     ageMs,
     staleAfterMs: options.staleAfterMs,
+    pin: await createRepositories(db).generations.getPin(),
   };
 }
 
-/** A local job (every node logs it) that warns while the catalog is stale. */
+/** A local job (every node logs it) that warns while the catalog is stale or pinned. */
 export function staleSyncJob(deps: {
   db: DbHandle;
   staleAfterMs: number;
@@ -53,20 +59,29 @@ export function staleSyncJob(deps: {
     run: async ({ logger }) => {
       const r = await checkStaleSync(deps.db, { staleAfterMs: deps.staleAfterMs });
       deps.onReport?.(r);
-      if (r.stale) logStale(logger, r);
+      if (r.stale || r.pin !== undefined) logStale(logger, r);
     },
   };
 }
 
 export function logStale(logger: Logger, r: StaleSyncReport): void {
+  const pinned =
+    r.pin === undefined
+      ? ''
+      : `the catalog is pinned to generation ${r.pin.generationId} since ${new Date(r.pin.pinnedAt).toISOString()} ` +
+        '(catalog rollback): synchronizations run but are not activated until `patchbay catalog unpin`';
+  const stale = !r.stale
+    ? ''
+    : r.lastGoodAt === undefined
+      ? 'no synchronization has succeeded yet: the catalog is empty or stale (clients are still served)'
+      : 'the last good synchronization is older than sync.stale_after_hours (clients are still served)';
   logger.warn(
     {
       lastGoodSyncAt: r.lastGoodAt === undefined ? null : new Date(r.lastGoodAt).toISOString(),
       ageHours: r.ageMs === undefined ? null : Math.round(r.ageMs / 360_000) / 10,
       staleAfterHours: r.staleAfterMs / 3_600_000,
+      pinnedGenerationId: r.pin?.generationId ?? null,
     },
-    r.lastGoodAt === undefined
-      ? 'no synchronization has succeeded yet: the catalog is empty or stale (clients are still served)'
-      : 'the last good synchronization is older than sync.stale_after_hours (clients are still served)',
+    [stale, pinned].filter((m) => m !== '').join('; '),
   );
 }

@@ -12,6 +12,7 @@ export interface WireUpdateFilter {
   group?: string;
   neededMin?: number;
   includeHidden?: boolean;
+  catalogState?: 'served' | 'quarantined' | 'pending';
 }
 
 const list = (v: string[] | string | undefined): string[] | undefined =>
@@ -36,6 +37,7 @@ export async function toUpdateFilter(services: AdminServices, w: WireUpdateFilte
     ...(w.group !== undefined ? { approvalGroupId: (await services.groups.resolve(w.group)).groupId } : {}),
     ...(w.neededMin !== undefined ? { neededMin: w.neededMin } : {}),
     ...(w.includeHidden !== undefined ? { includeHidden: w.includeHidden } : {}),
+    ...(w.catalogState !== undefined ? { catalogState: w.catalogState } : {}),
   };
 }
 

@@ -77,6 +77,23 @@ export const updateSchema = {
         reason: nullableString,
       },
     },
+    catalogState: {
+      type: 'string',
+      enum: ['served', 'quarantined', 'pending'],
+      description:
+        'served: clients are offered this revision; quarantined: the sync held it out (see quarantine); ' +
+        'pending: stored, not yet in the active catalog generation (pinned catalog, or not activated yet).',
+    },
+    servedRevisionNumber: { ...nullableInt, description: 'The revision clients are offered, if any.' },
+    quarantine: {
+      type: ['object', 'null'],
+      additionalProperties: true,
+      properties: {
+        reasonCode: { type: 'string' },
+        detail: nullableString,
+        causedByUpdateId: nullableString,
+      },
+    },
     classifications: { type: 'array', items: openObject },
     products: { type: 'array', items: openObject },
   },
@@ -187,6 +204,11 @@ export const updateFilterProperties = {
   },
   neededMin: { type: 'integer', minimum: 0, description: 'At least this many computers need the update.' },
   includeHidden: { type: 'boolean', description: 'Also list bundle members (not explicitly deployable).' },
+  catalogState: {
+    type: 'string',
+    enum: ['served', 'quarantined', 'pending'],
+    description: 'Only updates whose current revision is in this catalog state.',
+  },
 } as const;
 
 /** Which updates a write acts on: exactly one of updateIds, kbs, filter. */

@@ -19,6 +19,7 @@ export interface Database {
   categories: CategoriesTable;
   files: FilesTable;
   catalog_generations: CatalogGenerationsTable;
+  catalog_pin: CatalogPinTable;
   generation_members: GenerationMembersTable;
   quarantine: QuarantineTable;
   sync_anchors: SyncAnchorsTable;
@@ -193,6 +194,14 @@ export interface CatalogGenerationsTable {
   retired_at: number | null;
 }
 
+/** The generation `catalog rollback` pinned: syncs still run but activate nothing while this row exists. */
+export interface CatalogPinTable {
+  scope: 'catalog';
+  generation_id: number;
+  pinned_at: number;
+  pinned_by: string | null;
+}
+
 /** Per-generation flags: leaf-ness and bundle membership depend on the rest of the served catalog. */
 export interface GenerationMembersTable {
   generation_id: number;
@@ -243,6 +252,8 @@ export interface SyncRunsTable {
   /** JSON object of named integer counters. */
   counters: string;
   generation_id: number | null;
+  /** What the run did not do and why (0006), e.g. "not activated: catalog pinned to generation 3". */
+  note: string | null;
 }
 
 /** The deployment change sequence: drives ChangedUpdates and Deployment.LastChangeTime. */

@@ -1,5 +1,6 @@
 import {
   createRepositories,
+  type CatalogPin,
   type DbHandle,
   type GenerationRecord,
   type QuarantineRecord,
@@ -8,6 +9,8 @@ import {
 
 export interface CatalogStatus {
   readonly active: GenerationRecord | undefined;
+  /** Set by `catalog rollback`: syncs run but activate nothing until `catalog unpin`. */
+  readonly pin: CatalogPin | null;
   readonly recentGenerations: readonly GenerationRecord[];
   readonly revisions: number;
   readonly quarantined: number;
@@ -23,8 +26,9 @@ export async function catalogStatus(
   options: { staleAfterMs?: number; now?: number } = {},
 ): Promise<CatalogStatus> {
   const repos = createRepositories(db);
-  const [active, recentGenerations, revisions, quarantinedRow, runs, ok, partial] = await Promise.all([
+  const [active, pin, recentGenerations, revisions, quarantinedRow, runs, ok, partial] = await Promise.all([
     repos.generations.getActive(),
+    repos.generations.getPin(),
     repos.generations.list(10),
     repos.revisions.count(),
     db.db
@@ -40,6 +44,7 @@ export async function catalogStatus(
   const now = options.now ?? Date.now();
   return {
     active,
+    pin: pin ?? null,
     recentGenerations,
     revisions,
     quarantined: Number(quarantinedRow.n),
@@ -49,9 +54,75 @@ export async function catalogStatus(
   };
 }
 
-/** `patchbay catalog rollback`: the previous generation becomes active again (atomically). */
-export async function rollbackCatalog(db: DbHandle): Promise<GenerationRecord> {
-  return createRepositories(db).generations.rollback();
+/** `patchbay catalog rollback`: generation N (default the previous) active again and pinned, atomically. */
+export async function rollbackCatalog(
+  db: DbHandle,
+  options: { to?: number; pinnedBy?: string } = {},
+): Promise<{ active: GenerationRecord; replaced: GenerationRecord | undefined }> {
+  return createRepositories(db).generations.rollback(options);
+}
+
+/** An update as one generation serves it (its highest member revision). */
+export interface ServedUpdate {
+  readonly updateId: string;
+  readonly revisionNumber: number;
+  readonly updateType: string;
+  readonly title: string | null;
+}
+
+/** What clients would see change if generation `to` replaced generation `from`. */
+export interface GenerationDiff {
+  readonly fromGenerationId: number;
+  readonly toGenerationId: number;
+  readonly added: readonly ServedUpdate[];
+  readonly removed: readonly ServedUpdate[];
+  readonly changed: readonly (ServedUpdate & { readonly fromRevisionNumber: number })[];
+}
+
+async function servedUpdates(db: DbHandle, generationId: number): Promise<Map<string, ServedUpdate>> {
+  const rows = await db.db
+    .selectFrom('generation_members as gm')
+    .innerJoin('revisions as r', 'r.revision_id', 'gm.revision_id')
+    .select(['r.update_id', 'r.revision_number', 'r.update_type', 'r.title'])
+    .where('gm.generation_id', '=', generationId)
+    .execute();
+  const out = new Map<string, ServedUpdate>();
+  for (const r of rows) {
+    const cur = out.get(r.update_id);
+    if (cur === undefined || cur.revisionNumber < r.revision_number)
+      out.set(r.update_id, {
+        updateId: r.update_id,
+        revisionNumber: r.revision_number,
+        updateType: r.update_type,
+        title: r.title,
+      });
+  }
+  return out;
+}
+
+/** Updates (categories included: clients receive those too) added, removed or re-revised from `from` to `to`. */
+export async function compareGenerations(db: DbHandle, from: number, to: number): Promise<GenerationDiff> {
+  const [a, b] = await Promise.all([servedUpdates(db, from), servedUpdates(db, to)]);
+  const byTitle = (x: ServedUpdate, y: ServedUpdate) =>
+    (x.title ?? '').localeCompare(y.title ?? '') || x.updateId.localeCompare(y.updateId);
+  const added = [...b.values()].filter((u) => !a.has(u.updateId)).sort(byTitle);
+  const removed = [...a.values()].filter((u) => !b.has(u.updateId)).sort(byTitle);
+  const changed = [...b.values()]
+    .filter((u) => a.has(u.updateId) && a.get(u.updateId)!.revisionNumber !== u.revisionNumber)
+    .map((u) => ({ ...u, fromRevisionNumber: a.get(u.updateId)!.revisionNumber }))
+    .sort(byTitle);
+  return { fromGenerationId: from, toGenerationId: to, added, removed, changed };
+}
+
+/** `patchbay catalog rollback --dry-run`: what clients would see change; nothing is written. */
+export async function planRollback(db: DbHandle, options: { to?: number } = {}): Promise<GenerationDiff> {
+  const { active, target } = await createRepositories(db).generations.rollbackTarget(options.to);
+  return compareGenerations(db, active.generationId, target.generationId);
+}
+
+/** `patchbay catalog unpin`: the next sync activates what it builds again. */
+export async function unpinCatalog(db: DbHandle): Promise<CatalogPin | undefined> {
+  return createRepositories(db).generations.unpin();
 }
 
 /** `patchbay catalog quarantine`: quarantined revisions with reason codes (optionally one reason). */

@@ -19,10 +19,15 @@ export {
 } from './selection.js';
 export {
   catalogStatus,
+  compareGenerations,
+  planRollback,
   rollbackCatalog,
+  unpinCatalog,
   listQuarantine,
   syncHistory,
   type CatalogStatus,
+  type GenerationDiff,
+  type ServedUpdate,
 } from './catalog-service.js';
 export { computeClosure, type GraphRevision, type ClosureResult } from './closure.js';
 export {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import type { UpdateId, UpdateIdentity } from '../../domain/ids.js';
 import { AppError, isAppError, toAppError } from '../../errors.js';
+import { acquireLease, processHolder } from '../../jobs/job-lease.js';
 import {
   defaultServerSyncLimits,
   type ServerSyncConfigData,
@@ -44,7 +44,7 @@ export interface SyncOptions {
   /** ServerSync URL of the upstream (default Microsoft Update, from the `[upstream]` config). */
   readonly upstreamUrl: string;
   readonly triggerSource?: string;
-  /** Lease holder; a restart on the same node takes over its own lease at once. */
+  /** Lease holder (default processHolder(): host and pid); a dead process's lease on this host is taken over. */
   readonly nodeId?: string;
   /** Used until the admin stored a selection (the `[selection]` config section). */
   readonly defaultSelection?: SyncSelection;
@@ -71,6 +71,10 @@ export interface SyncResult {
   /** The active generation after the run (unchanged when the catalog did not change). */
   readonly generationId: number | null;
   readonly generationChanged: boolean;
+  /** Set when `catalog rollback` pinned the catalog and this run's changes were not activated. */
+  readonly pinnedGenerationId: number | null;
+  /** What the run did not do and why, as history shows it ("not activated: catalog pinned to generation N"). */
+  readonly note: string | null;
   readonly counters: Readonly<Record<string, number>>;
   /** Upstream calls per operation. */
   readonly calls: Readonly<Record<string, number>>;
@@ -110,15 +114,20 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
   const log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'sync' });
   const now = deps.now ?? Date.now;
   const repos = createRepositories(db);
-  const nodeId = options.nodeId ?? hostname();
+  const nodeId = options.nodeId ?? processHolder();
   const leaseTtl = options.leaseTtlMs ?? 15 * 60_000;
-  const lease = await repos.jobLeases.acquire(leaseName, nodeId, leaseTtl);
-  if (lease === undefined)
-    throw new AppError('PB_ERR_SYNC_BUSY', 'another synchronization holds the sync lease');
+  // Refused before a run is recorded: a refused attempt is not a run and touches nothing in history.
+  await acquireLease(repos.jobLeases, {
+    name: leaseName,
+    holder: nodeId,
+    ttlMs: leaseTtl,
+    what: 'another synchronization',
+  });
 
-  // We hold the lease: any run still marked running died with its process.
+  // We hold the sync lease: any metadata run still marked running died with its process. Content runs have
+  // their own lease and may be running right now on another process.
   for (const r of await repos.syncRuns.list(20))
-    if (r.outcome === 'running')
+    if (r.outcome === 'running' && r.kind === 'metadata')
       await repos.syncRuns.finish(r.syncRunId, {
         outcome: 'cancelled',
         error: {
@@ -147,6 +156,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     await repos.syncRuns.finish(run.syncRunId, {
       outcome: result.outcome,
       generationId: result.generationId ?? undefined,
+      ...(result.note !== null ? { note: result.note } : {}),
     });
     return result;
   } catch (e) {
@@ -322,13 +332,19 @@ class SyncRun {
       );
     await this.#closureFetch();
 
-    const { generationId, changed } = await this.#validateAndActivate();
+    const { generationId, changed, pinned } = await this.#validateAndActivate();
     this.#progress('done');
     return {
       syncRunId: this.#runId,
       outcome: this.#quarantinedThisRun > 0 ? 'partial' : 'succeeded',
       generationId,
       generationChanged: changed,
+      pinnedGenerationId: pinned?.generationId ?? null,
+      note:
+        pinned === undefined
+          ? null
+          : `not activated: catalog pinned to generation ${pinned.generationId} ` +
+            `(${pinned.added} revisions added or changed, ${pinned.removed} removed are held back; patchbay catalog unpin)`,
       counters: { ...this.counters },
       calls: { ...this.#client.calls },
       importedRevisionIds: [...this.#importedRevisionIds],
@@ -570,7 +586,14 @@ class SyncRun {
     this.#importedRevisionIds.push(...imported);
     // Renew the lease well before it lapses, not on every batch (one write per minute is plenty).
     if (Date.now() - this.#leaseRenewedAt > 60_000) {
-      await this.#repos.jobLeases.acquire(leaseName, this.#nodeId, this.#o.leaseTtlMs ?? 15 * 60_000);
+      const renewed = await this.#repos.jobLeases.acquire(
+        leaseName,
+        this.#nodeId,
+        this.#o.leaseTtlMs ?? 15 * 60_000,
+      );
+      // Expired while we stalled and taken by another run: stop before writing anchors or a generation.
+      if (renewed === undefined)
+        throw new AppError('PB_ERR_SYNC_BUSY', 'the sync lease expired and another synchronization took it');
       this.#leaseRenewedAt = Date.now();
     }
     for (const p of ok) {
@@ -633,7 +656,11 @@ class SyncRun {
     }
   }
 
-  async #validateAndActivate(): Promise<{ generationId: number | null; changed: boolean }> {
+  async #validateAndActivate(): Promise<{
+    generationId: number | null;
+    changed: boolean;
+    pinned?: { generationId: number; added: number; removed: number };
+  }> {
     this.#progress('validate');
     const db = this.#deps.db.db;
     const revs = await db
@@ -747,13 +774,36 @@ class SyncRun {
     if (active && removed.length === 0 && upserts.length === 0)
       return { generationId: active.generationId, changed: false };
     if (!active && members.size === 0) return { generationId: null, changed: false };
+    // `catalog rollback` pinned what clients get: the run's work is kept (revisions, quarantine, anchors),
+    // only the switch waits for `catalog unpin`; the next sync after it builds and activates the catalog.
+    const pinnedResult = (generationId: number) => {
+      this.#log.warn(
+        { pinnedGenerationId: generationId, added: upserts.length, removed: removed.length },
+        'catalog pinned by catalog rollback: the synchronized catalog is not activated',
+      );
+      return {
+        generationId: active?.generationId ?? null,
+        changed: false,
+        pinned: { generationId, added: upserts.length, removed: removed.length },
+      };
+    };
+    const pin = await repos.generations.getPin();
+    if (pin !== undefined) return pinnedResult(pin.generationId);
 
     // Staged steps commit separately; the generation stays invisible until the one-transaction activation.
     const staged = await repos.generations.createStaged({ syncRunId: this.#runId, note: 'sync' });
     if (active) await repos.generations.copyMembers(active.generationId, staged.generationId);
     if (removed.length > 0) await repos.generations.removeMembers(staged.generationId, removed);
     if (upserts.length > 0) await repos.generations.addMembers(staged.generationId, upserts);
-    const activated = await repos.generations.activate(staged.generationId);
+    let activated;
+    try {
+      activated = await repos.generations.activate(staged.generationId);
+    } catch (e) {
+      // A rollback landed while this run was staging: the pin wins.
+      if (!isAppError(e) || e.code !== 'PB_ERR_CATALOG_PINNED') throw e;
+      await repos.generations.abandon(staged.generationId);
+      return pinnedResult((e.detail as { pinnedGenerationId: number }).pinnedGenerationId);
+    }
     this.#log.info(
       {
         generationId: activated.generationId,

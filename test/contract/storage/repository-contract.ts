@@ -289,7 +289,7 @@ export function runRepositoryContract(name: string, makeDb: MakeDb): void {
       );
 
       const back = await generations.rollback();
-      assert.equal(back.generationId, g1.generationId);
+      assert.equal(back.active.generationId, g1.generationId);
       assert.equal((await generations.get(g2.generationId))?.state, 'rolled_back');
       await assert.rejects(generations.rollback(), isConflict);
       const active = await h.db
@@ -306,6 +306,46 @@ export function runRepositoryContract(name: string, makeDb: MakeDb): void {
           .where('generation_id', '=', g2.generationId)
           .execute(),
       );
+    });
+
+    void test('generations: rollback pins the generation; activation is refused until unpin', async (t) => {
+      const h = await makeDb(t);
+      const { revisions, generations } = createRepositories(h);
+      const ids = await revisions.upsertMany([revision(1), revision(2), revision(3)]);
+      const gens = [];
+      for (const id of ids) {
+        const g = await generations.createStaged();
+        await generations.addMembers(g.generationId, [
+          { revisionId: id, isLeaf: true, isBundleMember: false },
+        ]);
+        gens.push((await generations.activate(g.generationId)).generationId);
+      }
+      assert.equal(await generations.getPin(), undefined);
+      // --to any retired generation, not only the previous one.
+      const back = await generations.rollback({ to: gens[0]!, pinnedBy: 'alice' }, 5000);
+      assert.deepEqual([back.active.generationId, back.replaced?.generationId], [gens[0], gens[2]]);
+      assert.deepEqual(await generations.getPin(), {
+        generationId: gens[0],
+        pinnedAt: 5000,
+        pinnedBy: 'alice',
+      });
+      const staged = await generations.createStaged();
+      await assert.rejects(
+        generations.activate(staged.generationId),
+        (e: unknown) => e instanceof AppError && e.code === 'PB_ERR_CATALOG_PINNED',
+      );
+      assert.equal((await generations.getActive())?.generationId, gens[0]);
+      // Moving the pin: a rolled-back generation can be served again; a staged one cannot.
+      assert.equal((await generations.rollback({ to: gens[2]! })).active.generationId, gens[2]);
+      assert.equal((await generations.getPin())?.generationId, gens[2]);
+      await assert.rejects(generations.rollback({ to: staged.generationId }), isConflict);
+      await assert.rejects(
+        generations.rollback({ to: 999 }),
+        (e: unknown) => e instanceof AppError && e.code === 'PB_ERR_NOT_FOUND',
+      );
+      assert.equal((await generations.unpin())?.generationId, gens[2]);
+      assert.equal(await generations.unpin(), undefined);
+      assert.equal((await generations.activate(staged.generationId)).previousGenerationId, gens[2]);
     });
 
     void test('generations: concurrent activations leave exactly one active', async (t) => {

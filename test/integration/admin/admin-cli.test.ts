@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { userInfo } from 'node:os';
 import { after, describe, test } from 'node:test';
-import { runCli, type CliIo } from '../../../src/cli/index.js';
 import { createRepositories } from '../../../src/storage/index.js';
 import {
   adminDrivers,
@@ -20,30 +19,12 @@ import {
   type TestDatabase,
 } from '../../helpers/admin-db.js';
 import { runCliProcess } from '../../helpers/cli.js';
+import { adminCli, adminJson } from './harness.js';
 
 after(stopAdminPostgres);
 
-async function cli(
-  db: TestDatabase,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (s) => void (stdout += s),
-    stderr: (s) => void (stderr += s),
-    env: { ...db.env, PATCHBAY_SERVER_DATA_DIR: db.dir, PATCHBAY_LOG_LEVEL: 'silent' },
-    cwd: db.dir,
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
-
-async function json(db: TestDatabase, ...args: string[]): Promise<any> {
-  const r = await cli(db, ...args, '--json');
-  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const cli = adminCli;
+const json = adminJson;
 
 const fingerprint = (db: TestDatabase) => createRepositories(db.handle).adminQueries.fingerprint();
 
@@ -208,7 +189,7 @@ for (const driver of adminDrivers()) {
       assert.match(table.stdout, /^UPDATE ID\s+KB\s+SEVERITY/);
       assert.match(
         table.stdout,
-        /KB5099001\s+Critical\s+Security Updates\s+approved\s+0\s+2026-10 Cumulative/,
+        /KB5099001\s+Critical\s+Security Updates\s+approved\s+pending activation\s+0\s+2026-10 Cumulative/,
       );
 
       // Stale computers.

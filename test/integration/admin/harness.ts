@@ -1,8 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API answers are untyped JSON; the tests assert their shape. */
+import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createAdminServices, type AdminServices, type Role } from '../../../src/admin/index.js';
+import { runCli, type CliIo } from '../../../src/cli/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildAdminServer } from '../../../src/http/index.js';
 import { createLogger } from '../../../src/observability/index.js';
@@ -67,4 +69,28 @@ export async function startApi(t: TestContext, driver: Driver): Promise<ApiHarne
     },
     fingerprint: () => repos.adminQueries.fingerprint(),
   };
+}
+
+/** Runs a `patchbay` command in-process (the code path of bin.ts) on the test database. */
+export async function adminCli(
+  db: TestDatabase,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (s) => void (stdout += s),
+    stderr: (s) => void (stderr += s),
+    env: { ...db.env, PATCHBAY_SERVER_DATA_DIR: db.dir, PATCHBAY_LOG_LEVEL: 'silent' },
+    cwd: db.dir,
+  };
+  const code = await runCli(args, io);
+  return { code, stdout, stderr };
+}
+
+/** A command with `--json` that must succeed; its parsed output. */
+export async function adminJson(db: TestDatabase, ...args: string[]): Promise<any> {
+  const r = await adminCli(db, ...args, '--json');
+  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }

@@ -33,6 +33,20 @@ function memoryLeases(): LeaseStore {
       m.delete(name);
       return Promise.resolve(true);
     },
+    get: (name) => Promise.resolve(m.get(name)),
+    takeOver: (name, fromHolder, toHolder, ttlMs, now = Date.now()) => {
+      const cur = m.get(name);
+      if (cur?.holder !== fromHolder) return Promise.resolve(undefined);
+      const lease = {
+        name,
+        holder: toHolder,
+        fencingToken: cur.fencingToken + 1,
+        acquiredAt: now,
+        expiresAt: now + ttlMs,
+      };
+      m.set(name, lease);
+      return Promise.resolve(lease);
+    },
   };
 }
 

@@ -25,6 +25,7 @@ void test('stale-sync alarm: the last good metadata sync against the configured 
     lastGoodAt: undefined,
     ageMs: undefined,
     staleAfterMs: limit,
+    pin: undefined,
   });
   const ok = await runs.start({ kind: 'metadata', triggerSource: 'schedule' }, t0);
   await runs.finish(ok.syncRunId, { outcome: 'succeeded' }, t0 + H);
@@ -59,4 +60,23 @@ void test('stale-sync alarm: the last good metadata sync against the configured 
   assert.equal(lines.length, 1);
   assert.equal(lines[0]!.level, 40);
   assert.match(lines[0]!.msg, /older than sync.stale_after_hours/);
+
+  // A rollback pin is warned about even while the syncs are fresh: clients get nothing newer until unpin.
+  const { generations } = createRepositories(db);
+  for (let i = 0; i < 2; i++) await generations.activate((await generations.createStaged()).generationId);
+  await generations.rollback({}, Date.parse('2025-06-03T00:00:00Z'));
+  const fresh = await runs.start({ kind: 'metadata', triggerSource: 'manual' });
+  await runs.finish(fresh.syncRunId, { outcome: 'succeeded' });
+  lines.length = 0;
+  await job.run({ signal: new AbortController().signal, logger, cause: 'manual', slotAt: 0, nodeId: 'a' });
+  assert.equal(lines.length, 1);
+  assert.equal(
+    lines[0]!.msg,
+    'the catalog is pinned to generation 1 since 2025-06-03T00:00:00.000Z (catalog rollback): ' +
+      'synchronizations run but are not activated until `patchbay catalog unpin`',
+  );
+  await generations.unpin();
+  lines.length = 0;
+  await job.run({ signal: new AbortController().signal, logger, cause: 'manual', slotAt: 0, nodeId: 'a' });
+  assert.equal(lines.length, 0);
 });

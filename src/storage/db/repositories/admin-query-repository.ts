@@ -24,10 +24,20 @@ export interface UpdateQuery {
   readonly neededMin?: number;
   /** Also list updates that are not explicitly deployable (bundle members). */
   readonly includeHidden?: boolean;
+  /** Only updates whose listed revision is in this catalog state (see UpdateRow.catalogState). */
+  readonly catalogState?: CatalogState;
   readonly updateIds?: readonly string[];
   readonly afterUpdateId?: string;
   readonly limit?: number;
 }
+
+/**
+ * Where an update's current (highest stored) revision stands with clients: `served` it is in the active
+ * catalog generation; `quarantined` the sync held it out (a dangling prerequisite, a bad member, ...);
+ * `pending` stored but not yet activated (the catalog is pinned by `catalog rollback`, or no sync has
+ * activated it yet).
+ */
+export type CatalogState = 'served' | 'quarantined' | 'pending';
 
 export interface UpdateRow {
   readonly updateId: string;
@@ -44,6 +54,11 @@ export interface UpdateRow {
   readonly isDeclined: boolean;
   readonly neededCount: number;
   readonly approvalCount: number;
+  readonly catalogState: CatalogState;
+  /** The revision clients are offered (the highest in the active generation), or null when none is. */
+  readonly servedRevisionNumber: number | null;
+  /** Why the current revision is quarantined (null unless catalogState is `quarantined`). */
+  readonly quarantine: { reasonCode: string; detail: string | null; causedByUpdateId: string | null } | null;
 }
 
 export interface ComputerQuery {
@@ -78,6 +93,14 @@ export interface AuditQuery {
 }
 
 type RevisionScope = ExpressionBuilder<Database, 'revisions'>;
+
+/** The quarantine entry of the revision in scope (primary key lookup). */
+function quarantineOf(eb: RevisionScope) {
+  return eb
+    .selectFrom('quarantine')
+    .whereRef('quarantine.update_id', '=', 'revisions.update_id')
+    .whereRef('quarantine.revision_number', '=', 'revisions.revision_number');
+}
 
 /**
  * The read side of administration: filtered, keyset-paginated lists over the catalog and the fleet for the
@@ -123,6 +146,17 @@ export class AdminQueryRepository {
           .whereRef('approvals.update_id', '=', 'revisions.update_id')
           .where('approvals.action', 'in', ['install', 'uninstall'])
           .as('approval_count'),
+        eb
+          .selectFrom('revisions as served')
+          .innerJoin('generation_members as sgm', 'sgm.revision_id', 'served.revision_id')
+          .innerJoin('catalog_generations as sg', 'sg.generation_id', 'sgm.generation_id')
+          .select((e) => e.fn.max('served.revision_number').as('m'))
+          .whereRef('served.update_id', '=', 'revisions.update_id')
+          .where('sg.state', '=', 'active')
+          .as('served_revision_number'),
+        quarantineOf(eb).select('quarantine.reason_code').as('q_reason'),
+        quarantineOf(eb).select('quarantine.detail').as('q_detail'),
+        quarantineOf(eb).select('quarantine.caused_by_update_id').as('q_caused_by'),
       ])
       .where('revisions.update_type', 'in', ['Software', 'Driver'])
       .where((eb) =>
@@ -197,23 +231,51 @@ export class AdminQueryRepository {
         '>=',
         query.neededMin,
       );
+    if (query.catalogState !== undefined) {
+      const state = query.catalogState;
+      q = q.where((eb) => {
+        const served = eb.exists(
+          eb
+            .selectFrom('generation_members as fgm')
+            .innerJoin('catalog_generations as fg', 'fg.generation_id', 'fgm.generation_id')
+            .select('fgm.revision_id')
+            .whereRef('fgm.revision_id', '=', 'revisions.revision_id')
+            .where('fg.state', '=', 'active'),
+        );
+        const quarantined = eb.exists(quarantineOf(eb).select('quarantine.update_id'));
+        if (state === 'served') return served;
+        if (state === 'quarantined') return eb.and([quarantined, eb.not(served)]);
+        return eb.and([eb.not(quarantined), eb.not(served)]);
+      });
+    }
     const rows = await q.orderBy('revisions.update_id').limit(limit).execute();
-    return rows.map((r) => ({
-      updateId: r.update_id,
-      revisionId: r.revision_id,
-      revisionNumber: r.revision_number,
-      title: r.title,
-      kbArticleId: r.kb_article_id,
-      msrcSeverity: r.msrc_severity,
-      updateType: r.update_type,
-      publicationState: r.publication_state,
-      isBundle: r.is_bundle === 1,
-      isExplicitlyDeployable: r.is_explicitly_deployable === 1,
-      creationDateAt: r.creation_date_at,
-      isDeclined: Boolean(Number(r.is_declined)),
-      neededCount: Number(r.needed_count ?? 0),
-      approvalCount: Number(r.approval_count ?? 0),
-    }));
+    return rows.map((r) => {
+      const served = r.served_revision_number === null ? null : Number(r.served_revision_number);
+      const catalogState: CatalogState =
+        served === r.revision_number ? 'served' : r.q_reason !== null ? 'quarantined' : 'pending';
+      return {
+        updateId: r.update_id,
+        revisionId: r.revision_id,
+        revisionNumber: r.revision_number,
+        title: r.title,
+        kbArticleId: r.kb_article_id,
+        msrcSeverity: r.msrc_severity,
+        updateType: r.update_type,
+        publicationState: r.publication_state,
+        isBundle: r.is_bundle === 1,
+        isExplicitlyDeployable: r.is_explicitly_deployable === 1,
+        creationDateAt: r.creation_date_at,
+        isDeclined: Boolean(Number(r.is_declined)),
+        neededCount: Number(r.needed_count ?? 0),
+        approvalCount: Number(r.approval_count ?? 0),
+        catalogState,
+        servedRevisionNumber: served,
+        quarantine:
+          catalogState === 'quarantined'
+            ? { reasonCode: r.q_reason!, detail: r.q_detail ?? null, causedByUpdateId: r.q_caused_by ?? null }
+            : null,
+      };
+    });
   }
 
   /** Categories (classification/product/...) of revisions, with their titles when the category is stored. */

@@ -16,6 +16,13 @@ export interface GenerationRecord {
   readonly retiredAt: number | null;
 }
 
+/** `catalog rollback` pinned this generation: it stays active until `catalog unpin`. */
+export interface CatalogPin {
+  readonly generationId: number;
+  readonly pinnedAt: number;
+  readonly pinnedBy: string | null;
+}
+
 export interface GenerationMember {
   readonly revisionId: number;
   readonly isLeaf: boolean;
@@ -125,6 +132,14 @@ export class GenerationRepository {
     return inTransaction(this.db, async (trx) => {
       await this.lock(trx);
       await this.requireState(trx, generationId, 'staged');
+      // Checked under the switch lock, so a rollback that lands while a sync is staging still holds.
+      const pin = await this.getPin(trx);
+      if (pin !== undefined)
+        throw new AppError(
+          'PB_ERR_CATALOG_PINNED',
+          `the catalog is pinned to generation ${pin.generationId}: run \`patchbay catalog unpin\` to resume activations`,
+          { detail: { pinnedGenerationId: pin.generationId } },
+        );
       const previous = await trx
         .selectFrom('catalog_generations')
         .select('generation_id')
@@ -156,43 +171,102 @@ export class GenerationRepository {
     });
   }
 
-  /** `catalog rollback`: the active generation becomes `rolled_back`, its predecessor active again. */
-  async rollback(now = Date.now()): Promise<GenerationRecord> {
+  /**
+   * `catalog rollback [--to N]`: generation N (default: the one the active generation replaced) becomes
+   * active again and the active one `rolled_back`, and the catalog is pinned to N, all in one transaction, so
+   * no later sync re-activates what the admin rolled back (until `unpin`). `--to` the active generation
+   * only pins it. N must be retired or rolled back (its members are kept until pruned).
+   */
+  async rollback(
+    options: { to?: number; pinnedBy?: string } = {},
+    now = Date.now(),
+  ): Promise<{ active: GenerationRecord; replaced: GenerationRecord | undefined }> {
     return inTransaction(this.db, async (trx) => {
       await this.lock(trx);
-      const active = await trx
-        .selectFrom('catalog_generations')
-        .selectAll()
-        .where('state', '=', 'active')
-        .executeTakeFirst();
-      if (active === undefined)
-        throw new AppError('PB_ERR_CONFLICT', 'no active catalog generation to roll back');
-      const prevId = active.previous_generation_id;
-      const prev =
-        prevId === null
-          ? undefined
-          : await trx
-              .selectFrom('catalog_generations')
-              .selectAll()
-              .where('generation_id', '=', prevId)
-              .executeTakeFirst();
-      if (prev === undefined || prev.state !== 'retired')
-        throw new AppError(
-          'PB_ERR_CONFLICT',
-          `generation ${active.generation_id} has no previous generation to return to`,
-        );
+      const { active, target } = await this.rollbackTarget(options.to, trx);
+      const targetId = target.generationId;
+      let result: { active: GenerationRecord; replaced: GenerationRecord | undefined };
+      if (targetId === active.generationId) result = { active, replaced: undefined };
+      else {
+        const replaced = await trx
+          .updateTable('catalog_generations')
+          .set({ state: 'rolled_back', retired_at: now })
+          .where('generation_id', '=', active.generationId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const row = await trx
+          .updateTable('catalog_generations')
+          .set({ state: 'active', activated_at: now, retired_at: null })
+          .where('generation_id', '=', targetId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        result = { active: toGeneration(row), replaced: toGeneration(replaced) };
+      }
+      const pin = { generation_id: targetId, pinned_at: now, pinned_by: options.pinnedBy ?? null };
       await trx
-        .updateTable('catalog_generations')
-        .set({ state: 'rolled_back', retired_at: now })
-        .where('generation_id', '=', active.generation_id)
+        .insertInto('catalog_pin')
+        .values({ scope: 'catalog', ...pin })
+        .onConflict((oc) => oc.column('scope').doUpdateSet(pin))
         .execute();
-      const row = await trx
-        .updateTable('catalog_generations')
-        .set({ state: 'active', activated_at: now, retired_at: null })
-        .where('generation_id', '=', prev.generation_id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return toGeneration(row);
+      return result;
+    });
+  }
+
+  /**
+   * The active generation and the one `rollback(to)` would serve (`catalog rollback --dry-run` shows the
+   * difference); throws what `rollback` would throw.
+   */
+  async rollbackTarget(
+    to: number | undefined,
+    executor: Executor = this.db,
+  ): Promise<{ active: GenerationRecord; target: GenerationRecord }> {
+    const active = await executor
+      .selectFrom('catalog_generations')
+      .selectAll()
+      .where('state', '=', 'active')
+      .executeTakeFirst();
+    if (active === undefined)
+      throw new AppError('PB_ERR_CONFLICT', 'no active catalog generation to roll back');
+    const targetId = to ?? active.previous_generation_id;
+    if (targetId === null)
+      throw new AppError(
+        'PB_ERR_CONFLICT',
+        `generation ${active.generation_id} has no previous generation to return to`,
+      );
+    if (targetId === active.generation_id)
+      return { active: toGeneration(active), target: toGeneration(active) };
+    const target = await executor
+      .selectFrom('catalog_generations')
+      .selectAll()
+      .where('generation_id', '=', targetId)
+      .executeTakeFirst();
+    if (target === undefined)
+      throw new AppError('PB_ERR_NOT_FOUND', `catalog generation ${targetId} does not exist (or was pruned)`);
+    if (target.state !== 'retired' && target.state !== 'rolled_back')
+      throw new AppError(
+        'PB_ERR_CONFLICT',
+        `generation ${targetId} is ${target.state}: only a retired or rolled-back generation can be served again`,
+      );
+    return { active: toGeneration(active), target: toGeneration(target) };
+  }
+
+  /** The pin, if `catalog rollback` set one. */
+  async getPin(executor: Executor = this.db): Promise<CatalogPin | undefined> {
+    const row = await executor
+      .selectFrom('catalog_pin')
+      .selectAll()
+      .where('scope', '=', 'catalog')
+      .executeTakeFirst();
+    return row && { generationId: row.generation_id, pinnedAt: row.pinned_at, pinnedBy: row.pinned_by };
+  }
+
+  /** `catalog unpin`: the next sync activates again. Returns the pin it removed. */
+  async unpin(): Promise<CatalogPin | undefined> {
+    return inTransaction(this.db, async (trx) => {
+      await this.lock(trx);
+      const pin = await this.getPin(trx);
+      if (pin !== undefined) await trx.deleteFrom('catalog_pin').where('scope', '=', 'catalog').execute();
+      return pin;
     });
   }
 

@@ -1,3 +1,5 @@
+import type { Selectable } from 'kysely';
+import type { JobLeasesTable } from '../database.js';
 import type { Executor } from '../transaction.js';
 
 export interface JobLease {
@@ -51,15 +53,33 @@ export class JobLeaseRepository {
       )
       .returningAll()
       .executeTakeFirst();
-    return (
-      row && {
-        name: row.name,
-        holder: row.holder,
-        fencingToken: row.fencing_token,
-        acquiredAt: row.acquired_at,
-        expiresAt: row.expires_at,
-      }
-    );
+    return row && toLease(row);
+  }
+
+  /**
+   * Moves the lease from `fromHolder` (a process known to be dead) to `toHolder` with a new fencing token;
+   * conditional on the holder, so of several takers exactly one wins.
+   */
+  async takeOver(
+    name: string,
+    fromHolder: string,
+    toHolder: string,
+    ttlMs: number,
+    now = Date.now(),
+  ): Promise<JobLease | undefined> {
+    const row = await this.db
+      .updateTable('job_leases')
+      .set((eb) => ({
+        holder: toHolder,
+        acquired_at: now,
+        expires_at: now + ttlMs,
+        fencing_token: eb('fencing_token', '+', 1),
+      }))
+      .where('name', '=', name)
+      .where('holder', '=', fromHolder)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toLease(row);
   }
 
   /** Gives the lease up (only when still held by `holder`). */
@@ -78,14 +98,16 @@ export class JobLeaseRepository {
       .selectAll()
       .where('name', '=', name)
       .executeTakeFirst();
-    return (
-      row && {
-        name: row.name,
-        holder: row.holder,
-        fencingToken: row.fencing_token,
-        acquiredAt: row.acquired_at,
-        expiresAt: row.expires_at,
-      }
-    );
+    return row && toLease(row);
   }
+}
+
+function toLease(row: Selectable<JobLeasesTable>): JobLease {
+  return {
+    name: row.name,
+    holder: row.holder,
+    fencingToken: row.fencing_token,
+    acquiredAt: row.acquired_at,
+    expiresAt: row.expires_at,
+  };
 }

@@ -97,6 +97,23 @@ export class QuarantineRepository {
     return row && toRecord(row);
   }
 
+  /** Every quarantined revision of these updates, highest revision first per update. */
+  async listForUpdates(updateIds: readonly string[]): Promise<QuarantineRecord[]> {
+    if (updateIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('quarantine')
+      .selectAll()
+      .where(
+        'update_id',
+        'in',
+        updateIds.map((u) => u.toLowerCase()),
+      )
+      .orderBy('update_id')
+      .orderBy('revision_number', 'desc')
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /** Update ids with any quarantined revision (for the closure check before activation). */
   async quarantinedUpdateIds(): Promise<Set<string>> {
     const rows = await this.db.selectFrom('quarantine').select('update_id').distinct().execute();

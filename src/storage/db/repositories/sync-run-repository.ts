@@ -17,6 +17,8 @@ export interface SyncRunRecord {
   readonly error: { code: string; message: string; detail: unknown } | null;
   readonly counters: SyncCounters;
   readonly generationId: number | null;
+  /** What the run did not do and why (e.g. "not activated: catalog pinned to generation 3"). */
+  readonly note: string | null;
 }
 
 /** Sync run history: start, add to counters while running, finish with an outcome and a typed error. */
@@ -69,6 +71,7 @@ export class SyncRunRepository {
       outcome: Exclude<SyncOutcome, 'running'>;
       error?: { code: string; message: string; detail?: unknown };
       generationId?: number;
+      note?: string;
     },
     now = Date.now(),
   ): Promise<void> {
@@ -82,6 +85,7 @@ export class SyncRunRepository {
         error_message: result.error?.message.slice(0, 4000) ?? null,
         error_detail: result.error?.detail === undefined ? null : JSON.stringify(result.error.detail),
         generation_id: result.generationId ?? null,
+        note: result.note ?? null,
       })
       .where('sync_run_id', '=', syncRunId)
       .where('outcome', '=', 'running')
@@ -150,5 +154,6 @@ function toRecord(r: Selectable<SyncRunsTable>): SyncRunRecord {
           },
     counters: { ...parseCounters(r.counters) },
     generationId: r.generation_id,
+    note: r.note,
   };
 }
