@@ -57,14 +57,19 @@ export async function acquireLease(
   o: { name: string; holder: string; ttlMs: number; now?: number; what?: string },
 ): Promise<JobLease> {
   const now = o.now ?? Date.now();
-  const lease = await leases.acquire(o.name, o.holder, o.ttlMs, now);
-  if (lease !== undefined) return lease;
-  const current = await leases.get(o.name);
+  let current: JobLease | undefined;
+  // The holder may release between our refused acquire and the read: then the lease is free, try again.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const lease = await leases.acquire(o.name, o.holder, o.ttlMs, now);
+    if (lease !== undefined) return lease;
+    current = await leases.get(o.name);
+    if (current !== undefined) break;
+  }
   if (current !== undefined && isDeadLocalHolder(current.holder)) {
     const taken = await leases.takeOver(o.name, current.holder, o.holder, o.ttlMs, now);
     if (taken !== undefined) return taken;
   }
-  const held = current ?? (await leases.get(o.name));
+  const held = current;
   throw new AppError(
     'PB_ERR_SYNC_BUSY',
     `${o.what ?? `the "${o.name}" job`} is already running` + (held ? ` (${describeHolder(held)})` : ''),

@@ -57,7 +57,7 @@ function raceScenario(kind: DbKind): void {
       // Every GetUpdateData answer waits, so a run holds the lease long after its rivals have started.
       const up = await startCatalogUpstream({
         entries: buildRealCatalog().entries,
-        faults: { delayMs: 1500 },
+        faults: { delayMs: 2500 },
       });
       t.after(() => up.close());
       await writeSyncIni(dir, target, up.serverSyncUrl);
