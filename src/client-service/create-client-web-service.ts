@@ -66,6 +66,7 @@ export async function createClientWebService(
     groups: r.groups,
     clientEvents: r.clientEvents,
     updateStatus: r.updateStatus,
+    revisions: r.revisions,
   });
   const log = logger.child({ component: 'client-service' });
   const service = new ClientWebService({

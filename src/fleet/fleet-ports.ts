@@ -80,6 +80,12 @@ export interface UpdateStatusStore {
   ): Promise<{ updateId: string; state: number; statusAt: number; revisionId: number | null }[]>;
 }
 
+/** The catalog as reporting sees it: states are recorded only for updates it holds. */
+export interface CatalogUpdateStore {
+  /** The lower-case ids among `updateIds` that have any stored revision. */
+  knownUpdateIds(updateIds: readonly string[]): Promise<Set<string>>;
+}
+
 /** Runs `fn` with stores bound to one transaction (so a batch's events and states commit together). */
 export type FleetTransaction = <T>(fn: (stores: FleetStores) => Promise<T>) => Promise<T>;
 
@@ -88,4 +94,5 @@ export interface FleetStores {
   readonly groups: GroupStore;
   readonly clientEvents: ClientEventStore;
   readonly updateStatus: UpdateStatusStore;
+  readonly revisions: CatalogUpdateStore;
 }

@@ -30,6 +30,8 @@ export interface ReportOutcome {
   /** Events whose raw text was not stored because the computer's budget for the period is spent. */
   readonly overBudget: number;
   readonly statusesChanged: number;
+  /** Updates the events gave a state for that no stored revision knows (no state row is written). */
+  readonly notInCatalog: number;
 }
 
 /** Ids in one 156 list: as many as the codec's longest event string holds (bytes bound them, not a count). */
@@ -38,7 +40,7 @@ const maxStatusListIds = defaultClientWsLimits.maxStatusListIds;
 /**
  * ReportEventBatch: events are stored raw (as the typed, length-bounded fields the codec decoded, in JSON,
  * strings cut by storedEventText), de-duplicated on EventInstanceID, within the computer's RawEventBudget,
- * and all of them are turned into per-update states (deriveUpdateStatuses). Nothing in an
+ * and turned into per-update states (deriveUpdateStatuses) for the updates in the catalog. Nothing in an
  * event is ever executed, deserialized into objects of its choosing, or trusted beyond the documented
  * forms (CVE-2025-59287's second sink was reporting data, protocol.md 5.2).
  */
@@ -116,7 +118,14 @@ export class ReportService {
       const stored = await s.clientEvents.insertBatch(rows, now);
       const needsKnown = statusEvents.some((e) => e.statusLists !== undefined);
       const known = needsKnown ? await s.updateStatus.listForComputer(computerId) : [];
-      const derived = deriveUpdateStatuses(statusEvents, known);
+      // Only updates in the catalog get a state: ids a client makes up would otherwise each add a row that
+      // no budget bounds. One lookup for the whole batch; the raw events stay (within the budget).
+      const candidates = deriveUpdateStatuses(statusEvents, known);
+      const inCatalog = await s.revisions.knownUpdateIds(candidates.map((d) => d.updateId));
+      const derived = candidates.filter((d) => inCatalog.has(d.updateId.toLowerCase()));
+      const notInCatalog = candidates.length - derived.length;
+      if (notInCatalog > 0)
+        this.logger.debug({ computerId, notInCatalog }, 'states for updates not in the catalog not recorded');
       if (derived.length > 0)
         await s.updateStatus.upsert(
           derived.map((d) => ({
@@ -134,6 +143,7 @@ export class ReportService {
         foreign,
         overBudget,
         statusesChanged: derived.length,
+        notInCatalog,
       };
     });
   }

@@ -91,6 +91,14 @@ function targetIdParser(maxLength: number): ItemParser<string> {
   };
 }
 
+/**
+ * Informational names (ComputerModel, BiosRevision...): cut to `maxLength`, never refused. A fault would
+ * make the client resend the whole batch forever for a field nothing decides on.
+ */
+function cutNameParser(maxLength: number): ItemParser<string> {
+  return (text) => text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '').slice(0, maxLength);
+}
+
 function decodeEvent(ev: XmlElement, limits: ClientWsLimits): ReportedEvent {
   const ns = reportingNs;
   const path = 'eventBatch.ReportingEvent';
@@ -112,7 +120,7 @@ function decodeEvent(ev: XmlElement, limits: ClientWsLimits): ReportedEvent {
   const ext = childElement(ev, ns, 'ExtendedData');
   const x = (name: string): string => `${path}.ExtendedData.${name}`;
   const eventString = stringParser(limits.maxEventString);
-  const name = trimmedStringParser(limits.maxNameString);
+  const name = cutNameParser(limits.maxNameString);
   let osVersion: ReportedOsVersion | undefined;
   const osEl = ext ? childElement(ext, ns, 'OSVersion') : undefined;
   if (osEl) {

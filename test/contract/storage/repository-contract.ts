@@ -54,6 +54,19 @@ export function runRepositoryContract(name: string, makeDb: MakeDb): void {
       assert.equal(unassigned?.parentGroupId, allComputersGroup);
     });
 
+    void test('knownUpdateIds names the ids with any stored revision, in one call for thousands', async (t) => {
+      const h = await makeDb(t);
+      const { revisions } = createRepositories(h);
+      await revisions.upsertMany([revision(1), revision(2), revision(2, { revisionNumber: 101 })]);
+      const asked = [
+        guid(1).toUpperCase(),
+        guid(2),
+        ...Array.from({ length: 9_000 }, (_, i) => guid(10 + i)),
+      ];
+      assert.deepEqual([...(await revisions.knownUpdateIds(asked))].sort(), [guid(1), guid(2)]);
+      assert.equal((await revisions.knownUpdateIds([])).size, 0);
+    });
+
     void test('revision ids are stable per identity and never reused', async (t) => {
       const h = await makeDb(t);
       const { revisions } = createRepositories(h);

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { unassignedComputersGroup } from '../../../src/storage/index.js';
-import { dialects, startHarness } from './harness.js';
+import { addCatalogUpdates, dialects, startHarness } from './harness.js';
 import {
   clientNs,
   clientPath,
@@ -130,6 +130,7 @@ for (const { dialect, skip } of dialects) {
       const c = new WuspClient(h, clientId);
       await c.handshake();
       const [u1, u2, u3] = [randomUUID(), randomUUID(), randomUUID()];
+      await addCatalogUpdates(h, [u1, u2, u3]);
       const t0 = Date.now() - 60_000;
       const ev1 = randomUUID();
       const batch =

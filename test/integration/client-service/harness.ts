@@ -163,3 +163,20 @@ export const dialects: readonly { dialect: Dialect; skip: string | undefined }[]
   { dialect: 'sqlite', skip: undefined },
   { dialect: 'postgres', skip: postgresSkip },
 ];
+
+/**
+ * Stores a minimal revision for each update id, so events about them become states (only updates in the
+ * catalog get a per-update state; docs/clients.md).
+ */
+export async function addCatalogUpdates(h: Harness, updateIds: readonly string[]): Promise<void> {
+  await h.repos.revisions.upsertMany(
+    updateIds.map((updateId) => ({
+      updateId,
+      revisionNumber: 1,
+      updateType: 'Software',
+      document: `<Update id="${updateId}"/>`,
+      coreFragment: `<UpdateIdentity UpdateID="${updateId}" RevisionNumber="1" />`,
+      extendedFragment: '<ExtendedProperties />',
+    })),
+  );
+}

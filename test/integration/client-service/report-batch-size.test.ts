@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { dialects, startHarness } from './harness.js';
+import { addCatalogUpdates, dialects, startHarness } from './harness.js';
 import {
   cookieXml,
   envelope,
@@ -33,6 +33,7 @@ for (const { dialect, skip } of dialects) {
         const c = new WuspClient(h, clientId);
         await c.handshake();
         const updateIds = Array.from({ length: count }, () => randomUUID());
+        await addCatalogUpdates(h, updateIds);
         assert.equal(await c.report(installedEvents(clientId, updateIds)), true);
         const states = await h.repos.updateStatus.listForComputer(clientId);
         assert.equal(states.length, count);
@@ -47,6 +48,7 @@ for (const { dialect, skip } of dialects) {
       const c = new WuspClient(h, clientId);
       await c.handshake();
       const updateIds = Array.from({ length: 8_000 }, () => randomUUID());
+      await addCatalogUpdates(h, updateIds);
       const list = updateIds.map((u) => u.toUpperCase()).join(';');
       const status = reportingEvent({
         clientId,

@@ -162,6 +162,26 @@ export class RevisionRepository {
     return lookupRevisionIds(this.db, identities);
   }
 
+  /**
+   * Which of `updateIds` have any stored revision (any generation, so a rollback keeps their states).
+   * Lower-case ids out. One query per 4,000 ids (a 156 list may name tens of thousands), over the
+   * `revisions_identity` index.
+   */
+  async knownUpdateIds(updateIds: readonly string[]): Promise<Set<string>> {
+    const known = new Set<string>();
+    const wanted = [...new Set(updateIds.map((u) => u.toLowerCase()))];
+    for (const chunk of chunkRows(wanted, 1, 4000)) {
+      const rows = await this.db
+        .selectFrom('revisions')
+        .select('update_id')
+        .distinct()
+        .where('update_id', 'in', chunk)
+        .execute();
+      for (const r of rows) known.add(r.update_id);
+    }
+    return known;
+  }
+
   /** The stored revisions of an update, highest revision number first. */
   async listByUpdateId(updateId: string): Promise<RevisionRecord[]> {
     const rows = await this.db
