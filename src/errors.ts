@@ -224,7 +224,7 @@ export const errorCatalogue = {
     exit: 65,
     title: 'Catalog index input is invalid',
   },
-  // MS-WUSP client faults (protocol.md 1.8): each maps to the WSUS ErrorCode the client reacts to.
+  // MS-WUSP client faults (docs/protocol/client.md §1.8): each maps to the WSUS ErrorCode the client reacts to.
   PB_ERR_CONFIG_CHANGED: {
     status: 400,
     fault: 'ConfigChanged',

@@ -1,6 +1,6 @@
 /** What GetConfig tells clients; a change of any of it is a new configuration generation (ConfigChanged). */
 export interface ClientConfig {
-  /** WS2025 answers true; RegisterComputer is then called by every client (inventory, protocol.md 1.4). */
+  /** WS2025 answers true; RegisterComputer is then called by every client (inventory, docs/protocol/client.md §1.4). */
   readonly registrationRequired: boolean;
   /** Advertised in GetConfig and enforced on GetExtendedUpdateInfo (REAL: 50). */
   readonly maxExtendedUpdatesPerRequest: number;
@@ -32,7 +32,7 @@ interface StoredGeneration {
 }
 
 /**
- * The configuration generation stamp (protocol.md 1.4 GetConfig `LastChange`), persisted in settings so a
+ * The configuration generation stamp (docs/protocol/client.md §1.4 GetConfig `LastChange`), persisted in settings so a
  * restart with the same configuration keeps clients' cookies valid, and moved forward when the
  * client-visible configuration differs from the one stored (then cookies fault ConfigChanged once and the
  * client re-reads GetConfig).

@@ -2,7 +2,7 @@ import { AppError, isAppError } from '../errors.js';
 import { decodeCookie, encodeCookie, type CookieClaims, type GroupId } from '../domain/index.js';
 import type { CookieKeyService } from './cookie-keys.js';
 
-/** REAL: a session cookie lives one hour from GetCookie and is never extended (protocol.md 1.4, 1.5). */
+/** REAL: a session cookie lives one hour from GetCookie and is never extended (docs/protocol/client.md §1.4, §1.5). */
 export const sessionLifetimeMs = 3600_000;
 /** The auth cookie only bridges GetAuthorizationCookie -> GetCookie. */
 export const authLifetimeMs = 3600_000;

@@ -47,7 +47,7 @@ import { pickLocalized, type LocalizedSource } from './localized.js';
 
 /** Per-call facts from the transport. */
 export interface ClientCall {
-  /** `scheme://host:port` for FileLocation URLs (protocol.md 1.9). */
+  /** `scheme://host:port` for FileLocation URLs (docs/protocol/client.md §1.9). */
   readonly baseUrl: string;
   readonly nowMs: number;
   readonly ipAddress: string | undefined;
@@ -262,7 +262,7 @@ export class ClientWebService {
 
   /**
    * After InvalidCookie/ServerChanged the client re-maps cached identities to our revision ids. As WS2025
-   * does (protocol.md 1.4), revisions whose action is Bundle are omitted (the client re-syncs them).
+   * does (docs/protocol/client.md §1.4), revisions whose action is Bundle are omitted (the client re-syncs them).
    */
   async refreshCache(op: XmlElement, call: ClientCall): Promise<string> {
     const req = decodeRefreshCacheRequest(op, this.limits);
@@ -335,7 +335,7 @@ export class ClientWebService {
     return encodeGetFileLocationsResponse({ fileLocations, newCookie: await this.sessionOut(session) });
   }
 
-  /** Always `true` once the cookie is valid: events are stored, never trusted (protocol.md 1.11). */
+  /** Always `true` once the cookie is valid: events are stored, never trusted (docs/protocol/client.md §1.11). */
   async reportEventBatch(op: XmlElement, call: ClientCall): Promise<string> {
     const req = decodeReportEventBatchRequest(op, this.limits);
     const session = await this.openSession(req.cookie, call);

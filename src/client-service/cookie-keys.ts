@@ -36,7 +36,7 @@ export const defaultCookieKeyPolicy: CookieKeyPolicy = Object.freeze({
 
 /**
  * The cookie key ring, backed by the database so restarts and other nodes accept existing cookies
- * (protocol.md 1.5), rotated on a schedule: the newest unretired key seals; older keys are retired at
+ * (docs/protocol/client.md §1.5), rotated on a schedule: the newest unretired key seals; older keys are retired at
  * rotation and still open cookies until `keepRetiredMs` has passed, then they are deleted.
  */
 export class CookieKeyService {

@@ -16,7 +16,7 @@ export interface FileSource {
 }
 
 /**
- * `content.mode` decides where clients download from (protocol.md 1.9, decided here):
+ * `content.mode` decides where clients download from (docs/protocol/client.md §1.9, decided here):
  * - `approved` / `all`: only files present and verified in our content store are announced, at
  *   `<base>/Content/<XX>/<SHA1 UPPER>.<ext>`. Announcing a file we do not hold makes the client's download
  *   fail (WS2025 does it; WSUS-RS's first native attempt got 0 updates with no locations at all).

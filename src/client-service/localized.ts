@@ -10,7 +10,7 @@ export interface LocalizedSource {
 const maxCandidates = 40;
 
 /**
- * The candidate languages in preference order (protocol.md 1.7 item 6): each requested locale as sent, then
+ * The candidate languages in preference order (docs/protocol/client.md §1.7 item 6): each requested locale as sent, then
  * its primary subtag (`en-US` -> `en`), then English (`en-US`, `en`) so an answer always exists.
  * Matching is case-insensitive.
  */

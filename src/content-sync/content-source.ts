@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import { addressClass, bareHost, resolveHost, type AddressClass } from '../sync/index.js';
 
 /**
- * Where update files come from (protocol.md 1.9, 2.3):
+ * Where update files come from (docs/protocol/client.md §1.9, docs/protocol/server-sync.md §2.3):
  * - `upstream-content`: a WSUS or Patchbay upstream serves its store at `<origin>/Content/<XX>/<SHA1>.<ext>`
  *   on the same origin as its ServerSync service (the layout a Windows downstream derives itself).
  * - `microsoft-update`: Microsoft Update has no `/Content/` tree; each file's `MUUrl` from GetUpdateData

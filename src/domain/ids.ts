@@ -1,7 +1,7 @@
 /**
  * Branded identifiers, so that an update id cannot be passed where a group id is expected.
  * Update ids (GUIDs) are always held in lower case: the wire and the documents mix cases
- * (protocol.md 3.8), so normalise at the decoder and compare by value afterwards.
+ * (docs/protocol/update-xml.md §3.8), so normalise at the decoder and compare by value afterwards.
  */
 declare const brand: unique symbol;
 type Brand<T, B extends string> = T & { readonly [brand]: B };

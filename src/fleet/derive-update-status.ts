@@ -23,7 +23,7 @@ export interface DerivedStatus {
 const zeroGuid = '00000000-0000-0000-0000-000000000000';
 
 /**
- * Event id -> state, following what WS2025 derives (protocol.md 1.11) plus the SPEC meanings it leaves open:
+ * Event id -> state, following what WS2025 derives (docs/protocol/client.md §1.11) plus the SPEC meanings it leaves open:
  * - 156 client status: U ids -> not installed (2), V ids -> installed (4); a later 156 REPLACES the set, so
  *   an update known before and absent from both lists becomes not applicable (1).
  * - 182 install failed -> failed (5); 204 failed after reboot -> failed (5).

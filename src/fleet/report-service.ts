@@ -42,7 +42,7 @@ const maxStatusListIds = defaultClientWsLimits.maxStatusListIds;
  * strings cut by storedEventText), de-duplicated on EventInstanceID, within the computer's RawEventBudget,
  * and turned into per-update states (deriveUpdateStatuses) for the updates in the catalog. Nothing in an
  * event is ever executed, deserialized into objects of its choosing, or trusted beyond the documented
- * forms (CVE-2025-59287's second sink was reporting data, protocol.md 5.2).
+ * forms (CVE-2025-59287's second sink was reporting data, docs/protocol/security.md §5.2).
  */
 export class ReportService {
   constructor(

@@ -32,7 +32,7 @@ export interface ClientServerDeps {
    * (concurrency-limit.ts: on a CPU-bound server the in-flight cap alone never sees the queue).
    */
   maxEventLoopLagMs?: number;
-  /** The MS-WUSP service; when given, the SOAP endpoints of protocol.md 1.1 are served. */
+  /** The MS-WUSP service; when given, the SOAP endpoints of docs/protocol/client.md §1.1 are served. */
   clientService?: ClientWebService;
   /** Update content; when given, `/Content/...` is served from it. */
   contentStore?: ContentStore;

@@ -1,5 +1,5 @@
 /**
- * The MS-WUSP endpoints (protocol.md 1.1) mounted on the SOAP route layer: the client web service,
+ * The MS-WUSP endpoints (docs/protocol/client.md §1.1) mounted on the SOAP route layer: the client web service,
  * SimpleAuth and Reporting (both spellings of its path). Paths are matched case-insensitively.
  */
 import type { FastifyRequest } from 'fastify';

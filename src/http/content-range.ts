@@ -109,7 +109,7 @@ const seconds = (ms: number): number => Math.floor(ms / 1000);
 /**
  * Evaluate preconditions in RFC 9110 13.2.2 order for GET/HEAD: 412 when If-Match / If-Unmodified-Since
  * fail, 304 when If-None-Match / If-Modified-Since say the client's copy is current, otherwise proceed.
- * WUA sends none of these (protocol.md 1.9); they are honoured so caches and BITS-era clients behave.
+ * WUA sends none of these (docs/protocol/client.md §1.9); they are honoured so caches and BITS-era clients behave.
  */
 export function evaluatePreconditions(h: ConditionalHeaders, v: Validators): 'proceed' | 304 | 412 {
   const ifMatch = h['if-match'];

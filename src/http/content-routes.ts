@@ -21,7 +21,7 @@ const extension = /^[A-Za-z0-9_-]{1,32}$/;
 /**
  * Map a raw request target to the SHA-1 it names, or an HTTP status. Works on the raw, undecoded target
  * so no decoding layer (fastify's, the router's) can turn `%2e%2e` into `..` behind our back; the folder
- * value is ignored (`/Content/0A/` and `/Content/A/` both work, protocol.md 1.9) and only the 40-hex
+ * value is ignored (`/Content/0A/` and `/Content/A/` both work, docs/protocol/client.md §1.9) and only the 40-hex
  * name is used: the store builds paths from the validated digest alone. Missing extension -> 403 as WSUS.
  */
 export function parseContentPath(rawTarget: string): ContentPathResult {
@@ -61,7 +61,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 }
 
 /**
- * `GET`/`HEAD /Content/<folder>/<SHA1HEX>.<ext>` with single byte ranges (protocol.md 1.9). Register with
+ * `GET`/`HEAD /Content/<folder>/<SHA1HEX>.<ext>` with single byte ranges (docs/protocol/client.md §1.9). Register with
  * `app.register(contentRoutes, { store, log })`. Matching is case-insensitive: when the server is built
  * with `routerOptions.caseSensitive: false` one route covers every spelling; otherwise `/Content/`, `/content/` and
  * `/CONTENT/` are registered (the spellings seen from WUA, WS2025 and scanners).

@@ -2,7 +2,7 @@
  * SOAP endpoints over fastify: one POST route per endpoint path, a raw-body parser with the byte limit
  * enforced before buffering, dispatch by the body element (src/protocol/soap), WSUS-shaped faults.
  *
- * Wire rules (protocol.md 1.1, 1.8): every answer carries Content-Length (never chunked) and
+ * Wire rules (docs/protocol/client.md §1.1, §1.8): every answer carries Content-Length (never chunked) and
  * `Cache-Control: private`; bodies are identity-encoded (Xpress is roadmap, docs/clients.md); a fault is
  * HTTP 500 with `Connection: close`, as WS2025 sends it, and never leaks an internal message.
  */
@@ -29,7 +29,7 @@ export interface SoapCallContext {
   readonly version: SoapVersion;
   /**
    * `scheme://host:port` clients reach this server at: `server.base_url` when configured, else the request's
-   * Host header host with this server's own port (protocol.md 1.9). Used for FileLocation URLs.
+   * Host header host with this server's own port (docs/protocol/client.md §1.9). Used for FileLocation URLs.
    */
   readonly baseUrl: string;
   readonly receivedAtMs: number;
@@ -70,7 +70,7 @@ function hostOf(header: string | undefined): string | undefined {
   return host !== '' && hostName.test(host) ? host : undefined;
 }
 
-/** protocol.md 1.9: the configured base URL, else the Host header's host with the server's own port. */
+/** docs/protocol/client.md §1.9: the configured base URL, else the Host header's host with the server's own port. */
 export function baseUrlFor(request: FastifyRequest, advertised: string): string {
   if (advertised !== '') return advertised.replace(/\/+$/, '');
   const socket = request.raw.socket;

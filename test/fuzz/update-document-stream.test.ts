@@ -19,7 +19,7 @@ const iterations = fuzzIterations(6_000);
 const seed = fuzzSeed(20261123);
 const msus = 'http://schemas.microsoft.com/msus/2002/12';
 
-/** Every special case of protocol.md 1.7 in one plain document (shapes of protocol.md 3.2). */
+/** Every special case of docs/protocol/client.md §1.7 in one plain document (shapes of docs/protocol/update-xml.md §3.2). */
 export const featureSeed =
   `<upd:Update xmlns:upd="${msus}/Update" xmlns:bar="${msus}/BaseApplicabilityRules" xmlns:lar="${msus}/LogicalApplicabilityRules" xmlns:drv="${msus}/UpdateHandlers/WindowsDriver" xmlns:mar="${msus}/MsiApplicabilityRules" xmlns:cbs="${msus}/UpdateHandlers/Cbs">\n` +
   '  <upd:UpdateIdentity UpdateID="0BD4C7A7-6C36-4D79-B9A3-1C6E9F5B7E01" RevisionNumber="101"/>\n' +

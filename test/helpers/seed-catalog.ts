@@ -3,7 +3,7 @@
  * importer until tests switch to it: real update documents are parsed with `parseUpdateDocument` and their
  * fragments derived with `deriveFragments` (the production derivation); revisions the documents name but the
  * fixtures lack are SYNTHETIC (`syntheticRevision`, title prefixed "SYNTHETIC"), so the catalog is closed
- * (protocol.md 4.2). Everything is written through `revisions.upsertMany` and one activated generation.
+ * (docs/protocol/captures.md §4.2). Everything is written through `revisions.upsertMany` and one activated generation.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { deriveFragments, parseUpdateDocument } from '../../src/protocol/update-xml/index.js';

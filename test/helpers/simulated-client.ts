@@ -1,5 +1,5 @@
 /**
- * A simulated Windows Update Agent for SyncUpdates loops (protocol.md 1.5, 1.6): it keeps a cache of revision
+ * A simulated Windows Update Agent for SyncUpdates loops (docs/protocol/client.md §1.5, §1.6): it keeps a cache of revision
  * ids, sends non-leaf revisions it evaluates as installed in `installedNonLeafRevisionIds` and everything else
  * in `otherCachedRevisionIds`, and calls again while the answer is truncated or carried a non-leaf update.
  * It checks the server's answers as it goes and throws an AssertionError on any violation:
@@ -63,7 +63,7 @@ export class SimulatedClient {
     const other: number[] = [];
     for (const [id, c] of this.cache) (c.installed ? installed : other).push(id);
     return {
-      // The first native call omits the arrays entirely (protocol.md 1.2).
+      // The first native call omits the arrays entirely (docs/protocol/client.md §1.2).
       installedNonLeafRevisionIds: this.cache.size === 0 ? undefined : installed,
       otherCachedRevisionIds: this.cache.size === 0 ? undefined : other,
       skipSoftwareSync: false,

@@ -1,5 +1,5 @@
 /**
- * SYNTHETIC catalogs shaped like a real WSUS catalog (protocol.md 1.6, 3.6; the wsus-m0 captures): a company
+ * SYNTHETIC catalogs shaped like a real WSUS catalog (docs/protocol/client.md §1.6, docs/protocol/update-xml.md §3.6; the wsus-m0 captures): a company
  * category, product families, products (some with a sub-product level, for deep IsCategory chains),
  * classifications, root detectoids, product-specific detectoids gated on their product, leaves with 2-4
  * prerequisite clauses, ~1 % bundles with groups of up to ~100 alternatives, a few expired revisions and

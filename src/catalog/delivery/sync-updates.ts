@@ -11,7 +11,7 @@ import {
 } from './delivery-types.js';
 
 /**
- * The SyncUpdates delivery algorithm (protocol.md 1.6) for one call, pure and synchronous.
+ * The SyncUpdates delivery algorithm (docs/protocol/client.md §1.6) for one call, pure and synchronous.
  *
  * Gating: a revision is offered only when EVERY prerequisite clause has an alternative whose current revision
  * is in the installed set I (ids in O never satisfy); nothing in I ∪ O is resent. Order: non-leaf revisions
@@ -196,7 +196,7 @@ export function syncUpdates(
   };
 }
 
-/** Deployment fields of an in-scope revision for this scope (protocol.md 1.6.2, 1.10). */
+/** Deployment fields of an in-scope revision for this scope (docs/protocol/client.md §1.6.2, §1.10). */
 export function describeDelivery(index: CatalogIndex, scope: ClientScope, r: number): DeliveredRevision {
   const u = index.updateOf[r]!;
   const revisionId = index.revisionIds[r]!;

@@ -26,7 +26,7 @@ export const updFlag = {
 export const kindCodes: readonly RevisionKind[] = ['software', 'driver', 'category', 'detectoid'];
 
 export type UndeliverableReason =
-  /** A clause none of whose alternatives is served in this generation (protocol.md 1.6.12). */
+  /** A clause none of whose alternatives is served in this generation (docs/protocol/client.md §1.6.12). */
   | 'missing-prerequisite'
   /** A BundledUpdates group none of whose members is served. */
   | 'missing-bundle-member'
@@ -48,7 +48,7 @@ export interface CatalogIndexStats {
   readonly updates: number;
   readonly served: number;
   readonly deliverable: number;
-  /** Served non-leaf revisions: a client holds at most 400 installed non-leaf ids (protocol.md 1.6.9). */
+  /** Served non-leaf revisions: a client holds at most 400 installed non-leaf ids (docs/protocol/client.md §1.6.9). */
   readonly nonLeafServed: number;
   readonly clauses: number;
   readonly clauseAlternatives: number;

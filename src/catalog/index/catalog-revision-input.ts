@@ -1,6 +1,6 @@
 import type { RevisionKind } from '../../domain/index.js';
 
-/** One prerequisite clause: satisfied when ANY alternative's current revision is installed (protocol.md 3.3). */
+/** One prerequisite clause: satisfied when ANY alternative's current revision is installed (docs/protocol/update-xml.md §3.3). */
 export interface CatalogPrerequisiteInput {
   readonly isCategory: boolean;
   /** Update ids (GUIDs, any case). */

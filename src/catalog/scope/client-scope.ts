@@ -4,7 +4,7 @@ import { revFlag, updFlag, type CatalogIndex } from '../index/index.js';
 import { satisfiableSet } from '../index/satisfiable-set.js';
 
 /**
- * `all-non-declined` (default, real WS2025 behaviour, protocol.md 1.6.1): every non-declined software update,
+ * `all-non-declined` (default, real WS2025 behaviour, docs/protocol/client.md §1.6.1): every non-declined software update,
  * approved or not, every category and detectoid, and the prerequisites and bundle members they need.
  * `approved-closure`: only updates approved (install/uninstall) for this client, plus the same closure.
  */

@@ -6,7 +6,7 @@ export type CookieKind = 'auth' | 'session' | 'dss';
 /** Wire values of the kind byte (part of the authenticated header: a cookie of one kind never passes as another). */
 export const cookieKindCode: Readonly<Record<CookieKind, number>> = { auth: 1, session: 2, dss: 3 };
 
-/** What a cookie asserts. Opaque to clients; only this server mints and reads it (protocol.md 1.5, 5.2). */
+/** What a cookie asserts. Opaque to clients; only this server mints and reads it (docs/protocol/client.md §1.5, docs/protocol/security.md §5.2). */
 export interface CookieClaims {
   readonly kind: CookieKind;
   /** The client's SusClientId, or the downstream server's id for DSS cookies (lower-case GUID). */
@@ -14,7 +14,7 @@ export interface CookieClaims {
   /** This server's identity; a change means `ServerChanged` for the client (checked by the caller). */
   readonly serverInstanceId: string;
   readonly issuedAtMs: number;
-  /** Fixed at issue time; never slid (protocol.md 1.5). */
+  /** Fixed at issue time; never slid (docs/protocol/client.md §1.5). */
   readonly expiresAtMs: number;
   /** The configuration generation the client last saw (`ConfigChanged` when it differs). */
   readonly configGeneration: number;

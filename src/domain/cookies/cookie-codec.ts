@@ -6,7 +6,7 @@ import { cookieKeyBytes, type CookieKeyRing } from './cookie-key-ring.js';
 
 /*
  * Sealed cookie layout (all integers big-endian). Nothing but these fixed fields is ever read from a cookie:
- * no JSON, no generic deserialization (the CVE-2025-59287 lesson, protocol.md 5.2).
+ * no JSON, no generic deserialization (the CVE-2025-59287 lesson, docs/protocol/security.md §5.2).
  *
  *   header (clear, authenticated as AAD)
  *     0   u8    version (1)

@@ -1,6 +1,6 @@
 /**
  * The keys cookies are sealed with. The storage layer keeps them in a database table so a restart does
- * not invalidate every client's cookie (protocol.md 1.5); rotation adds a key and makes it active while
+ * not invalidate every client's cookie (docs/protocol/client.md §1.5); rotation adds a key and makes it active while
  * older keys stay for decoding until the cookies they sealed have expired.
  */
 export interface CookieKeyRing {

@@ -1,5 +1,5 @@
 /**
- * What a Windows client is told to do with a revision (`Deployment/Action`, protocol.md 1.6.2). The strings are
+ * What a Windows client is told to do with a revision (`Deployment/Action`, docs/protocol/client.md §1.6.2). The strings are
  * the wire enum on purpose, so the client web service can pass them through without a mapping table.
  */
 export type DeploymentAction =
@@ -22,7 +22,7 @@ export interface DeploymentActionInput {
 }
 
 /**
- * The action mapping observed on WS2025 over four catalogs (protocol.md 1.6.2):
+ * The action mapping observed on WS2025 over four catalogs (docs/protocol/client.md §1.6.2):
  * - categories and detectoids are always `Evaluate`, approved or not, leaf or not;
  * - a bundle member is `Bundle` even when it is itself a bundle (sub-bundles arrive as `Bundle` in the flow
  *   capture) and even when its own update was approved (it is installed through its parent);

@@ -105,7 +105,7 @@ export const deploymentOrder = [
   'FlightMetadata',
 ] as const;
 
-/** RefreshCacheResult item (protocol.md 1.4; UNVERIFIED on the wire — no capture holds a RefreshCache). */
+/** RefreshCacheResult item (docs/protocol/client.md §1.4; UNVERIFIED on the wire — no capture holds a RefreshCache). */
 export const refreshCacheResultOrder = [
   'RevisionID',
   'GlobalID',

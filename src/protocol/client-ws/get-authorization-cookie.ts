@@ -14,7 +14,7 @@ export interface GetAuthorizationCookieRequest {
   readonly clientId: ComputerId;
   /**
    * Requested target groups, in order, without duplicates (case-insensitive), possibly empty.
-   * Splitting rule (the multi-group wire format is UNVERIFIED, protocol.md 1.4): the Windows "TargetGroup"
+   * Splitting rule (the multi-group wire format is UNVERIFIED, docs/protocol/client.md §1.4): the Windows "TargetGroup"
    * policy takes several names separated by `;`, so every `targetGroupName` element's text is split on `;`,
    * each name trimmed, empty names dropped. Repeated `targetGroupName` elements are accepted and concatenated.
    * At most `maxTargetGroups` names of at most `maxNameString` characters each, else InvalidParameters

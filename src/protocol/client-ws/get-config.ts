@@ -35,7 +35,7 @@ export interface GetConfigResult {
   readonly maxExtendedUpdatesPerRequest: number;
   /** REAL: `\\SERVER\UpdateServicesPackages`. */
   readonly packageServerShare: string;
-  /** Must be 3.2 for StartCategoryScan (protocol.md 1.4); see `serverProtocolVersion`. */
+  /** Must be 3.2 for StartCategoryScan (docs/protocol/client.md §1.4); see `serverProtocolVersion`. */
   readonly protocolVersion: string;
   readonly inventoryRequired: boolean;
   /** REAL: 2. */

@@ -3,7 +3,7 @@
  * is bounded here, so a request can never make a decoder allocate more than these allow (on top of the XML
  * reader's own byte/element limits).
  *
- * The two protocol caps the WSUS client relies on are REAL (protocol.md 1.6 item 9, 1.4): more than 400
+ * The two protocol caps the WSUS client relies on are REAL (docs/protocol/client.md §1.6 item 9, §1.4): more than 400
  * `InstalledNonLeafUpdateIDs` (duplicates counted) and more than `MaxExtendedUpdatesPerRequest` revision ids in
  * GetExtendedUpdateInfo are answered with InvalidParameters naming the parameter. The others are our own
  * safety bounds, chosen well above anything seen in the captures.

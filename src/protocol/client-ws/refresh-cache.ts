@@ -49,7 +49,7 @@ export function decodeRefreshCacheRequest(
 
 /**
  * `RefreshCacheResponse/RefreshCacheResult/RefreshCacheResult*` — the ASMX shape of an array return value.
- * Item order RevisionID, GlobalID, IsLeaf, [IsShared], Deployment per protocol.md 1.4 (UNVERIFIED: no capture
+ * Item order RevisionID, GlobalID, IsLeaf, [IsShared], Deployment per docs/protocol/client.md §1.4 (UNVERIFIED: no capture
  * holds a RefreshCache exchange). WS2025 omits revisions whose action is Bundle; the caller decides that.
  */
 export function encodeRefreshCacheResponse(items: readonly RefreshCacheItem[]): string {

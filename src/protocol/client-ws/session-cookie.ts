@@ -4,9 +4,9 @@ import { cookieOrder, ordered } from './element-order.js';
 import { formatDateTime, type WireTime } from './wire-time.js';
 
 /**
- * The session cookie as it travels (`<cookie><Expiration/><EncryptedData/></cookie>`, protocol.md 1.4). The
+ * The session cookie as it travels (`<cookie><Expiration/><EncryptedData/></cookie>`, docs/protocol/client.md §1.4). The
  * bytes are opaque here: the authenticated codec in src/domain/cookies/ verifies them. These codecs only carry
- * them, size-bounded, and never look inside (CVE-2025-59287, protocol.md 5.2).
+ * them, size-bounded, and never look inside (CVE-2025-59287, docs/protocol/security.md §5.2).
  */
 export interface SessionCookie {
   /** Absent only in GetCookie's `oldCookie` of a native first call. */

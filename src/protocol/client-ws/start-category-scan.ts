@@ -47,7 +47,7 @@ export function decodeStartCategoryScanRequest(
   };
 }
 
-/** No `…Result` wrapper: the fields sit directly in StartCategoryScanResponse (protocol.md 1.2). */
+/** No `…Result` wrapper: the fields sit directly in StartCategoryScanResponse (docs/protocol/client.md §1.2). */
 export function encodeStartCategoryScanResponse(r: StartCategoryScanResult): string {
   const inError = r.categoryIdsInError;
   return el(

@@ -5,7 +5,7 @@ import { ordered, syncInfoOrder } from './element-order.js';
 import { encodeSessionCookie, type SessionCookieOut } from './session-cookie.js';
 import { encodeUpdateInfo, type UpdateInfo } from './update-info.js';
 
-/** The SyncInfo answer of SyncUpdates and SyncPrinterCatalog (protocol.md 1.4, 1.6). */
+/** The SyncInfo answer of SyncUpdates and SyncPrinterCatalog (docs/protocol/client.md §1.4, §1.6). */
 export interface SyncUpdatesResult {
   /** At most one page; omitted from the wire when empty (REAL: the driver pass answer has no NewUpdates). */
   readonly newUpdates: readonly UpdateInfo[];

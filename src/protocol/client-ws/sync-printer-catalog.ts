@@ -9,7 +9,7 @@ import { expectOperation, parseRevisionId } from './wire.js';
 
 /**
  * SyncPrinterCatalog (Add-Printer wizard only, never captured). Note the lower-case wire names
- * `installedNonLeafUpdateIDs` / `printerUpdateIDs`, unlike SyncUpdates (protocol.md 5.1 item 9).
+ * `installedNonLeafUpdateIDs` / `printerUpdateIDs`, unlike SyncUpdates (docs/protocol/security.md §5.1 item 9).
  */
 export interface SyncPrinterCatalogRequest {
   readonly cookie: SessionCookie;
@@ -43,7 +43,7 @@ export function decodeSyncPrinterCatalogRequest(
 
 /**
  * We serve no printer catalog: the answer is an empty SyncInfo (no updates, not truncated) carrying the
- * refreshed cookie, as protocol.md 1.4 recommends.
+ * refreshed cookie, as docs/protocol/client.md §1.4 recommends.
  */
 export function encodeSyncPrinterCatalogResponse(r: { readonly newCookie: SessionCookieOut }): string {
   return el('SyncPrinterCatalogResponse', { xmlns: clientNs }, [

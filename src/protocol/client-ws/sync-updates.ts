@@ -26,8 +26,8 @@ export interface SyncProductsParameters {
 }
 
 /**
- * A SyncUpdates call (protocol.md 1.4, 1.6). An absent id list is `undefined` (the first native call omits
- * them all), an empty one `[]`. Unknown elements are ignored (protocol.md 5.1 item 11).
+ * A SyncUpdates call (docs/protocol/client.md §1.4, §1.6). An absent id list is `undefined` (the first native call omits
+ * them all), an empty one `[]`. Unknown elements are ignored (docs/protocol/security.md §5.1 item 11).
  */
 export interface SyncUpdatesRequest {
   readonly cookie: SessionCookie;

@@ -20,7 +20,7 @@ export const deploymentActions: readonly DeploymentAction[] = Object.freeze([
 
 /**
  * What the client is told to do with a revision. Seven fields are always written (REAL: on every one of
- * 1,950+ UpdateInfo; a missing Deployment fails the client with 0x80070057, protocol.md 5.1 item 3);
+ * 1,950+ UpdateInfo; a missing Deployment fails the client with 0x80070057, docs/protocol/security.md §5.1 item 3);
  * `deadline` only when an approval has one (SPEC, never observed).
  */
 export interface Deployment {
@@ -41,7 +41,7 @@ export interface Deployment {
 export interface UpdateInfo {
   readonly revisionId: RevisionId;
   readonly deployment: Deployment;
-  /** False iff the revision's update is the target of some prerequisite in the served catalog (protocol.md 1.6). */
+  /** False iff the revision's update is the target of some prerequisite in the served catalog (docs/protocol/client.md §1.6). */
   readonly isLeaf: boolean;
   /**
    * The Core fragment (already derived XML text); written escaped as character data, never CDATA. A server

@@ -34,7 +34,7 @@ export interface ReportedOsVersion {
 }
 
 /**
- * One client event (protocol.md 1.4, 1.11). Every string is untrusted text (CVE-2025-59287's second sink
+ * One client event (docs/protocol/client.md §1.4, §1.11). Every string is untrusted text (CVE-2025-59287's second sink
  * was reporting data): stored as text, length-bounded, never interpreted beyond the documented `Key=Value`
  * and 156 list forms. Elements we do not list (e.g. `AppName` inside BasicData, PrivateData) are ignored.
  */
@@ -183,7 +183,7 @@ export function decodeReportEventBatchRequest(
   };
 }
 
-/** REAL: always `true` (events are stored, never trusted; protocol.md 1.11). */
+/** REAL: always `true` (events are stored, never trusted; docs/protocol/client.md §1.11). */
 export function encodeReportEventBatchResponse(accepted = true): string {
   return el('ReportEventBatchResponse', { xmlns: reportingNs }, [textEl('ReportEventBatchResult', accepted)]);
 }

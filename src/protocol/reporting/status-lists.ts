@@ -3,7 +3,7 @@ import { parseGuid } from '../soap/index.js';
 import { invalidParameter } from '../xml/index.js';
 import { miscDataValue } from './report-event-batch.js';
 
-/** The client status event: WS2025 derives Installed / NotInstalled per computer from it (protocol.md 1.11). */
+/** The client status event: WS2025 derives Installed / NotInstalled per computer from it (docs/protocol/client.md §1.11). */
 export const clientStatusEventId = 156;
 
 /**

@@ -6,7 +6,7 @@ import { dssAuthNs } from './namespaces.js';
 import { shortString } from './values.js';
 
 /**
- * DssAuthWebService GetAuthorizationCookie (protocol.md 2.3). Anonymous: REAL WS2025 accepts any FQDN-like
+ * DssAuthWebService GetAuthorizationCookie (docs/protocol/server-sync.md §2.3). Anonymous: REAL WS2025 accepts any FQDN-like
  * `accountName` and any `accountGuid`. For Microsoft Update, MS-SAMPLE sends a GUID string in both fields (its
  * code swaps them); we send a host-like name and the GUID, which is what the field names say and what WS2025
  * accepted in the capture.

@@ -34,7 +34,7 @@ export interface LanguageAndDelta {
 }
 
 /**
- * `ServerSyncFilter` (protocol.md 2.3). Element order on the wire: (`DssProtocolVersion`, never sent),
+ * `ServerSyncFilter` (docs/protocol/server-sync.md §2.3). Element order on the wire: (`DssProtocolVersion`, never sent),
  * `Anchor`, `GetConfig`, `Get63LanguageOnly`, `Categories`, `Classifications`, `Languages`.
  * REAL WS2025 semantics: products AND classifications (one list alone selects nothing); `Delta=false` with an
  * anchor returns everything again, so a DSS sends `Delta=true` exactly when it sends an anchor.

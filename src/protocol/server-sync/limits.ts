@@ -1,7 +1,7 @@
 import type { XmlReadLimits } from '../xml/index.js';
 
 /**
- * Hard limits for MS-WSUSSS messages from an upstream (untrusted input, protocol.md 5.1 item 15 and 5.2).
+ * Hard limits for MS-WSUSSS messages from an upstream (untrusted input, docs/protocol/security.md §5.1 item 15 and §5.2).
  * Revision lists are not paged (WS2025 sent 24,509 identities, 3 MB, in one body; Microsoft Update has far
  * more), so the list limits are generous but finite.
  */

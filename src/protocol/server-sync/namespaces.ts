@@ -1,5 +1,5 @@
 /**
- * MS-WSUSSS names (protocol.md 2.1). ServerSync and Reporting share the SoftwareDistribution namespace; the
+ * MS-WSUSSS names (docs/protocol/server-sync.md §2.1). ServerSync and Reporting share the SoftwareDistribution namespace; the
  * DSS authorization service has its own. SOAPAction = namespace + '/' + operation.
  */
 export const serverSyncNs = 'http://www.microsoft.com/SoftwareDistribution';

@@ -3,7 +3,7 @@ import { extractSingleMember, writeCabinet } from '../cab/index.js';
 import { defaultServerSyncLimits, type ServerSyncLimits } from './limits.js';
 
 /**
- * How a `ServerSyncUpdateData` carries its document (protocol.md 2.3): `XmlUpdateBlob` is escaped XML text in
+ * How a `ServerSyncUpdateData` carries its document (docs/protocol/server-sync.md §2.3): `XmlUpdateBlob` is escaped XML text in
  * the SOAP body; `XmlUpdateBlobCompressed` is a base64 Microsoft Cabinet (REAL: LZX, window 2^21) with one
  * member `blob` holding the document as UTF-16LE without BOM or XML declaration.
  */

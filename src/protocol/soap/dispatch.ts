@@ -14,7 +14,7 @@ const key = (namespace: string, name: string): string => `${namespace}\u0000${na
 
 /**
  * Dispatch by the body element's (namespace URI, local name) — never by prefix, never by SOAPAction alone
- * (SOAP 1.2 may carry no action; protocol.md 2.1).
+ * (SOAP 1.2 may carry no action; docs/protocol/server-sync.md §2.1).
  *
  * The action rule: when the request carries an action (a non-empty SOAPAction for 1.1, or `action=` for 1.2),
  * it must equal the registered action of the operation the body element selects, compared exactly

@@ -23,7 +23,7 @@ import {
 /** SOAP 1.1 fault code names; SOAP 1.2 writes Client as Sender and Server as Receiver. */
 export type SoapFaultCode = 'Client' | 'Server' | 'MustUnderstand' | 'VersionMismatch';
 
-/** A fault in the WSUS shape (protocol.md 1.8): the `detail` carries ErrorCode, Message, ID, Method. */
+/** A fault in the WSUS shape (docs/protocol/client.md §1.8): the `detail` carries ErrorCode, Message, ID, Method. */
 export interface SoapFault {
   readonly code: SoapFaultCode;
   /** The WSUS ErrorCode (`InvalidCookie`, `InvalidParameters`, `InternalServerError`, …). */

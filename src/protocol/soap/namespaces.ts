@@ -1,4 +1,4 @@
-/** Namespace URIs of SOAP itself and of the WSUS services (protocol.md 1.1, 2.1). Matching is by URI only. */
+/** Namespace URIs of SOAP itself and of the WSUS services (docs/protocol/client.md §1.1, docs/protocol/server-sync.md §2.1). Matching is by URI only. */
 export const soap11EnvelopeNs = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const soap12EnvelopeNs = 'http://www.w3.org/2003/05/soap-envelope';
 export const soap11EncodingNs = 'http://schemas.xmlsoap.org/soap/encoding/';

@@ -3,7 +3,7 @@ import { soapContentType } from './content-type.js';
 import { envelopeNamespace, xsdNs, xsiNs, type SoapVersion } from './namespaces.js';
 
 /**
- * How a service writes its envelope, as WS2025 does (protocol.md 1.2):
+ * How a service writes its envelope, as WS2025 does (docs/protocol/client.md §1.2):
  * - `client`: Client web service — prefix `s:`, `xmlns:xsi`/`xmlns:xsd` declared on `s:Body`, no XML
  *   declaration (WCF-style).
  * - `asmx`: SimpleAuth, Reporting, ServerSync, DssAuth — XML declaration, prefix `soap:`, `xmlns:xsi`/`xmlns:xsd`

@@ -3,7 +3,7 @@ import { childElement, invalidParameter, textOf, type XmlElement } from '../xml/
 import { soap11EncodingNs, soap12EncodingNs, xsiNs } from './namespaces.js';
 
 /**
- * Typed readers for SOAP values and arrays (protocol.md 1.2, 5.1 items 10-11, 5.2). Every failure is an
+ * Typed readers for SOAP values and arrays (docs/protocol/client.md §1.2, docs/protocol/security.md §5.1 items 10-11, §5.2). Every failure is an
  * InvalidParameters error naming the parameter path (`parameters.InstalledNonLeafUpdateIDs`), which the fault
  * encoder writes as the WSUS `Message`.
  */
@@ -48,7 +48,7 @@ export const parseInt32: ItemParser<number> = (text, path) => {
   return n === 0 ? 0 : n; // no -0
 };
 
-/** GUID in the 8-4-4-4-12 form, returned lower-case (the wire mixes cases; protocol.md 1.2). */
+/** GUID in the 8-4-4-4-12 form, returned lower-case (the wire mixes cases; docs/protocol/client.md §1.2). */
 export const parseGuid: ItemParser<string> = (text, path) => {
   const g = text.length <= 64 ? toGuid(text) : undefined;
   if (g === undefined) throw invalidParameter(path, 'not a GUID');

@@ -5,7 +5,7 @@ import type { UpdateDocument } from './update-document.js';
 import { streamedPartsOf } from './streamed-parts.js';
 
 /**
- * Core Properties attributes, in the order WS2025 writes them (protocol.md 1.7 step 4; the real bundle
+ * Core Properties attributes, in the order WS2025 writes them (docs/protocol/client.md §1.7 step 4; the real bundle
  * a2fef9b0 r200 has `AutoSelectOnWebSites` before `ExplicitlyDeployable` in its document and the other way
  * round in its Core fragment, so the order is the server's, not the document's). `dropWhen` is the default
  * value WS2025 leaves out (compared case-insensitively).
@@ -18,7 +18,7 @@ const coreProperties: readonly { readonly name: string; readonly dropWhen?: stri
   { name: 'OSUpgrade' },
 ];
 
-/** Properties attributes that Extended leaves out (protocol.md 1.7 step 5); the rest keep document order. */
+/** Properties attributes that Extended leaves out (docs/protocol/client.md §1.7 step 5); the rest keep document order. */
 const extendedRemovals: ReadonlySet<string> = new Set([
   'UpdateType',
   'ExplicitlyDeployable',
@@ -164,7 +164,7 @@ function localizedElements(t: TopLevel): Map<string, XmlElement> {
 }
 
 /**
- * Core fragment (protocol.md 1.7 step 4): `UpdateIdentity` + filtered `Properties` + `Relationships` +
+ * Core fragment (docs/protocol/client.md §1.7 step 4): `UpdateIdentity` + filtered `Properties` + `Relationships` +
  * `ApplicabilityRules`, concatenated without a wrapper element.
  */
 export function deriveCoreFragment(doc: UpdateDocument): string {
@@ -202,7 +202,7 @@ export function availableLanguages(doc: UpdateDocument): readonly string[] {
 }
 
 /**
- * Picks the language to answer with (protocol.md 1.7 step 6, 3.8): for each requested locale in order, an
+ * Picks the language to answer with (docs/protocol/client.md §1.7 step 6, docs/protocol/update-xml.md §3.8): for each requested locale in order, an
  * exact match, then its neutral language (`en-US` -> `en`); when none exists, English (`en`), then the
  * document's DefaultPropertiesLanguage, then its first language. Undefined only for a document without any
  * LocalizedProperties. Returns the language as written in the document.

@@ -8,7 +8,7 @@ import {
 } from './namespaces.js';
 
 /**
- * Serializes a subtree of an update document the way WS2025 writes MS-WUSP fragments (protocol.md 1.7):
+ * Serializes a subtree of an update document the way WS2025 writes MS-WUSP fragments (docs/protocol/client.md §1.7):
  * - namespaces stripped: every `xmlns`/`xmlns:*` declaration dropped, elements by local name, except
  *   BaseApplicabilityRules -> `b.Name`, MsiApplicabilityRules -> `m.Name`, WindowsDriver -> `d.Name`;
  * - attributes by local name in document order; `xsi:type` -> `type` with its value (and prefix) as written;

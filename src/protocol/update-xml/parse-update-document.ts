@@ -57,7 +57,7 @@ const sizePattern = /^\d{1,16}$/;
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
- * Parses a full `upd:Update` document (protocol.md 3): bytes as they come out of a cabinet (UTF-16LE without
+ * Parses a full `upd:Update` document (docs/protocol/update-xml.md §3): bytes as they come out of a cabinet (UTF-16LE without
  * BOM), UTF-8 bytes, or text. Returns a frozen record that keeps the given input as `original` (byte-faithful)
  * and the parsed tree as `root` for fragment derivation.
  *

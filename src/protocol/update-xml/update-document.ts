@@ -5,7 +5,7 @@ import type { XmlElement } from '../xml/index.js';
 export type UpdateType = 'Software' | 'Driver' | 'Category' | 'Detectoid';
 
 /**
- * The installer family named by `Properties/@Handler` (protocol.md 3.5), told apart by the URI's last path
+ * The installer family named by `Properties/@Handler` (docs/protocol/update-xml.md §3.5), told apart by the URI's last path
  * segment. `none` = no Handler attribute (bundles, detectoids); `unknown` = a handler this code does not know.
  */
 export type HandlerKind =
@@ -52,7 +52,7 @@ export interface CategoryInformation {
 }
 
 /**
- * One prerequisite clause (protocol.md 3.3): satisfied when ANY of `anyOf` is installed; all clauses are ANDed.
+ * One prerequisite clause (docs/protocol/update-xml.md §3.3): satisfied when ANY of `anyOf` is installed; all clauses are ANDed.
  * A bare `UpdateIdentity` is a clause of one. Prerequisites name update ids only ("its current revision").
  */
 export interface PrerequisiteClause {
@@ -90,7 +90,7 @@ export interface UpdateFile {
 export type OriginalEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'string';
 
 /**
- * A parsed full update document (protocol.md 3). Frozen. `original` is exactly what the caller gave
+ * A parsed full update document (docs/protocol/update-xml.md §3). Frozen. `original` is exactly what the caller gave
  * (never re-serialized); `root` is the parsed tree the fragment derivations read.
  */
 export interface UpdateDocument {

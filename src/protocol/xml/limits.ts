@@ -29,7 +29,7 @@ export const soapRequestLimits: XmlReadLimits = Object.freeze({
 
 /**
  * Defaults sized for full update documents: real CBS documents reach 47 MB, with an embedded manifest
- * of many elements (protocol.md 3.2).
+ * of many elements (docs/protocol/update-xml.md §3.2).
  */
 export const updateDocumentLimits: XmlReadLimits = Object.freeze({
   maxBytes: 256 * 1024 * 1024,

@@ -99,7 +99,7 @@ export function optionalTextEl(name: string, value: string | number | boolean | 
   return value === undefined ? '' : textEl(name, value);
 }
 
-/** A literal array (`<Name><int>1</int>…</Name>`, protocol.md 1.2); an empty array is `<Name/>`. */
+/** A literal array (`<Name><int>1</int>…</Name>`, docs/protocol/client.md §1.2); an empty array is `<Name/>`. */
 export function literalArray(
   name: string,
   itemName: string,

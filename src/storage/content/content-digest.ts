@@ -3,7 +3,7 @@ import { createHash, type Hash } from 'node:crypto';
 /**
  * SHA-1 and SHA-256 over one byte stream. WSUS addresses content by SHA-1 but SHA-1 alone is
  * collision-prone, so every object is also checked against the SHA-256 from the update metadata
- * (protocol.md 1.9).
+ * (docs/protocol/client.md §1.9).
  */
 export class DualDigest {
   readonly #sha1: Hash = createHash('sha1');

@@ -15,7 +15,7 @@ export interface ContentStat {
 export interface IngestExpected {
   /** Raw 20-byte SHA-1 (the content address). */
   readonly sha1: Uint8Array;
-  /** Raw 32-byte SHA-256; verified when given (protocol.md 1.9: verify both digests and the size). */
+  /** Raw 32-byte SHA-256; verified when given (docs/protocol/client.md §1.9: verify both digests and the size). */
   readonly sha256?: Uint8Array;
   readonly size: number;
 }

@@ -28,7 +28,7 @@ export interface ClosureResult {
 }
 
 /**
- * Chooses the catalog generation's members and validates the relationship closure (protocol.md 3.3, 3.7):
+ * Chooses the catalog generation's members and validates the relationship closure (docs/protocol/update-xml.md §3.3, §3.7):
  * for every update id the highest held revision that is valid is the member; a revision is valid when every
  * prerequisite clause has at least one alternative with a valid member and every bundled child is held and
  * valid. Refusals propagate: whatever depends on a refused revision is refused too (`dependency`, with the
@@ -116,7 +116,7 @@ export function computeClosure(revisions: readonly GraphRevision[]): ClosureResu
   const members = new Map<number, { isLeaf: boolean; isBundleMember: boolean }>();
   for (const r of current.values())
     members.set(r.revisionId, {
-      // A leaf is what no member names as a prerequisite (bundle members are leaves; protocol.md 5.1 item 4).
+      // A leaf is what no member names as a prerequisite (bundle members are leaves; docs/protocol/security.md §5.1 item 4).
       isLeaf: !prerequisiteTargets.has(r.updateId),
       isBundleMember: bundleMembers.has(r.revisionId),
     });

@@ -1,4 +1,4 @@
-import type { UpdateIdentity } from '../../domain/ids.js';
+import type { UpdateIdentity } from '../../domain/index.js';
 import { isAppError } from '../../errors.js';
 import {
   decodeUpdateBlobText,

@@ -1,4 +1,4 @@
-import { parseGuid } from '../../domain/ids.js';
+import { parseGuid } from '../../domain/index.js';
 import { AppError } from '../../errors.js';
 import { createRepositories, type DbHandle } from '../../storage/index.js';
 import type { CategoryStore } from './selection-ports.js';
@@ -16,7 +16,7 @@ export interface SyncSelection {
 
 export const selectionSettingKey = 'sync.selection';
 
-/** Well-known classification ids (protocol.md 3.6), so titles resolve before the first category sync. */
+/** Well-known classification ids (docs/protocol/update-xml.md §3.6), so titles resolve before the first category sync. */
 export const wellKnownClassifications: Readonly<Record<string, string>> = Object.freeze({
   applications: '5c9376ab-8ce6-464a-b136-22113dd69801',
   'critical updates': 'e6cf1350-c01b-414d-a61f-263d14d133b4',

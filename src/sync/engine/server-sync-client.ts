@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { UpdateIdentity } from '../../domain/ids.js';
+import type { UpdateIdentity } from '../../domain/index.js';
 import { isAppError } from '../../errors.js';
 import {
   decodeGetAuthConfigResult,
@@ -43,7 +43,7 @@ export interface ServerSyncClientOptions {
   readonly transport: SoapPoster;
   /** The upstream's ServerSync URL. */
   readonly url: string;
-  /** DSS identity presented to DssAuth (anonymous; any FQDN-like name and GUID, protocol.md 2.3). */
+  /** DSS identity presented to DssAuth (anonymous; any FQDN-like name and GUID, docs/protocol/server-sync.md §2.3). */
   readonly accountName?: string;
   readonly accountGuid?: string;
   readonly protocolVersion?: string;

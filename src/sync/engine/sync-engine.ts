@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import type { UpdateId, UpdateIdentity } from '../../domain/ids.js';
+import type { UpdateId, UpdateIdentity } from '../../domain/index.js';
 import { AppError, isAppError, toAppError } from '../../errors.js';
 import { acquireLease, processHolder } from '../../jobs/job-lease.js';
 import {
@@ -96,7 +96,7 @@ interface StoredUpstreamConfig {
 const key = (u: string, r: number) => `${u}/${r}`;
 
 /**
- * One synchronization run from an MS-WSUSSS upstream (protocol.md 2.2, 3.7): auth, config, categories
+ * One synchronization run from an MS-WSUSSS upstream (docs/protocol/server-sync.md §2.2, docs/protocol/update-xml.md §3.7): auth, config, categories
  * (GetConfig=true, deduplicated, highest revision kept), the product AND classification list (Delta iff an
  * anchor is sent), GetUpdateData in batches within the upstream's limit (partial answers re-requested, a
  * whole-call fault bisected down to the one bad id), the closure (bundle members, prerequisites and categories
@@ -249,7 +249,7 @@ class SyncRun {
       return await this.#execute();
     } catch (e) {
       if (isFault(e, 'ServerChanged')) {
-        // protocol.md 2.1: the upstream's identity changed; every anchor is void.
+        // docs/protocol/server-sync.md §2.1: the upstream's identity changed; every anchor is void.
         this.#log.warn('upstream reported ServerChanged: anchors reset, the next run lists everything');
         for (const scope of ['config', 'categories', await this.#updatesScope()])
           await this.#repos.anchors.reset(scope);
@@ -622,7 +622,7 @@ class SyncRun {
   }
 
   /**
-   * The closure (protocol.md 3.7 step 3): bundled children (exact identities) and prerequisite/category ids
+   * The closure (docs/protocol/update-xml.md §3.7 step 3): bundled children (exact identities) and prerequisite/category ids
    * that a listing of this run resolves to a revision, fetched until nothing new is referenced.
    */
   async #closureFetch(): Promise<void> {

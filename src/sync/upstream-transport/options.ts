@@ -6,7 +6,7 @@ import type { Clock, RandomSource } from './clock.js';
 import type { ProxyOptions } from './proxy-selection.js';
 import type { UpstreamTlsOptions } from './tls-policy.js';
 
-/** Microsoft Update's ServerSync endpoint (protocol.md 2.3), the default upstream; DSS auth there is anonymous. */
+/** Microsoft Update's ServerSync endpoint (docs/protocol/server-sync.md §2.3), the default upstream; DSS auth there is anonymous. */
 export const MICROSOFT_UPDATE_SERVER_SYNC_URL =
   'https://sws.update.microsoft.com/ServerSyncWebService/ServerSyncWebService.asmx';
 

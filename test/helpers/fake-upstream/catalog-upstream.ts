@@ -1,5 +1,5 @@
 /**
- * Catalog mode (protocol.md 4.2 (b)): a small in-test upstream answering the MS-WSUSSS flow from a catalog of
+ * Catalog mode (docs/protocol/captures.md §4.2 (b)): a small in-test upstream answering the MS-WSUSSS flow from a catalog of
  * documents with Patchbay's own USS-side codecs: GetRevisionIdList with exactly the identities it has (GetConfig
  * true = categories and detectoids; false = product AND classification match over the documents' prerequisite
  * ids, anchors with Delta), GetUpdateData with plain blobs up to 5,120 UTF-16 bytes, the given real cabinets,

@@ -1,7 +1,7 @@
 /**
  * A closed catalog for catalog-mode tests, built from the REAL documents in wsus-m0-wsusss/docs plus clearly
  * marked SYNTHETIC documents for the identities those documents name but the capture did not record
- * (protocol.md 4.2): the Microsoft Defender Antivirus product (8c3fcc84, placed under the real Windows family),
+ * (docs/protocol/captures.md §4.2): the Microsoft Defender Antivirus product (8c3fcc84, placed under the real Windows family),
  * the Definition Updates classification (e0789628), the detectoids be4048db / 59653007 / 0aac58ee, and every
  * bundled child that is not one of the real documents. Synthetic titles start with `SYNTHETIC (test)`.
  * Real cabinets are served where we hold them: test/fixtures/cab/wsus and the GetUpdateData answers 000013

@@ -1,5 +1,5 @@
 /**
- * Verbatim mode (protocol.md 4.2 (b)): answers with the REAL captured bodies of wsus-m0-wsusss/exchanges, chosen
+ * Verbatim mode (docs/protocol/captures.md §4.2 (b)): answers with the REAL captured bodies of wsus-m0-wsusss/exchanges, chosen
  * by operation plus a predicate on the request:
  * GetAuthConfig 000001; DSS GetAuthorizationCookie 000002; GetCookie 000003; GetConfigData with configAnchor
  * 000004, without 000005; GetRevisionIdList without cookie 000019 (InvalidCookie), GetConfig=true 000006,

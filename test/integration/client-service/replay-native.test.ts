@@ -4,7 +4,7 @@
  *
  * Catalog: the 8 real update documents of wsus-m0-wsusss/docs, parsed and derived by the production code,
  * plus SYNTHETIC revisions (test/helpers/seed-catalog.ts closeCatalog) for the prerequisite and bundle-member
- * identities the fixtures lack (protocol.md 4.2).
+ * identities the fixtures lack (docs/protocol/captures.md §4.2).
  *
  * Request rewriting: the captured cookies are zeroed, so Patchbay's own handshake runs first (same client id as
  * the capture) and its cookie is spliced into every request (`<cookie>`, `<CookieData>`, `<lastChange>`).

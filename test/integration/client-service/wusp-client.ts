@@ -219,7 +219,7 @@ export class WuspClient {
   }
 }
 
-/** One ReportingEvent as WUA writes it (protocol.md 1.4). */
+/** One ReportingEvent as WUA writes it (docs/protocol/client.md §1.4). */
 export function reportingEvent(e: {
   clientId: string;
   instanceId: string;

@@ -108,7 +108,7 @@ void test('a parent cycle in corrupt data throws instead of hanging', () => {
   );
 });
 
-void test('deployment action mapping (protocol.md 1.6.2)', () => {
+void test('deployment action mapping (docs/protocol/client.md §1.6.2)', () => {
   assert.equal(
     deploymentActionFor({ kind: 'category', isBundleMember: false, decision: 'install' }),
     'Evaluate',

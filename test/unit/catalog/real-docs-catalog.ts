@@ -1,7 +1,7 @@
 /**
  * A catalog built from the REAL update documents in wsus-m0-wsusss/docs (parsed with parseUpdateDocument),
  * closed with clearly marked SYNTHETIC records for the identities those documents name but the capture did not
- * record (protocol.md 4.2): the Defender product and Definition Updates classification categories, the
+ * record (docs/protocol/captures.md §4.2): the Defender product and Definition Updates classification categories, the
  * detectoids be4048db / 59653007 / 0aac58ee, and bundle members outside the document set.
  */
 import { readdirSync } from 'node:fs';

@@ -69,7 +69,7 @@ void test('RegisterComputer: the native computerInfo, all 26 fields, wire order 
     [...elementOrder.computerInfoOrder],
   );
   const r = decodeRegisterComputerRequest(op);
-  assert.equal(r.cookie.encryptedData.length, 224); // 300 base64 chars; protocol.md says 248 bytes
+  assert.equal(r.cookie.encryptedData.length, 224); // 300 base64 chars; docs/protocol/client.md §1.4 says 248 bytes
   assert.equal(r.cookie.expiration?.toISOString(), '2026-10-04T16:03:35.996Z');
   const c = r.computer;
   assert.equal(c.dnsName, 'REDACTED3');

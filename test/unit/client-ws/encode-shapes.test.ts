@@ -15,7 +15,7 @@ import {
 import { kid, kids, parseEncoded, responseOf, text } from './support.js';
 
 // Shapes of the answers no capture holds (StartCategoryScan, RefreshCache, GetFileLocations, FileLocations,
-// SyncPrinterCatalog): element names, namespace and order per protocol.md 1.4 and the order tables.
+// SyncPrinterCatalog): element names, namespace and order per docs/protocol/client.md §1.4 and the order tables.
 const ns = 'http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService';
 const names = (el: ReturnType<typeof parseEncoded>): string[] => kids(el).map((e) => e.local);
 const cookie = { expiration: new Date('2026-10-04T16:03:35.996Z'), encryptedData: Buffer.alloc(8, 1) };

@@ -78,7 +78,7 @@ function manifestEntry(exchange: string, file: string): { original_size: number;
   return entry;
 }
 
-void test('client-service fault shape (protocol.md 1.8): s: prefix, no faultactor, bare s:Body, as WS2025 000141', () => {
+void test('client-service fault shape (docs/protocol/client.md §1.8): s: prefix, no faultactor, bare s:Body, as WS2025 000141', () => {
   const method = `${wsusNamespaces.clientWebService}/SyncUpdates`;
   // The route passes the endpoint URL; the client style must still not write it (WS2025 does not).
   const f = faultFromError(invalidParameter('parameters.InstalledNonLeafUpdateIDs', 'more than 400 items'), {

@@ -9,8 +9,8 @@ import {
   parseUpdateDocument,
 } from '../../../src/protocol/update-xml/index.js';
 
-// Synthetic documents for the rules of protocol.md 1.7 that the real fixtures do not exercise (drivers,
-// MSI rules, MsiPatch, escaping, defaults). Shapes follow protocol.md 3.2; the expected strings are written
+// Synthetic documents for the rules of docs/protocol/client.md §1.7 that the real fixtures do not exercise (drivers,
+// MSI rules, MsiPatch, escaping, defaults). Shapes follow docs/protocol/update-xml.md §3.2; the expected strings are written
 // out by hand from the rules, not produced by the code under test.
 const msus = 'http://schemas.microsoft.com/msus/2002/12';
 

@@ -12,7 +12,7 @@ import {
 } from '../../../src/protocol/update-xml/index.js';
 
 // Ground truth: the fragments the real WS2025 server sent a native client for the documents in docs/
-// (protocol.md 4.2). Every reference file is compared; the list is read from the folder, not hard-coded.
+// (docs/protocol/captures.md §4.2). Every reference file is compared; the list is read from the folder, not hard-coded.
 const set = ['wsus', 'wsus-m0-wsusss'];
 const references = readdirSync(fixturePath(...set, 'wusp-reference'))
   .map((f) => /^(.+-r\d+)\.(core|extended|localized-en)\.xml$/.exec(f))

@@ -4,7 +4,7 @@ import { AppError } from '../../../src/errors.js';
 import { updateDocumentLimits } from '../../../src/protocol/xml/index.js';
 import { parseUpdateDocument, type UpdateDocumentReason } from '../../../src/protocol/update-xml/index.js';
 
-// Synthetic documents shaped like the real ones (protocol.md 3.2), each broken in one way.
+// Synthetic documents shaped like the real ones (docs/protocol/update-xml.md §3.2), each broken in one way.
 const ns =
   'xmlns:upd="http://schemas.microsoft.com/msus/2002/12/Update" xmlns:bar="http://schemas.microsoft.com/msus/2002/12/BaseApplicabilityRules"';
 const goodId = 'ff36f0b5-dded-4780-8664-cd78af8b62c1';

@@ -220,7 +220,7 @@ void test('classifyCategories tells companies, families, products and classifica
   const definitionUpdates = asUpdateId('e0789628-ce08-4437-be74-2495b842f43b');
   const defender = asUpdateId('8c3fcc84-7410-4a95-8b89-a166a0190486');
   // The Defender product and the Definition Updates classification have no document in the fixtures; they are
-  // supplied as well-known ids (protocol.md 3.6), as the sync engine will after syncing categories.
+  // supplied as well-known ids (docs/protocol/update-xml.md §3.6), as the sync engine will after syncing categories.
   const full = categoryLookupFrom(
     categories,
     new Map([
