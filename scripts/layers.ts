@@ -13,6 +13,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Violations not fixed yet (issue 11), by "file rule" with their count; test/unit/docs/layers.test.ts lets it only shrink. */
+export const pendingPath = fileURLToPath(new URL('./layers-pending.json', import.meta.url));
+
 export interface ImportLine {
   /** Importing file, relative to the repository root with forward slashes. */
   readonly file: string;
