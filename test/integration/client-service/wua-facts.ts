@@ -3,32 +3,11 @@
  * WuspClient: the facts of a Core fragment and the delivered-revision shape.
  */
 import type { DeliveredRevision } from '../../../src/catalog/index.js';
-import type { RevisionKind } from '../../../src/domain/index.js';
-import {
-  SimulatedClient,
-  type ScanReport,
-  type SimulatedRevisionFacts,
-} from '../../helpers/simulated-client.js';
+import { coreFacts, SimulatedClient, type ScanReport } from '../../helpers/simulated-client.js';
 import type { UpdateInfoOut, WuspClient } from './wusp-client.js';
 
-/** What a client learns from a Core fragment: the update id, its kind and its prerequisite clauses. */
-export function coreFacts(xml: string): SimulatedRevisionFacts {
-  const updateId = /UpdateIdentity UpdateID="([^"]+)"/.exec(xml)![1]!.toLowerCase();
-  const type = /UpdateType="([^"]+)"/.exec(xml)?.[1] ?? 'Software';
-  const kind: RevisionKind =
-    type === 'Category' ? 'category' : type === 'Detectoid' ? 'detectoid' : 'software';
-  const pre = /<Prerequisites>(.*?)<\/Prerequisites>/s.exec(xml)?.[1] ?? '';
-  const prerequisites: { anyOf: string[] }[] = [];
-  const re = /<AtLeastOne[^>]*>(.*?)<\/AtLeastOne>|<UpdateIdentity UpdateID="([^"]+)"[^>]*\/>/gs;
-  for (let m = re.exec(pre); m !== null; m = re.exec(pre))
-    prerequisites.push({
-      anyOf:
-        m[2] !== undefined
-          ? [m[2].toLowerCase()]
-          : [...m[1]!.matchAll(/UpdateID="([^"]+)"/g)].map((x) => x[1]!.toLowerCase()),
-    });
-  return { updateId, kind, prerequisites };
-}
+/** The Core-fragment facts, from the simulated client's own module (one parser). */
+export { coreFacts };
 
 export const toDelivered = (u: UpdateInfoOut): DeliveredRevision => ({
   revisionId: u.id,
