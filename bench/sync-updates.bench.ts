@@ -374,7 +374,14 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
     // yields on this catalog (SQLite reads are synchronous), so without a held slot nothing is ever in flight.
     const capped = await buildClientServer({
       config: await loadConfigOrThrow({
-        env: { PATCHBAY_SERVER_DATA_DIR: dir, PATCHBAY_SERVER_MAX_CONCURRENT_REQUESTS: '1' },
+        // A body still arriving holds no concurrency slot (slow-body hardening): capacity is held here through
+        // the buffered-bytes budget instead, which the holder's announced 60 KiB fills.
+        env: {
+          PATCHBAY_SERVER_DATA_DIR: dir,
+          PATCHBAY_SERVER_MAX_CONCURRENT_REQUESTS: '1',
+          PATCHBAY_SERVER_REQUEST_BODY_LIMIT: '64KiB',
+          PATCHBAY_SERVER_MAX_BUFFERED_REQUEST_BYTES: '64KiB',
+        },
       }),
       logger: silent,
       readiness: [],
@@ -387,7 +394,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
     await new Promise<void>((r) => holder.once('connect', () => r()));
     const bodyBytes = Buffer.from(syncBody);
     holder.write(
-      `POST /ClientWebService/client.asmx HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ${bodyBytes.length}\r\n\r\n`,
+      `POST /ClientWebService/client.asmx HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: ${60 * 1024}\r\n\r\n`,
     );
     holder.write(bodyBytes.subarray(0, bodyBytes.length >> 1));
     closers.push(() => Promise.resolve(holder.destroy()));
