@@ -9,7 +9,7 @@
  * Everything streams: pages from the views go straight to the files, parts are read back one at a time.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { createReadStream, openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../observability/index.js';
@@ -365,38 +365,52 @@ async function writeComputerPage(
   while (next < computers.length) await writer.write({ type: 'computer', ...computers[next++]! });
 }
 
+/**
+ * Sends the written document part by part, straight from the file: each part is a slice of a file-backed
+ * Blob that the HTTP client reads in small chunks, and its SHA-256 is computed from a stream of the same
+ * range, so no part is ever held in memory whole (a fresh 1 MiB buffer per part, copied again into the
+ * multipart body, left peak memory to the garbage collector's timing).
+ */
 async function sendParts(ctx: GroupContext, doc: WrittenDocument, group: string, log: Logger): Promise<void> {
   if (doc.partOffsets.length === 0) return;
-  const handle = await open(doc.path, 'r');
-  try {
-    const total = doc.partOffsets.length;
-    const mediaType = payloadMediaTypes[doc.format === 'csv' ? 'csv' : 'jsonl'].split(';')[0] as
-      'application/x-ndjson' | 'text/csv';
-    for (let i = 0; i < total; i++) {
-      const start = doc.partOffsets[i]!;
-      const end = i + 1 < total ? doc.partOffsets[i + 1]! : doc.bytes;
-      const data = Buffer.alloc(end - start);
-      const { bytesRead } = await handle.read(data, 0, data.length, start);
-      if (bytesRead !== data.length)
-        throw new AppError('PB_ERR_FILESYSTEM', `${doc.path} changed while it was being sent`);
-      const sha256 = createHash('sha256').update(data).digest('hex');
-      const r = await ctx.client.sendPart(
-        {
-          contractVersion: String(contractVersion),
-          runId: ctx.runId,
-          instance: ctx.instance.name,
-          group,
-          partIndex: String(i),
-          partTotal: String(total),
-          contentType: mediaType,
-          sha256,
-        },
-        data,
-        `${basename(doc.path)}.part-${String(i).padStart(5, '0')}`,
-      );
-      log.debug({ part: i, total, bytes: data.length, duplicate: r.duplicate }, 'part sent');
-    }
-  } finally {
-    await handle.close();
+  const file = await openAsBlob(doc.path);
+  if (file.size !== doc.bytes)
+    throw new AppError('PB_ERR_FILESYSTEM', `${doc.path} changed while it was being sent`);
+  const total = doc.partOffsets.length;
+  const mediaType = payloadMediaTypes[doc.format === 'csv' ? 'csv' : 'jsonl'].split(';')[0] as
+    'application/x-ndjson' | 'text/csv';
+  for (let i = 0; i < total; i++) {
+    const start = doc.partOffsets[i]!;
+    const end = i + 1 < total ? doc.partOffsets[i + 1]! : doc.bytes;
+    const data = file.slice(start, end);
+    const sha256 = await sha256OfRange(doc.path, start, end);
+    const r = await ctx.client.sendPart(
+      {
+        contractVersion: String(contractVersion),
+        runId: ctx.runId,
+        instance: ctx.instance.name,
+        group,
+        partIndex: String(i),
+        partTotal: String(total),
+        contentType: mediaType,
+        sha256,
+      },
+      data,
+      `${basename(doc.path)}.part-${String(i).padStart(5, '0')}`,
+    );
+    log.debug({ part: i, total, bytes: data.size, duplicate: r.duplicate }, 'part sent');
   }
+}
+
+/** SHA-256 (hex) of bytes [start, end) of a file, read as a stream. */
+async function sha256OfRange(path: string, start: number, end: number): Promise<string> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { start, end: end - 1 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  if (bytes !== end - start)
+    throw new AppError('PB_ERR_FILESYSTEM', `${path} changed while it was being sent`);
+  return hash.digest('hex');
 }

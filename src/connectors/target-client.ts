@@ -154,13 +154,13 @@ export class TargetClient {
     this.expect('start', startAnswerSchema, a);
   }
 
-  /** Uploads one part; `data` is its bytes (at most part_size). */
-  async sendPart(fields: PartFields, data: Buffer, fileName: string): Promise<{ duplicate: boolean }> {
+  /** Uploads one part; `data` is its bytes (at most part_size), a Buffer or a (file-backed) Blob. */
+  async sendPart(fields: PartFields, data: Buffer | Blob, fileName: string): Promise<{ duplicate: boolean }> {
     const a = await this.call('part', 'POST', this.url(endpoints.parts), () => {
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.set(k, v);
       form.set('data', new Blob([data], { type: `${fields.contentType}; charset=utf-8` }), fileName);
-      return { body: form, headers: {}, bytes: data.length };
+      return { body: form, headers: {}, bytes: data instanceof Blob ? data.size : data.length };
     });
     const body = this.expect('part', partAnswerSchema, a);
     return { duplicate: body.duplicate === true };
