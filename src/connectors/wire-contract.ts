@@ -11,6 +11,7 @@
  *   POST {base}/patchbay-connector/v1/stop    JSON StopEvent         -> 200 {acknowledged: true}
  */
 import { z } from 'zod';
+import { wsusUpdateStateNames } from '../domain/index.js';
 
 export const contractVersion = 1;
 export const contractPrefix = '/patchbay-connector/v1';
@@ -129,13 +130,5 @@ export const csvColumns = [
   'state',
 ] as const;
 
-/** WSUS installation states (vUpdateInstallationInfo.State) by number. */
-export const installationStates = [
-  'Unknown',
-  'NotApplicable',
-  'NotInstalled',
-  'Downloaded',
-  'Installed',
-  'Failed',
-  'InstalledPendingReboot',
-] as const;
+/** WSUS installation states (vUpdateInstallationInfo.State) by number, in their WSUS spelling. */
+export const installationStates = wsusUpdateStateNames;

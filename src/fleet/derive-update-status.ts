@@ -1,4 +1,4 @@
-import { updateState, type UpdateState } from './update-states.js';
+import { updateState, type UpdateState } from '../domain/index.js';
 
 /** One reported event reduced to what the status rule reads (all values already validated and bounded). */
 export interface StatusEvent {

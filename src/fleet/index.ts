@@ -12,7 +12,6 @@ export {
 } from './report-service.js';
 export { maxStoredEventString, maxStoredEventStrings, storedEventText } from './stored-event.js';
 export { deriveUpdateStatuses, type DerivedStatus, type StatusEvent } from './derive-update-status.js';
-export { updateState, updateStateNames, type UpdateState } from './update-states.js';
 export type * from './fleet-ports.js';
 export {
   applyClientTargeting,

@@ -1,3 +1,4 @@
+import { updateStateNames } from '../domain/index.js';
 import { AppError, isAppError } from '../errors.js';
 import { parseUpdateDocument } from '../protocol/update-xml/index.js';
 import type { QuarantineRecord, UpdateQuery, UpdateRow } from '../storage/index.js';
@@ -54,16 +55,6 @@ export interface UpdateSelection {
   readonly filter?: UpdateFilter;
 }
 
-const stateNames = [
-  'unknown',
-  'notApplicable',
-  'notInstalled',
-  'downloaded',
-  'installed',
-  'failed',
-  'installedPendingReboot',
-] as const;
-
 /** The admin view of the catalog: filtered lists, one update's detail, and selections for approvals. */
 export class UpdatesService {
   constructor(
@@ -114,7 +105,8 @@ export class UpdatesService {
     ]);
     const groupNames = new Map(groups.map((g) => [g.groupId, g.name]));
     const statusCounts: Record<string, number> = {};
-    for (const [state, n] of Object.entries(counts)) statusCounts[stateNames[Number(state)] ?? state] = n;
+    for (const [state, n] of Object.entries(counts))
+      statusCounts[updateStateNames[Number(state)] ?? state] = n;
     return {
       ...summary!,
       uninstallable: await this.isUninstallable(row!),

@@ -376,7 +376,7 @@ export interface ClientEventsTable {
   is_raw_truncated: number;
 }
 
-/** WSUS per-computer per-update state codes 0..6 (Unknown, NotApplicable, NotInstalled, Downloaded, Installed, Failed, InstalledPendingReboot). */
+/** WSUS per-computer per-update state codes 0..6: `updateState` in src/domain/update-state.ts. */
 export interface UpdateStatusTable {
   computer_id: string;
   update_id: string;

@@ -15,6 +15,7 @@ import {
   type RevisionInput,
 } from '../../../src/storage/index.js';
 import { AppError } from '../../../src/errors.js';
+import { updateState, updateStateNames } from '../../../src/domain/index.js';
 
 export type MakeDb = (t: TestContext) => Promise<DbHandle>;
 
@@ -644,6 +645,33 @@ export function runRepositoryContract(name: string, makeDb: MakeDb): void {
       assert.deepEqual([taken?.holder, taken?.fencingToken], ['other', 2]);
       assert.equal(await jobLeases.release('sync', holder), false);
       assert.equal(await jobLeases.release('sync', 'other'), true);
+    });
+
+    void test('the update_status CHECK accepts exactly the domain UpdateStates', async (t) => {
+      // Migration 0003 keeps its own `between 0 and 6`; this holds it to src/domain/update-state.ts.
+      const h = await makeDb(t);
+      await createRepositories(h).computers.upsert({ computerId: guid(1) });
+      const row = (state: number, n: number) => ({
+        computer_id: guid(1),
+        update_id: guid(n),
+        revision_id: null,
+        state,
+        hresult: null,
+        status_at: 1,
+        updated_at: 1,
+      });
+      for (const state of Object.values(updateState))
+        await h.db
+          .insertInto('update_status')
+          .values(row(state, 100 + state))
+          .execute();
+      for (const state of [-1, updateStateNames.length])
+        await assert.rejects(
+          h.db.insertInto('update_status').values(row(state, 200)).execute(),
+          `state ${state} must be refused by the CHECK`,
+        );
+      const stored = await createRepositories(h).updateStatus.listForComputer(guid(1));
+      assert.deepEqual(stored.map((s) => s.state).sort(), Object.values(updateState).sort());
     });
 
     void test('update status, api tokens and audit log', async (t) => {

@@ -1,9 +1,7 @@
 import { sql, type ExpressionBuilder, type SqlBool, type Expression, type RawBuilder } from 'kysely';
+import { neededUpdateStates } from '../../../domain/index.js';
 import type { Database } from '../database.js';
 import { chunkRows, type Executor } from '../transaction.js';
-
-/** WSUS states that count as "needed": not installed, downloaded, installed pending reboot. */
-export const neededStates = [2, 3, 6] as const;
 
 /** Filters of the admin update list. Every filter narrows (AND). */
 export interface UpdateQuery {
@@ -20,7 +18,7 @@ export interface UpdateQuery {
   /** approved: an install/uninstall approval exists (on `approvalGroupId` when given); declined; unapproved. */
   readonly approval?: 'approved' | 'unapproved' | 'declined';
   readonly approvalGroupId?: string;
-  /** Only updates that at least this many computers need (update_status states 2, 3, 6). */
+  /** Only updates that at least this many computers need (`neededUpdateStates`). */
   readonly neededMin?: number;
   /** Also list updates that are not explicitly deployable (bundle members). */
   readonly includeHidden?: boolean;
@@ -138,7 +136,7 @@ export class AdminQueryRepository {
           .selectFrom('update_status')
           .select((e) => e.fn.countAll<number>().as('n'))
           .whereRef('update_status.update_id', '=', 'revisions.update_id')
-          .where('update_status.state', 'in', [...neededStates])
+          .where('update_status.state', 'in', [...neededUpdateStates])
           .as('needed_count'),
         eb
           .selectFrom('approvals')
@@ -227,7 +225,7 @@ export class AdminQueryRepository {
             .selectFrom('update_status')
             .select((e) => e.fn.countAll<number>().as('n'))
             .whereRef('update_status.update_id', '=', 'revisions.update_id')
-            .where('update_status.state', 'in', [...neededStates]),
+            .where('update_status.state', 'in', [...neededUpdateStates]),
         '>=',
         query.neededMin,
       );

@@ -1,22 +1,12 @@
+import { isUpdateState, updateStateNames } from '../../../domain/index.js';
 import { AppError } from '../../../errors.js';
 import { chunkRows, inTransaction, type Executor } from '../transaction.js';
-
-/** WSUS per-computer per-update states. */
-export const updateStates = {
-  unknown: 0,
-  notApplicable: 1,
-  notInstalled: 2,
-  downloaded: 3,
-  installed: 4,
-  failed: 5,
-  installedPendingReboot: 6,
-} as const;
 
 export interface UpdateStatusInput {
   readonly computerId: string;
   readonly updateId: string;
   readonly revisionId?: number | null;
-  /** 0..6, see updateStates. */
+  /** 0..6, an `UpdateState` of the domain; checked here, as callers may pass any number. */
   readonly state: number;
   readonly hresult?: number | null;
   /** When the client observed it (event time); older observations never overwrite newer ones. */
@@ -32,8 +22,11 @@ export class UpdateStatusRepository {
         statuses.map((s) => [`${s.computerId.toLowerCase()}|${s.updateId.toLowerCase()}`, s]),
       ).values(),
     ].map((s) => {
-      if (!Number.isInteger(s.state) || s.state < 0 || s.state > 6)
-        throw new AppError('PB_ERR_INVALID_PARAMETER', `update state must be 0..6, got ${s.state}`);
+      if (!isUpdateState(s.state))
+        throw new AppError(
+          'PB_ERR_INVALID_PARAMETER',
+          `update state must be 0..${updateStateNames.length - 1}, got ${s.state}`,
+        );
       return {
         computer_id: s.computerId.toLowerCase(),
         update_id: s.updateId.toLowerCase(),
