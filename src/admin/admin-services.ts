@@ -8,7 +8,8 @@ import { AuditService } from '../fleet/index.js';
 import type { AdminStore } from '../fleet/index.js';
 import { ComputersAdminService } from '../fleet/index.js';
 import { GroupsService } from '../fleet/index.js';
-import { UpdatesService, type AdminContentMode } from '../fleet/index.js';
+import { UpdatesService } from '../fleet/index.js';
+import type { ContentMode } from '../domain/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { TokenService } from './token-service.js';
 
@@ -37,7 +38,7 @@ export function adminStoreFor(handle: DbHandle): AdminStore {
 
 export interface AdminServicesOptions {
   /** `content.mode`: whether approved updates wait for their files (shown by `updates list/show`). */
-  readonly contentMode?: AdminContentMode;
+  readonly contentMode?: ContentMode;
   /** Told after approvals were written (the server starts downloading their files at once). */
   readonly onApprovalsApplied?: (updateIds: readonly string[]) => void;
 }

@@ -7,6 +7,7 @@ import {
   type NewComputerLimit,
   type RawEventBudget,
 } from '../fleet/index.js';
+import type { ContentMode } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import { createRepositories, type ContentStore, type DbHandle } from '../storage/index.js';
 import { CatalogCache, defaultCatalogCacheOptions, type CatalogCacheOptions } from './catalog-cache.js';
@@ -14,7 +15,7 @@ import { ClientCookies } from './client-cookies.js';
 import { defaultClientConfig, loadConfigGeneration, type ClientConfig } from './client-config.js';
 import { ClientWebService } from './client-web-service.js';
 import { CookieKeyService, defaultCookieKeyPolicy, type CookieKeyPolicy } from './cookie-keys.js';
-import { FileLocator, type ContentMode } from './file-locator.js';
+import { FileLocator } from './file-locator.js';
 import { FragmentCache } from './fragment-cache.js';
 import {
   storageCatalogSource,

@@ -1,3 +1,4 @@
+import type { ContentMode } from '../domain/index.js';
 import type { FileLocation } from '../protocol/client-ws/index.js';
 
 /** A file of a revision as storage knows it. */
@@ -15,15 +16,6 @@ export interface FileSource {
   has(sha1: Buffer): Promise<boolean>;
 }
 
-/**
- * `content.mode` decides where clients download from (docs/protocol/client.md §1.9, decided here):
- * - `approved` / `all`: only files present and verified in our content store are announced, at
- *   `<base>/Content/<XX>/<SHA1 UPPER>.<ext>`. Announcing a file we do not hold makes the client's download
- *   fail (WS2025 does it; WSUS-RS's first native attempt got 0 updates with no locations at all).
- * - `none`: metadata only; the file's Microsoft Update URL from the update document is announced.
- */
-export type ContentMode = 'approved' | 'all' | 'none';
-
 const extension = /\.([A-Za-z0-9_-]{1,32})$/;
 
 /** `http://host:port/Content/F8/6103D9F6BF95C772C8B7EE89AEE370CDCA4642F8.exe` (REAL grammar, 9 of 9 URLs). */
@@ -33,6 +25,13 @@ export function contentUrl(baseUrl: string, sha1: Buffer, fileName: string): str
   return `${baseUrl}/Content/${hex.slice(-2)}/${hex}.${ext}`;
 }
 
+/**
+ * `content.mode` decides where clients download from (docs/protocol/client.md §1.9, decided here):
+ * - `approved` / `all`: only files present and verified in our content store are announced, at
+ *   `<base>/Content/<XX>/<SHA1 UPPER>.<ext>`. Announcing a file we do not hold makes the client's download
+ *   fail (WS2025 does it; WSUS-RS's first native attempt got 0 updates with no locations at all).
+ * - `none`: metadata only; the file's Microsoft Update URL from the update document is announced.
+ */
 export class FileLocator {
   constructor(
     private readonly source: FileSource,

@@ -33,7 +33,7 @@ export {
   type LoadedGeneration,
 } from './catalog-cache.js';
 export { FragmentCache, type FragmentSource } from './fragment-cache.js';
-export { FileLocator, contentUrl, type ContentMode, type FileSource } from './file-locator.js';
+export { FileLocator, contentUrl, type FileSource } from './file-locator.js';
 export { localeCandidates, pickLocalized, type LocalizedSource } from './localized.js';
 export { ByteLru } from './lru-cache.js';
 export {

@@ -5,6 +5,7 @@
  * Loading (INI + environment, secrets, derived paths, freezing) lives in `load.ts`.
  */
 import { z } from 'zod';
+import { contentModes } from '../domain/index.js';
 import {
   booleanField,
   enumField,
@@ -156,7 +157,7 @@ const content = z.object({
     description: 'Directory where downloaded update files are stored and served from.',
   }),
   mode: enumField({
-    values: ['approved', 'all', 'none'],
+    values: contentModes,
     default: 'approved',
     description:
       'Which update files are downloaded: approved (only files of approved updates), all, or none ' +

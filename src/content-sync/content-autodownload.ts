@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ContentMode } from '../domain/index.js';
 import { isAppError } from '../errors.js';
 import { chunkRows, createRepositories, type DbHandle } from '../storage/index.js';
 import {
@@ -7,7 +8,7 @@ import {
   type ContentDownloadOptions,
   type ContentDownloadResult,
 } from './content-downloader.js';
-import { planContent, type ContentMode } from './content-plan.js';
+import { planContent } from './content-plan.js';
 
 /** Bundles nest only a level or two deep; this bounds a bad graph. */
 const maxBundleDepth = 8;

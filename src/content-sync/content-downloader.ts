@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import type { ContentMode } from '../domain/index.js';
 import { AppError, toAppError, type ErrorCode } from '../errors.js';
 import { createRepositories, type ContentStore, type DbHandle, type FileRecord } from '../storage/index.js';
 import {
@@ -11,7 +12,7 @@ import {
   type DownloadResponse,
   type RandomSource,
 } from '../sync/index.js';
-import { planContent, type ContentMode } from './content-plan.js';
+import { planContent } from './content-plan.js';
 import {
   contentSourceFor,
   contentSourceUrl,

@@ -1,12 +1,6 @@
+import type { ContentMode } from '../domain/index.js';
 import { createRepositories, type DbHandle } from '../storage/index.js';
 import type { ContentPlanStore, ContentStores } from './content-ports.js';
-
-/**
- * `content.mode`: `approved` downloads the files of updates approved for installation in some group (and of
- * the bundle members those updates install through), `all` the files of every revision the active catalog
- * generation serves, `none` nothing (clients are sent to Microsoft Update; see docs/operations.md).
- */
-export type ContentMode = 'approved' | 'all' | 'none';
 
 export interface ContentPlanResult {
   /** Files of the mode's scope (deduplicated). */

@@ -3,3 +3,4 @@ export * from './ids.js';
 export * from './cookies/index.js';
 export * from './deployment/index.js';
 export * from './update-state.js';
+export * from './content-mode.js';

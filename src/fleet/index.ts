@@ -31,7 +31,6 @@ export {
   type UpdateSummary,
   type UpdateDetail,
   type UpdateContent,
-  type AdminContentMode,
 } from './updates-service.js';
 export {
   ApprovalsService,

@@ -1,4 +1,4 @@
-import { updateStateNames } from '../domain/index.js';
+import { updateStateNames, type ContentMode } from '../domain/index.js';
 import { AppError, isAppError } from '../errors.js';
 import { parseUpdateDocument } from '../protocol/update-xml/index.js';
 import type { QuarantineRecord, UpdateQuery, UpdateRow } from '../storage/index.js';
@@ -20,9 +20,6 @@ export interface UpdateContent {
   readonly state: 'stored' | 'waiting' | 'failed';
   readonly reason: string | null;
 }
-
-/** `content.mode` as the admin view needs it: `none` sends clients to Microsoft, nothing waits for files. */
-export type AdminContentMode = 'approved' | 'all' | 'none';
 
 export interface UpdateSummary extends UpdateRow {
   readonly classifications: { updateId: string; title: string | null }[];
@@ -59,7 +56,7 @@ export interface UpdateSelection {
 export class UpdatesService {
   constructor(
     private readonly store: AdminStore,
-    private readonly contentMode: AdminContentMode = 'none',
+    private readonly contentMode: ContentMode = 'none',
   ) {}
 
   async list(filter: UpdateFilter, page: PageRequest = {}): Promise<Page<UpdateSummary>> {
