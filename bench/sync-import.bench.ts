@@ -60,7 +60,7 @@ export async function startBenchUpstream(count: number) {
     const blob = encodeUpdateBlob(text);
     const digest = /Digest="([^"]+)"/.exec(text)?.[1];
     const item: ServerSyncUpdateData = {
-      identity: { updateId: id as UpdateId, revisionNumber: rev },
+      identity: { updateId: id, revisionNumber: rev },
       blob,
       fileDigests: digest ? [digest] : [],
     };
@@ -73,7 +73,7 @@ export async function startBenchUpstream(count: number) {
   const leaves: { updateId: UpdateId; revisionNumber: number }[] = [];
   for (let n = 1; n <= count; n++) {
     add(guid(n), 200, leafDocument(n));
-    leaves.push({ updateId: guid(n) as UpdateId, revisionNumber: 200 });
+    leaves.push({ updateId: guid(n), revisionNumber: 200 });
   }
   const ok = (xml: string) => ({ status: 200, body: encodeSoapResponse(xml, asmx).body });
   const cookie = {
@@ -126,8 +126,8 @@ export async function startBenchUpstream(count: number) {
           ? []
           : getConfig
             ? [
-                { updateId: product as UpdateId, revisionNumber: 100 },
-                { updateId: classification as UpdateId, revisionNumber: 100 },
+                { updateId: product, revisionNumber: 100 },
+                { updateId: classification, revisionNumber: 100 },
               ]
             : leaves;
         return ok(encodeGetRevisionIdListResponse({ anchor: '1,2', revisions }));

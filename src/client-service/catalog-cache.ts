@@ -179,7 +179,7 @@ export class CatalogCache {
     const tree = await this.deployments.groupTree();
     const parent = new Map<string, string | null>();
     for (const g of tree) parent.set(g.groupId, g.parentGroupId);
-    const parentOf = (g: GroupId): GroupId | undefined => (parent.get(g) ?? undefined) as GroupId | undefined;
+    const parentOf = (g: GroupId): GroupId | undefined => parent.get(g) ?? undefined;
     // The groups whose approvals can apply: the memberships and all their ancestors.
     const relevant = new Set<string>();
     for (const g of groups)
@@ -193,7 +193,7 @@ export class CatalogCache {
       let m = byUpdate.get(a.updateId);
       if (m === undefined) byUpdate.set(a.updateId, (m = new Map<string, GroupApproval>()));
       m.set(a.groupId, {
-        groupId: a.groupId as GroupId,
+        groupId: a.groupId,
         action: a.action === 'not_approved' ? 'notApproved' : a.action,
         ...(a.deadlineAt !== null ? { deadlineAt: a.deadlineAt } : {}),
       });
@@ -206,7 +206,7 @@ export class CatalogCache {
       }
     const effective = new Map<string, NonNullable<ReturnType<typeof resolveEffectiveApproval>>>();
     for (const [updateId, m] of byUpdate) {
-      const eff = resolveEffectiveApproval(groups as GroupId[], parentOf, (gid) => m.get(gid));
+      const eff = resolveEffectiveApproval(groups, parentOf, (gid) => m.get(gid));
       if (eff !== undefined) effective.set(updateId, eff);
     }
     // Content arriving for one of these writes a change-log entry, so the scope is compiled again then.

@@ -1,5 +1,5 @@
 import { AppError, isAppError } from '../errors.js';
-import { decodeCookie, encodeCookie, type CookieClaims, type GroupId } from '../domain/index.js';
+import { decodeCookie, encodeCookie, type CookieClaims } from '../domain/index.js';
 import type { CookieKeyService } from './cookie-keys.js';
 
 /** REAL: a session cookie lives one hour from GetCookie and is never extended (docs/protocol/client.md §1.4, §1.5). */
@@ -100,7 +100,7 @@ export class ClientCookies {
         expiresAtMs: s.expiresAtMs,
         configGeneration: s.configGeneration,
         syncAnchor: packSyncPosition(s.position),
-        groupIds: s.groupIds as GroupId[],
+        groupIds: s.groupIds,
         targetGroupNames: [],
       },
       await this.keys.ring(),

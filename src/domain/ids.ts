@@ -1,21 +1,19 @@
 /**
- * Branded identifiers, so that an update id cannot be passed where a group id is expected.
- * Update ids (GUIDs) are always held in lower case: the wire and the documents mix cases
- * (docs/protocol/update-xml.md §3.8), so normalise at the decoder and compare by value afterwards.
+ * Identifier names. They are plain aliases, not brands: a brand would stop at the first repository (storage
+ * takes and returns plain strings and numbers) and every test and fixture would need casts, so it gave no
+ * guarantee past the decoders. What holds instead: update, group and computer ids are lower-case GUIDs, made so
+ * where they enter (the wire decoders and the admin input checks use `parseGuid`), because the wire and the
+ * documents mix cases (docs/protocol/update-xml.md §3.8); compare them by value.
  */
-declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
 
 /** An update's GUID (lower case). */
-export type UpdateId = Brand<string, 'UpdateId'>;
+export type UpdateId = string;
 /** The server-local int32 revision id handed to clients; stable, never reused. */
-export type RevisionId = Brand<number, 'RevisionId'>;
+export type RevisionId = number;
 /** A computer group's GUID (lower case). */
-export type GroupId = Brand<string, 'GroupId'>;
+export type GroupId = string;
 /** A computer's SusClientId (lower case GUID). */
-export type ComputerId = Brand<string, 'ComputerId'>;
-/** A catalog generation number (monotonic). */
-export type GenerationId = Brand<number, 'GenerationId'>;
+export type ComputerId = string;
 
 const guidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -29,29 +27,15 @@ export function parseGuid(value: string): string | undefined {
   return guidPattern.test(v) ? v.toLowerCase() : undefined;
 }
 
-export function asUpdateId(value: string): UpdateId {
+/** The lower-case GUID; throws on anything else (for ids that are known good: constants, fixtures). */
+function guidOrThrow(value: string): string {
   const g = parseGuid(value);
   if (g === undefined) throw new TypeError(`not a GUID: ${JSON.stringify(value.slice(0, 64))}`);
-  return g as UpdateId;
+  return g;
 }
 
-export function asGroupId(value: string): GroupId {
-  const g = parseGuid(value);
-  if (g === undefined) throw new TypeError(`not a GUID: ${JSON.stringify(value.slice(0, 64))}`);
-  return g as GroupId;
-}
-
-export function asComputerId(value: string): ComputerId {
-  const g = parseGuid(value);
-  if (g === undefined) throw new TypeError(`not a GUID: ${JSON.stringify(value.slice(0, 64))}`);
-  return g as ComputerId;
-}
-
-export function asRevisionId(value: number): RevisionId {
-  if (!Number.isInteger(value) || value < 1 || value > 0x7fffffff)
-    throw new RangeError(`not a revision id: ${value}`);
-  return value as RevisionId;
-}
+export const asUpdateId: (value: string) => UpdateId = guidOrThrow;
+export const asGroupId: (value: string) => GroupId = guidOrThrow;
 
 /** An update revision's global identity: (UpdateID, RevisionNumber). */
 export interface UpdateIdentity {
@@ -64,5 +48,5 @@ export function identityKey(identity: UpdateIdentity): string {
 }
 
 /** Built-in computer groups (WSUS ids). */
-export const allComputersGroupId = 'a0a08746-4dbe-4a37-9adf-9e7652c0b421' as GroupId;
-export const unassignedComputersGroupId = 'b73ca6ed-5727-47f3-84de-015e03f6a88a' as GroupId;
+export const allComputersGroupId = 'a0a08746-4dbe-4a37-9adf-9e7652c0b421';
+export const unassignedComputersGroupId = 'b73ca6ed-5727-47f3-84de-015e03f6a88a';

@@ -1,9 +1,4 @@
-import {
-  resolveEffectiveApproval,
-  unassignedComputersGroupId,
-  type GroupApproval,
-  type GroupId,
-} from '../domain/index.js';
+import { resolveEffectiveApproval, unassignedComputersGroupId, type GroupApproval } from '../domain/index.js';
 import { AppError } from '../errors.js';
 import { actorText, type AdminActor } from './admin-actor.js';
 import { requireGuid } from './admin-input.js';
@@ -96,7 +91,7 @@ export class ComputersAdminService {
   async effectiveApprovals(computerId: string): Promise<EffectiveApprovalView[]> {
     const cid = requireGuid(computerId, 'computerId');
     const repos = this.store.repos;
-    const memberships = [...new Set((await repos.groups.groupsOf(cid)).map((m) => m.groupId))] as GroupId[];
+    const memberships = [...new Set((await repos.groups.groupsOf(cid)).map((m) => m.groupId))];
     const tree = new Map((await repos.groups.list()).map((g) => [g.groupId, g.parentGroupId]));
     const relevant = new Set<string>();
     for (const m of memberships) {
@@ -108,7 +103,7 @@ export class ComputersAdminService {
     for (const a of approvals) {
       const m = byUpdate.get(a.updateId) ?? new Map<string, GroupApproval>();
       m.set(a.groupId, {
-        groupId: a.groupId as GroupId,
+        groupId: a.groupId,
         action: a.action === 'not_approved' ? 'notApproved' : a.action,
         deadlineAt: a.deadlineAt ?? undefined,
       });
@@ -118,7 +113,7 @@ export class ComputersAdminService {
     for (const [updateId, perGroup] of byUpdate) {
       const eff = resolveEffectiveApproval(
         memberships,
-        (g) => (tree.get(g) ?? undefined) as GroupId | undefined,
+        (g) => tree.get(g) ?? undefined,
         (g) => perGroup.get(g),
       );
       if (eff === undefined) continue;

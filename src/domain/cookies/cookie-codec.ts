@@ -199,7 +199,7 @@ function parseBody(body: Buffer, kind: CookieKind): CookieClaims {
   const groupCount = body.readUInt8(p++);
   if (groupCount > cookieLimits.maxGroups || p + groupCount * 16 + 1 > body.length) throw invalid();
   const groupIds: GroupId[] = [];
-  for (let i = 0; i < groupCount; i++, p += 16) groupIds.push(guidText(body, p) as GroupId);
+  for (let i = 0; i < groupCount; i++, p += 16) groupIds.push(guidText(body, p));
   const nameCount = body.readUInt8(p++);
   if (nameCount > cookieLimits.maxTargetGroupNames || (kind !== 'auth' && nameCount > 0)) throw invalid();
   const targetGroupNames: string[] = [];

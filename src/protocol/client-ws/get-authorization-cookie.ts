@@ -36,7 +36,7 @@ export function decodeGetAuthorizationCookieRequest(
   limits: ClientWsLimits = defaultClientWsLimits,
 ): GetAuthorizationCookieRequest {
   expectOperation(op, simpleAuthNs, 'GetAuthorizationCookie');
-  const clientId = readRequired(op, simpleAuthNs, 'clientId', 'clientId', parseGuid) as ComputerId;
+  const clientId = readRequired(op, simpleAuthNs, 'clientId', 'clientId', parseGuid);
   const groupEls = childElements(op, simpleAuthNs, 'targetGroupName');
   const path = 'targetGroupName';
   if (groupEls.length > limits.maxTargetGroups)

@@ -92,7 +92,7 @@ class SyncUpdatesTreeBuilder extends TreeBuilder {
     const ids = this.#ids!;
     if (ids.length === this.#max) throw giveUp;
     const v = plainRevisionIdAt(this.s, start, end);
-    ids.push(v > 0 ? (v as RevisionId) : this.#parse(this.s.slice(start, end)));
+    ids.push(v > 0 ? v : this.#parse(this.s.slice(start, end)));
   }
 
   #parse(text: string): RevisionId {

@@ -29,14 +29,14 @@ export const parseRevisionId: ItemParser<RevisionId> = (text, path) => {
   // Fast path for the common `<int>108226</int>` (cached-id lists run to thousands per call); anything
   // else (whitespace, signs, bad input) takes the SOAP layer's full xs:int parser and its errors.
   const v = plainRevisionIdAt(text, 0, text.length);
-  if (v > 0) return v as RevisionId;
+  if (v > 0) return v;
   const n = parseInt32(text, path);
   if (n < 1) throw invalidParameter(path, 'not a revision id');
-  return n as RevisionId;
+  return n;
 };
 
 /** An update / category GUID, lower case. */
-export const parseUpdateId: ItemParser<UpdateId> = (text, path) => parseGuid(text, path) as UpdateId;
+export const parseUpdateId: ItemParser<UpdateId> = (text, path) => parseGuid(text, path);
 
 /** A non-negative int32 (revision numbers, counts). */
 export const parseNonNegativeInt32: ItemParser<number> = (text, path) => {

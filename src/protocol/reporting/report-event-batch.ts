@@ -1,4 +1,4 @@
-import type { UpdateIdentity, UpdateId } from '../../domain/index.js';
+import type { UpdateIdentity } from '../../domain/index.js';
 import {
   parseDateTime,
   parseGuid,
@@ -69,7 +69,7 @@ export interface ReportEventBatchRequest {
   readonly events: readonly ReportedEvent[];
 }
 
-const zeroUpdateId = '00000000-0000-0000-0000-000000000000' as UpdateId;
+const zeroUpdateId = '00000000-0000-0000-0000-000000000000';
 const maxSafe = Number.MAX_SAFE_INTEGER;
 
 /** Sequence numbers are 64-bit on the wire; we accept non-negative safe integers. */
@@ -110,8 +110,7 @@ function decodeEvent(ev: XmlElement, limits: ClientWsLimits): ReportedEvent {
   const updateEl = childElement(basic, ns, 'UpdateID');
   const update: UpdateIdentity = updateEl
     ? {
-        updateId: (readOptional(updateEl, ns, 'UpdateID', b('UpdateID.UpdateID'), parseGuid) ??
-          zeroUpdateId) as UpdateId,
+        updateId: readOptional(updateEl, ns, 'UpdateID', b('UpdateID.UpdateID'), parseGuid) ?? zeroUpdateId,
         revisionNumber:
           readOptional(updateEl, ns, 'RevisionNumber', b('UpdateID.RevisionNumber'), parseInt32) ?? 0,
       }

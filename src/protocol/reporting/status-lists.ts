@@ -29,7 +29,7 @@ function parseList(text: string | undefined, key: string, maxIds: number): Updat
     if (seen.has(id)) continue;
     if (out.length === maxIds) throw invalidParameter(path, `more than ${maxIds} update ids`);
     seen.add(id);
-    out.push(id as UpdateId);
+    out.push(id);
   }
   return out;
 }

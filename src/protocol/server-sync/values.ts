@@ -3,7 +3,7 @@ import { parseGuid, readRequired, type ItemParser } from '../soap/index.js';
 import { el, invalidParameter, textEl, type XmlElement } from '../xml/index.js';
 
 /** A GUID as an UpdateId (lower case). */
-export const parseUpdateId: ItemParser<UpdateId> = (text, path) => parseGuid(text, path) as UpdateId;
+export const parseUpdateId: ItemParser<UpdateId> = (text, path) => parseGuid(text, path);
 
 /** Revision numbers and limits are non-negative int32s. */
 export const parseNonNegativeInt: ItemParser<number> = (text, path) => {

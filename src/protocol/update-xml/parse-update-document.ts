@@ -265,7 +265,7 @@ function readGuid(value: string | undefined, what: string): UpdateId {
   if (value === undefined) throw updateDocumentError('bad-guid', `${what} is missing`);
   const g = parseGuid(value);
   if (g === undefined) throw updateDocumentError('bad-guid', `${what} is not a GUID: ${excerpt(value)}`);
-  return g as UpdateId;
+  return g;
 }
 
 function optionalGuid(value: string | undefined, what: string): string | undefined {

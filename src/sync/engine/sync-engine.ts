@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import type { UpdateId, UpdateIdentity } from '../../domain/index.js';
+import type { UpdateIdentity } from '../../domain/index.js';
 import { AppError, isAppError, toAppError } from '../../errors.js';
 import { acquireLease, processHolder } from '../../jobs/job-lease.js';
 import {
@@ -305,8 +305,8 @@ class SyncRun {
         anchor,
         getConfig: false,
         get63LanguageOnly: false,
-        categories: selection.products.map((id) => ({ id: id as UpdateId, delta })),
-        classifications: selection.classifications.map((id) => ({ id: id as UpdateId, delta })),
+        categories: selection.products.map((id) => ({ id: id, delta })),
+        classifications: selection.classifications.map((id) => ({ id: id, delta })),
         languages,
       });
       const wanted = this.#plan(list.revisions, 'revisionsListed');
@@ -327,7 +327,7 @@ class SyncRun {
     );
     if (due.length > 0)
       await this.#fetchAll(
-        due.map((q) => ({ updateId: q.updateId as UpdateId, revisionNumber: q.revisionNumber })),
+        due.map((q) => ({ updateId: q.updateId, revisionNumber: q.revisionNumber })),
         'updates',
       );
     await this.#closureFetch();
@@ -421,12 +421,12 @@ class SyncRun {
       const held = this.#heldMax.get(u);
       if (held === rev) continue;
       if (held !== undefined && held > rev) {
-        rollbacks.push({ updateId: u as UpdateId, revisionNumber: rev });
+        rollbacks.push({ updateId: u, revisionNumber: rev });
         continue;
       }
       const q = this.#quarantine.get(key(u, rev));
       if (q && (q.nextRetryAt === null || q.nextRetryAt > this.#now())) continue;
-      out.push({ updateId: u as UpdateId, revisionNumber: rev });
+      out.push({ updateId: u, revisionNumber: rev });
     }
     if (rollbacks.length > 0) {
       const fresh = rollbacks.filter((r) => !this.#quarantine.has(key(r.updateId, r.revisionNumber)));
@@ -634,7 +634,7 @@ class SyncRun {
         if (this.#held.has(k) || need.has(k)) return;
         const q = this.#quarantine.get(k);
         if (q && (q.nextRetryAt === null || q.nextRetryAt > this.#now())) return;
-        need.set(k, { updateId: u as UpdateId, revisionNumber: rev });
+        need.set(k, { updateId: u, revisionNumber: rev });
       };
       for (const b of await db
         .selectFrom('revision_bundles')

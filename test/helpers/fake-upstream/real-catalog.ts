@@ -9,7 +9,7 @@
  * UTF-16 bytes or an MSZIP cabinet of our own writer.
  */
 import { readdirSync } from 'node:fs';
-import type { UpdateId, UpdateIdentity } from '../../../src/domain/ids.js';
+import type { UpdateIdentity } from '../../../src/domain/ids.js';
 import {
   decodeGetUpdateDataResult,
   decodeServerSyncResponse,
@@ -138,7 +138,7 @@ export function buildRealCatalog(): RealCatalog {
     entries.push({ ...e, listed: !childKeys.has(`${e.identity.updateId}/${e.identity.revisionNumber}`) });
   const synthetic: UpdateIdentity[] = [];
   const add = (id: string, rev: number, o: SyntheticOptions, listed: boolean) => {
-    const identity = { updateId: id as UpdateId, revisionNumber: rev };
+    const identity = { updateId: id, revisionNumber: rev };
     synthetic.push(identity);
     have.add(`${id}/${rev}`);
     entries.push({ identity, text: syntheticDocument(id, rev, o), listed });

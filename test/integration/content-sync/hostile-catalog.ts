@@ -4,7 +4,6 @@
  * per chosen behaviour, each with its own file. Select `hostileProduct` + Definition Updates to sync it all.
  */
 import type { TestContext } from 'node:test';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { startCatalogUpstream, type CatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { ids, syntheticDocument } from '../../helpers/fake-upstream/real-catalog.js';
 import type { FakeFile } from './fake-content-upstream.js';
@@ -15,7 +14,7 @@ export const hostileProduct = id(0xc1);
 const detectoid = id(0xc2);
 
 const entry = (updateId: string, revision: number, text: string) => ({
-  identity: { updateId: updateId as UpdateId, revisionNumber: revision },
+  identity: { updateId: updateId, revisionNumber: revision },
   text,
   listed: true,
 });

@@ -12,7 +12,6 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { request } from 'undici';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { startCatalogUpstream, type CatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { ids, syntheticDocument } from '../../helpers/fake-upstream/real-catalog.js';
 import { payload } from '../../helpers/seed-catalog.js';
@@ -76,7 +75,7 @@ export async function startProductUpstream(t: TestContext): Promise<ProductUpstr
     secOther: await content.add(payload(50_000), 'windows-kb5099002.msu'),
   };
   const entry = (updateId: string, revision: number, text: string) => ({
-    identity: { updateId: updateId as UpdateId, revisionNumber: revision },
+    identity: { updateId: updateId, revisionNumber: revision },
     text,
     listed: true,
   });
@@ -186,7 +185,7 @@ export async function startProductUpstream(t: TestContext): Promise<ProductUpstr
 /** Adds revision 100 of `cat.expiring` (published) before the first sync of a test that expires it. */
 export function publishExpiring(up: ProductUpstream): void {
   up.catalog.put({
-    identity: { updateId: cat.expiring as UpdateId, revisionNumber: 100 },
+    identity: { updateId: cat.expiring, revisionNumber: 100 },
     text: software(cat.expiring, 100, cat.definitionUpdates, 'Definition D'),
     listed: true,
   });

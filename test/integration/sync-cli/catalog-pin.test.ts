@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { openDatabase } from '../../../src/storage/index.js';
 import { runCliProcess, type CliResult } from '../../helpers/cli.js';
 import { startCatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
@@ -34,7 +33,7 @@ function pinScenario(kind: DbKind): void {
     const publish = (n: number) => {
       const u = `b1000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
       up.put({
-        identity: { updateId: u as UpdateId, revisionNumber: 100 },
+        identity: { updateId: u, revisionNumber: 100 },
         text: syntheticDocument(u, 100, {
           categoryClauses: [[ids.defender], [ids.definitionUpdates]],
           title: `SYNTHETIC (test) pinned update ${n}`,

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { runCliProcess, type CliResult } from '../../helpers/cli.js';
 import { startCatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { buildRealCatalog, ids, syntheticDocument } from '../../helpers/fake-upstream/real-catalog.js';
@@ -66,7 +65,7 @@ void test('patchbay sync, history, status, products, catalog status/rollback and
 
   // A new update upstream, then a second sync: generation 2.
   up.put({
-    identity: { updateId: 'f0000000-0000-4000-8000-00000000c11a' as UpdateId, revisionNumber: 100 },
+    identity: { updateId: 'f0000000-0000-4000-8000-00000000c11a', revisionNumber: 100 },
     text: syntheticDocument('f0000000-0000-4000-8000-00000000c11a', 100, {
       categoryClauses: [[ids.defender], [ids.definitionUpdates]],
       title: 'SYNTHETIC (test) CLI update',

@@ -10,7 +10,6 @@ import { hostname } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { openDatabase } from '../../../src/storage/index.js';
 import { spawnCli, type CliResult } from '../../helpers/cli.js';
 import { startCatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
@@ -66,7 +65,7 @@ function raceScenario(kind: DbKind): void {
         // A new revision each round, so every round's run fetches (and waits on) the upstream.
         const u = `ace00000-0000-4000-8000-${String(round).padStart(12, '0')}`;
         up.put({
-          identity: { updateId: u as UpdateId, revisionNumber: 100 },
+          identity: { updateId: u, revisionNumber: 100 },
           text: syntheticDocument(u, 100, { categoryClauses: [[ids.defender], [ids.definitionUpdates]] }),
           listed: true,
         });

@@ -86,7 +86,7 @@ export function catalogScenario(kind: DbKind): void {
 
     // SYNTHETIC (test) revisions, each matching the product AND classification filter, one per fault.
     const sel = { prerequisites: [[ids.definitionUpdates], [ids.defender]] };
-    const g = (n: number) => `0badf00d-0000-4000-8000-${String(n).padStart(12, '0')}` as UpdateId;
+    const g = (n: number) => `0badf00d-0000-4000-8000-${String(n).padStart(12, '0')}`;
     const sha1 = Buffer.alloc(20, 7);
     const add = (n: number, rev: number, text: string, extra: object = {}) =>
       up.put({ identity: { updateId: g(n), revisionNumber: rev }, text, listed: true, ...extra });

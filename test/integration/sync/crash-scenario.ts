@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { openDatabase } from '../../../src/storage/index.js';
 import { startCatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { buildRealCatalog, ids, syntheticDocument } from '../../helpers/fake-upstream/real-catalog.js';
@@ -44,7 +43,7 @@ export function crashScenario(kind: DbKind): void {
       const catalog = buildRealCatalog();
       const extra = Array.from(
         { length: 120 },
-        (_, n) => `c0ffee00-0000-4000-8000-${String(n).padStart(12, '0')}` as UpdateId,
+        (_, n) => `c0ffee00-0000-4000-8000-${String(n).padStart(12, '0')}`,
       );
       const entries = [
         ...catalog.entries,

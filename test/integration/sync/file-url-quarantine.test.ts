@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, test, type TestContext } from 'node:test';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { createRepositories } from '../../../src/storage/index.js';
 import { listQuarantine, runSync } from '../../../src/sync/index.js';
 import { startCatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
@@ -26,7 +25,7 @@ async function scenario(t: TestContext, kind: DbKind): Promise<void> {
   const up = await startCatalogUpstream({ entries: buildRealCatalog().entries });
   t.after(() => up.close());
   const sel = { prerequisites: [[ids.definitionUpdates], [ids.defender]] };
-  const g = (n: number) => `0badf11e-0000-4000-8000-${String(n).padStart(12, '0')}` as UpdateId;
+  const g = (n: number) => `0badf11e-0000-4000-8000-${String(n).padStart(12, '0')}`;
   const file = (n: number) => ({ name: `f${n}.cab`, sha1: Buffer.alloc(20, n), size: 10 });
   for (const [n, url] of hostileUrls.entries())
     up.put({

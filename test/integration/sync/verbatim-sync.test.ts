@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { decodeUpdateBlob } from '../../../src/protocol/server-sync/index.js';
 import { parseUpdateDocument } from '../../../src/protocol/update-xml/index.js';
 import { listQuarantine, runSync, ServerSyncClient, setSelection } from '../../../src/sync/index.js';
@@ -123,7 +122,7 @@ void test('verbatim upstream through the client: both blob forms over HTTP, cook
     ['a2fef9b0-7951-4c2c-a42b-9e351dd1c1fe', 200, 'compressed'],
     ['ccb78947-6453-4ecc-9de8-bc0305c98f2d', 200, 'plain'],
   ] as const) {
-    const r = await client.getUpdateData([{ updateId: id as UpdateId, revisionNumber: rev }]);
+    const r = await client.getUpdateData([{ updateId: id, revisionNumber: rev }]);
     assert.equal(r.updates[0]!.blob.kind, kind);
     const doc = parseUpdateDocument(decodeUpdateBlob(r.updates[0]!.blob));
     assert.equal(doc.identity.updateId, id);
@@ -142,9 +141,7 @@ void test('verbatim upstream through the client: both blob forms over HTTP, cook
   // The real InvalidCookie fault (000019 is served for a cookie-less call) is a typed upstream fault.
   clock = Date.parse('2026-10-04T16:40:00Z');
   await assert.rejects(
-    client.getUpdateData([
-      { updateId: '00000000-0000-0000-0000-000000000001' as UpdateId, revisionNumber: 1 },
-    ]),
+    client.getUpdateData([{ updateId: '00000000-0000-0000-0000-000000000001', revisionNumber: 1 }]),
     (e: Error & { code?: string; detail?: { errorCode?: string } }) =>
       e.code === 'PB_ERR_UPSTREAM_FAULT' && e.detail?.errorCode === 'InternalServerError',
   );

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RevisionId } from '../../../src/domain/ids.js';
 import {
   elementOrder,
   encodeGetAuthorizationCookieResponse,
@@ -93,7 +92,7 @@ function updateInfoFrom(ui: XmlElement): UpdateInfo {
     ['ID', 'Action', 'IsAssigned', 'LastChangeTime', 'AutoSelect', 'AutoDownload', 'SupersedenceBehavior'],
   );
   return {
-    revisionId: Number(text(kid(ui, 'ID'))) as RevisionId,
+    revisionId: Number(text(kid(ui, 'ID'))),
     deployment: {
       id: Number(text(kid(d, 'ID'))),
       action: text(kid(d, 'Action')) as DeploymentAction,
@@ -162,7 +161,7 @@ void test('SyncUpdates: every captured page, the driver passes and the scripted 
 void test('SyncUpdates: optional lists appear only when used, in WSDL order; Deadline sits after Action', () => {
   const cookie = { expiration: '2026-10-04T16:03:35.9967236Z', encryptedData: Buffer.alloc(4) };
   const info: UpdateInfo = {
-    revisionId: 200996 as RevisionId,
+    revisionId: 200996,
     deployment: {
       id: 9,
       action: 'Install',
@@ -178,11 +177,11 @@ void test('SyncUpdates: optional lists appear only when used, in WSDL order; Dea
   };
   const xml = encodeSyncUpdatesResponse({
     newUpdates: [info],
-    outOfScopeRevisionIds: [5 as RevisionId, 7 as RevisionId],
+    outOfScopeRevisionIds: [5, 7],
     changedUpdates: [info],
     truncated: true,
     newCookie: cookie,
-    deployedOutOfScopeRevisionIds: [8 as RevisionId],
+    deployedOutOfScopeRevisionIds: [8],
     driverSyncNotNeeded: false,
   });
   const result = kid(parseEncoded(xml), 'SyncUpdatesResult');
@@ -233,7 +232,7 @@ void test('GetExtendedUpdateInfo: Extended then LocalizedProperties fragments, n
   const updates = kids(kid(kid(real, 'GetExtendedUpdateInfoResult'), 'Updates'), 'Update');
   assert.equal(updates.length, 6);
   const fragments = updates.map((u) => ({
-    revisionId: Number(text(kid(u, 'ID'))) as RevisionId,
+    revisionId: Number(text(kid(u, 'ID'))),
     xml: text(kid(u, 'Xml')),
   }));
   assertSameStructure(encodeGetExtendedUpdateInfoResponse({ fragments, fileLocations: [] }), real);

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RevisionId, UpdateId } from '../../../src/domain/ids.js';
 import { AppError } from '../../../src/errors.js';
 import {
   elementOrder,
@@ -62,8 +61,8 @@ void test('GetConfig: AllowedEventIds, when given, sits between AuthInfo and Pro
 });
 
 void test('StartCategoryScan: fields directly under the response, in-error list only when non-empty', () => {
-  const a = 'dd78b8a1-0b20-45c1-add6-4da72e9364cf' as UpdateId;
-  const b = '6964aab4-c5b5-43bd-a17d-ffb4346a8e1d' as UpdateId;
+  const a = 'dd78b8a1-0b20-45c1-add6-4da72e9364cf';
+  const b = '6964aab4-c5b5-43bd-a17d-ffb4346a8e1d';
   const resp = parseEncoded(
     encodeStartCategoryScanResponse({ preferredCategoryIds: [a], categoryIdsInError: [b] }),
   );
@@ -83,8 +82,8 @@ void test('RefreshCache: the ASMX array wrapper, items RevisionID, GlobalID, IsL
   const resp = parseEncoded(
     encodeRefreshCacheResponse([
       {
-        revisionId: 200996 as RevisionId,
-        identity: { updateId: 'a2fef9b0-7951-4c2c-a42b-9e351dd1c1fe' as UpdateId, revisionNumber: 200 },
+        revisionId: 200996,
+        identity: { updateId: 'a2fef9b0-7951-4c2c-a42b-9e351dd1c1fe', revisionNumber: 200 },
         isLeaf: false,
         deployment: {
           id: 1,
@@ -117,9 +116,9 @@ void test('GetExtendedUpdateInfo and GetFileLocations: FileLocation{FileDigest (
   const ext = kid(
     parseEncoded(
       encodeGetExtendedUpdateInfoResponse({
-        fragments: [{ revisionId: 5 as RevisionId, xml: '<ExtendedProperties a="1" />' }],
+        fragments: [{ revisionId: 5, xml: '<ExtendedProperties a="1" />' }],
         fileLocations: [{ sha1, url }],
-        outOfScopeRevisionIds: [6 as RevisionId],
+        outOfScopeRevisionIds: [6],
       }),
     ),
     'GetExtendedUpdateInfoResult',

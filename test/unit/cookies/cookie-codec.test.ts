@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '../../../src/errors.js';
-import type { GroupId } from '../../../src/domain/ids.js';
 import {
   decodeCookie,
   decodeCookieBase64,
@@ -35,7 +34,7 @@ void test('round trips for every kind, including limits and base64', () => {
     assert.notDeepEqual(encodeCookie(claims, ring), token);
   }
   const biggest = makeClaims('auth', {
-    groupIds: Array.from({ length: 32 }, () => randomUUID() as GroupId),
+    groupIds: Array.from({ length: 32 }, () => randomUUID()),
     targetGroupNames: Array.from({ length: 16 }, (_, i) => `${i}`.padEnd(256, 'x')),
     issuedAtMs: 0,
     expiresAtMs: Number.MAX_SAFE_INTEGER,
@@ -233,7 +232,7 @@ void test('encode refuses out-of-bounds claims', () => {
     makeClaims('auth', { targetGroupNames: [''] }),
     makeClaims('auth', { targetGroupNames: ['x'.repeat(257)] }),
     makeClaims('auth', { targetGroupNames: Array.from({ length: 17 }, () => 'x') }),
-    makeClaims('auth', { groupIds: Array.from({ length: 33 }, () => randomUUID() as GroupId) }),
+    makeClaims('auth', { groupIds: Array.from({ length: 33 }, () => randomUUID()) }),
     makeClaims('auth', { clientId: 'not-a-guid' }),
     makeClaims('auth', { configGeneration: -1 }),
     makeClaims('auth', { syncAnchor: 2 ** 60 }),

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { GroupId } from '../../../src/domain/ids.js';
 import type { CookieClaims, CookieKeyRing, CookieKind } from '../../../src/domain/cookies/index.js';
 
 export function makeRing(activeKeyId = 7, otherIds: number[] = [3, 0xffffffff]): CookieKeyRing {
@@ -19,7 +18,7 @@ export function makeClaims(kind: CookieKind, overrides: Partial<CookieClaims> = 
     expiresAtMs: issuedAt + 3600_000,
     configGeneration: 42,
     syncAnchor: 9_007_199_254_740_991,
-    groupIds: [randomUUID() as GroupId, 'a0a08746-4dbe-4a37-9adf-9e7652c0b421' as GroupId],
+    groupIds: [randomUUID(), 'a0a08746-4dbe-4a37-9adf-9e7652c0b421'],
     targetGroupNames: kind === 'auth' ? ['Pilot', 'Grüne Gruppe ✓'] : [],
     ...overrides,
   };

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { isAppError } from '../../../src/errors.js';
 import {
   decodeGetUpdateDataResponse,
@@ -129,12 +128,12 @@ void test('encoded answers with URLs and digests: streaming equals the tree path
   const answer = encodeGetUpdateDataResponse({
     updates: [
       {
-        identity: { updateId: '8c3fcc84-7410-4a95-8b89-a166a0190486' as UpdateId, revisionNumber: 7 },
+        identity: { updateId: '8c3fcc84-7410-4a95-8b89-a166a0190486', revisionNumber: 7 },
         blob: encodeUpdateBlob(doc),
         fileDigests: ['AAAAAAAAAAAAAAAAAAAAAAAAAAA=', ' BBBBBBBBBBBBBBBBBBBBBBBBBBB= '],
       },
       {
-        identity: { updateId: 'e0789628-ce08-4437-be74-2495b842f43b' as UpdateId, revisionNumber: 1 },
+        identity: { updateId: 'e0789628-ce08-4437-be74-2495b842f43b', revisionNumber: 1 },
         blob: encodeUpdateBlob(doc.repeat(200)),
         fileDigests: [],
       },

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { isAppError } from '../../../src/errors.js';
 import { decodeSoapEnvelope, encodeSoapResponse } from '../../../src/protocol/soap/index.js';
 import {
@@ -36,7 +35,7 @@ const cookie = {
   expiresAt: new Date(0),
   encryptedData: Buffer.from('abc'),
 };
-const u = (n: number) => `00000000-0000-0000-0000-${String(n).padStart(12, '0')}` as UpdateId;
+const u = (n: number) => `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`;
 
 void test('GetConfigData and GetRevisionIdList answers round-trip', () => {
   const cfg: ServerSyncConfigData = {

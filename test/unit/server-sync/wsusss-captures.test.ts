@@ -12,7 +12,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { UpdateId } from '../../../src/domain/ids.js';
 import { isAppError } from '../../../src/errors.js';
 import {
   decodeGetAuthConfigResult,
@@ -41,7 +40,7 @@ import { readFixture } from '../../helpers/fixtures.js';
 const ex = (n: string, file: string) => readFixture('wsus', 'wsus-m0-wsusss', 'exchanges', n, file);
 const reqText = (n: string) => ex(n, 'request.body').toString('utf8');
 const doc = (name: string) => readFixture('wsus', 'wsus-m0-wsusss', 'docs', name).toString('utf8');
-const id = (s: string) => s as UpdateId;
+const id = (s: string) => s;
 
 const cookie = decodeGetCookieResult(
   decodeServerSyncResponse(ex('000003', 'response.body'), serverSyncNs, 'GetCookie'),
