@@ -1,4 +1,5 @@
 import { describeDelivery, syncUpdates, type DeliveredRevision } from '../catalog/index.js';
+import type { RevisionId, UpdateId } from '../domain/index.js';
 import { AppError } from '../errors.js';
 import type { ComputerService, ReportService } from '../fleet/index.js';
 import type { Logger } from '../observability/index.js';
@@ -202,9 +203,9 @@ export class ClientWebService {
   async startCategoryScan(op: XmlElement): Promise<string> {
     const req = decodeStartCategoryScanRequest(op, this.limits);
     const g = await this.deps.catalog.generation(0);
-    const preferred: string[] = [];
-    const inError: string[] = [];
-    const seen = new Set<string>();
+    const preferred: UpdateId[] = [];
+    const inError: UpdateId[] = [];
+    const seen = new Set<UpdateId>();
     for (const t of req.requestedCategories) {
       if (seen.has(t.categoryId)) continue;
       seen.add(t.categoryId);
@@ -214,8 +215,8 @@ export class ClientWebService {
       else inError.push(t.categoryId);
     }
     return encodeStartCategoryScanResponse({
-      preferredCategoryIds: preferred as never[],
-      categoryIdsInError: inError as never[],
+      preferredCategoryIds: preferred,
+      categoryIdsInError: inError,
     });
   }
 
@@ -245,7 +246,7 @@ export class ClientWebService {
     this.touch(session.clientId, call.nowMs);
     return encodeSyncUpdatesResponse({
       newUpdates,
-      outOfScopeRevisionIds: result.outOfScopeRevisionIds as never[],
+      outOfScopeRevisionIds: result.outOfScopeRevisionIds,
       changedUpdates,
       truncated: result.truncated,
       newCookie,
@@ -278,7 +279,7 @@ export class ClientWebService {
       const d = describeDelivery(g.index, scope, r);
       if (d.deployment.action === 'Bundle') continue;
       items.push({
-        revisionId: d.revisionId as never,
+        revisionId: d.revisionId,
         identity,
         isLeaf: d.isLeaf,
         deployment: toWireDeployment(d),
@@ -291,9 +292,9 @@ export class ClientWebService {
     const req = decodeGetExtendedUpdateInfoRequest(op, this.limits);
     const session = await this.openSession(req.cookie, call);
     const g = await this.deps.catalog.generation(session.position.generationId);
-    const known: number[] = [];
-    const outOfScope: number[] = [];
-    const seen = new Set<number>();
+    const known: RevisionId[] = [];
+    const outOfScope: RevisionId[] = [];
+    const seen = new Set<RevisionId>();
     for (const id of req.revisionIds) {
       if (seen.has(id)) continue;
       seen.add(id);
@@ -307,13 +308,13 @@ export class ClientWebService {
         const map = await this.deps.fragments.get(known, type === 'Core' ? 'core' : 'extended');
         for (const id of known) {
           const xml = map.get(id);
-          if (xml !== undefined) fragments.push({ revisionId: id as never, xml });
+          if (xml !== undefined) fragments.push({ revisionId: id, xml });
         }
       } else if (type === 'LocalizedProperties') {
         const picked = await pickLocalized(this.deps.localized, known, req.locales);
         for (const id of known) {
           const xml = picked.get(id);
-          if (xml !== undefined) fragments.push({ revisionId: id as never, xml });
+          if (xml !== undefined) fragments.push({ revisionId: id, xml });
         }
       }
       // Other types (Eula, VerificationRule, FileUrl...) have no data here: nothing is written for them.
@@ -324,7 +325,7 @@ export class ClientWebService {
     return encodeGetExtendedUpdateInfoResponse({
       fragments,
       fileLocations,
-      outOfScopeRevisionIds: outOfScope as never[],
+      outOfScopeRevisionIds: outOfScope,
     });
   }
 
@@ -362,7 +363,7 @@ export class ClientWebService {
       if (xml === undefined)
         throw new AppError('PB_ERR_INTERNAL', `revision ${u.revisionId} has no Core fragment`);
       return {
-        revisionId: u.revisionId as never,
+        revisionId: u.revisionId,
         deployment: toWireDeployment(u),
         isLeaf: u.isLeaf,
         coreXml: xml,

@@ -1,11 +1,11 @@
-import type { DeploymentAction } from '../../domain/index.js';
+import type { DeploymentAction, RevisionId } from '../../domain/index.js';
 
 /** One SyncUpdates call in domain terms (the client-ws codec decodes the wire into this). */
 export interface DeliveryRequest {
   /** Non-leaf revisions the client evaluated as installed: the only ids that satisfy prerequisites. */
-  readonly installedNonLeafRevisionIds?: readonly number[] | undefined;
+  readonly installedNonLeafRevisionIds?: readonly RevisionId[] | undefined;
   /** Everything else the client caches (never resent, never satisfies a prerequisite). */
-  readonly otherCachedRevisionIds?: readonly number[] | undefined;
+  readonly otherCachedRevisionIds?: readonly RevisionId[] | undefined;
   /** The driver pass. */
   readonly skipSoftwareSync?: boolean | undefined;
   /** Category-filtered scan (FilterCategoryIds). */
@@ -31,7 +31,7 @@ export interface DeliveredDeployment {
 }
 
 export interface DeliveredRevision {
-  readonly revisionId: number;
+  readonly revisionId: RevisionId;
   readonly isLeaf: boolean;
   readonly deployment: DeliveredDeployment;
 }
@@ -40,7 +40,7 @@ export interface DeliveryResult {
   /** At most one page, in delivery order. The caller adds each revision's Core fragment. */
   readonly newUpdates: readonly DeliveredRevision[];
   /** Cached ids (installed or other) no longer in scope: declined, expired, replaced, unknown here. */
-  readonly outOfScopeRevisionIds: readonly number[];
+  readonly outOfScopeRevisionIds: readonly RevisionId[];
   /** Cached in-scope revisions whose deployment changed after the request's anchor. */
   readonly changedUpdates: readonly DeliveredRevision[];
   /** More deliverable revisions remain beyond this page; never true with an empty page. */

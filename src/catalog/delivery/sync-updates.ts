@@ -1,4 +1,4 @@
-import { deploymentActionFor } from '../../domain/index.js';
+import { deploymentActionFor, type RevisionId } from '../../domain/index.js';
 import { AppError } from '../../errors.js';
 import type { CatalogIndex } from '../index/index.js';
 import type { ClientScope } from '../scope/index.js';
@@ -46,11 +46,11 @@ export function syncUpdates(
   const epoch = index.nextEpoch();
   const { revStamp, updStamp, updateOf, currentOf } = index;
   const inScope = scope.inScope;
-  const outOfScope: number[] = [];
-  let unknownSeen: Set<number> | undefined;
+  const outOfScope: RevisionId[] = [];
+  let unknownSeen: Set<RevisionId> | undefined;
   const installedUpdates: number[] = [];
 
-  const markCached = (ids: readonly number[] | undefined, installed: boolean): void => {
+  const markCached = (ids: readonly RevisionId[] | undefined, installed: boolean): void => {
     if (ids === undefined) return;
     for (const id of ids) {
       const r = index.findRevision(id);
@@ -199,6 +199,7 @@ export function syncUpdates(
 /** Deployment fields of an in-scope revision for this scope (docs/protocol/client.md §1.6.2, §1.10). */
 export function describeDelivery(index: CatalogIndex, scope: ClientScope, r: number): DeliveredRevision {
   const u = index.updateOf[r]!;
+  // The index holds the ids storage assigned to served revisions: revision ids by construction.
   const revisionId = index.revisionIds[r]!;
   const kind = index.kindOf(r);
   const isBundleMember = index.isBundleMember(r);
