@@ -36,7 +36,9 @@ export {
   readSecretFile,
   errnoText,
   forbiddenIniNames,
+  type ParsedIni,
 } from './ini-file.js';
+export { walkIniSections, type IniLayout, type IniSink } from './ini-sections.js';
 export {
   integerField,
   portField,

@@ -168,11 +168,17 @@ export function errnoText(e: unknown): string {
  * Parses INI text already read with readIniText: returns the parsed sections and a `where(path)` that names the
  * file line of a `section.key` for messages, or undefined (with the problem recorded) when it is not INI.
  */
+export interface ParsedIni {
+  readonly parsed: Record<string, unknown>;
+  /** `patchbay.ini line 3` for a `section.key` (or a section), the file name when its line is unknown. */
+  readonly where: (path: string) => string;
+}
+
 export function parseIniText(
   text: string,
   fileName: string,
   problems: ConfigProblem[],
-): { parsed: Record<string, unknown>; where: (path: string) => string } | undefined {
+): ParsedIni | undefined {
   const { lines, malformed } = scanIniLines(text, fileName, problems);
   if (malformed) return undefined;
   const where = (path: string): string => {

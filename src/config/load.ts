@@ -19,7 +19,8 @@ import {
   isSectionName,
 } from './keys.js';
 import { configInvalidError, type ConfigProblem } from './problems.js';
-import { errnoText, forbiddenIniNames, readIniText, readSecretFile, parseIniText } from './ini-file.js';
+import { errnoText, readIniText, readSecretFile, parseIniText } from './ini-file.js';
+import { walkIniSections, type IniLayout } from './ini-sections.js';
 
 /** Largest accepted config file. Real files are a few KiB. */
 export const maxConfigFileBytes = 1024 * 1024;
@@ -114,49 +115,31 @@ function readIni(
 ): void {
   const iniFile = parseIniText(text, fileName, problems);
   if (iniFile === undefined) return;
-  const { parsed, where } = iniFile;
-  for (const [section, body] of Object.entries(parsed)) {
-    if (forbiddenIniNames.has(section)) continue; // reported by the line scan
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      problems.push({
-        path: section,
-        message: 'setting outside a section (put it under [server], [log], ...)',
-        source: where(section),
-      });
-      continue;
-    }
-    if (!isSectionName(section)) {
-      const known = [...new Set(configFields.map((f) => f.section))].join(', ');
-      problems.push({ path: section, message: `unknown section (known: ${known})`, source: fileName });
-      continue;
-    }
-    for (const [iniKey, value] of Object.entries(body as Record<string, unknown>)) {
-      const path = `${section}.${iniKey}`;
-      if (forbiddenIniNames.has(iniKey)) continue;
-      const field = fieldByIniPath(section, iniKey);
-      if (!field) {
-        if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-          problems.push({ path, message: 'unknown section (sections do not nest)', source: fileName });
-        } else {
-          problems.push({ path, message: `unknown key${suggest(section, iniKey)}`, source: where(path) });
-        }
-        continue;
-      }
-      if (field.meta.envOnly) {
-        problems.push({
-          path,
-          message: `secrets are not accepted in the configuration file; set ${field.envName}${
-            fieldByIniPath(section, `${iniKey}_file`) ? ` or ${iniKey}_file` : ''
-          }`,
-          source: where(path),
-        });
-        continue;
-      }
+  walkIniSections(iniFile, fileName, patchbayIniLayout, problems, {
+    key: (section, iniKey, value, path) => {
+      const field = fieldByIniPath(section, iniKey)!;
       (input[section] ??= Object.create(null) as Record<string, unknown>)[field.key] = value;
-      origins.set(path, { source: where(path), fromFile: true });
-    }
-  }
+      origins.set(path, { source: iniFile.where(path), fromFile: true });
+    },
+  });
 }
+
+/** `patchbay.ini`: the schema's sections and keys; secrets (envOnly keys) never come from the file. */
+const patchbayIniLayout: IniLayout = {
+  outsideSectionHint: 'put it under [server], [log], ...',
+  section: (name) =>
+    isSectionName(name)
+      ? { keys: configFields.filter((f) => f.section === name).map((f) => f.iniKey) }
+      : {
+          problem: `unknown section (known: ${[...new Set(configFields.map((f) => f.section))].join(', ')})`,
+        },
+  refusedKey: (section, iniKey) => {
+    const field = fieldByIniPath(section, iniKey);
+    if (!field?.meta.envOnly) return undefined;
+    const fileKey = fieldByIniPath(section, `${iniKey}_file`) ? ` or ${iniKey}_file` : '';
+    return `secrets are not accepted in the configuration file; set ${field.envName}${fileKey}`;
+  },
+};
 
 /** Suggests the closest known key of the section, for typos. */
 function suggest(section: string, iniKey: string): string {

@@ -2,7 +2,8 @@
  * The connector's INI file (`connector.ini`): one `[connector]` section (logging), one `[source]` section
  * (the Patchbay database the connector reads through the WSUS-compatible views), and one
  * `[instance:NAME]` section per target instance (the asset-management server it sends to). Read with the
- * same hardened INI reader as `patchbay.ini`; every problem is reported with its INI path
+ * same hardened INI reader and section walk as `patchbay.ini` (src/config/ini-file.ts, ini-sections.ts);
+ * what remains here is this file's layout and values. Every problem is reported with its INI path
  * (`instance:main.groups: ...`) and where it came from. Secrets never come from the file itself: a token or
  * password is named by `*_env` (an environment variable) or `*_file` (a file holding it).
  */
@@ -12,7 +13,6 @@ import { z } from 'zod';
 import {
   booleanField,
   enumField,
-  forbiddenIniNames,
   integerField,
   listField,
   maxSecretFileBytes,
@@ -22,10 +22,13 @@ import {
   parseIniText,
   sizeField,
   stringField,
+  toIniKey,
   urlField,
+  walkIniSections,
   type ConfigProblem,
+  type IniLayout,
 } from '../config/index.js';
-import { configInvalidError, deepFreeze, suggestKey } from '../config/index.js';
+import { configInvalidError, deepFreeze } from '../config/index.js';
 import type { AppError } from '../errors.js';
 
 /** Largest accepted connector.ini (real files are a few KiB). */
@@ -282,12 +285,39 @@ const secretKeys: Readonly<Record<string, string>> = {
   proxy_password: 'proxy_password_env or proxy_password_file',
 };
 
-const toIniKey = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const fromIniKey = (k: string) => k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+/** Per section kind: INI key -> schema key (`log_severity` -> `logSeverity`). */
+const schemaKeyOf: Readonly<Record<SectionKind, ReadonlyMap<string, string>>> = {
+  connector: new Map(Object.keys(connectorSection.shape).map((k) => [toIniKey(k), k])),
+  source: new Map(Object.keys(sourceSection.shape).map((k) => [toIniKey(k), k])),
+  instance: new Map(Object.keys(instanceSection.shape).map((k) => [toIniKey(k), k])),
+};
 
-function iniKeysOf(kind: SectionKind): string[] {
-  return Object.keys(schemas[kind].shape).map(toIniKey);
+const instancePrefix = 'instance:';
+const instanceName = (section: string) => section.slice(instancePrefix.length);
+
+function sectionKindOf(section: string): SectionKind | undefined {
+  if (section === 'connector' || section === 'source') return section;
+  return section.startsWith(instancePrefix) ? 'instance' : undefined;
 }
+
+/** `connector.ini`: [connector], [source] and [instance:NAME]; secrets are named by *_env or *_file only. */
+const connectorIniLayout: IniLayout = {
+  outsideSectionHint: 'put it under [connector], [source] or [instance:NAME]',
+  section: (name) => {
+    const kind = sectionKindOf(name);
+    if (kind === undefined)
+      return { problem: 'unknown section (known: [connector], [source], [instance:NAME])' };
+    if (kind === 'instance' && !instanceNamePattern.test(instanceName(name)))
+      return {
+        problem: 'instance names are 1-64 letters, digits, - or _ (no dots: they would nest sections)',
+      };
+    return { keys: [...schemaKeyOf[kind].keys()] };
+  },
+  refusedKey: (_section, iniKey) =>
+    secretKeys[iniKey] === undefined
+      ? undefined
+      : `secrets are not accepted in the file; use ${secretKeys[iniKey]}`,
+};
 
 /** Loads and validates a connector INI file; never throws for configuration problems. */
 export async function loadConnectorConfig(
@@ -304,77 +334,25 @@ export async function loadConnectorConfig(
   if (text === undefined) return fail();
   const iniFile = parseIniText(text, fileName, problems);
   if (iniFile === undefined) return fail();
-  const { parsed, where } = iniFile;
+  const { where } = iniFile;
 
   const raw: { connector: Record<string, unknown>; source: Record<string, unknown> } = {
     connector: Object.create(null) as Record<string, unknown>,
     source: Object.create(null) as Record<string, unknown>,
   };
   const instancesRaw = new Map<string, Record<string, unknown>>();
-
-  for (const [section, body] of Object.entries(parsed)) {
-    if (forbiddenIniNames.has(section)) continue; // reported by the line scan
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      problems.push({
-        path: section,
-        message: 'setting outside a section (put it under [connector], [source] or [instance:NAME])',
-        source: where(section),
-      });
-      continue;
-    }
-    let kind: SectionKind;
-    let target: Record<string, unknown>;
-    if (section === 'connector' || section === 'source') {
-      kind = section;
-      target = raw[section];
-    } else if (section.startsWith('instance:')) {
-      const name = section.slice('instance:'.length);
-      if (!instanceNamePattern.test(name)) {
-        problems.push({
-          path: section,
-          message: 'instance names are 1-64 letters, digits, - or _ (no dots: they would nest sections)',
-          source: fileName,
-        });
-        continue;
-      }
-      kind = 'instance';
-      target = Object.create(null) as Record<string, unknown>;
-      instancesRaw.set(name, target);
-    } else {
-      problems.push({
-        path: section,
-        message: 'unknown section (known: [connector], [source], [instance:NAME])',
-        source: fileName,
-      });
-      continue;
-    }
-    const known = iniKeysOf(kind);
-    for (const [iniKey, value] of Object.entries(body as Record<string, unknown>)) {
-      if (forbiddenIniNames.has(iniKey)) continue;
-      const path = `${section}.${iniKey}`;
-      if (secretKeys[iniKey] !== undefined) {
-        problems.push({
-          path,
-          message: `secrets are not accepted in the file; use ${secretKeys[iniKey]}`,
-          source: where(path),
-        });
-        continue;
-      }
-      if (!known.includes(iniKey)) {
-        const nested = value !== null && typeof value === 'object' && !Array.isArray(value);
-        problems.push({
-          path,
-          message: nested
-            ? 'unknown section (sections do not nest)'
-            : `unknown key${suggestKey(known, iniKey)}`,
-          source: where(path),
-        });
-        continue;
-      }
-      target[fromIniKey(iniKey)] = value;
-    }
-  }
-
+  walkIniSections(iniFile, fileName, connectorIniLayout, problems, {
+    // An empty [instance:NAME] is still an instance (one whose required keys are missing).
+    section: (section) => {
+      if (sectionKindOf(section) === 'instance')
+        instancesRaw.set(instanceName(section), Object.create(null) as Record<string, unknown>);
+    },
+    key: (section, iniKey, value) => {
+      const kind = sectionKindOf(section)!;
+      const target = kind === 'instance' ? instancesRaw.get(instanceName(section))! : raw[kind];
+      target[schemaKeyOf[kind].get(iniKey)!] = value;
+    },
+  });
   const validate = <K extends SectionKind>(kind: K, section: string, input: Record<string, unknown>) => {
     const r = schemas[kind].safeParse(input);
     if (r.success) return r.data as z.output<(typeof schemas)[K]>;

@@ -79,6 +79,8 @@ const malformed: [string, string, RegExp][] = [
     /^instance:a b: instance names are 1-64 letters/m,
   ],
   ['no instance', '[source]\ndriver = sqlite', /^\(file\): no \[instance:NAME\] section/m],
+  // An empty section is still an instance, one missing its required keys (not "no instance").
+  ['empty instance section', `${valid}\n[instance:bare]`, /^instance:bare\.server: required/m],
   [
     'token variable not set',
     `${valid}\nauth = bearer\ntoken_env = NOPE_TOKEN`,
