@@ -24,6 +24,7 @@ import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
 import { UpdateStatusRepository } from './update-status-repository.js';
+import { UpstreamCatalogRepository } from './upstream-catalog-repository.js';
 
 /**
  * Every repository over one executor. Cheap to build: inside `handle.transaction(trx => ...)` call
@@ -56,6 +57,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     contentPlan: new ContentPlanRepository(db),
     contentState: new ContentStateRepository(db),
     connectorViews: new ConnectorViewRepository(db, dialect),
+    upstreamCatalog: new UpstreamCatalogRepository(db),
   };
 }
 
@@ -87,3 +89,4 @@ export type * from './revision-types.js';
 export * from './settings-repository.js';
 export * from './sync-run-repository.js';
 export * from './update-status-repository.js';
+export * from './upstream-catalog-repository.js';
