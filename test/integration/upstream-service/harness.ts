@@ -14,7 +14,7 @@ import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildClientServer } from '../../../src/http/index.js';
 import { FsContentStore, type DbHandle } from '../../../src/storage/index.js';
 import { listQuarantine, runSync } from '../../../src/sync/index.js';
-import { createUpstreamService } from '../../../src/upstream-service/index.js';
+import { createUpstreamService, type UpstreamServiceOptions } from '../../../src/upstream-service/index.js';
 import { startCatalogUpstream, type CatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { buildRealCatalog } from '../../helpers/fake-upstream/real-catalog.js';
 import { postSoap, silentLogger, type HttpResult } from '../client-service/harness.js';
@@ -26,12 +26,18 @@ export interface UpstreamPatchbay {
   readonly top: CatalogUpstream;
   readonly baseUrl: string;
   readonly serverSyncUrl: string;
+  /** Patchbay A's content store (what its /Content/ serves). */
+  readonly store: FsContentStore;
   /** Synchronizes Patchbay from `top` again. */
   readonly syncFromTop: () => Promise<void>;
   readonly post: (path: string, body: string, soapAction?: string) => Promise<HttpResult>;
 }
 
-export async function startUpstreamPatchbay(t: TestContext, kind: DbKind): Promise<UpstreamPatchbay> {
+export async function startUpstreamPatchbay(
+  t: TestContext,
+  kind: DbKind,
+  options: Partial<UpstreamServiceOptions> = {},
+): Promise<UpstreamPatchbay> {
   const db = await openTestDb(t, kind);
   const top = await startCatalogUpstream({ entries: buildRealCatalog().entries, maxUpdatesPerRequest: 25 });
   t.after(() => top.close());
@@ -41,11 +47,12 @@ export async function startUpstreamPatchbay(t: TestContext, kind: DbKind): Promi
     assert.ok(r.outcome === 'succeeded' || r.outcome === 'partial', JSON.stringify(await listQuarantine(db)));
   };
   await syncFromTop();
-  const baseUrl = await serveUpstream(t, db);
+  const { baseUrl, store } = await serveUpstream(t, db, options);
   return {
     db,
     top,
     baseUrl,
+    store,
     serverSyncUrl: `${baseUrl}/ServerSyncWebService/ServerSyncWebService.asmx`,
     syncFromTop,
     post: (path, body, soapAction) =>
@@ -53,8 +60,12 @@ export async function startUpstreamPatchbay(t: TestContext, kind: DbKind): Promi
   };
 }
 
-/** The client server over `db` with the upstream role mounted; returns its base URL. */
-export async function serveUpstream(t: TestContext, db: DbHandle): Promise<string> {
+/** The client server over `db` with the upstream role mounted. */
+export async function serveUpstream(
+  t: TestContext,
+  db: DbHandle,
+  options: Partial<UpstreamServiceOptions> = {},
+): Promise<{ baseUrl: string; store: FsContentStore }> {
   const dir = mkdtempSync(join(tmpdir(), 'pb-uss-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const config = await loadConfigOrThrow({ env: { PATCHBAY_SERVER_DATA_DIR: dir } });
@@ -63,7 +74,12 @@ export async function serveUpstream(t: TestContext, db: DbHandle): Promise<strin
     contentMode: 'approved',
     catalogCache: { freshnessMs: 0 },
   });
-  const upstreamService = createUpstreamService(db, { keys, serverInstanceId, logger: silentLogger });
+  const upstreamService = createUpstreamService(db, {
+    keys,
+    serverInstanceId,
+    logger: silentLogger,
+    options,
+  });
   const app = await buildClientServer({
     config,
     logger: silentLogger,
@@ -76,5 +92,5 @@ export async function serveUpstream(t: TestContext, db: DbHandle): Promise<strin
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());
   const addr = app.server.address();
-  return `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+  return { baseUrl: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`, store };
 }
