@@ -31,7 +31,6 @@ import { activeMembers, openTestDb, testTransport, type DbKind } from '../sync/h
 import { startUpstreamPatchbay, type UpstreamPatchbay } from './harness.js';
 
 const ssPath = '/ServerSyncWebService/ServerSyncWebService.asmx';
-const action = (op: string) => `${serverSyncNs}/${op}`;
 
 async function call(uss: UpstreamPatchbay, op: string, content: string, path = ssPath) {
   const ns = path === ssPath ? serverSyncNs : dssAuthNs;
