@@ -117,7 +117,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
   const nodeId = options.nodeId ?? processHolder();
   const leaseTtl = options.leaseTtlMs ?? 15 * 60_000;
   // Refused before a run is recorded: a refused attempt is not a run and touches nothing in history.
-  await acquireLease(repos.jobLeases, {
+  const lease = await acquireLease(repos.jobLeases, {
     name: leaseName,
     holder: nodeId,
     ttlMs: leaseTtl,
@@ -149,7 +149,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     log.child({ syncRunId: run.syncRunId }),
     now,
     run.syncRunId,
-    nodeId,
+    lease.holder,
   );
   try {
     const result = await engine.execute();
@@ -173,7 +173,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
       .catch(() => undefined);
     throw err;
   } finally {
-    await repos.jobLeases.release(leaseName, nodeId).catch(() => undefined);
+    await repos.jobLeases.release(leaseName, lease.holder).catch(() => undefined);
   }
 }
 
@@ -183,7 +183,8 @@ class SyncRun {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #runId: number;
-  readonly #nodeId: string;
+  /** The sync lease's holder (this run's own), for renewals. */
+  readonly #leaseHolder: string;
   readonly #limits: ServerSyncLimits;
   readonly #client: ServerSyncClient;
   readonly counters: Record<string, number> = {
@@ -210,13 +211,20 @@ class SyncRun {
   #protocolErrorStreak = 0;
   readonly #importedRevisionIds: number[] = [];
 
-  constructor(deps: SyncDeps, o: SyncOptions, log: Logger, now: () => number, runId: number, nodeId: string) {
+  constructor(
+    deps: SyncDeps,
+    o: SyncOptions,
+    log: Logger,
+    now: () => number,
+    runId: number,
+    leaseHolder: string,
+  ) {
     this.#deps = deps;
     this.#o = o;
     this.#log = log;
     this.#now = now;
     this.#runId = runId;
-    this.#nodeId = nodeId;
+    this.#leaseHolder = leaseHolder;
     this.#limits = o.limits ?? defaultServerSyncLimits;
     this.#client = new ServerSyncClient({
       transport: deps.transport,
@@ -588,7 +596,7 @@ class SyncRun {
     if (Date.now() - this.#leaseRenewedAt > 60_000) {
       const renewed = await this.#repos.jobLeases.acquire(
         leaseName,
-        this.#nodeId,
+        this.#leaseHolder,
         this.#o.leaseTtlMs ?? 15 * 60_000,
       );
       // Expired while we stalled and taken by another run: stop before writing anchors or a generation.
