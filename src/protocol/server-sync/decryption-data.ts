@@ -1,11 +1,11 @@
 import type { UpdateIdentity } from '../../domain/index.js';
-import { childElement, childElements, el, invalidParameter, textEl, type XmlElement } from '../xml/index.js';
+import { el, textEl, type XmlElement } from '../xml/index.js';
 import { expectServerSyncOperation } from './envelope.js';
-import { decodeRequestCookie } from './get-config-data.js';
+import { decodeUpdateIdsRequest } from './get-update-data.js';
 import { defaultServerSyncLimits, type ServerSyncLimits } from './limits.js';
 import { serverSyncNs } from './namespaces.js';
 import type { ServerSyncCookie } from './session-cookie.js';
-import { decodeUpdateIdentity, encodeUpdateIdentity } from './values.js';
+import { encodeUpdateIdentity } from './values.js';
 
 /** GetUpdateDecryptionData (upstream role, docs/protocol/upstream.md §U4). */
 export interface GetUpdateDecryptionDataRequest {
@@ -25,12 +25,7 @@ export function decodeGetUpdateDecryptionDataRequest(
   limits: ServerSyncLimits = defaultServerSyncLimits,
 ): GetUpdateDecryptionDataRequest {
   expectServerSyncOperation(op, serverSyncNs, 'GetUpdateDecryptionData');
-  const cookie = decodeRequestCookie(op, limits);
-  const listEl = childElement(op, serverSyncNs, 'updateIds');
-  if (!listEl) throw invalidParameter('updateIds', 'missing element updateIds');
-  const items = childElements(listEl, serverSyncNs, 'UpdateIdentity');
-  if (items.length > maxIds) throw invalidParameter('updateIds', `more than ${maxIds} ids`);
-  return { cookie, updateIds: items.map((i) => decodeUpdateIdentity(i, serverSyncNs, 'updateIds')) };
+  return decodeUpdateIdsRequest(op, limits, maxIds);
 }
 
 const xsiNs = 'http://www.w3.org/2001/XMLSchema-instance';

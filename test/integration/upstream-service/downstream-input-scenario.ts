@@ -251,10 +251,7 @@ export function downstreamInputScenario(kind: DbKind): void {
       'GetRelatedRevisionsForUpdates',
       `<GetRelatedRevisionsForUpdates xmlns="${serverSyncNs}">${cookieXml(c)}<updateIDs><guid>${known.updateId}</guid></updateIDs></GetRelatedRevisionsForUpdates>`,
     );
-    assert.match(
-      related.body,
-      /<GetRelatedRevisionsForUpdatesResult ?\/>/,
-    );
+    assert.match(related.body, /<GetRelatedRevisionsForUpdatesResult ?\/>/);
     const ping = await uss.post(
       ssPath,
       wrapServerSyncRequest(
@@ -301,6 +298,21 @@ export function downstreamInputScenario(kind: DbKind): void {
     assert.ok(n >= 1 && n < all.length, `a partial answer (${n} of ${all.length})`);
     assert.ok(Buffer.byteLength(partial.body) < 3_000 + 20_000, 'near the budget');
     assert.match(partial.body, /<XmlUpdateBlobCompressed>/, 'large documents travel as cabinets');
+
+    // GetUpdateDecryptionData: one entry per requested revision with files, the key null (we hold none).
+    const decryption = (n: number) =>
+      `<GetUpdateDecryptionData xmlns="${serverSyncNs}">${cookieXml(c)}<updateIds>${`<UpdateIdentity><UpdateID>${withFile}</UpdateID><RevisionNumber>100</RevisionNumber></UpdateIdentity>`.repeat(n)}</updateIds></GetUpdateDecryptionData>`;
+    const keys = await call(uss, 'GetUpdateDecryptionData', decryption(1));
+    assert.equal(keys.status, 200, keys.body);
+    assert.match(
+      keys.body,
+      new RegExp(
+        `<ServerSyncUpdateFileDecryption><UpdateId><UpdateID>${withFile}</UpdateID><RevisionNumber>100</RevisionNumber></UpdateId><FileDecryptionData><ServerSyncFileDecryption><FileDigest>${sha1.toString('base64').replaceAll('+', '\\+')}</FileDigest><DecryptionKey xsi:nil="true"`,
+      ),
+    );
+    const tooMany = await call(uss, 'GetUpdateDecryptionData', decryption(101));
+    assert.equal(tooMany.fault?.errorCode, 'InvalidParameters');
+    assert.equal(tooMany.fault?.message, 'updateIds');
 
     const files = createRepositories(uss.db).files;
     assert.equal((await files.get(sha1))?.contentState, 'absent');
