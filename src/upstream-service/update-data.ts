@@ -1,9 +1,11 @@
+import { ByteLru } from '../client-service/index.js';
 import { AppError } from '../errors.js';
 import type { UpdateIdentity } from '../domain/index.js';
 import {
   encodeUpdateBlob,
   type ServerSyncUpdateData,
   type ServerSyncUrlData,
+  type UpdateBlob,
   type UpdateDataResult,
 } from '../protocol/server-sync/index.js';
 import { decodeBlob, type ServedRevision } from '../storage/index.js';
@@ -22,6 +24,8 @@ export function buildUpdateData(
   requested: readonly UpdateIdentity[],
   served: ReadonlyMap<string, ServedRevision>,
   byteBudget: number,
+  blobOf: (rev: ServedRevision) => UpdateBlob = (rev) =>
+    encodeUpdateBlob(decodeBlob(rev.document).toString('utf8')),
 ): UpdateDataResult {
   const revisions: [UpdateIdentity, ServedRevision][] = [];
   for (const id of requested) {
@@ -34,7 +38,7 @@ export function buildUpdateData(
   const fileUrls: ServerSyncUrlData[] = [];
   let bytes = 0;
   for (const [identity, rev] of revisions) {
-    const blob = encodeUpdateBlob(decodeBlob(rev.document).toString('utf8'));
+    const blob = blobOf(rev);
     const digests = rev.files.map((f) => f.sha1.toString('base64'));
     const urls = rev.files.map((f) => ({
       fileDigest: f.sha1.toString('base64'),
@@ -51,4 +55,32 @@ export function buildUpdateData(
     fileUrls.push(...urls);
   }
   return { updates, fileUrls };
+}
+
+/**
+ * The wire blob of a served revision, cached by revision id: a revision's document never changes once stored,
+ * and the MSZIP encoding of a large document costs far more than reading it (a second downstream, or the
+ * retry after a partial answer, gets the cached cabinet). Level 6: cabinets here are written per answer.
+ */
+export class UpdateBlobCache {
+  readonly #lru: ByteLru<{ rawSize: number; blob: UpdateBlob }>;
+
+  constructor(maxBytes: number) {
+    this.#lru = new ByteLru(maxBytes, (v) =>
+      v.blob.kind === 'plain'
+        ? v.blob.text.length * 2
+        : v.blob.kind === 'compressed'
+          ? v.blob.base64.length
+          : 0,
+    );
+  }
+
+  blobOf(rev: ServedRevision): UpdateBlob {
+    const hit = this.#lru.get(rev.revisionId);
+    // The stored size guards against a document replaced under the same revision id.
+    if (hit !== undefined && hit.rawSize === rev.document.rawSize) return hit.blob;
+    const blob = encodeUpdateBlob(decodeBlob(rev.document).toString('utf8'), { level: 6 });
+    this.#lru.set(rev.revisionId, { rawSize: rev.document.rawSize, blob });
+    return blob;
+  }
 }

@@ -31,7 +31,7 @@ import { childElement, type XmlElement } from '../protocol/xml/index.js';
 import { formatAnchor, parseAnchor } from './anchors.js';
 import { parseProtocolVersion, type DssCookies, type DssSession } from './dss-cookies.js';
 import { upstreamLanguageList } from './languages.js';
-import { buildUpdateData } from './update-data.js';
+import { buildUpdateData, UpdateBlobCache } from './update-data.js';
 import type { UpstreamStores } from './upstream-ports.js';
 
 /** Per call: what the HTTP layer knows. */
@@ -46,11 +46,14 @@ export interface UpstreamServiceOptions {
   readonly maxUpdatesPerRequest: number;
   /** SPEC <37>: WSUS stops a GetUpdateData answer near 2,000,000 bytes; the DSS asks again for the rest. */
   readonly responseByteBudget: number;
+  /** Bytes of encoded update blobs kept between calls (update-data.ts UpdateBlobCache). */
+  readonly blobCacheBytes: number;
 }
 
 export const defaultUpstreamServiceOptions: UpstreamServiceOptions = Object.freeze({
   maxUpdatesPerRequest: 100,
   responseByteBudget: 2_000_000,
+  blobCacheBytes: 64 * 1024 * 1024,
 });
 
 /** The SPEC ServiceUrl of the DSS authorization plug-in, relative to the server root. */
@@ -67,6 +70,7 @@ const maxDecryptionIds = 100;
  */
 export class UpstreamWebService {
   readonly limits = defaultServerSyncLimits;
+  readonly #blobs: UpdateBlobCache;
 
   constructor(
     private readonly deps: {
@@ -77,7 +81,9 @@ export class UpstreamWebService {
       /** Called after DownloadFiles queued files, so the downloader starts now rather than at its next pass. */
       readonly onFilesQueued?: () => void;
     },
-  ) {}
+  ) {
+    this.#blobs = new UpdateBlobCache(deps.options.blobCacheBytes);
+  }
 
   getAuthConfig(op: XmlElement, call: UpstreamCall): string {
     decodeGetAuthConfigRequest(op);
@@ -196,7 +202,9 @@ export class UpstreamWebService {
         ? new Map()
         : await this.deps.stores.catalog.servedRevisions(current.generationId, r.updateIds);
     return encodeGetUpdateDataResponse(
-      buildUpdateData(r.updateIds, served, this.deps.options.responseByteBudget),
+      buildUpdateData(r.updateIds, served, this.deps.options.responseByteBudget, (rev) =>
+        this.#blobs.blobOf(rev),
+      ),
     );
   }
 
