@@ -1,11 +1,5 @@
-export {
-  runSync,
-  type SyncDeps,
-  type SyncOptions,
-  type SyncProgress,
-  type SyncPhase,
-  type SyncResult,
-} from './sync-engine.js';
+export { runSync } from './run-sync.js';
+export type { SyncDeps, SyncOptions, SyncProgress, SyncPhase, SyncResult } from './sync-types.js';
 export { ServerSyncClient, type ServerSyncClientOptions, type SoapPoster } from './server-sync-client.js';
 export {
   defaultSelection,
