@@ -22,7 +22,7 @@ export {
   type CatalogStatus,
   type GenerationDiff,
   type ServedUpdate,
-} from './catalog-service.js';
+} from './catalog-status.js';
 export { computeClosure, type GraphRevision, type ClosureResult } from './closure.js';
 export {
   prepareRevision,
