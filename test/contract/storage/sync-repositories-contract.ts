@@ -14,7 +14,7 @@ const byIdentity = (a: { updateId: string; revisionNumber: number }, b: typeof a
 
 /**
  * 1 (two revisions) bundles 2 or 3 in group 0 and 4 in group 1 (4 never imported) and requires (5 or 6) and
- * 7; 2 requires 7 too; 5 is a category (Product), 6 a generic one; 7 is a plain update.
+ * 7; 2 requires 7 too; 5 is a category (Product), 6 a generic one; 7 bundles 2 as well.
  */
 async function seedGraph(h: DbHandle) {
   const repos = createRepositories(h);
@@ -31,7 +31,7 @@ async function seedGraph(h: DbHandle) {
     revision(2, { prerequisites: [{ isCategory: false, updateIds: [guid(7)] }] }),
     revision(5, { updateType: 'Category', category: { categoryType: 'Product' } }),
     revision(6, { updateType: 'Category', category: { categoryType: null } }),
-    revision(7),
+    revision(7, { bundledUpdates: [[id(2)]] }),
   ]);
   return { repos, r1a: r1a!, r1b: r1b!, r2: r2! };
 }
@@ -50,7 +50,7 @@ export function runSyncRepositoriesContract(name: string, makeDb: MakeDb): void 
         id(6),
         id(7),
       ]);
-      // Children once each, whether held (2) or not (3 at 200, 4).
+      // Children once each (2 is named by two bundles), whether held (2) or not (3 at 200, 4).
       assert.deepEqual((await g.bundledIdentities()).sort(byIdentity), [id(2), id(3, 200), id(4)]);
       // 7 is named by two revisions and listed once.
       assert.deepEqual((await g.prerequisiteUpdateIds()).sort(), [guid(5), guid(6), guid(7)]);
@@ -87,7 +87,7 @@ export function runSyncRepositoriesContract(name: string, makeDb: MakeDb): void 
       await repos.revisions.upsertMany([revision(1, { revisionNumber: 101 })]);
       const node = (await repos.revisionGraph.nodes()).find((n) => n.revisionId === r1b);
       assert.deepEqual(node, { revisionId: r1b, ...id(1, 101), prerequisites: [], bundled: [] });
-      assert.deepEqual(await repos.revisionGraph.bundledIdentities(), []);
+      assert.deepEqual(await repos.revisionGraph.bundledIdentities(), [id(2)]);
       assert.deepEqual(await repos.revisionGraph.prerequisiteUpdateIds(), [guid(7)]);
     });
 
