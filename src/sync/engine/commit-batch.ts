@@ -102,7 +102,7 @@ export class BatchCommitter {
     const { ctx } = this;
     const renewed = await ctx.stores.jobLeases.acquire(
       syncLeaseName,
-      ctx.nodeId,
+      ctx.leaseHolder,
       ctx.options.leaseTtlMs ?? defaultLeaseTtlMs,
     );
     // Expired while we stalled and taken by another run: stop before writing anchors or a generation.

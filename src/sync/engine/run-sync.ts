@@ -34,7 +34,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
   const nodeId = options.nodeId ?? processHolder();
   const leaseTtl = options.leaseTtlMs ?? defaultLeaseTtlMs;
   // Refused before a run is recorded: a refused attempt is not a run and touches nothing in history.
-  await acquireLease(stores.jobLeases, {
+  const lease = await acquireLease(stores.jobLeases, {
     name: syncLeaseName,
     holder: nodeId,
     ttlMs: leaseTtl,
@@ -81,7 +81,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     log: runLog,
     now,
     runId: run.syncRunId,
-    nodeId,
+    leaseHolder: lease.holder,
   });
   try {
     const result = await engine.execute();
@@ -105,6 +105,6 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
       .catch(() => undefined);
     throw err;
   } finally {
-    await stores.jobLeases.release(syncLeaseName, nodeId).catch(() => undefined);
+    await stores.jobLeases.release(syncLeaseName, lease.holder).catch(() => undefined);
   }
 }

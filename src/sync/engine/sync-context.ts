@@ -16,7 +16,8 @@ export interface SyncRunContext {
   readonly log: Logger;
   readonly now: () => number;
   readonly runId: number;
-  readonly nodeId: string;
+  /** The sync lease's holder (this run's own), for renewals. */
+  readonly leaseHolder: string;
   readonly state: HeldState;
   readonly tally: RunTally;
 }
