@@ -10,7 +10,7 @@ import type {
   RevisionIdentity,
   RevisionInput,
   SyncCounters,
-  SyncOutcome,
+  SyncRunFinish,
   SyncRunRecord,
 } from '../../storage/index.js';
 
@@ -66,16 +66,7 @@ export interface SyncRunStore {
     now?: number,
   ): Promise<SyncRunRecord>;
   addCounters(syncRunId: number, delta: SyncCounters, now?: number): Promise<SyncCounters>;
-  finish(
-    syncRunId: number,
-    result: {
-      outcome: Exclude<SyncOutcome, 'running'>;
-      error?: { code: string; message: string; detail?: unknown };
-      generationId?: number;
-      note?: string;
-    },
-    now?: number,
-  ): Promise<void>;
+  finish(syncRunId: number, result: SyncRunFinish, now?: number): Promise<void>;
 }
 
 /** Staging and the one-transaction switch of catalog generations. */
