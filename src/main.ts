@@ -266,7 +266,7 @@ export async function startPatchbay(
           contentMode: config.content.mode,
           onApprovalsApplied: () => autoDownload.kick(),
         }),
-        reports: createReportsService(db, { contentMode: config.content.mode }),
+        reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
       }),
       host: config.admin.bind,
       port: config.admin.port,

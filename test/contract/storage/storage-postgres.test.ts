@@ -3,6 +3,7 @@ import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/pos
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
 import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
+import { runReportQueryContract } from './report-query-contract.js';
 import { runRepositoryContract } from './repository-contract.js';
 
 const skip = postgresSkipReason();
@@ -16,4 +17,5 @@ if (skip !== undefined) {
   runClientEventRetentionContract('PostgreSQL', (t) => databases.open(t, 4));
   runConsumerRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
   runSyncRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
+  runReportQueryContract('PostgreSQL', (t) => databases.open(t, 4));
 }

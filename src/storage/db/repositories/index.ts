@@ -20,6 +20,7 @@ import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
+import { ReportQueryRepository } from './report-query-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
@@ -58,6 +59,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     contentPlan: new ContentPlanRepository(db),
     contentState: new ContentStateRepository(db),
     connectorViews: new ConnectorViewRepository(db, dialect),
+    reportQueries: new ReportQueryRepository(db, dialect),
   };
 }
 
@@ -83,6 +85,7 @@ export * from './generation-repository.js';
 export * from './group-repository.js';
 export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
+export * from './report-query-repository.js';
 export * from './revision-graph-repository.js';
 export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
