@@ -21,6 +21,7 @@ import { GroupRepository } from './group-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
+import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
@@ -35,6 +36,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
   const { db, dialect } = ctx;
   return {
     revisions: new RevisionRepository(db, dialect),
+    revisionGraph: new RevisionGraphRepository(db),
     generations: new GenerationRepository(db, dialect),
     quarantine: new QuarantineRepository(db),
     files: new FileRepository(db),
@@ -86,6 +88,7 @@ export * from './group-repository.js';
 export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
 export * from './report-query-repository.js';
+export * from './revision-graph-repository.js';
 export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';

@@ -5,15 +5,13 @@ import type { Config } from '../config/index.js';
 import { toAppError, type AppError } from '../errors.js';
 import type { ContentStore, DbHandle } from '../storage/index.js';
 import {
-  runSync,
-  type SyncOptions,
-  type SyncProgress,
-  type SyncResult,
-  type UpstreamTransport,
-} from '../sync/index.js';
-import { downloadAndAnnounce } from './content-autodownload.js';
-import type { ContentDownloadResult, ContentProgress } from './content-downloader.js';
-import { planContent } from './content-plan.js';
+  downloadAndAnnounce,
+  planContent,
+  type ContentDownloadResult,
+  type ContentProgress,
+} from '../content-sync/index.js';
+import { runSync, type SyncOptions, type SyncProgress, type SyncResult } from './engine/index.js';
+import type { UpstreamTransport } from './upstream-transport/index.js';
 
 export interface SyncPipelineDeps {
   readonly db: DbHandle;
