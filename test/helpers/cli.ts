@@ -3,6 +3,8 @@
  * The child gets a clean environment: no inherited PATCHBAY_* or proxy variables, only what the test sets.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 
@@ -56,6 +58,16 @@ export function runCliProcess(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * An operator's fresh install in `dir`: `patchbay.ini` written, then `patchbay db migrate` (only it and
+ * `serve` create the database; `sync` and the rest refuse to). Throws with the output when the migrate fails.
+ */
+export async function initCliDir(dir: string, ini: string): Promise<void> {
+  await writeFile(join(dir, 'patchbay.ini'), ini);
+  const r = await runCliProcess(['db', 'migrate'], { cwd: dir, timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`patchbay db migrate exited ${r.code}\n${r.stdout}\n${r.stderr}`);
 }
 
 /** A port that was free a moment ago (the OS picks it); good enough for loopback tests. */
