@@ -37,6 +37,36 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A started command: its pid at once, its exit code and output when it ends (killed after `timeoutMs`). */
+export function startCliProcess(
+  args: readonly string[],
+  opts: {
+    cwd: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** Called with all of stderr so far, each time more arrives. */
+    onStderr?: (stderr: string) => void;
+  },
+): { pid: number; done: Promise<CliResult> } {
+  const child = spawnCli(args, opts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    opts.onStderr?.(stderr);
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { pid: child.pid!, done };
+}
+
 /** Runs a command to completion (with a time limit) and collects its output. */
 export function runCliProcess(
   args: readonly string[],
