@@ -14,12 +14,7 @@ import { registerConnectorJobs, type ConnectorConfig } from './connectors/index.
 import { createAdminServices } from './admin/index.js';
 import { createReportsService } from './reports/index.js';
 import { AppError } from './errors.js';
-import {
-  announceContentChange,
-  ContentAutoDownload,
-  downloadAndAnnounce,
-  runSyncPipeline,
-} from './content-sync/index.js';
+import { announceContentChange, ContentAutoDownload, downloadAndAnnounce } from './content-sync/index.js';
 import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http/index.js';
 import {
   checkStaleSync,
@@ -32,7 +27,7 @@ import {
   eventRetentionJob,
 } from './jobs/index.js';
 import type { Logger } from './observability/index.js';
-import { transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
+import { runSyncPipeline, transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
 import {
   createRepositories,
   FsContentStore,
@@ -271,7 +266,7 @@ export async function startPatchbay(
           contentMode: config.content.mode,
           onApprovalsApplied: () => autoDownload.kick(),
         }),
-        reports: createReportsService(db, { contentMode: config.content.mode }),
+        reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
       }),
       host: config.admin.bind,
       port: config.admin.port,

@@ -20,6 +20,8 @@ import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
+import { ReportQueryRepository } from './report-query-repository.js';
+import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
@@ -33,6 +35,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
   const { db, dialect } = ctx;
   return {
     revisions: new RevisionRepository(db, dialect),
+    revisionGraph: new RevisionGraphRepository(db),
     generations: new GenerationRepository(db, dialect),
     quarantine: new QuarantineRepository(db),
     files: new FileRepository(db),
@@ -56,6 +59,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     contentPlan: new ContentPlanRepository(db),
     contentState: new ContentStateRepository(db),
     connectorViews: new ConnectorViewRepository(db, dialect),
+    reportQueries: new ReportQueryRepository(db, dialect),
   };
 }
 
@@ -81,6 +85,8 @@ export * from './generation-repository.js';
 export * from './group-repository.js';
 export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
+export * from './report-query-repository.js';
+export * from './revision-graph-repository.js';
 export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';
