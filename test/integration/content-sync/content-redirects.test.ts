@@ -157,9 +157,7 @@ void test('DNS rebinding: a name that resolves to loopback when the socket opens
   // The name's answer when the socket opens: loopback, where the victim listens (the URL check before it
   // may have seen a public address; the rebinding is the change in between).
   const rebound: LookupFunction = (_host, options, cb) =>
-    options.all === true
-      ? cb(null, [{ address: '127.0.0.1', family: 4 }], 4)
-      : cb(null, '127.0.0.1', 4);
+    options.all === true ? cb(null, [{ address: '127.0.0.1', family: 4 }], 4) : cb(null, '127.0.0.1', 4);
   const url = `http://files.cdn.example:${secret.port}/c/msdownload/rebind.cab`;
 
   const guarded = new UpstreamTransport({ ...transportOptionsFromConfig(config), lookup: rebound });
