@@ -26,6 +26,7 @@ import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
 import { UpdateStatusRepository } from './update-status-repository.js';
+import { UpstreamCatalogRepository } from './upstream-catalog-repository.js';
 
 /**
  * Every repository over one executor. Cheap to build: inside `handle.transaction(trx => ...)` call
@@ -60,6 +61,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     contentState: new ContentStateRepository(db),
     connectorViews: new ConnectorViewRepository(db, dialect),
     reportQueries: new ReportQueryRepository(db, dialect),
+    upstreamCatalog: new UpstreamCatalogRepository(db),
   };
 }
 
@@ -93,3 +95,4 @@ export type * from './revision-types.js';
 export * from './settings-repository.js';
 export * from './sync-run-repository.js';
 export * from './update-status-repository.js';
+export * from './upstream-catalog-repository.js';
