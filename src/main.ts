@@ -7,7 +7,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { createClientWebService } from './client-service/index.js';
 import type { Config } from './config/index.js';
 import { registerConnectorJobs, type ConnectorConfig } from './connectors/index.js';
@@ -191,7 +190,7 @@ export async function startPatchbay(
       {
         name: 'database',
         check: async () => {
-          await sql`select 1`.execute(db.db);
+          await createRepositories(db).health.ping();
         },
       },
     ];

@@ -25,22 +25,16 @@ export async function checkStaleSync(
   options: { staleAfterMs: number; now?: number },
 ): Promise<StaleSyncReport> {
   const now = options.now ?? Date.now();
-  const row = await db.db
-    .selectFrom('sync_runs')
-    .select(['finished_at', 'started_at'])
-    .where('kind', '=', 'metadata')
-    .where('outcome', 'in', ['succeeded', 'partial'])
-    .orderBy('sync_run_id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const lastGoodAt = row === undefined ? undefined : (row.finished_at ?? row.started_at);
+  const repos = createRepositories(db);
+  const run = await repos.syncRuns.lastGoodMetadata();
+  const lastGoodAt = run === undefined ? undefined : (run.finishedAt ?? run.startedAt);
   const ageMs = lastGoodAt === undefined ? undefined : now - lastGoodAt;
   return {
     stale: ageMs === undefined || ageMs > options.staleAfterMs,
     lastGoodAt,
     ageMs,
     staleAfterMs: options.staleAfterMs,
-    pin: await createRepositories(db).generations.getPin(),
+    pin: await repos.generations.getPin(),
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/postgres.js';
+import { runBoundaryRepositoriesContract } from './boundary-repositories-contract.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
 import { runRepositoryContract } from './repository-contract.js';
@@ -14,4 +15,5 @@ if (skip !== undefined) {
   runRepositoryContract('PostgreSQL', (t) => databases.open(t, 4));
   runClientEventRetentionContract('PostgreSQL', (t) => databases.open(t, 4));
   runConsumerRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
+  runBoundaryRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
 }
