@@ -34,9 +34,10 @@ import type { Logger } from './observability/index.js';
 import { transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
 import {
   createRepositories,
-  FsContentStore,
   migrateToLatest,
+  openContentStore,
   openDatabase,
+  type ContentStore,
   type DbHandle,
   type OpenDatabaseOptions,
 } from './storage/index.js';
@@ -195,7 +196,7 @@ export async function startPatchbay(
       },
     ];
 
-    const contentStore = await FsContentStore.open(config.content.dir, {
+    const contentStore = await openContentStore(config, {
       // A stored file that changed on disk and no longer hashes right: failed with the reason, so the admin
       // sees it and the downloader fetches it again.
       onBadObject: (o) => {
@@ -212,7 +213,7 @@ export async function startPatchbay(
       },
     });
     // Runs after the servers have closed (closers run in reverse): no reader is left on a cached descriptor.
-    closers.push(() => Promise.resolve(contentStore.releaseCachedDescriptors()));
+    closers.push(() => contentStore.close());
     const clients = config.clients;
     const budgetPeriodMs = clients.budgetPeriodHours * 3_600_000;
     const { service: clientService } = await createClientWebService(db, contentStore, logger, {
@@ -334,7 +335,7 @@ export async function startPatchbay(
  */
 function registerSyncJobs(
   jobs: JobRegistry,
-  deps: { config: Config; logger: Logger; db: DbHandle; contentStore: FsContentStore },
+  deps: { config: Config; logger: Logger; db: DbHandle; contentStore: ContentStore },
 ): void {
   const { config, logger, db, contentStore } = deps;
   jobs.register({

@@ -8,7 +8,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { runSyncPipeline, type ContentProgress } from '../content-sync/index.js';
 import { checkStaleSync, describeHolder, nextRun, processHolder } from '../jobs/index.js';
-import { FsContentStore, createRepositories, type SyncRunRecord } from '../storage/index.js';
+import { createRepositories, openContentStore, type SyncRunRecord } from '../storage/index.js';
 import { UpstreamTransport, transportOptionsFromConfig, type SyncProgress } from '../sync/index.js';
 import { processIo, type CliIo } from './cli-io.js';
 import {
@@ -124,7 +124,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
     .action(async (opts: { content: boolean; quiet?: boolean }, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, logger, json }) => {
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger, env: io.env }));
-        const store = await FsContentStore.open(config.content.dir);
+        const store = await openContentStore(config);
         const tty = io === processIo && process.stderr.isTTY === true && !json;
         const reporter = createReporter(io, tty, opts.quiet === true);
         const started = Date.now();

@@ -459,9 +459,10 @@ export class FsContentStore implements ContentStore {
     if (entry.refs === 0) fsClose(entry.fd, () => undefined);
   }
 
-  /** Close every cached descriptor not in use (those in use close when their reader is done). */
-  releaseCachedDescriptors(): void {
+  /** Closes every cached descriptor not in use (those in use close when their reader is done). */
+  close(): Promise<void> {
     for (const sha1 of [...this.#openObjects.keys()]) this.#retire(sha1);
+    return Promise.resolve();
   }
 
   /** The meta record for the object whose descriptor has stat `st`: cached when that file is unchanged. */

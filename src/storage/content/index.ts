@@ -12,3 +12,8 @@ export type {
 export { fanOutFolder, parseSha1Hex, toSha1Hex, type ContentKey, type Sha1Hex } from './content-key.js';
 export { DualDigest } from './content-digest.js';
 export { FsContentStore, contentChunkBytes, type FsContentStoreOptions } from './fs-content-store.js';
+export {
+  openContentStore,
+  type ContentStoreConfig,
+  type OpenContentStoreOptions,
+} from './open-content-store.js';
