@@ -372,10 +372,11 @@ function registerSyncJobs(
     },
   });
   const staleAfterMs = config.sync.staleAfterHours * 3_600_000;
-  jobs.register(staleSyncJob({ db, staleAfterMs }));
+  const syncHistory = createRepositories(db);
+  jobs.register(staleSyncJob({ source: syncHistory, staleAfterMs }));
   // Say it at start too, when a catalog exists but is old (a node restarted after a long upstream outage)
   // or is pinned by a rollback.
-  void checkStaleSync(db, { staleAfterMs }).then(
+  void checkStaleSync(syncHistory, { staleAfterMs }).then(
     (r) => {
       if ((r.stale && r.lastGoodAt !== undefined) || r.pin !== undefined) logStale(logger, r);
     },

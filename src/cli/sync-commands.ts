@@ -252,7 +252,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
         const repos = createRepositories(db);
         const [last, stale, lease] = await Promise.all([
           repos.syncRuns.list(1),
-          checkStaleSync(db, { staleAfterMs: config.sync.staleAfterHours * 3_600_000, now }),
+          checkStaleSync(repos, { staleAfterMs: config.sync.staleAfterHours * 3_600_000, now }),
           repos.jobLeases.get('sync'),
         ]);
         const first = config.sync.firstSyncTime;
