@@ -7,6 +7,7 @@ import {
   type ContentDownloadOptions,
   type ContentDownloadResult,
 } from './content-downloader.js';
+import type { ContentChangeStores } from './content-ports.js';
 import { planContent, type ContentMode } from './content-plan.js';
 
 /** Bundles nest only a level or two deep; this bounds a bad graph. */
@@ -23,8 +24,8 @@ export async function announceContentChange(
   sha1s: readonly Buffer[],
   now = Date.now(),
 ): Promise<number> {
-  const repos = createRepositories(db);
-  const changes = repos.contentChanges;
+  const stores: ContentChangeStores = createRepositories(db);
+  const changes = stores.contentChanges;
   const updateIds = new Set<string>();
   let frontier = await changes.revisionsUsingFiles(sha1s);
   for (let depth = 0; frontier.length > 0 && depth <= maxBundleDepth; depth++) {
@@ -38,7 +39,7 @@ export async function announceContentChange(
   }
   const approved = await changes.installApprovedAmong([...updateIds]);
   if (approved.length === 0) return 0;
-  await repos.deploymentChanges.append(
+  await stores.deploymentChanges.append(
     approved.sort().map((updateId) => ({
       updateId,
       revisionId: null,

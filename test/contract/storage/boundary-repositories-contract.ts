@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { allComputersGroup, createRepositories } from '../../../src/storage/index.js';
-import { guid, revision, sha1, type MakeDb } from './repository-contract.js';
+import { approve, guid, revision, sha1, type MakeDb } from './repository-contract.js';
 
 const file = (n: number, extra: { muUrl?: string } = {}) => ({
   sha1: sha1(n),
@@ -153,13 +153,6 @@ export function runBoundaryRepositoriesContract(name: string, makeDb: MakeDb): v
       assert.deepEqual(await contentChanges.bundlesInstalling(ident(3)), []);
 
       const pilot = await groups.create({ name: 'Pilot' });
-      const approve = (n: number, groupId: string, action: 'install' | 'uninstall') => ({
-        updateId: guid(n).toUpperCase(),
-        groupId,
-        action,
-        approvedBy: 'alice',
-        approvedVia: 'cli',
-      });
       await approvals.set([
         approve(1, allComputersGroup, 'install'),
         approve(1, pilot.groupId, 'install'),
