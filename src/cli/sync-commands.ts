@@ -6,10 +6,15 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { runSyncPipeline, type ContentProgress } from '../content-sync/index.js';
+import type { ContentProgress } from '../content-sync/index.js';
 import { checkStaleSync, describeHolder, nextRun, processHolder } from '../jobs/index.js';
 import { createRepositories, openContentStore, type SyncRunRecord } from '../storage/index.js';
-import { UpstreamTransport, transportOptionsFromConfig, type SyncProgress } from '../sync/index.js';
+import {
+  runSyncPipeline,
+  UpstreamTransport,
+  transportOptionsFromConfig,
+  type SyncProgress,
+} from '../sync/index.js';
 import { processIo, type CliIo } from './cli-io.js';
 import {
   formatBytes,

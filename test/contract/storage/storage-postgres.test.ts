@@ -3,6 +3,8 @@ import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/pos
 import { runBoundaryRepositoriesContract } from './boundary-repositories-contract.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
+import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
+import { runReportQueryContract } from './report-query-contract.js';
 import { runRepositoryContract } from './repository-contract.js';
 
 const skip = postgresSkipReason();
@@ -16,4 +18,6 @@ if (skip !== undefined) {
   runClientEventRetentionContract('PostgreSQL', (t) => databases.open(t, 4));
   runConsumerRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
   runBoundaryRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
+  runSyncRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
+  runReportQueryContract('PostgreSQL', (t) => databases.open(t, 4));
 }

@@ -5,6 +5,8 @@ import { migrateToLatest, openDatabase } from '../../../src/storage/index.js';
 import { runBoundaryRepositoriesContract } from './boundary-repositories-contract.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
+import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
+import { runReportQueryContract } from './report-query-contract.js';
 import { runRepositoryContract, type MakeDb } from './repository-contract.js';
 
 // A real file (WAL mode) in a fresh temp dir per test.
@@ -23,3 +25,5 @@ runRepositoryContract('SQLite', makeDb);
 runClientEventRetentionContract('SQLite', makeDb);
 runConsumerRepositoriesContract('SQLite', makeDb);
 runBoundaryRepositoriesContract('SQLite', makeDb);
+runSyncRepositoriesContract('SQLite', makeDb);
+runReportQueryContract('SQLite', makeDb);

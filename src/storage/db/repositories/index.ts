@@ -23,10 +23,13 @@ import { GroupRepository } from './group-repository.js';
 import { HealthRepository } from './health-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
+import { ReportQueryRepository } from './report-query-repository.js';
+import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
 import { UpdateStatusRepository } from './update-status-repository.js';
+import { UpstreamCatalogRepository } from './upstream-catalog-repository.js';
 
 /**
  * Every repository over one executor. Cheap to build: inside `handle.transaction(trx => ...)` call
@@ -36,6 +39,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
   const { db, dialect } = ctx;
   return {
     revisions: new RevisionRepository(db, dialect),
+    revisionGraph: new RevisionGraphRepository(db),
     generations: new GenerationRepository(db, dialect),
     quarantine: new QuarantineRepository(db),
     files: new FileRepository(db),
@@ -62,6 +66,8 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     clientCatalog: new ClientCatalogRepository(db),
     contentChanges: new ContentChangeRepository(db),
     health: new HealthRepository(db),
+    reportQueries: new ReportQueryRepository(db, dialect),
+    upstreamCatalog: new UpstreamCatalogRepository(db),
   };
 }
 
@@ -90,9 +96,12 @@ export * from './group-repository.js';
 export * from './health-repository.js';
 export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
+export * from './report-query-repository.js';
+export * from './revision-graph-repository.js';
 export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';
 export * from './settings-repository.js';
 export * from './sync-run-repository.js';
 export * from './update-status-repository.js';
+export * from './upstream-catalog-repository.js';
