@@ -270,6 +270,7 @@ export async function startPatchbay(
         adminServices: createAdminServices(db, {
           contentMode: config.content.mode,
           onApprovalsApplied: () => autoDownload.kick(),
+          declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
         }),
         reports: createReportsService(db, { contentMode: config.content.mode }),
       }),

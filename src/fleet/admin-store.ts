@@ -20,6 +20,8 @@ export type AdminRepositories = Pick<
   | 'generations'
   | 'files'
   | 'quarantine'
+  | 'supersedence'
+  | 'updateStatus'
 >;
 
 export interface AdminStore {

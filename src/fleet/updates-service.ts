@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../errors.js';
 import { parseUpdateDocument } from '../protocol/update-xml/index.js';
-import type { QuarantineRecord, UpdateQuery, UpdateRow } from '../storage/index.js';
+import type { QuarantineRecord, SupersedingUpdate, UpdateQuery, UpdateRow } from '../storage/index.js';
 import { maxFilterMatches, maxSelectorItems, requireGuid, requireKb } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminStore } from './admin-store.js';
@@ -28,6 +28,12 @@ export interface UpdateSummary extends UpdateRow {
   readonly products: { updateId: string; title: string | null }[];
   /** null: not approved (or declined), or content mode `none`. */
   readonly content: UpdateContent | null;
+  /** Superseded by an update of the active catalog (what clients are served). */
+  readonly isSuperseded: boolean;
+  /** The superseding updates, direct and through chains, each with whether it is approved. */
+  readonly supersededBy: SupersedingUpdate[];
+  /** When the first revision superseding it arrived (ms), null when not superseded. */
+  readonly supersededSince: number | null;
 }
 
 export interface UpdateDetail extends UpdateSummary {
@@ -252,6 +258,7 @@ export class UpdatesService {
 
   private async summarise(rows: readonly UpdateRow[]): Promise<UpdateSummary[]> {
     const cats = await this.store.repos.adminQueries.categoriesOf(rows.map((r) => r.revisionId));
+    const supersedence = await this.store.repos.supersedence.supersedersOf(rows.map((r) => r.updateId));
     const approved = rows.filter((r) => r.approvalCount > 0 && !r.isDeclined).map((r) => r.updateId);
     const active =
       this.contentMode === 'none' || approved.length === 0
@@ -274,6 +281,9 @@ export class UpdatesService {
         classifications: pick('classification'),
         products: pick('product'),
         content: content(r),
+        isSuperseded: supersedence.has(r.updateId),
+        supersededBy: supersedence.get(r.updateId)?.supersededBy ?? [],
+        supersededSince: supersedence.get(r.updateId)?.supersededSince ?? null,
       };
     });
   }
@@ -292,6 +302,12 @@ function validateFilter(f: UpdateFilter): void {
     throw bad('catalogState', 'one of served, quarantined, pending');
   if (f.neededMin !== undefined && (!Number.isInteger(f.neededMin) || f.neededMin < 0 || f.neededMin > 1e9))
     throw bad('neededMin', 'a non-negative integer');
+  for (const [name, v] of [
+    ['needed', f.needed],
+    ['superseded', f.superseded],
+    ['failed', f.failed],
+  ] as const)
+    if (v !== undefined && typeof v !== 'boolean') throw bad(name, 'true or false');
   for (const [name, list] of [
     ['classification', f.classifications],
     ['product', f.products],

@@ -59,6 +59,8 @@ export interface SyntheticSpec {
   readonly files?: readonly SyntheticFile[];
   readonly title?: string;
   readonly expired?: boolean;
+  /** Update ids this one supersedes (SupersededUpdates in Relationships). */
+  readonly supersedes?: readonly string[];
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
@@ -85,10 +87,11 @@ export function syntheticRevision(s: SyntheticSpec): RevisionInput {
         `<AtLeastOne><UpdateIdentity UpdateID="${b.updateId}" RevisionNumber="${b.revisionNumber}" /></AtLeastOne>`,
     )
     .join('');
+  const superseded = (s.supersedes ?? []).map((u) => `<UpdateIdentity UpdateID="${u}" />`).join('');
   const rel =
-    pre === '' && bundled === ''
+    pre === '' && bundled === '' && superseded === ''
       ? ''
-      : `<Relationships>${pre === '' ? '' : `<Prerequisites>${pre}</Prerequisites>`}${bundled === '' ? '' : `<BundledUpdates>${bundled}</BundledUpdates>`}</Relationships>`;
+      : `<Relationships>${superseded === '' ? '' : `<SupersededUpdates>${superseded}</SupersededUpdates>`}${pre === '' ? '' : `<Prerequisites>${pre}</Prerequisites>`}${bundled === '' ? '' : `<BundledUpdates>${bundled}</BundledUpdates>`}</Relationships>`;
   const core =
     `<UpdateIdentity UpdateID="${s.updateId}" RevisionNumber="${rev}" /><Properties UpdateType="${s.type}" />${rel}` +
     `<ApplicabilityRules><IsInstalled><False /></IsInstalled><IsInstallable><True /></IsInstallable></ApplicabilityRules>`;
@@ -136,6 +139,7 @@ export function syntheticRevision(s: SyntheticSpec): RevisionInput {
       ...(s.categoryPrerequisites ?? []).map((u) => ({ isCategory: true, updateIds: [u] })),
     ],
     bundledUpdates: (s.bundled ?? []).map((b) => [b]),
+    supersededUpdateIds: [...(s.supersedes ?? [])],
     files: files.map((f) => ({ sha1: f.sha1, sha256: f.sha256, size: f.size, name: f.name })),
   };
 }

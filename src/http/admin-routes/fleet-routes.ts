@@ -302,4 +302,34 @@ export function registerFleetRoutes(app: FastifyInstance, services: AdminService
     async (req) =>
       services.computers.removeStale(req.body.days, { dryRun: req.body.dryRun === true }, actorOf(req)),
   );
+
+  app.delete<{ Params: { computer: string }; Querystring: { dryRun?: boolean } }>(
+    '/api/v1/computers/:computer',
+    {
+      config: { permission: 'fleet:write' },
+      schema: {
+        summary: 'Remove one computer (by id or DNS name); it registers again on its next scan',
+        tags: ['computers'],
+        params: {
+          type: 'object',
+          required: ['computer'],
+          properties: { computer: { type: 'string', minLength: 1, maxLength: 255 } },
+        },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { dryRun: { type: 'boolean' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { dryRun: { type: 'boolean' }, removed: computerSchema },
+          },
+          ...problems(400, 403, 404),
+        },
+      },
+    },
+    async (req) =>
+      services.computers.remove(req.params.computer, { dryRun: req.query.dryRun === true }, actorOf(req)),
+  );
 }

@@ -14,6 +14,7 @@ import { ConnectorViewRepository } from './connector-view-repository.js';
 import { ContentPlanRepository } from './content-plan-repository.js';
 import { ContentStateRepository } from './content-state-repository.js';
 import { CookieKeyRepository } from './cookie-key-repository.js';
+import { DatabaseSizeRepository } from './database-size-repository.js';
 import { DeploymentChangeRepository } from './deployment-change-repository.js';
 import { FileRepository } from './file-repository.js';
 import { GenerationRepository } from './generation-repository.js';
@@ -22,6 +23,7 @@ import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
+import { SupersedenceRepository } from './supersedence-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
 import { UpdateStatusRepository } from './update-status-repository.js';
 
@@ -56,6 +58,8 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     contentPlan: new ContentPlanRepository(db),
     contentState: new ContentStateRepository(db),
     connectorViews: new ConnectorViewRepository(db, dialect),
+    supersedence: new SupersedenceRepository(db),
+    databaseSize: new DatabaseSizeRepository(db, dialect),
   };
 }
 
@@ -75,6 +79,7 @@ export * from './connector-view-repository.js';
 export * from './content-plan-repository.js';
 export * from './content-state-repository.js';
 export * from './cookie-key-repository.js';
+export * from './database-size-repository.js';
 export * from './deployment-change-repository.js';
 export * from './file-repository.js';
 export * from './generation-repository.js';
@@ -85,5 +90,6 @@ export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';
 export * from './settings-repository.js';
+export * from './supersedence-repository.js';
 export * from './sync-run-repository.js';
 export * from './update-status-repository.js';
