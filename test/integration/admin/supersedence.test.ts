@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
-import { createRepositories } from '../../../src/storage/index.js';
+import { createRepositories, publicViewsDb } from '../../../src/storage/index.js';
 import { adminDrivers, seedComputers, stopAdminPostgres, type Driver } from '../../helpers/admin-db.js';
 import { seedGeneration, syntheticRevision } from '../../helpers/seed-catalog.js';
 import { adminCli, adminJson, startApi, type ApiHarness } from './harness.js';
@@ -123,6 +123,35 @@ for (const driver of adminDrivers())
       assert.match(table.stdout, /SUPERSEDED BY/);
       assert.match(table.stdout, new RegExp(`${F} [^\\n]* ${G} \\(not approved\\)`));
       assert.match(table.stdout, new RegExp(`${A} [^\\n]* ${B} \\(approved\\) \\+1`));
+    });
+
+    void test('the view vUpdateSupersedence has the same supersedence as updates show', async (t) => {
+      const h = await start(t, driver);
+      const rows = await publicViewsDb(h.db.handle)
+        .selectFrom('vupdatesupersedence')
+        .select([
+          'updateid as u',
+          'supersedingupdateid as s',
+          'isdirect as d',
+          'issupersedingapproved as a',
+          'issupersedingdeclined as x',
+        ])
+        .orderBy('updateid')
+        .orderBy('supersedingupdateid')
+        .execute();
+      const fromView = rows.map((r) => [r.u, r.s, Number(r.d), Number(r.a), Number(r.x)]);
+      const fromShow: unknown[][] = [];
+      for (const u of [A, B, C, D, E, F, G, H, I].sort())
+        for (const b of (await h.services.updates.show(u)).supersededBy)
+          fromShow.push([u, b.updateId, Number(b.direct), Number(b.approved), Number(b.declined)]);
+      assert.deepEqual(fromView, fromShow);
+      assert.deepEqual(fromView, [
+        [A, B, 1, 1, 0],
+        [A, C, 0, 1, 0],
+        [B, C, 1, 1, 0],
+        [F, G, 1, 0, 0],
+        [H, I, 1, 1, 0],
+      ]);
     });
 
     void test('filters --superseded, --needed, --failed, --not-approved and their combinations (CLI and API)', async (t) => {
