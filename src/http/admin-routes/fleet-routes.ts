@@ -303,8 +303,10 @@ export function registerFleetRoutes(app: FastifyInstance, services: AdminService
       services.computers.removeStale(req.body.days, { dryRun: req.body.dryRun === true }, actorOf(req)),
   );
 
-  app.delete<{ Params: { computer: string }; Querystring: { dryRun?: boolean } }>(
-    '/api/v1/computers/:computer',
+  // The parameter keeps the name of the other /computers/:computerId routes (one router node), but here it may
+  // also be a DNS name, like `patchbay computers remove`.
+  app.delete<{ Params: { computerId: string }; Querystring: { dryRun?: boolean } }>(
+    '/api/v1/computers/:computerId',
     {
       config: { permission: 'fleet:write' },
       schema: {
@@ -312,8 +314,15 @@ export function registerFleetRoutes(app: FastifyInstance, services: AdminService
         tags: ['computers'],
         params: {
           type: 'object',
-          required: ['computer'],
-          properties: { computer: { type: 'string', minLength: 1, maxLength: 255 } },
+          required: ['computerId'],
+          properties: {
+            computerId: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 255,
+              description: 'Computer id or DNS name.',
+            },
+          },
         },
         querystring: {
           type: 'object',
@@ -330,6 +339,6 @@ export function registerFleetRoutes(app: FastifyInstance, services: AdminService
       },
     },
     async (req) =>
-      services.computers.remove(req.params.computer, { dryRun: req.query.dryRun === true }, actorOf(req)),
+      services.computers.remove(req.params.computerId, { dryRun: req.query.dryRun === true }, actorOf(req)),
   );
 }
