@@ -15,7 +15,7 @@ import { errorCatalogue } from '../src/errors.js';
 import { buildAdminServer } from '../src/http/index.js';
 import { createLogger } from '../src/observability/index.js';
 import { createReportsService } from '../src/reports/index.js';
-import { migrateToLatest, openDatabase } from '../src/storage/index.js';
+import { createRepositories, migrateToLatest, openDatabase } from '../src/storage/index.js';
 
 export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 export const configDocPath = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
@@ -107,7 +107,7 @@ export async function renderOpenApi(): Promise<string> {
       logger: createLogger({ level: 'silent', format: 'json' }),
       readiness: [],
       adminServices: createAdminServices(db),
-      reports: createReportsService(db),
+      reports: createReportsService(createRepositories(db)),
       version,
     });
     try {

@@ -237,6 +237,25 @@ export const errorCatalogue = {
     exit: 65,
     title: 'Cookie was issued by another server instance',
   },
+  // Upstream role (src/upstream-service): what a downstream server is told, as WSUS tells it.
+  PB_ERR_INCOMPATIBLE_PROTOCOL: {
+    status: 400,
+    fault: 'IncompatibleProtocolVersion',
+    exit: 65,
+    title: 'Downstream protocol major version is not 1',
+  },
+  PB_ERR_UNKNOWN_REVISION: {
+    status: 500,
+    fault: 'InternalServerError',
+    exit: 65,
+    title: 'A requested revision is not served by this upstream',
+  },
+  PB_ERR_FILE_DIGESTS_MISSING: {
+    status: 400,
+    fault: 'FileDigestsMissing',
+    exit: 65,
+    title: 'Requested file digests are not known to this upstream',
+  },
   PB_ERR_AUTH_COOKIE_INVALID: {
     status: 400,
     fault: 'InvalidAuthorizationCookie',

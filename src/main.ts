@@ -9,17 +9,13 @@ import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createClientWebService } from './client-service/index.js';
+import { createUpstreamService } from './upstream-service/index.js';
 import type { Config } from './config/index.js';
 import { registerConnectorJobs, type ConnectorConfig } from './connectors/index.js';
 import { createAdminServices } from './admin/index.js';
 import { createReportsService } from './reports/index.js';
 import { AppError } from './errors.js';
-import {
-  announceContentChange,
-  ContentAutoDownload,
-  downloadAndAnnounce,
-  runSyncPipeline,
-} from './content-sync/index.js';
+import { announceContentChange, ContentAutoDownload, downloadAndAnnounce } from './content-sync/index.js';
 import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http/index.js';
 import {
   checkStaleSync,
@@ -32,7 +28,7 @@ import {
   eventRetentionJob,
 } from './jobs/index.js';
 import type { Logger } from './observability/index.js';
-import { transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
+import { runSyncPipeline, transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
 import {
   createRepositories,
   FsContentStore,
@@ -216,12 +212,15 @@ export async function startPatchbay(
     closers.push(() => Promise.resolve(contentStore.releaseCachedDescriptors()));
     const clients = config.clients;
     const budgetPeriodMs = clients.budgetPeriodHours * 3_600_000;
-    const { service: clientService } = await createClientWebService(db, contentStore, logger, {
+    const {
+      service: clientService,
+      keys: cookieKeys,
+      serverInstanceId,
+    } = await createClientWebService(db, contentStore, logger, {
       contentMode: config.content.mode,
       rawEventBudget: { bytes: clients.rawEventBudget, periodMs: budgetPeriodMs },
       newComputerLimit: { perAddress: clients.newComputersPerAddress, periodMs: budgetPeriodMs },
     });
-    const clientDeps = { config, logger, readiness, clientService, contentStore };
     // Approved updates are offered only once their files are stored: fetch them now, not at the next sync.
     const autoDownload = new ContentAutoDownload({
       db,
@@ -244,6 +243,16 @@ export async function startPatchbay(
         }
       },
     });
+
+    // The upstream role (docs/upstream.md): downstream servers sync from the client ports, as from WSUS.
+    const upstreamService = createUpstreamService(db, {
+      keys: cookieKeys,
+      serverInstanceId,
+      logger,
+      selectionFallback: config.selection,
+      onFilesQueued: () => autoDownload.kick(),
+    });
+    const clientDeps = { config, logger, readiness, clientService, contentStore, upstreamService };
 
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
       {
@@ -272,7 +281,7 @@ export async function startPatchbay(
           onApprovalsApplied: () => autoDownload.kick(),
           declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
         }),
-        reports: createReportsService(db, { contentMode: config.content.mode }),
+        reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
       }),
       host: config.admin.bind,
       port: config.admin.port,

@@ -3,8 +3,8 @@
  * objects (they are quarantined and queued again) or `download` left failed files; otherwise catalogue codes.
  */
 import type { Command } from 'commander';
-import { hostname } from 'node:os';
 import { contentStatus, downloadAndAnnounce, verifyContent } from '../content-sync/index.js';
+import { processHolder } from '../jobs/index.js';
 import { FsContentStore } from '../storage/index.js';
 import { UpstreamTransport, transportOptionsFromConfig } from '../sync/index.js';
 import type { CliIo } from './cli-io.js';
@@ -92,7 +92,9 @@ export function registerContentCommands(
               contentHosts: config.upstream.contentHosts,
               mode: config.content.mode,
               triggerSource: 'cli',
-              nodeId: hostname(),
+              // Host and pid: with the bare host name two downloads on one host were the same lease holder,
+              // so the second renewed the first's lease and both ran.
+              nodeId: processHolder(),
             },
           );
           if (json) printJson(io, r);

@@ -9,6 +9,7 @@ import {
   type ReportTable,
 } from '../reports/index.js';
 import { AppError } from '../errors.js';
+import { createRepositories } from '../storage/index.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
 import { loadCliConfigOrThrow } from './cli-config.js';
 import { openCliDatabase } from './cli-database.js';
@@ -44,7 +45,10 @@ export function registerReportsCommands(
     const handle = await openCliDatabase(config);
     try {
       io.stdout(
-        formatReport(await make(createReportsService(handle, { contentMode: config.content.mode })), format),
+        formatReport(
+          await make(createReportsService(createRepositories(handle), { contentMode: config.content.mode })),
+          format,
+        ),
       );
     } finally {
       await handle.close();

@@ -1,15 +1,21 @@
 /**
  * `patchbay sync` (one synchronization now: metadata, then content), `patchbay sync history` and
  * `patchbay sync status`. Exit codes: 0 synchronized; 1 synchronized with problems (revisions quarantined or
- * files that failed to download; the new catalog is active); otherwise the error's catalogue code (69 upstream
- * unavailable, 75 another synchronization is running or the upstream timed out, 76 protocol/TLS, ...).
+ * files that failed to download; the new catalog is active); otherwise the error's catalogue code (66 no
+ * database: only `db migrate` and `serve` create one; 69 upstream unavailable; 75 another synchronization is
+ * running or the upstream timed out; 76 protocol/TLS; ...).
  */
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { runSyncPipeline, type ContentProgress } from '../content-sync/index.js';
+import type { ContentProgress } from '../content-sync/index.js';
 import { checkStaleSync, describeHolder, nextRun, processHolder } from '../jobs/index.js';
 import { FsContentStore, createRepositories, type SyncRunRecord } from '../storage/index.js';
-import { UpstreamTransport, transportOptionsFromConfig, type SyncProgress } from '../sync/index.js';
+import {
+  runSyncPipeline,
+  UpstreamTransport,
+  transportOptionsFromConfig,
+  type SyncProgress,
+} from '../sync/index.js';
 import { processIo, type CliIo } from './cli-io.js';
 import {
   formatBytes,

@@ -1,6 +1,6 @@
 import { describeDelivery, syncUpdates, type DeliveredRevision } from '../catalog/index.js';
 import { AppError } from '../errors.js';
-import type { ComputerService, ReportService } from '../fleet/index.js';
+import type { ClientEventIngest, ComputerService } from '../fleet/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   clientWsLimitsFor,
@@ -60,7 +60,7 @@ export interface ClientWebServiceDeps {
   readonly configGeneration: number;
   readonly cookies: ClientCookies;
   readonly computers: ComputerService;
-  readonly reports: ReportService;
+  readonly eventIngest: ClientEventIngest;
   readonly catalog: CatalogCache;
   readonly fragments: FragmentCache;
   readonly localized: LocalizedSource;
@@ -339,7 +339,7 @@ export class ClientWebService {
   async reportEventBatch(op: XmlElement, call: ClientCall): Promise<string> {
     const req = decodeReportEventBatchRequest(op, this.limits);
     const session = await this.openSession(req.cookie, call);
-    const outcome = await this.deps.reports.reportEvents(session.clientId, req.events, call.nowMs);
+    const outcome = await this.deps.eventIngest.ingestBatch(session.clientId, req.events, call.nowMs);
     this.deps.logger.debug({ computerId: session.clientId, ...outcome }, 'events reported');
     return encodeReportEventBatchResponse(true);
   }

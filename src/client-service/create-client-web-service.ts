@@ -1,6 +1,6 @@
 import {
+  ClientEventIngest,
   ComputerService,
-  ReportService,
   defaultRawEventBudget,
   noNewComputerLimit,
   type FleetStores,
@@ -78,7 +78,7 @@ export async function createClientWebService(
       { ...stores(repos), settings: repos.settings },
       options.newComputerLimit ?? noNewComputerLimit,
     ),
-    reports: new ReportService(
+    eventIngest: new ClientEventIngest(
       (fn) =>
         handle.transaction((trx) => fn(stores(createRepositories({ db: trx, dialect: handle.dialect })))),
       log,

@@ -139,6 +139,7 @@ export async function downloadContent(
     createRepositories(deps.db).jobLeases,
     {
       name: contentLeaseName,
+      what: 'a content download',
       holder: nodeId,
       ttlMs: options.leaseTtlMs ?? 5 * 60_000,
       now: () => (deps.clock ?? systemClock).now(),

@@ -30,10 +30,3 @@ export {
   type ContentVerifyReport,
   type ContentStatus,
 } from './content-verify.js';
-export {
-  runSyncPipeline,
-  syncOptionsFromConfig,
-  type SyncPipelineDeps,
-  type SyncPipelineOptions,
-  type SyncPipelineResult,
-} from './sync-pipeline.js';

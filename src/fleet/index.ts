@@ -5,11 +5,11 @@ export {
   type NewComputerLimit,
 } from './computer-service.js';
 export {
-  ReportService,
+  ClientEventIngest,
   defaultRawEventBudget,
+  type EventIngestOutcome,
   type RawEventBudget,
-  type ReportOutcome,
-} from './report-service.js';
+} from './client-event-ingest.js';
 export { maxStoredEventString, maxStoredEventStrings, storedEventText } from './stored-event.js';
 export { deriveUpdateStatuses, type DerivedStatus, type StatusEvent } from './derive-update-status.js';
 export { updateState, updateStateNames, type UpdateState } from './update-states.js';

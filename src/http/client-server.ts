@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/index.js';
 import type { ClientWebService } from '../client-service/index.js';
+import type { UpstreamWebService } from '../upstream-service/index.js';
 import type { ContentStore } from '../storage/index.js';
 import { clientWsEndpoints } from './client-ws-routes.js';
+import { serverSyncEndpoints } from './server-sync-routes.js';
 import { BodyBudget } from './body-receive.js';
 import { registerConcurrencyLimit, type BusyResponder } from './concurrency-limit.js';
 import { contentRoutes } from './content-routes.js';
@@ -36,6 +38,8 @@ export interface ClientServerDeps {
   clientService?: ClientWebService;
   /** Update content; when given, `/Content/...` is served from it. */
   contentStore?: ContentStore;
+  /** The upstream role (MS-WSUSSS for downstream servers); when given, ServerSync and DssAuth are served. */
+  upstreamService?: UpstreamWebService;
 }
 
 export interface ClientServerOptions {
@@ -72,7 +76,10 @@ export async function buildClientServer(
 
   registerErrorHandler(app);
   registerRequestLog(app, { accessLog: deps.config.log.accessLog });
-  const soapEndpoints = deps.clientService ? clientWsEndpoints(deps.clientService) : [];
+  const soapEndpoints = [
+    ...(deps.clientService ? clientWsEndpoints(deps.clientService) : []),
+    ...(deps.upstreamService ? serverSyncEndpoints(deps.upstreamService) : []),
+  ];
   // Over the cap, a SOAP endpoint answers a ServerBusy fault (503 + Retry-After, no queueing); others a plain 503.
   const soapBusy: BusyResponder = (request, reply) => {
     const endpoint = soapEndpointForPath(soapEndpoints, request.raw.url);

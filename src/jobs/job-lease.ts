@@ -26,10 +26,26 @@ export function processHolder(): string {
   return `${hostname()}:${process.pid}`;
 }
 
+/**
+ * The holder one acquisition writes: the caller's node id plus a number unique in this process. One process
+ * runs several runners of a job (in `serve`, the scheduled sync pipeline's content step beside the automatic
+ * content download, or a sync asked for over REST beside the scheduled one); with the bare process id they
+ * would share a holder, the second acquire would "renew" the first one's lease, and both would run at once.
+ */
+let acquisitions = 0;
+function runHolder(nodeId: string): string {
+  return `${nodeId}#${++acquisitions}`;
+}
+
+/** The process part of a holder: what processHolder() (or the caller's node id) said, without the run number. */
+function holderProcess(holder: string): string {
+  return holder.replace(/#\d+$/, '');
+}
+
 /** "host h, pid p, since t" for a holder written by processHolder (older rows hold a bare host name). */
 export function describeHolder(lease: JobLease): string {
-  const m = /^(.*):(\d+)$/.exec(lease.holder);
-  const who = m ? `host ${m[1]}, pid ${m[2]}` : `host ${lease.holder}`;
+  const m = /^(.*):(\d+)$/.exec(holderProcess(lease.holder));
+  const who = m ? `host ${m[1]}, pid ${m[2]}` : `host ${holderProcess(lease.holder)}`;
   return `${who}, since ${new Date(lease.acquiredAt).toISOString()}`;
 }
 
@@ -38,7 +54,7 @@ export function describeHolder(lease: JobLease): string {
  * run until it expires. Process ids are only meaningful on their own host, so other hosts wait for expiry.
  */
 function isDeadLocalHolder(holder: string): boolean {
-  const m = /^(.*):(\d+)$/.exec(holder);
+  const m = /^(.*):(\d+)$/.exec(holderProcess(holder));
   if (!m || m[1] !== hostname() || Number(m[2]) === process.pid) return false;
   try {
     process.kill(Number(m[2]), 0);
@@ -50,23 +66,25 @@ function isDeadLocalHolder(holder: string): boolean {
 
 /**
  * Takes the named lease, or the lease of a dead process on this host; otherwise throws PB_ERR_SYNC_BUSY
- * saying who holds it (exit 75), so the operator knows which process to wait for.
+ * saying who holds it (exit 75), so the operator knows which process to wait for. The lease is held by
+ * `o.holder` plus a run number (see runHolder): renew and release it with the returned lease's `holder`.
  */
 export async function acquireLease(
   leases: LeaseStore,
   o: { name: string; holder: string; ttlMs: number; now?: number; what?: string },
 ): Promise<JobLease> {
   const now = o.now ?? Date.now();
+  const holder = runHolder(o.holder);
   let current: JobLease | undefined;
   // The holder may release between our refused acquire and the read: then the lease is free, try again.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const lease = await leases.acquire(o.name, o.holder, o.ttlMs, now);
+    const lease = await leases.acquire(o.name, holder, o.ttlMs, now);
     if (lease !== undefined) return lease;
     current = await leases.get(o.name);
     if (current !== undefined) break;
   }
   if (current !== undefined && isDeadLocalHolder(current.holder)) {
-    const taken = await leases.takeOver(o.name, current.holder, o.holder, o.ttlMs, now);
+    const taken = await leases.takeOver(o.name, current.holder, holder, o.ttlMs, now);
     if (taken !== undefined) return taken;
   }
   const held = current;
@@ -79,9 +97,11 @@ export async function acquireLease(
 
 export interface JobLeaseOptions {
   readonly name: string;
-  /** Who runs it (processHolder()); the same holder renews, anyone else waits for expiry. */
+  /** Who runs it (processHolder()); each call holds the lease under its own run number (see acquireLease). */
   readonly holder: string;
   readonly ttlMs: number;
+  /** What the refusal names ("a content download is already running"); default `the "<name>" job`. */
+  readonly what?: string;
   /** Renewal period (default ttl / 3, so two renewals can fail before the lease lapses). */
   readonly renewEveryMs?: number;
   readonly now?: () => number;
@@ -101,14 +121,20 @@ export async function withJobLease<T>(
   fn: (signal: AbortSignal, lease: JobLease) => Promise<T>,
 ): Promise<T> {
   const now = o.now ?? Date.now;
-  const lease = await acquireLease(leases, { name: o.name, holder: o.holder, ttlMs: o.ttlMs, now: now() });
+  const lease = await acquireLease(leases, {
+    name: o.name,
+    holder: o.holder,
+    ttlMs: o.ttlMs,
+    now: now(),
+    ...(o.what !== undefined ? { what: o.what } : {}),
+  });
   const lost = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
   let renewing: Promise<void> | undefined;
   const renew = () => {
     renewing ??= (async () => {
       try {
-        const r = await leases.acquire(o.name, o.holder, o.ttlMs, now());
+        const r = await leases.acquire(o.name, lease.holder, o.ttlMs, now());
         if (r === undefined || r.fencingToken !== lease.fencingToken) {
           o.logger?.error({ job: o.name, fencingToken: lease.fencingToken }, 'job lease lost: stopping');
           lost.abort(
@@ -130,6 +156,6 @@ export async function withJobLease<T>(
   } finally {
     clearInterval(timer);
     await renewing;
-    if (!lost.signal.aborted) await leases.release(o.name, o.holder).catch(() => undefined);
+    if (!lost.signal.aborted) await leases.release(o.name, lease.holder).catch(() => undefined);
   }
 }

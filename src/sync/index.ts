@@ -1,4 +1,12 @@
-// The sync adapter: the upstream transport now; the ServerSync client, planner, importer and content
-// downloader build on it.
+// Synchronization from an upstream: the transport (undici, proxy, TLS pins, retry, circuit breaker), the
+// MS-WSUSSS metadata sync engine, catalog status, and the pipeline `patchbay sync` and the schedule run
+// (metadata sync, then the approval rules, then the content download of src/content-sync).
 export * from './upstream-transport/index.js';
 export * from './engine/index.js';
+export {
+  runSyncPipeline,
+  syncOptionsFromConfig,
+  type SyncPipelineDeps,
+  type SyncPipelineOptions,
+  type SyncPipelineResult,
+} from './sync-pipeline.js';

@@ -33,7 +33,7 @@ function prng(s: number): () => number {
   };
 }
 
-const kinds: CookieKind[] = ['auth', 'session', 'dss'];
+const kinds: CookieKind[] = ['auth', 'session', 'dss', 'dss-session'];
 const mutations = [
   'bitflip',
   'truncate',
@@ -58,13 +58,13 @@ void test(`cookie fuzz: ${cases} hostile cookies, zero accepted (seed ${seed})`,
     keys: new Map([[id, randomBytes(32)]]),
   }));
   const genuine = Array.from({ length: 300 }, (_, i) => {
-    const kind = kinds[i % 3] as CookieKind;
+    const kind = kinds[i % kinds.length] as CookieKind;
     const claims = makeClaims(kind);
     const r = i % 2 === 0 ? ring : { ...ring, activeKeyId: ringIds[i % ringIds.length] as number };
     return { kind, claims, token: encodeCookie(claims, r) };
   });
   const forged = Array.from({ length: 300 }, (_, i) => {
-    const kind = kinds[i % 3] as CookieKind;
+    const kind = kinds[i % kinds.length] as CookieKind;
     return { kind, token: encodeCookie(makeClaims(kind), attacker[i % attacker.length] as CookieKeyRing) };
   });
   const pool = randomBytes(1 << 20);
@@ -115,7 +115,7 @@ void test(`cookie fuzz: ${cases} hostile cookies, zero accepted (seed ${seed})`,
       }
       case 'crosskind':
         token = g.token;
-        kind = kinds[(kinds.indexOf(g.kind) + 1 + below(2)) % 3] as CookieKind;
+        kind = kinds[(kinds.indexOf(g.kind) + 1 + below(kinds.length - 1)) % kinds.length] as CookieKind;
         break;
       case 'expired':
         token = g.token;

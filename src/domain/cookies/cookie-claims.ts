@@ -1,10 +1,19 @@
 import type { GroupId } from '../ids.js';
 
-/** Which protocol token a cookie is: MS-WUSP auth (`CookieData`), MS-WUSP session (`EncryptedData`), WSUSSS DSS. */
-export type CookieKind = 'auth' | 'session' | 'dss';
+/**
+ * Which protocol token a cookie is: MS-WUSP auth (`CookieData`), MS-WUSP session (`EncryptedData`), and the
+ * MS-WSUSSS pair a downstream server holds: `dss` (its DssAuth `CookieData`) and `dss-session` (its ServerSync
+ * `EncryptedData`).
+ */
+export type CookieKind = 'auth' | 'session' | 'dss' | 'dss-session';
 
 /** Wire values of the kind byte (part of the authenticated header: a cookie of one kind never passes as another). */
-export const cookieKindCode: Readonly<Record<CookieKind, number>> = { auth: 1, session: 2, dss: 3 };
+export const cookieKindCode: Readonly<Record<CookieKind, number>> = {
+  auth: 1,
+  session: 2,
+  dss: 3,
+  'dss-session': 4,
+};
 
 /** What a cookie asserts. Opaque to clients; only this server mints and reads it (docs/protocol/client.md §1.5, docs/protocol/security.md §5.2). */
 export interface CookieClaims {

@@ -10,7 +10,7 @@ import { cookieKeyBytes, type CookieKeyRing } from './cookie-key-ring.js';
  *
  *   header (clear, authenticated as AAD)
  *     0   u8    version (1)
- *     1   u8    kind: 1 auth, 2 session, 3 dss
+ *     1   u8    kind: 1 auth, 2 session, 3 dss, 4 dss-session
  *     2   u32   key id
  *   6     12    GCM nonce (random per cookie)
  *   18    ...   ciphertext of the body below

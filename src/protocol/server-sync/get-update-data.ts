@@ -65,6 +65,18 @@ export function decodeGetUpdateDataRequest(
   maxIds = 100,
 ): GetUpdateDataRequest {
   expectServerSyncOperation(op, serverSyncNs, 'GetUpdateData');
+  return decodeUpdateIdsRequest(op, limits, maxIds);
+}
+
+/**
+ * The `cookie` + `updateIds` pair GetUpdateData and GetUpdateDecryptionData share: a missing list, or more
+ * than `maxIds` identities, is InvalidParameters `updateIds` (REAL at 101).
+ */
+export function decodeUpdateIdsRequest(
+  op: XmlElement,
+  limits: ServerSyncLimits,
+  maxIds: number,
+): GetUpdateDataRequest {
   const cookie = decodeRequestCookie(op, limits);
   const listEl = childElement(op, serverSyncNs, 'updateIds');
   if (!listEl) throw invalidParameter('updateIds', 'missing element updateIds');

@@ -25,3 +25,8 @@ export * from './get-revision-id-list.js';
 export * from './get-update-data.js';
 export { decodeGetUpdateDataResponse } from './get-update-data-stream.js';
 export * from './update-blob.js';
+export * from './download-files.js';
+export * from './related-revisions.js';
+export * from './decryption-data.js';
+export * from './ping.js';
+export { expectServerSyncOperation } from './envelope.js';

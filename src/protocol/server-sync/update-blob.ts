@@ -90,10 +90,11 @@ export function decodeUpdateBlobText(
  * Upstream role: the blob for a document, plain up to 5,120 UTF-16 bytes, else an MSZIP cabinet (we have no
  * LZX encoder; MSZIP is what makecab writes and every FDI reader accepts — UNVERIFIED against a Windows DSS).
  */
-export function encodeUpdateBlob(documentText: string): UpdateBlob {
+export function encodeUpdateBlob(documentText: string, options: { level?: number } = {}): UpdateBlob {
   if (documentText.length * 2 <= plainBlobMaxUtf16Bytes) return { kind: 'plain', text: documentText };
   const cab = writeCabinet([{ name: 'blob', data: Buffer.from(documentText, 'utf16le') }], {
     compression: 'mszip',
+    ...(options.level === undefined ? {} : { level: options.level }),
   });
   return { kind: 'compressed', base64: cab.toString('base64') };
 }

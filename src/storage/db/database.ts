@@ -39,6 +39,7 @@ export interface Database {
   cookie_keys: CookieKeysTable;
   connector_state: ConnectorStateTable;
   job_leases: JobLeasesTable;
+  upstream_catalog_log: UpstreamCatalogLogTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -203,6 +204,13 @@ export interface CatalogPinTable {
 }
 
 /** Per-generation flags: leaf-ness and bundle membership depend on the rest of the served catalog. */
+/** One change of the generation served to downstream servers (migration 0008, docs/upstream.md). */
+export interface UpstreamCatalogLogTable {
+  seq: Generated<number>;
+  generation_id: number;
+  logged_at: number;
+}
+
 export interface GenerationMembersTable {
   generation_id: number;
   revision_id: number;

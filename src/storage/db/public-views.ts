@@ -109,7 +109,7 @@ export interface PublicViewsDatabase {
     deadline: ViewTime | null;
   };
   vupdateinstallationinfobasic: { updateid: string; computertargetid: string; state: number };
-  /** Patchbay view (migration 0008): supersedence within the active catalog, transitive. */
+  /** Patchbay view (migration 0009): supersedence within the active catalog, transitive. */
   vupdatesupersedence: {
     updateid: string;
     supersedingupdateid: string;

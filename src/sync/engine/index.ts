@@ -1,11 +1,5 @@
-export {
-  runSync,
-  type SyncDeps,
-  type SyncOptions,
-  type SyncProgress,
-  type SyncPhase,
-  type SyncResult,
-} from './sync-engine.js';
+export { runSync } from './run-sync.js';
+export type { SyncDeps, SyncOptions, SyncProgress, SyncPhase, SyncResult } from './sync-types.js';
 export { ServerSyncClient, type ServerSyncClientOptions, type SoapPoster } from './server-sync-client.js';
 export {
   defaultSelection,
@@ -28,7 +22,7 @@ export {
   type CatalogStatus,
   type GenerationDiff,
   type ServedUpdate,
-} from './catalog-service.js';
+} from './catalog-status.js';
 export { computeClosure, type GraphRevision, type ClosureResult } from './closure.js';
 export {
   prepareRevision,

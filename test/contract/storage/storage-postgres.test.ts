@@ -2,6 +2,8 @@ import { describe } from 'node:test';
 import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/postgres.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
+import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
+import { runReportQueryContract } from './report-query-contract.js';
 import { runRepositoryContract } from './repository-contract.js';
 
 const skip = postgresSkipReason();
@@ -14,4 +16,6 @@ if (skip !== undefined) {
   runRepositoryContract('PostgreSQL', (t) => databases.open(t, 4));
   runClientEventRetentionContract('PostgreSQL', (t) => databases.open(t, 4));
   runConsumerRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
+  runSyncRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
+  runReportQueryContract('PostgreSQL', (t) => databases.open(t, 4));
 }

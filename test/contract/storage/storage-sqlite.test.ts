@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { migrateToLatest, openDatabase } from '../../../src/storage/index.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
+import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
+import { runReportQueryContract } from './report-query-contract.js';
 import { runRepositoryContract, type MakeDb } from './repository-contract.js';
 
 // A real file (WAL mode) in a fresh temp dir per test.
@@ -21,3 +23,5 @@ const makeDb: MakeDb = async (t) => {
 runRepositoryContract('SQLite', makeDb);
 runClientEventRetentionContract('SQLite', makeDb);
 runConsumerRepositoriesContract('SQLite', makeDb);
+runSyncRepositoriesContract('SQLite', makeDb);
+runReportQueryContract('SQLite', makeDb);

@@ -10,6 +10,7 @@ import { createAdminServices } from '../../../src/admin/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildAdminServer } from '../../../src/http/index.js';
 import { createReportsService } from '../../../src/reports/index.js';
+import { createRepositories } from '../../../src/storage/index.js';
 import { openTestDatabase, seedCatalog } from '../../helpers/admin-db.js';
 import { silentLogger } from './harness.js';
 
@@ -37,7 +38,7 @@ void test('the OpenAPI 3.1 document describes every route of the admin server', 
     logger: silentLogger,
     readiness: [],
     adminServices: createAdminServices(db.handle),
-    reports: createReportsService(db.handle),
+    reports: createReportsService(createRepositories(db.handle)),
   });
   t.after(() => app.close());
   await app.ready();
@@ -108,7 +109,7 @@ void test('reports over HTTP: JSON and CSV, reports:read for every role, problem
     logger: silentLogger,
     readiness: [],
     adminServices: services,
-    reports: createReportsService(db.handle),
+    reports: createReportsService(createRepositories(db.handle)),
   });
   t.after(() => app.close());
   const { token } = await services.tokens.create(

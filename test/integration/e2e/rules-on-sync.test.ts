@@ -10,9 +10,8 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { createAdminServices } from '../../../src/admin/index.js';
 import { type AdminActor } from '../../../src/fleet/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
-import { runSyncPipeline } from '../../../src/content-sync/index.js';
 import { FsContentStore, createRepositories, type DbHandle } from '../../../src/storage/index.js';
-import { UpstreamTransport } from '../../../src/sync/index.js';
+import { runSyncPipeline, UpstreamTransport } from '../../../src/sync/index.js';
 import { adminDrivers, openTestDatabase, stopAdminPostgres, type Driver } from '../../helpers/admin-db.js';
 import { cat, hexOf, productEnv, publishExpiring, startProductUpstream } from './product-upstream.js';
 

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, test, type TestContext } from 'node:test';
 import { AppError } from '../../../src/errors.js';
 import { createReportsService, formatReport, type ReportFormat } from '../../../src/reports/index.js';
-import type { DbHandle } from '../../../src/storage/index.js';
+import { createRepositories, type DbHandle } from '../../../src/storage/index.js';
 import { ids, seedFleet, t0 } from '../../contract/public-views/seed.js';
 
 export type MakeDb = (t: TestContext) => Promise<DbHandle>;
@@ -29,7 +29,7 @@ export function runReportsSuite(name: string, makeDb: MakeDb): void {
     const seeded = async (t: TestContext) => {
       const h = await makeDb(t);
       await seedFleet(h);
-      return createReportsService(h, { now: () => generatedAt });
+      return createReportsService(createRepositories(h), { now: () => generatedAt });
     };
 
     void test('update status report: counts per state, golden in every format', async (t) => {

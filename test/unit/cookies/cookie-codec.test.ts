@@ -26,7 +26,7 @@ function codeOf(fn: () => unknown): string {
 
 void test('round trips for every kind, including limits and base64', () => {
   const ring = makeRing();
-  for (const kind of ['auth', 'session', 'dss'] as CookieKind[]) {
+  for (const kind of ['auth', 'session', 'dss', 'dss-session'] as CookieKind[]) {
     const claims = makeClaims(kind);
     const token = encodeCookie(claims, ring);
     assert.deepEqual(decodeCookie(token, kind, ring, issuedAt + 1), claims);
@@ -96,6 +96,21 @@ void test('a cookie of one kind never passes as another', () => {
   );
   assert.equal(
     codeOf(() => decodeCookie(session, 'dss', ring, issuedAt)),
+    'PB_ERR_COOKIE_INVALID',
+  );
+  // A downstream server's DssAuth cookie never passes for its ServerSync session cookie, nor the reverse.
+  const dss = encodeCookie(makeClaims('dss'), ring);
+  const dssSession = encodeCookie(makeClaims('dss-session'), ring);
+  assert.equal(
+    codeOf(() => decodeCookie(dss, 'dss-session', ring, issuedAt)),
+    'PB_ERR_COOKIE_INVALID',
+  );
+  assert.equal(
+    codeOf(() => decodeCookie(dssSession, 'dss', ring, issuedAt)),
+    'PB_ERR_COOKIE_INVALID',
+  );
+  assert.equal(
+    codeOf(() => decodeCookie(dssSession, 'session', ring, issuedAt)),
     'PB_ERR_COOKIE_INVALID',
   );
   // Rewriting the kind byte breaks the tag (the header is authenticated).

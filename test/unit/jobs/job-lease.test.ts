@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { settingsSlotLedger, withJobLease } from '../../../src/jobs/index.js';
+import { processHolder, settingsSlotLedger, withJobLease } from '../../../src/jobs/index.js';
 import {
   createRepositories,
   migrateToLatest,
@@ -89,6 +89,32 @@ function leaseSuite(name: string, open: Open) {
       );
       assert.match(reason, /taken over/);
       assert.equal((await leases.get('job:y'))?.holder, 'b', 'the new holder keeps its lease');
+    });
+
+    void test('two runners in one process (one node id) do not share the lease', async (t) => {
+      // serve runs the scheduled pipeline's content step beside the automatic download, both as this
+      // process: with one holder the second acquire renewed the first's lease and both downloaded at once.
+      const db = await open(t);
+      const leases = createRepositories(db).jobLeases;
+      const node = processHolder();
+      const out = await withJobLease(
+        leases,
+        { name: 'content', holder: node, ttlMs: 60_000 },
+        async (_s, l) => {
+          await assert.rejects(
+            withJobLease(leases, { name: 'content', holder: node, ttlMs: 60_000 }, () => Promise.resolve(2)),
+            (e: Error & { code?: string }) => {
+              assert.equal(e.code, 'PB_ERR_SYNC_BUSY');
+              assert.match(e.message, new RegExp(`pid ${process.pid}, since`), 'names this process');
+              return true;
+            },
+          );
+          assert.equal((await leases.get('content'))?.fencingToken, l.fencingToken, 'the first keeps it');
+          return 1;
+        },
+      );
+      assert.equal(out, 1);
+      assert.equal(await leases.get('content'), undefined, 'released by the run that held it');
     });
 
     void test('the slot ledger lives in settings and is shared by every node', async (t) => {

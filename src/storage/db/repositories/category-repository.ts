@@ -14,6 +14,12 @@ export interface CategoryWithParents {
 export class CategoryRepository {
   constructor(private readonly db: Executor) {}
 
+  /** The type of every stored category by update id (null: a generic category such as a detectoid). */
+  async types(): Promise<Map<string, string | null>> {
+    const rows = await this.db.selectFrom('categories').select(['update_id', 'category_type']).execute();
+    return new Map(rows.map((r) => [r.update_id, r.category_type ?? null]));
+  }
+
   /** Every category with its parents, by type then title (the dialect's order for NULLs and collation). */
   async listWithParents(): Promise<CategoryWithParents[]> {
     const cats = await this.db

@@ -29,6 +29,14 @@ export interface GenerationMember {
   readonly isBundleMember: boolean;
 }
 
+/** A member revision of a generation, by identity, type and title. */
+export interface MemberUpdate {
+  readonly updateId: string;
+  readonly revisionNumber: number;
+  readonly updateType: string;
+  readonly title: string | null;
+}
+
 /** Advisory lock key for generation switches on PostgreSQL ("PBGEN"). */
 const generationLockKey = 0x5042_47454e;
 
@@ -327,6 +335,22 @@ export class GenerationRepository {
       revisionId: r.revision_id,
       isLeaf: r.is_leaf === 1,
       isBundleMember: r.is_bundle_member === 1,
+    }));
+  }
+
+  /** Every member revision of a generation with what `catalog rollback --dry-run` shows of it (any order). */
+  async memberUpdates(generationId: number): Promise<MemberUpdate[]> {
+    const rows = await this.db
+      .selectFrom('generation_members as gm')
+      .innerJoin('revisions as r', 'r.revision_id', 'gm.revision_id')
+      .select(['r.update_id', 'r.revision_number', 'r.update_type', 'r.title'])
+      .where('gm.generation_id', '=', generationId)
+      .execute();
+    return rows.map((r) => ({
+      updateId: r.update_id,
+      revisionNumber: r.revision_number,
+      updateType: r.update_type,
+      title: r.title,
     }));
   }
 

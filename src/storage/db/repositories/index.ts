@@ -21,11 +21,14 @@ import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
+import { ReportQueryRepository } from './report-query-repository.js';
+import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
 import { SupersedenceRepository } from './supersedence-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
 import { UpdateStatusRepository } from './update-status-repository.js';
+import { UpstreamCatalogRepository } from './upstream-catalog-repository.js';
 
 /**
  * Every repository over one executor. Cheap to build: inside `handle.transaction(trx => ...)` call
@@ -35,6 +38,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
   const { db, dialect } = ctx;
   return {
     revisions: new RevisionRepository(db, dialect),
+    revisionGraph: new RevisionGraphRepository(db),
     generations: new GenerationRepository(db, dialect),
     quarantine: new QuarantineRepository(db),
     files: new FileRepository(db),
@@ -60,6 +64,8 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     connectorViews: new ConnectorViewRepository(db, dialect),
     supersedence: new SupersedenceRepository(db),
     databaseSize: new DatabaseSizeRepository(db, dialect),
+    reportQueries: new ReportQueryRepository(db, dialect),
+    upstreamCatalog: new UpstreamCatalogRepository(db),
   };
 }
 
@@ -86,6 +92,8 @@ export * from './generation-repository.js';
 export * from './group-repository.js';
 export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
+export * from './report-query-repository.js';
+export * from './revision-graph-repository.js';
 export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';
@@ -93,3 +101,4 @@ export * from './settings-repository.js';
 export * from './supersedence-repository.js';
 export * from './sync-run-repository.js';
 export * from './update-status-repository.js';
+export * from './upstream-catalog-repository.js';

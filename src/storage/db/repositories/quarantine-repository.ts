@@ -87,6 +87,16 @@ export class QuarantineRepository {
     return rows.map(toRecord);
   }
 
+  /** How many revisions are quarantined (for any reason). */
+  async count(): Promise<number> {
+    const r = await this.db
+      .selectFrom('quarantine')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    // PostgreSQL returns count(*) as text.
+    return Number(r.n);
+  }
+
   async get(identity: RevisionIdentity): Promise<QuarantineRecord | undefined> {
     const row = await this.db
       .selectFrom('quarantine')

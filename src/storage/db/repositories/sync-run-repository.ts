@@ -21,6 +21,14 @@ export interface SyncRunRecord {
   readonly note: string | null;
 }
 
+/** How a run ended: its outcome, the typed error of a failed run, the generation it left active, a note. */
+export interface SyncRunFinish {
+  readonly outcome: Exclude<SyncOutcome, 'running'>;
+  readonly error?: { code: string; message: string; detail?: unknown };
+  readonly generationId?: number;
+  readonly note?: string;
+}
+
 /** Sync run history: start, add to counters while running, finish with an outcome and a typed error. */
 export class SyncRunRepository {
   constructor(private readonly db: Executor) {}
@@ -65,16 +73,7 @@ export class SyncRunRepository {
     });
   }
 
-  async finish(
-    syncRunId: number,
-    result: {
-      outcome: Exclude<SyncOutcome, 'running'>;
-      error?: { code: string; message: string; detail?: unknown };
-      generationId?: number;
-      note?: string;
-    },
-    now = Date.now(),
-  ): Promise<void> {
+  async finish(syncRunId: number, result: SyncRunFinish, now = Date.now()): Promise<void> {
     const r = await this.db
       .updateTable('sync_runs')
       .set({

@@ -6,6 +6,14 @@ import {
   type QuarantineRecord,
   type SyncRunRecord,
 } from '../../storage/index.js';
+import type { CatalogStatusStores } from './catalog-status-ports.js';
+
+const storesOf = (db: DbHandle): CatalogStatusStores => createRepositories(db);
+
+/**
+ * What `patchbay catalog status|rollback|unpin|quarantine` and `sync history` report and change: the catalog
+ * generations clients are served from and the sync runs that built them.
+ */
 
 export interface CatalogStatus {
   readonly active: GenerationRecord | undefined;
@@ -25,16 +33,13 @@ export async function catalogStatus(
   db: DbHandle,
   options: { staleAfterMs?: number; now?: number } = {},
 ): Promise<CatalogStatus> {
-  const repos = createRepositories(db);
-  const [active, pin, recentGenerations, revisions, quarantinedRow, runs, ok, partial] = await Promise.all([
+  const repos = storesOf(db);
+  const [active, pin, recentGenerations, revisions, quarantined, runs, ok, partial] = await Promise.all([
     repos.generations.getActive(),
     repos.generations.getPin(),
     repos.generations.list(10),
     repos.revisions.count(),
-    db.db
-      .selectFrom('quarantine')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow(),
+    repos.quarantine.count(),
     repos.syncRuns.list(1),
     repos.syncRuns.lastWithOutcome('succeeded'),
     repos.syncRuns.lastWithOutcome('partial'),
@@ -47,7 +52,7 @@ export async function catalogStatus(
     pin: pin ?? null,
     recentGenerations,
     revisions,
-    quarantined: Number(quarantinedRow.n),
+    quarantined,
     lastRun: runs[0],
     lastSuccessfulRun: lastGood,
     stale: lastGood === undefined || now - (lastGood.finishedAt ?? lastGood.startedAt) > staleAfter,
@@ -59,7 +64,7 @@ export async function rollbackCatalog(
   db: DbHandle,
   options: { to?: number; pinnedBy?: string } = {},
 ): Promise<{ active: GenerationRecord; replaced: GenerationRecord | undefined }> {
-  return createRepositories(db).generations.rollback(options);
+  return storesOf(db).generations.rollback(options);
 }
 
 /** An update as one generation serves it (its highest member revision). */
@@ -80,22 +85,10 @@ export interface GenerationDiff {
 }
 
 async function servedUpdates(db: DbHandle, generationId: number): Promise<Map<string, ServedUpdate>> {
-  const rows = await db.db
-    .selectFrom('generation_members as gm')
-    .innerJoin('revisions as r', 'r.revision_id', 'gm.revision_id')
-    .select(['r.update_id', 'r.revision_number', 'r.update_type', 'r.title'])
-    .where('gm.generation_id', '=', generationId)
-    .execute();
   const out = new Map<string, ServedUpdate>();
-  for (const r of rows) {
-    const cur = out.get(r.update_id);
-    if (cur === undefined || cur.revisionNumber < r.revision_number)
-      out.set(r.update_id, {
-        updateId: r.update_id,
-        revisionNumber: r.revision_number,
-        updateType: r.update_type,
-        title: r.title,
-      });
+  for (const r of await storesOf(db).generations.memberUpdates(generationId)) {
+    const cur = out.get(r.updateId);
+    if (cur === undefined || cur.revisionNumber < r.revisionNumber) out.set(r.updateId, r);
   }
   return out;
 }
@@ -116,13 +109,13 @@ export async function compareGenerations(db: DbHandle, from: number, to: number)
 
 /** `patchbay catalog rollback --dry-run`: what clients would see change; nothing is written. */
 export async function planRollback(db: DbHandle, options: { to?: number } = {}): Promise<GenerationDiff> {
-  const { active, target } = await createRepositories(db).generations.rollbackTarget(options.to);
+  const { active, target } = await storesOf(db).generations.rollbackTarget(options.to);
   return compareGenerations(db, active.generationId, target.generationId);
 }
 
 /** `patchbay catalog unpin`: the next sync activates what it builds again. */
 export async function unpinCatalog(db: DbHandle): Promise<CatalogPin | undefined> {
-  return createRepositories(db).generations.unpin();
+  return storesOf(db).generations.unpin();
 }
 
 /** `patchbay catalog quarantine`: quarantined revisions with reason codes (optionally one reason). */
@@ -130,7 +123,7 @@ export async function listQuarantine(
   db: DbHandle,
   options: { reasonCode?: string; limit?: number } = {},
 ): Promise<QuarantineRecord[]> {
-  return createRepositories(db).quarantine.list({
+  return storesOf(db).quarantine.list({
     reasonCode: options.reasonCode,
     limit: options.limit ?? 1000,
   });
@@ -138,5 +131,5 @@ export async function listQuarantine(
 
 /** `patchbay sync history`. */
 export async function syncHistory(db: DbHandle, limit = 50): Promise<SyncRunRecord[]> {
-  return createRepositories(db).syncRuns.list(limit);
+  return storesOf(db).syncRuns.list(limit);
 }

@@ -56,7 +56,7 @@ from chain c
 group by c.superseded, c.superseding`;
 }
 
-export async function up0008SupersedenceView(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
+export async function up0009SupersedenceView(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   if (dialect === 'sqlite') {
     await sql.raw(`create view "vUpdateSupersedence" as\n${body((n) => `"${n}"`)}`).execute(db);
     return;

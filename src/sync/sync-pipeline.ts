@@ -5,14 +5,13 @@ import type { Config } from '../config/index.js';
 import { toAppError, type AppError } from '../errors.js';
 import type { ContentStore, DbHandle } from '../storage/index.js';
 import {
-  runSync,
-  type SyncOptions,
-  type SyncProgress,
-  type SyncResult,
-  type UpstreamTransport,
-} from '../sync/index.js';
-import { downloadAndAnnounce } from './content-autodownload.js';
-import type { ContentDownloadResult, ContentProgress } from './content-downloader.js';
+  downloadAndAnnounce,
+  planContent,
+  type ContentDownloadResult,
+  type ContentProgress,
+} from '../content-sync/index.js';
+import { runSync, type SyncOptions, type SyncProgress, type SyncResult } from './engine/index.js';
+import type { UpstreamTransport } from './upstream-transport/index.js';
 
 export interface SyncPipelineDeps {
   readonly db: DbHandle;
@@ -112,10 +111,20 @@ export async function runSyncPipeline(
     return { sync, rules, rulesError, ...declines, content, contentError: undefined };
   } catch (e) {
     const err = toAppError(e);
-    deps.logger?.error(
-      { err, code: err.code },
-      'content download failed; the synchronized catalog stays active',
-    );
+    if (err.code === 'PB_ERR_SYNC_BUSY') {
+      // Another runner (the automatic download, another node) holds the content lease. Its drain takes
+      // files queued while it runs, and the automatic download starts a run for any still queued after it:
+      // queue this sync's files and leave them to it.
+      await planContent(deps.db, o.config.content.mode).catch(() => undefined);
+      deps.logger?.info(
+        { reason: err.message },
+        "content download already running; this sync's files are queued for it",
+      );
+    } else
+      deps.logger?.error(
+        { err, code: err.code },
+        'content download failed; the synchronized catalog stays active',
+      );
     return { sync, rules, rulesError, ...declines, content: undefined, contentError: err };
   }
 }

@@ -21,7 +21,7 @@ export const defaultRawEventBudget: RawEventBudget = Object.freeze({
   periodMs: 86_400_000,
 });
 
-export interface ReportOutcome {
+export interface EventIngestOutcome {
   /** Events stored now (duplicates of an earlier EventInstanceID are not counted). */
   readonly stored: number;
   readonly duplicates: number;
@@ -38,24 +38,25 @@ export interface ReportOutcome {
 const maxStatusListIds = defaultClientWsLimits.maxStatusListIds;
 
 /**
- * ReportEventBatch: events are stored raw (as the typed, length-bounded fields the codec decoded, in JSON,
- * strings cut by storedEventText), de-duplicated on EventInstanceID, within the computer's RawEventBudget,
- * and turned into per-update states (deriveUpdateStatuses) for the updates in the catalog. Nothing in an
- * event is ever executed, deserialized into objects of its choosing, or trusted beyond the documented
- * forms (CVE-2025-59287's second sink was reporting data, docs/protocol/security.md §5.2).
+ * The ingest of a client's ReportEventBatch (the admin reports over what it stores are src/reports): events
+ * are stored raw (as the typed, length-bounded fields the codec decoded, in JSON, strings cut by
+ * storedEventText), de-duplicated on EventInstanceID, within the computer's RawEventBudget, and turned into
+ * per-update states (deriveUpdateStatuses) for the updates in the catalog. Nothing in an event is ever
+ * executed, deserialized into objects of its choosing, or trusted beyond the documented forms
+ * (CVE-2025-59287's second sink was reporting data, docs/protocol/security.md §5.2).
  */
-export class ReportService {
+export class ClientEventIngest {
   constructor(
     private readonly transaction: FleetTransaction,
     private readonly logger: Logger,
     private readonly budget: RawEventBudget = defaultRawEventBudget,
   ) {}
 
-  async reportEvents(
+  async ingestBatch(
     computerId: string,
     events: readonly ReportedEvent[],
     now: number = Date.now(),
-  ): Promise<ReportOutcome> {
+  ): Promise<EventIngestOutcome> {
     const own = events.filter((e) => e.targetId === computerId);
     const foreign = events.length - own.length;
     if (foreign > 0)

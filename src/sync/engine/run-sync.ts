@@ -1,0 +1,110 @@
+import { pino } from 'pino';
+import { toAppError } from '../../errors.js';
+import { acquireLease, processHolder } from '../../jobs/index.js';
+import { defaultServerSyncLimits } from '../../protocol/server-sync/index.js';
+import { ServerSyncClient } from './server-sync-client.js';
+import { SyncRun } from './sync-run.js';
+import { syncStoresOf } from './sync-stores.js';
+import {
+  defaultLeaseTtlMs,
+  syncLeaseName,
+  type SyncDeps,
+  type SyncOptions,
+  type SyncResult,
+} from './sync-types.js';
+
+/**
+ * One synchronization run from an MS-WSUSSS upstream (docs/protocol/server-sync.md §2.2, docs/protocol/update-xml.md §3.7): auth, config, categories
+ * (GetConfig=true, deduplicated, highest revision kept), the product AND classification list (Delta iff an
+ * anchor is sent), GetUpdateData in batches within the upstream's limit (partial answers re-requested, a
+ * whole-call fault bisected down to the one bad id), the closure (bundle members, prerequisites and categories
+ * the listings name), then validation and an atomic switch to a new catalog generation.
+ *
+ * Crash safety: every batch commits on its own (revisions, quarantine entries, run counters); revisions already
+ * held are never fetched again, so a restarted run resumes from the last committed batch; anchors are stored as
+ * pending and promoted only after their phase committed; the generation is staged invisibly and activated in
+ * one transaction, and a staged generation left by a crash is abandoned by the next run.
+ *
+ * Throws AppError after recording the run as failed; the previous generation keeps serving.
+ */
+export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<SyncResult> {
+  const log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'sync' });
+  const now = deps.now ?? Date.now;
+  const { stores, transaction } = syncStoresOf(deps.db);
+  const nodeId = options.nodeId ?? processHolder();
+  const leaseTtl = options.leaseTtlMs ?? defaultLeaseTtlMs;
+  // Refused before a run is recorded: a refused attempt is not a run and touches nothing in history.
+  const lease = await acquireLease(stores.jobLeases, {
+    name: syncLeaseName,
+    holder: nodeId,
+    ttlMs: leaseTtl,
+    what: 'another synchronization',
+  });
+
+  // We hold the sync lease: any metadata run still marked running died with its process. Content runs have
+  // their own lease and may be running right now on another process.
+  for (const r of await stores.syncRuns.list(20))
+    if (r.outcome === 'running' && r.kind === 'metadata')
+      await stores.syncRuns.finish(r.syncRunId, {
+        outcome: 'cancelled',
+        error: {
+          code: 'PB_ERR_INTERNAL',
+          message: 'the process ended during the run (resumed by a later run)',
+        },
+      });
+  for (const g of await stores.generations.list(200))
+    if (g.state === 'staged') await stores.generations.abandon(g.generationId);
+
+  const run = await stores.syncRuns.start({
+    kind: 'metadata',
+    triggerSource: options.triggerSource ?? 'manual',
+    nodeId,
+  });
+  const runLog = log.child({ syncRunId: run.syncRunId });
+  const limits = options.limits ?? defaultServerSyncLimits;
+  const client = new ServerSyncClient({
+    transport: deps.transport,
+    url: options.upstreamUrl,
+    accountName: options.accountName,
+    accountGuid: options.accountGuid,
+    protocolVersion: options.protocolVersion,
+    limits,
+    now,
+    logger: runLog,
+  });
+  const engine = new SyncRun(deps, {
+    stores,
+    transaction,
+    client,
+    options,
+    limits,
+    log: runLog,
+    now,
+    runId: run.syncRunId,
+    leaseHolder: lease.holder,
+  });
+  try {
+    const result = await engine.execute();
+    await stores.syncRuns.finish(run.syncRunId, {
+      outcome: result.outcome,
+      generationId: result.generationId ?? undefined,
+      ...(result.note !== null ? { note: result.note } : {}),
+    });
+    return result;
+  } catch (e) {
+    const err = toAppError(e);
+    log.error(
+      { err, syncRunId: run.syncRunId },
+      'synchronization failed; the previous catalog generation keeps serving',
+    );
+    await stores.syncRuns
+      .finish(run.syncRunId, {
+        outcome: 'failed',
+        error: { code: err.code, message: err.message, detail: err.detail },
+      })
+      .catch(() => undefined);
+    throw err;
+  } finally {
+    await stores.jobLeases.release(syncLeaseName, lease.holder).catch(() => undefined);
+  }
+}

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { ServerSyncLimits } from '../../protocol/server-sync/index.js';
+import type { DbHandle } from '../../storage/index.js';
+import type { SyncSelection } from './selection.js';
+import type { SoapPoster } from './server-sync-client.js';
+
+export type SyncPhase =
+  'auth' | 'config' | 'categories' | 'updates' | 'closure' | 'validate' | 'activate' | 'done';
+
+/** Progress for the CLI bar: cumulative counters of the run and the phase's total when known. */
+export interface SyncProgress {
+  readonly phase: SyncPhase;
+  readonly counters: Readonly<Record<string, number>>;
+  /** Revisions the current phase has to fetch. */
+  readonly phaseTotal: number;
+}
+
+export interface SyncDeps {
+  readonly db: DbHandle;
+  readonly transport: SoapPoster;
+  readonly logger?: Logger;
+  /** Clock for cookie renewal and quarantine backoff (tests inject one). */
+  readonly now?: () => number;
+}
+
+export interface SyncOptions {
+  /** ServerSync URL of the upstream (default Microsoft Update, from the `[upstream]` config). */
+  readonly upstreamUrl: string;
+  readonly triggerSource?: string;
+  /** Lease holder (default processHolder(): host and pid); a dead process's lease on this host is taken over. */
+  readonly nodeId?: string;
+  /** Used until the admin stored a selection (the `[selection]` config section). */
+  readonly defaultSelection?: SyncSelection;
+  /** Cap below the upstream's MaxNumberOfUpdatesPerRequest (never above it). */
+  readonly maxUpdatesPerRequest?: number;
+  readonly limits?: ServerSyncLimits;
+  readonly protocolVersion?: string;
+  readonly accountName?: string;
+  readonly accountGuid?: string;
+  /** `all` queues every imported file for download; `approved` leaves it to approvals; `none` never. */
+  readonly contentMode?: 'approved' | 'all' | 'none';
+  /** Quarantine retry backoff: base * 2^retries, capped. */
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  readonly leaseTtlMs?: number;
+  readonly onProgress?: (p: SyncProgress) => void;
+  /** Test hook: awaited after every committed GetUpdateData batch. */
+  readonly afterBatch?: () => void | Promise<void>;
+}
+
+export interface SyncResult {
+  readonly syncRunId: number;
+  readonly outcome: 'succeeded' | 'partial';
+  /** The active generation after the run (unchanged when the catalog did not change). */
+  readonly generationId: number | null;
+  readonly generationChanged: boolean;
+  /** Set when `catalog rollback` pinned the catalog and this run's changes were not activated. */
+  readonly pinnedGenerationId: number | null;
+  /** What the run did not do and why, as history shows it ("not activated: catalog pinned to generation N"). */
+  readonly note: string | null;
+  readonly counters: Readonly<Record<string, number>>;
+  /** Upstream calls per operation. */
+  readonly calls: Readonly<Record<string, number>>;
+  /** Revision ids this run stored (committed batches), for the automatic approval rules. */
+  readonly importedRevisionIds: readonly number[];
+}
+
+/** The sync's job lease: one metadata synchronization at a time across the cluster. */
+export const syncLeaseName = 'sync';
+export const defaultLeaseTtlMs = 15 * 60_000;

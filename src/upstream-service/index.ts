@@ -1,0 +1,9 @@
+// Patchbay as an upstream server (USS) for downstream WSUS and Patchbay servers: MS-WSUSSS ServerSync and
+// DssAuth (docs/upstream.md). Replica deployments, roll-up and the downstream registry plug in here later.
+export * from './anchors.js';
+export * from './dss-cookies.js';
+export * from './languages.js';
+export * from './upstream-ports.js';
+export * from './update-data.js';
+export * from './upstream-web-service.js';
+export * from './create-upstream-service.js';

@@ -1,0 +1,23 @@
+import type { ServedPosition, ServedRevision, ServedRevisionQuery } from '../storage/index.js';
+import type { RevisionIdentity } from '../storage/index.js';
+
+/** The served catalog as the upstream role reads it; `createRepositories(...).upstreamCatalog` implements it. */
+export interface UpstreamCatalogStore {
+  currentPosition(now?: number): Promise<ServedPosition | undefined>;
+  position(seq: number): Promise<ServedPosition | undefined>;
+  generationKept(generationId: number): Promise<boolean>;
+  listRevisions(q: ServedRevisionQuery): Promise<RevisionIdentity[]>;
+  servedRevisions(
+    generationId: number,
+    identities: readonly RevisionIdentity[],
+  ): Promise<Map<string, ServedRevision>>;
+  servedFileStates(generationId: number, sha1s: readonly Buffer[]): Promise<Map<string, string>>;
+}
+
+export interface UpstreamStores {
+  readonly catalog: UpstreamCatalogStore;
+  /** The language codes we synchronize (`[selection] languages` or the admin's selection). */
+  enabledLanguages(): Promise<readonly string[]>;
+  /** Queues absent files for download; returns how many moved. */
+  queueFiles(sha1s: readonly Buffer[], now: number): Promise<number>;
+}

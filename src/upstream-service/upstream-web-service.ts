@@ -1,0 +1,290 @@
+import { asUpdateId } from '../domain/index.js';
+import { AppError } from '../errors.js';
+import type { ServedRevision } from '../storage/index.js';
+import type { Logger } from '../observability/index.js';
+import {
+  decodeDownloadFilesRequest,
+  decodeGetAuthConfigRequest,
+  decodeGetAuthorizationCookieRequest,
+  decodeGetConfigDataRequest,
+  decodeGetCookieRequest,
+  decodeGetRelatedRevisionsRequest,
+  decodeGetRevisionIdListRequest,
+  decodeGetUpdateDataRequest,
+  decodeGetUpdateDecryptionDataRequest,
+  decodeServerSyncCookie,
+  defaultServerSyncLimits,
+  encodeDownloadFilesResponse,
+  encodeGetAuthConfigResponse,
+  encodeGetAuthorizationCookieResponse,
+  encodeGetConfigDataResponse,
+  encodeGetCookieResponse,
+  encodeGetRelatedRevisionsResponse,
+  encodeGetRevisionIdListResponse,
+  encodeGetUpdateDataResponse,
+  encodeGetUpdateDecryptionDataResponse,
+  encodePingResponse,
+  serverSyncNs,
+  type ServerSyncCookie,
+} from '../protocol/server-sync/index.js';
+import { childElement, type XmlElement } from '../protocol/xml/index.js';
+import { formatAnchor, parseAnchor } from './anchors.js';
+import { parseProtocolVersion, type DssCookies, type DssSession } from './dss-cookies.js';
+import { upstreamLanguageList } from './languages.js';
+import { buildUpdateData, UpdateBlobCache } from './update-data.js';
+import type { UpstreamStores } from './upstream-ports.js';
+
+/** Per call: what the HTTP layer knows. */
+export interface UpstreamCall {
+  readonly nowMs: number;
+  readonly isHttps: boolean;
+  readonly ipAddress: string | undefined;
+}
+
+export interface UpstreamServiceOptions {
+  /** REAL WS2025: 100; more ids in one GetUpdateData is InvalidParameters `updateIds`. */
+  readonly maxUpdatesPerRequest: number;
+  /** SPEC <37>: WSUS stops a GetUpdateData answer near 2,000,000 bytes; the DSS asks again for the rest. */
+  readonly responseByteBudget: number;
+  /** Bytes of encoded update blobs kept between calls (update-data.ts UpdateBlobCache). */
+  readonly blobCacheBytes: number;
+}
+
+export const defaultUpstreamServiceOptions: UpstreamServiceOptions = Object.freeze({
+  maxUpdatesPerRequest: 100,
+  responseByteBudget: 2_000_000,
+  blobCacheBytes: 64 * 1024 * 1024,
+});
+
+/** The SPEC ServiceUrl of the DSS authorization plug-in, relative to the server root. */
+export const dssAuthServiceUrl = 'DssAuthWebService/DssAuthWebService.asmx';
+
+/** REAL: WS2025's MaxUpdatesPerRequestInGetUpdateDecryptionData. */
+const maxDecryptionIds = 100;
+
+/**
+ * Patchbay as an upstream server (USS) for downstream WSUS and Patchbay servers: the MS-WSUSSS ServerSync and
+ * DssAuth operations (docs/upstream.md). Only the active catalog generation is served, never a quarantined
+ * revision, and documents go out as they were received (never regenerated). Every cookie-bearing call checks
+ * the cookie first, in WSUS's order: absent or unreadable InvalidCookie, then the operation's parameters.
+ */
+export class UpstreamWebService {
+  readonly limits = defaultServerSyncLimits;
+  readonly #blobs: UpdateBlobCache;
+
+  constructor(
+    private readonly deps: {
+      readonly stores: UpstreamStores;
+      readonly cookies: DssCookies;
+      readonly logger: Logger;
+      readonly options: UpstreamServiceOptions;
+      /** Called after DownloadFiles queued files, so the downloader starts now rather than at its next pass. */
+      readonly onFilesQueued?: () => void;
+    },
+  ) {
+    this.#blobs = new UpdateBlobCache(deps.options.blobCacheBytes);
+  }
+
+  getAuthConfig(op: XmlElement, call: UpstreamCall): string {
+    decodeGetAuthConfigRequest(op);
+    return encodeGetAuthConfigResponse({
+      lastChange: new Date(call.nowMs).toISOString(),
+      plugIns: [{ plugInId: 'DssTargeting', serviceUrl: dssAuthServiceUrl, parameter: '' }],
+    });
+  }
+
+  /** REAL: anonymous, any FQDN-like name and any GUID (docs/protocol/server-sync.md §2.3). */
+  async getAuthorizationCookie(op: XmlElement, call: UpstreamCall): Promise<string> {
+    const r = decodeGetAuthorizationCookieRequest(op, this.limits);
+    // SPEC <28>: Windows names `machineName` for a bad account name; we name the field the DSS sent.
+    if (r.accountName === '' || !/^[A-Za-z0-9._-]{1,255}$/.test(r.accountName))
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'accountName is not an FQDN', {
+        detail: { parameter: 'accountName' },
+      });
+    const cookieData = await this.deps.cookies.issueAuth(r.accountGuid, call.nowMs);
+    this.deps.logger.info(
+      { dssId: r.accountGuid.toLowerCase(), dssName: r.accountName, ip: call.ipAddress },
+      'downstream server authorized',
+    );
+    return encodeGetAuthorizationCookieResponse({ plugInId: 'DssTargeting', cookieData });
+  }
+
+  async getCookie(op: XmlElement, call: UpstreamCall): Promise<string> {
+    const r = decodeGetCookieRequest(op, this.limits);
+    if (r.authCookies.length !== 1)
+      throw new AppError('PB_ERR_INVALID_PARAMETER', 'expected one authorization cookie', {
+        detail: { parameter: 'authCookies' },
+      });
+    const auth = await this.deps.cookies.openAuth(r.authCookies[0]!.cookieData, call.nowMs);
+    const v = parseProtocolVersion(r.protocolVersion);
+    if (v.major !== 1)
+      throw new AppError('PB_ERR_INCOMPATIBLE_PROTOCOL', `protocolVersion ${r.protocolVersion} is not 1.x`);
+    const expiresAtMs = Math.min(call.nowMs + 240 * 60_000, auth.expiresAtMs);
+    const session: DssSession = {
+      dssId: auth.dssId,
+      expiresAtMs,
+      protocolMajor: v.major,
+      protocolMinor: v.minor,
+    };
+    const encryptedData = await this.deps.cookies.issueSession(session, call.nowMs);
+    const expirationText = new Date(expiresAtMs).toISOString();
+    return encodeGetCookieResponse({ expirationText, expiresAt: new Date(expiresAtMs), encryptedData });
+  }
+
+  async getConfigData(op: XmlElement, call: UpstreamCall): Promise<string> {
+    await this.session(op, call);
+    const r = decodeGetConfigDataRequest(op, this.limits);
+    const languages = upstreamLanguageList(await this.deps.stores.enabledLanguages());
+    // The config anchor changes exactly when the language list does; the SPEC lists no anchor check, so an
+    // unknown anchor just gets the whole list (REAL: a current one gets `<LanguageUpdateList />`).
+    const counter = languageListDigest(languages);
+    const current = r.configAnchor !== undefined && r.configAnchor.split(',')[0] === String(counter);
+    return encodeGetConfigDataResponse({
+      catalogOnlySync: false,
+      lazySync: true,
+      serverHostsPsfFiles: false,
+      maxNumberOfComputerIdsInRequest: 0,
+      maxNumberOfDriverSetsPerRequest: 0,
+      maxNumberOfPnpHardwareIdsInRequest: 0,
+      maxNumberOfUpdatesPerRequest: this.deps.options.maxUpdatesPerRequest,
+      newConfigAnchor: formatAnchor(counter, call.nowMs),
+      protocolVersion: '1.20',
+      languages: current ? [] : languages,
+      maxUpdatesPerRequestInGetUpdateDecryptionData: maxDecryptionIds,
+    });
+  }
+
+  async getRevisionIdList(op: XmlElement, call: UpstreamCall): Promise<string> {
+    await this.session(op, call);
+    const r = decodeGetRevisionIdListRequest(op, this.limits);
+    const f = r.filter;
+    const sent = parseAnchor(f.anchor, 'filter');
+    const stores = this.deps.stores;
+    const current = await stores.catalog.currentPosition(call.nowMs);
+    if (current === undefined)
+      return encodeGetRevisionIdListResponse({ anchor: formatAnchor(0, call.nowMs), revisions: [] });
+    const anchor = formatAnchor(current.seq, current.loggedAt);
+    let sinceGenerationId: number | undefined;
+    if (sent !== undefined) {
+      // Only an anchor we handed out narrows the answer; any other (older log rows whose generation was
+      // pruned, another upstream's anchor after a move) returns everything: the DSS skips what it holds.
+      const row = await stores.catalog.position(sent.counter);
+      if (row !== undefined && formatAnchor(row.seq, row.loggedAt) === `${sent.counter},${sent.time}`)
+        if (await stores.catalog.generationKept(row.generationId)) sinceGenerationId = row.generationId;
+    }
+    const ids = (l: typeof f.categories) => l?.map((i) => i.id);
+    const fullIds = [...(f.categories ?? []), ...(f.classifications ?? [])]
+      .filter((i) => !i.delta)
+      .map((i) => i.id);
+    const revisions = await stores.catalog.listRevisions({
+      generationId: current.generationId,
+      sinceGenerationId,
+      config: f.getConfig,
+      products: ids(f.categories),
+      classifications: ids(f.classifications),
+      fullIds,
+    });
+    return encodeGetRevisionIdListResponse({
+      anchor,
+      revisions: revisions.map((i) => ({
+        updateId: asUpdateId(i.updateId),
+        revisionNumber: i.revisionNumber,
+      })),
+    });
+  }
+
+  async getUpdateData(op: XmlElement, call: UpstreamCall): Promise<string> {
+    await this.session(op, call);
+    const r = decodeGetUpdateDataRequest(op, this.limits, this.deps.options.maxUpdatesPerRequest);
+    const current = await this.deps.stores.catalog.currentPosition(call.nowMs);
+    const served =
+      current === undefined
+        ? new Map()
+        : await this.deps.stores.catalog.servedRevisions(current.generationId, r.updateIds);
+    return encodeGetUpdateDataResponse(
+      buildUpdateData(r.updateIds, served, this.deps.options.responseByteBudget, (rev) =>
+        this.#blobs.blobOf(rev),
+      ),
+    );
+  }
+
+  async getRelatedRevisionsForUpdates(op: XmlElement, call: UpstreamCall): Promise<string> {
+    await this.session(op, call);
+    decodeGetRelatedRevisionsRequest(op, this.limits);
+    return encodeGetRelatedRevisionsResponse();
+  }
+
+  /**
+   * A downstream got a 404 on our /Content/ for these files: queue them for download from our own upstream
+   * (the downloader's states and retries apply). Unknown digests fault FileDigestsMissing listing them.
+   */
+  async downloadFiles(op: XmlElement, call: UpstreamCall): Promise<string> {
+    await this.session(op, call);
+    const r = decodeDownloadFilesRequest(op, this.limits);
+    const current = await this.deps.stores.catalog.currentPosition(call.nowMs);
+    const states =
+      current === undefined
+        ? new Map<string, string>()
+        : await this.deps.stores.catalog.servedFileStates(current.generationId, r.digests);
+    const missing = r.digests.filter((d) => !states.has(d.toString('hex')));
+    if (missing.length > 0)
+      throw new AppError('PB_ERR_FILE_DIGESTS_MISSING', `${missing.length} unknown file digests`, {
+        detail: { faultMessage: missing.map((d) => d.toString('base64')).join('|') },
+      });
+    const queued = await this.deps.stores.queueFiles(r.digests, call.nowMs);
+    if (queued > 0) this.deps.onFilesQueued?.();
+    return encodeDownloadFilesResponse();
+  }
+
+  /** Patchbay holds no decryption keys yet (its own sync does not fetch them): every key is null. */
+  async getUpdateDecryptionData(op: XmlElement, call: UpstreamCall): Promise<string> {
+    await this.session(op, call);
+    const r = decodeGetUpdateDecryptionDataRequest(op, maxDecryptionIds, this.limits);
+    const current = await this.deps.stores.catalog.currentPosition(call.nowMs);
+    const served: ReadonlyMap<string, ServedRevision> =
+      current === undefined
+        ? new Map()
+        : await this.deps.stores.catalog.servedRevisions(current.generationId, r.updateIds);
+    const entries = [];
+    for (const id of r.updateIds) {
+      const rev = served.get(`${id.updateId}/${id.revisionNumber}`);
+      if (rev === undefined || rev.files.length === 0) continue;
+      entries.push({
+        identity: id,
+        files: rev.files.map((file) => ({ fileDigest: file.sha1.toString('base64'), key: undefined })),
+      });
+    }
+    return encodeGetUpdateDecryptionDataResponse(entries);
+  }
+
+  ping(_op: XmlElement, call: UpstreamCall): string {
+    return encodePingResponse(new Date(call.nowMs).toISOString(), call.isHttps);
+  }
+
+  /**
+   * The session of a cookie-bearing call, checked before anything else in the request: a missing or empty
+   * cookie and one we cannot open are InvalidCookie (REAL exchanges/000019), another instance's ServerChanged.
+   */
+  private async session(op: XmlElement, call: UpstreamCall): Promise<DssSession> {
+    const el = childElement(op, serverSyncNs, 'cookie');
+    let cookie: ServerSyncCookie;
+    try {
+      if (el === undefined) throw new Error('no cookie');
+      cookie = decodeServerSyncCookie(el, serverSyncNs, 'cookie', this.limits);
+    } catch (e) {
+      throw new AppError('PB_ERR_COOKIE_INVALID', 'cookie absent or unreadable', { cause: e });
+    }
+    if (cookie.encryptedData.length === 0) throw new AppError('PB_ERR_COOKIE_INVALID', 'empty cookie');
+    return this.deps.cookies.openSession(cookie.encryptedData, call.nowMs);
+  }
+}
+
+/** A small stable number for the language list's state (FNV-1a over the enabled flags), the config counter. */
+function languageListDigest(list: readonly { languageId: number; enabled: boolean }[]): number {
+  let h = 0x811c9dc5;
+  for (const l of list) {
+    const s = `${l.languageId}:${l.enabled ? 1 : 0};`;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return h % 1_000_000_000;
+}

@@ -1,0 +1,3 @@
+import { downstreamInputScenario } from './downstream-input-scenario.js';
+
+downstreamInputScenario('sqlite');

@@ -1,0 +1,3 @@
+import { twoTierScenario } from './two-tier-scenario.js';
+
+twoTierScenario('sqlite');

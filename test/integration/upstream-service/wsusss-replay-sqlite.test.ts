@@ -1,0 +1,3 @@
+import { replayScenario } from './wsusss-replay-scenario.js';
+
+replayScenario('sqlite');
