@@ -4,12 +4,12 @@
  * what the real run declines. The declines are audited with the rule as their author.
  */
 import { resolveEffectiveApproval, type GroupApproval, type GroupId } from '../domain/index.js';
-import { AppError, isAppError } from '../errors.js';
-import { parseUpdateDocument } from '../protocol/update-xml/index.js';
+import { AppError } from '../errors.js';
 import type { ApprovalRecord, SupersedingUpdate, UpdateRow } from '../storage/index.js';
 import { actorText, type AdminActor } from './admin-actor.js';
 import type { AdminStore } from './admin-store.js';
 import type { ApprovalsService } from './approvals-service.js';
+import { readStoredDocument } from './stored-document.js';
 
 /** Why the rule keeps a superseded update (machine-readable; the message says it in words). */
 export type KeepReason =
@@ -183,15 +183,7 @@ export class SupersededDeclineService {
    * superseded one may be what computers that never accepted the newer agreement still install.
    */
   private async declaresEula(revisionId: number): Promise<boolean> {
-    const doc = await this.store.readDocument(revisionId);
-    if (doc === undefined) return false;
-    try {
-      return parseUpdateDocument(doc).eulaId !== undefined;
-    } catch (e) {
-      // A document that no longer parses cannot show a EULA; the other conditions still decide.
-      if (isAppError(e)) return false;
-      throw e;
-    }
+    return (await readStoredDocument(this.store, revisionId))?.eulaId !== undefined;
   }
 }
 

@@ -1,11 +1,11 @@
-import { AppError, isAppError } from '../errors.js';
-import { parseUpdateDocument } from '../protocol/update-xml/index.js';
+import { AppError } from '../errors.js';
 import type { QuarantineRecord, SupersedingUpdate, UpdateQuery, UpdateRow } from '../storage/index.js';
 import { maxFilterMatches, maxSelectorItems, requireGuid, requireKb } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminStore } from './admin-store.js';
 import { ambiguousKbError } from './ambiguous-kb.js';
 import { checkCategoryNames, checkSeverity } from './filter-names.js';
+import { readStoredDocument } from './stored-document.js';
 
 /** The filters of `updates list` / `GET /api/v1/updates` (the storage query without paging internals). */
 export type UpdateFilter = Omit<UpdateQuery, 'afterUpdateId' | 'limit' | 'updateIds'>;
@@ -245,15 +245,7 @@ export class UpdatesService {
   }
 
   private async declaresUninstall(revisionId: number): Promise<boolean> {
-    const doc = await this.store.readDocument(revisionId);
-    if (doc === undefined) return false;
-    try {
-      return parseUpdateDocument(doc).uninstallationBehavior !== undefined;
-    } catch (e) {
-      // A stored document that no longer parses cannot prove it is uninstallable.
-      if (isAppError(e)) return false;
-      throw e;
-    }
+    return (await readStoredDocument(this.store, revisionId))?.uninstallationBehavior !== undefined;
   }
 
   private async summarise(rows: readonly UpdateRow[]): Promise<UpdateSummary[]> {

@@ -145,6 +145,42 @@ export function syntheticRevision(s: SyntheticSpec): RevisionInput {
 }
 
 /**
+ * The smallest SYNTHETIC catalog a supersedence test needs: a product, a detectoid, and software updates that
+ * need both (each superseding the ids listed with it), stored and activated as one generation at `at`.
+ */
+export async function seedSupersedenceCatalog(
+  handle: DbHandle,
+  ids: { product: string; detectoid: string },
+  updates: readonly { updateId: string; supersedes?: readonly string[] }[],
+  at: number,
+): Promise<{ generationId: number; ids: Map<string, number> }> {
+  return seedGeneration(
+    handle,
+    [
+      syntheticRevision({ updateId: ids.product, type: 'Category', title: 'Product' }),
+      syntheticRevision({ updateId: ids.detectoid, type: 'Detectoid' }),
+      ...updates.map((u) => supersedingSoftware(ids, u.updateId, u.supersedes)),
+    ],
+    at,
+  );
+}
+
+/** A SYNTHETIC software update needing the detectoid and in the product, superseding `supersedes`. */
+export function supersedingSoftware(
+  ids: { product: string; detectoid: string },
+  updateId: string,
+  supersedes?: readonly string[],
+): RevisionInput {
+  return syntheticRevision({
+    updateId,
+    type: 'Software',
+    prerequisites: [[ids.detectoid]],
+    categoryPrerequisites: [ids.product],
+    ...(supersedes ? { supersedes } : {}),
+  });
+}
+
+/**
  * Synthetic revisions closing a set of real ones: every prerequisite update id no input provides becomes a
  * SYNTHETIC detectoid (or category, for IsCategory clauses) without prerequisites; every bundle group with
  * no provided alternative gets its first alternative as a SYNTHETIC software leaf.

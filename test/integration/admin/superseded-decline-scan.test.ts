@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createAdminServices } from '../../../src/admin/index.js';
-import { seedGeneration, syntheticRevision } from '../../helpers/seed-catalog.js';
+import { seedSupersedenceCatalog } from '../../helpers/seed-catalog.js';
 import { dialects, startHarness } from '../client-service/harness.js';
 import { WuspClient, type UpdateInfoOut } from '../client-service/wusp-client.js';
 
@@ -21,15 +21,6 @@ const C = id(0xc);
 const other = id(0xd);
 const dayMs = 86_400_000;
 const actor = { via: 'cli' as const, name: 'test' };
-
-const software = (updateId: string, supersedes?: string[]) =>
-  syntheticRevision({
-    updateId,
-    type: 'Software',
-    prerequisites: [[detectoid]],
-    categoryPrerequisites: [product],
-    ...(supersedes ? { supersedes } : {}),
-  });
 
 const updateIdOf = (u: UpdateInfoOut): string =>
   /UpdateIdentity UpdateID="([^"]+)"/.exec(u.xml)![1]!.toLowerCase();
@@ -56,15 +47,14 @@ for (const { dialect, skip } of dialects)
       let ring1 = '';
       const h = await startHarness(t, dialect, {
         seed: async ({ handle }) => {
-          await seedGeneration(
+          await seedSupersedenceCatalog(
             handle,
+            { product, detectoid },
             [
-              syntheticRevision({ updateId: product, type: 'Category', title: 'Product' }),
-              syntheticRevision({ updateId: detectoid, type: 'Detectoid' }),
-              software(A),
-              software(B, [A]),
-              software(C, [B]),
-              software(other),
+              { updateId: A },
+              { updateId: B, supersedes: [A] },
+              { updateId: C, supersedes: [B] },
+              { updateId: other },
             ],
             Date.now() - 40 * dayMs,
           );

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
 import { createRepositories, publicViewsDb } from '../../../src/storage/index.js';
 import { adminDrivers, seedComputers, stopAdminPostgres, type Driver } from '../../helpers/admin-db.js';
-import { seedGeneration, syntheticRevision } from '../../helpers/seed-catalog.js';
+import { seedSupersedenceCatalog, supersedingSoftware } from '../../helpers/seed-catalog.js';
 import { adminCli, adminJson, startApi, type ApiHarness } from './harness.js';
 
 after(stopAdminPostgres);
@@ -34,36 +34,28 @@ const pc1 = '22222222-0000-4000-8000-000000000001';
 const pc2 = '22222222-0000-4000-8000-000000000002';
 const dayMs = 86_400_000;
 
-const software = (updateId: string, supersedes?: string[]) =>
-  syntheticRevision({
-    updateId,
-    type: 'Software',
-    prerequisites: [[detectoid]],
-    categoryPrerequisites: [product],
-    ...(supersedes ? { supersedes } : {}),
-  });
-
 async function start(t: TestContext, driver: Driver): Promise<ApiHarness> {
   const h = await startApi(t, driver);
   const handle = h.db.handle;
-  await seedGeneration(
+  await seedSupersedenceCatalog(
     handle,
+    { product, detectoid },
     [
-      syntheticRevision({ updateId: product, type: 'Category', title: 'Product' }),
-      syntheticRevision({ updateId: detectoid, type: 'Detectoid' }),
-      software(A),
-      software(B, [A]),
-      software(C, [B]),
-      software(D),
-      software(F),
-      software(G, [F]),
-      software(H),
-      software(I, [H]),
+      { updateId: A },
+      { updateId: B, supersedes: [A] },
+      { updateId: C, supersedes: [B] },
+      { updateId: D },
+      { updateId: F },
+      { updateId: G, supersedes: [F] },
+      { updateId: H },
+      { updateId: I, supersedes: [H] },
     ],
     Date.now() - 40 * dayMs,
   );
   // Stored after the activation: pending, not served, so it supersedes nothing an admin can see.
-  await createRepositories(handle).revisions.upsertMany([software(E, [D])]);
+  await createRepositories(handle).revisions.upsertMany([
+    supersedingSoftware({ product, detectoid }, E, [D]),
+  ]);
   const actor = { via: 'cli' as const, name: 'test' };
   await h.services.groups.create({ name: 'Ring 1' }, actor);
   await h.services.groups.create({ name: 'Ring 2' }, actor);
