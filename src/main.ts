@@ -279,6 +279,7 @@ export async function startPatchbay(
         adminServices: createAdminServices(db, {
           contentMode: config.content.mode,
           onApprovalsApplied: () => autoDownload.kick(),
+          declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
         }),
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
       }),

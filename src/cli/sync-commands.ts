@@ -151,7 +151,8 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
             r.sync.outcome === 'partial' ||
             (r.content?.filesFailed ?? 0) > 0 ||
             r.contentError !== undefined ||
-            r.rulesError !== undefined;
+            r.rulesError !== undefined ||
+            r.supersededError !== undefined;
           // The imported ids can number 100,000s: the summary carries their count, not the list.
           const { importedRevisionIds: _ids, ...syncSummary } = r.sync;
           const rules = {
@@ -165,6 +166,10 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
               sync: syncSummary,
               rules,
               rulesError: r.rulesError ? { code: r.rulesError.code, message: r.rulesError.message } : null,
+              supersededDeclined: r.superseded?.declined.map((d) => d.updateId) ?? null,
+              supersededError: r.supersededError
+                ? { code: r.supersededError.code, message: r.supersededError.message }
+                : null,
               content: r.content ?? null,
               contentError: r.contentError
                 ? { code: r.contentError.code, message: r.contentError.message }
@@ -183,7 +188,12 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
                 `  catalog generation    ${r.sync.generationId ?? '-'}${r.sync.generationChanged ? ' (new)' : ' (unchanged)'}${r.sync.note !== null ? `: ${r.sync.note}` : ''}\n` +
                 (r.rulesError
                   ? `  automatic approvals   failed: ${r.rulesError.code}: ${r.rulesError.message}\n`
-                  : `  automatic approvals   ${rules.approvals} approvals, ${rules.declined} declined, ${rules.revoked} revoked\n`),
+                  : `  automatic approvals   ${rules.approvals} approvals, ${rules.declined} declined, ${rules.revoked} revoked\n`) +
+                (r.supersededError
+                  ? `  superseded declines   failed: ${r.supersededError.code}: ${r.supersededError.message}\n`
+                  : r.superseded
+                    ? `  superseded declines   ${r.superseded.declined.length} declined, ${r.superseded.kept.length} kept (see: patchbay decline --superseded --dry-run)\n`
+                    : ''),
             );
             if (r.content)
               io.stdout(

@@ -20,6 +20,7 @@ import type {
   QuarantineRepository,
   RevisionRepository,
   SettingsRepository,
+  SupersedenceRepository,
 } from '../storage/index.js';
 
 /** The admin list and detail queries (updates, computers, approvals, audit, categories). */
@@ -111,6 +112,11 @@ export interface AdminQuarantineStore {
   listForUpdates: QuarantineRepository['listForUpdates'];
 }
 
+/** Which updates supersede which (transitively, within the active generation). */
+export interface AdminSupersedenceStore {
+  supersedersOf: SupersedenceRepository['supersedersOf'];
+}
+
 export interface AdminStores {
   readonly revisions: AdminRevisionStore;
   readonly groups: AdminGroupStore;
@@ -125,6 +131,7 @@ export interface AdminStores {
   readonly generations: AdminGenerationStore;
   readonly files: AdminFileStore;
   readonly quarantine: AdminQuarantineStore;
+  readonly supersedence: AdminSupersedenceStore;
 }
 
 export interface AdminStore {

@@ -1,9 +1,13 @@
 import { sql, type ExpressionBuilder, type SqlBool, type Expression, type RawBuilder } from 'kysely';
 import type { Database } from '../database.js';
 import { chunkRows, type Executor } from '../transaction.js';
+import { isSupersededInActiveCatalog } from './supersedence-repository.js';
 
 /** WSUS states that count as "needed": not installed, downloaded, installed pending reboot. */
 export const neededStates = [2, 3, 6] as const;
+
+/** The WSUS state of a failed install. */
+export const failedState = 5;
 
 /** Filters of the admin update list. Every filter narrows (AND). */
 export interface UpdateQuery {
@@ -22,6 +26,12 @@ export interface UpdateQuery {
   readonly approvalGroupId?: string;
   /** Only updates that at least this many computers need (update_status states 2, 3, 6). */
   readonly neededMin?: number;
+  /** true: needed by at least one computer; false: by none. */
+  readonly needed?: boolean;
+  /** true: superseded by an update of the active catalog (SupersedenceRepository); false: not superseded. */
+  readonly superseded?: boolean;
+  /** true: at least one computer reported a failed install (state 5); false: none did. */
+  readonly failed?: boolean;
   /** Also list updates that are not explicitly deployable (bundle members). */
   readonly includeHidden?: boolean;
   /** Only updates whose listed revision is in this catalog state (see UpdateRow.catalogState). */
@@ -231,6 +241,27 @@ export class AdminQueryRepository {
         '>=',
         query.neededMin,
       );
+    if (query.needed !== undefined) {
+      const needed = query.needed;
+      q = q.where((eb) => {
+        const e = eb.exists(statusIn(eb, neededStates));
+        return needed ? e : eb.not(e);
+      });
+    }
+    if (query.failed !== undefined) {
+      const failed = query.failed;
+      q = q.where((eb) => {
+        const e = eb.exists(statusIn(eb, [failedState]));
+        return failed ? e : eb.not(e);
+      });
+    }
+    if (query.superseded !== undefined) {
+      const superseded = query.superseded;
+      q = q.where((eb) => {
+        const e = isSupersededInActiveCatalog(this.db, eb);
+        return superseded ? e : eb.not(e);
+      });
+    }
     if (query.catalogState !== undefined) {
       const state = query.catalogState;
       q = q.where((eb) => {
@@ -543,6 +574,15 @@ export class AdminQueryRepository {
     }
     return out;
   }
+}
+
+/** update_status rows of the update in scope in one of these states. */
+function statusIn(eb: RevisionScope, states: readonly number[]) {
+  return eb
+    .selectFrom('update_status')
+    .select('update_status.update_id')
+    .whereRef('update_status.update_id', '=', 'revisions.update_id')
+    .where('update_status.state', 'in', [...states]);
 }
 
 function categoryMatch(eb: RevisionScope, kind: string, values: readonly string[]): Expression<SqlBool> {

@@ -16,6 +16,7 @@ import { ContentChangeRepository } from './content-change-repository.js';
 import { ContentPlanRepository } from './content-plan-repository.js';
 import { ContentStateRepository } from './content-state-repository.js';
 import { CookieKeyRepository } from './cookie-key-repository.js';
+import { DatabaseSizeRepository } from './database-size-repository.js';
 import { DeploymentChangeRepository } from './deployment-change-repository.js';
 import { FileRepository } from './file-repository.js';
 import { GenerationRepository } from './generation-repository.js';
@@ -27,6 +28,7 @@ import { ReportQueryRepository } from './report-query-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
+import { SupersedenceRepository } from './supersedence-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
 import { UpdateStatusRepository } from './update-status-repository.js';
 import { UpstreamCatalogRepository } from './upstream-catalog-repository.js';
@@ -66,6 +68,8 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     clientCatalog: new ClientCatalogRepository(db),
     contentChanges: new ContentChangeRepository(db),
     health: new HealthRepository(db),
+    supersedence: new SupersedenceRepository(db),
+    databaseSize: new DatabaseSizeRepository(db, dialect),
     reportQueries: new ReportQueryRepository(db, dialect),
     upstreamCatalog: new UpstreamCatalogRepository(db),
   };
@@ -89,6 +93,7 @@ export * from './content-change-repository.js';
 export * from './content-plan-repository.js';
 export * from './content-state-repository.js';
 export * from './cookie-key-repository.js';
+export * from './database-size-repository.js';
 export * from './deployment-change-repository.js';
 export * from './file-repository.js';
 export * from './generation-repository.js';
@@ -102,6 +107,7 @@ export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';
 export * from './settings-repository.js';
+export * from './supersedence-repository.js';
 export * from './sync-run-repository.js';
 export * from './update-status-repository.js';
 export * from './upstream-catalog-repository.js';
