@@ -9,6 +9,7 @@ import type { AdminStore } from '../fleet/index.js';
 import { ComputersAdminService } from '../fleet/index.js';
 import { GroupsService } from '../fleet/index.js';
 import { UpdatesService } from '../fleet/index.js';
+import { SupersededDeclineService } from '../fleet/index.js';
 import type { ContentMode } from '../domain/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { TokenService } from './token-service.js';
@@ -18,6 +19,7 @@ export interface AdminServices {
   readonly groups: GroupsService;
   readonly computers: ComputersAdminService;
   readonly approvals: ApprovalsService;
+  readonly supersededDeclines: SupersededDeclineService;
   readonly rules: ApprovalRulesService;
   readonly audit: AuditService;
   readonly tokens: TokenService;
@@ -41,6 +43,8 @@ export interface AdminServicesOptions {
   readonly contentMode?: ContentMode;
   /** Told after approvals were written (the server starts downloading their files at once). */
   readonly onApprovalsApplied?: (updateIds: readonly string[]) => void;
+  /** `maintenance.decline_superseded_after_days` (default 30, the configuration default). */
+  readonly declineSupersededAfterDays?: number;
 }
 
 export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions = {}): AdminServices {
@@ -53,6 +57,7 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
     groups,
     computers: new ComputersAdminService(store, groups),
     approvals,
+    supersededDeclines: new SupersededDeclineService(store, approvals, opts.declineSupersededAfterDays ?? 30),
     rules: new ApprovalRulesService(store, approvals, groups),
     audit: new AuditService(store),
     tokens: new TokenService(store),

@@ -37,7 +37,11 @@ export async function withAdmin<T>(
   const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
   const handle = await openCliDatabase(config);
   try {
-    return await fn(createAdminServices(handle, { contentMode: config.content.mode }), cliActor(io));
+    const services = createAdminServices(handle, {
+      contentMode: config.content.mode,
+      declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
+    });
+    return await fn(services, cliActor(io));
   } finally {
     await handle.close();
   }

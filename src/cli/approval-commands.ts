@@ -4,10 +4,24 @@
  */
 import type { Command } from 'commander';
 import { type AdminServices } from '../admin/index.js';
-import { parseIsoTime, type ApprovalPlan, type DeclineChange, type UpdateSelection } from '../fleet/index.js';
+import {
+  parseIsoTime,
+  type ApprovalPlan,
+  type DeclineChange,
+  type SupersededDeclinePlan,
+  type UpdateSelection,
+} from '../fleet/index.js';
 import { AppError } from '../errors.js';
 import type { CliIo } from './cli-io.js';
-import { collect, emit, formatTime, renderTable, withAdmin, type JsonOption } from './admin-cli-support.js';
+import {
+  collect,
+  emit,
+  formatTime,
+  parseIntOption,
+  renderTable,
+  withAdmin,
+  type JsonOption,
+} from './admin-cli-support.js';
 import { filterOptions, hasFilter, toFilter, type FilterOptions } from './updates-commands.js';
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -64,6 +78,22 @@ function renderDeclines(result: { dryRun: boolean; changes: DeclineChange[] }, v
         c.title,
       ]),
     )
+  );
+}
+
+function renderSuperseded(p: SupersededDeclinePlan): string {
+  const head = p.dryRun ? 'Dry run: nothing was changed.\n' : '';
+  const label = (c: { kbArticleId: string | null; updateId: string }) =>
+    c.kbArticleId ? `KB${c.kbArticleId}` : c.updateId;
+  const verb = p.dryRun ? 'would be declined' : 'declined';
+  const rows = [
+    ...p.declined.map((c) => [label(c), verb, c.replacedBy.join(', '), c.title]),
+    ...p.kept.map((c) => [label(c), `kept: ${c.keep!.message}`, '', c.title]),
+  ];
+  return (
+    head +
+    `${p.declined.length} superseded update(s) ${verb}, ${p.kept.length} kept (superseded for at least ${p.minDays} days, see docs/administration.md)\n` +
+    (rows.length > 0 ? renderTable(['UPDATE', 'RESULT', 'REPLACED BY', 'TITLE'], rows) : '')
   );
 }
 
@@ -129,8 +159,31 @@ export function registerApprovalCommands(
     program.command('decline').description('decline updates (hidden from every client; approvals removed)'),
   )
     .option('--reason <text>', 'why (kept in the audit log)')
-    .action(async (args: string[], opts: Common & { reason?: string }, cmd: Command) =>
+    .option(
+      '--min-days <n>',
+      'with --superseded: superseded for at least this many days (default: maintenance.decline_superseded_after_days)',
+    )
+    .action(async (args: string[], opts: Common & { reason?: string; minDays?: string }, cmd: Command) =>
       withAdmin(cmd, io, async (s, actor) => {
+        if (opts.superseded === true) {
+          // Here --superseded is the safe rule, never a bare filter: "decline every superseded update" would
+          // take updates computers still need away from them.
+          const { superseded: _s, dryRun: _d, json: _j, minDays: _m, ...rest } = opts;
+          if (args.length > 0 || hasFilter(rest) || opts.reason !== undefined)
+            throw new AppError(
+              'PB_ERR_USAGE',
+              'decline --superseded applies the safe rule to the whole catalog: it takes no updates, filters or --reason (only --min-days, --dry-run, --json)',
+            );
+          const minDays = parseIntOption(opts.minDays, '--min-days', 0, 3650);
+          const p = await s.supersededDeclines.run(
+            { dryRun: opts.dryRun === true, ...(minDays !== undefined ? { minDays } : {}) },
+            actor,
+          );
+          emit(io, opts, p, () => renderSuperseded(p));
+          return;
+        }
+        if (opts.minDays !== undefined)
+          throw new AppError('PB_ERR_USAGE', '--min-days goes with --superseded');
         const r = await s.approvals.decline(
           {
             selection: await selectionOf(s, args, opts),

@@ -1,4 +1,4 @@
-/** `patchbay computers list|show|move|remove-stale`. */
+/** `patchbay computers list|show|move|remove|remove-stale`. */
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
 import {
@@ -120,6 +120,28 @@ export function registerComputersCommands(
           opts,
           { computerId: computer.toLowerCase(), groupIds: ids },
           () => `${computer} is now in ${ids.join(', ')}\n`,
+        );
+      }),
+    );
+
+  computers
+    .command('remove')
+    .description(
+      'remove one computer (its status and memberships go too; it registers again on its next scan)',
+    )
+    .argument('<computer>', 'computer id or DNS name')
+    .option('--dry-run', 'show which computer, remove nothing')
+    .option('--json', 'print JSON')
+    .action(async (computer: string, opts: JsonOption & { dryRun?: boolean }, cmd: Command) =>
+      withAdmin(cmd, io, async (s, actor) => {
+        const r = await s.computers.remove(computer, { dryRun: opts.dryRun === true }, actor);
+        const c = r.removed;
+        emit(
+          io,
+          opts,
+          r,
+          () =>
+            `${r.dryRun ? 'Dry run: nothing was removed.\n' : ''}${c.computerId} ${c.name ?? ''} ${r.dryRun ? 'would be ' : ''}removed (last sync ${formatTime(c.lastSyncAt)})\n`,
         );
       }),
     );

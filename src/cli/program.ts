@@ -21,6 +21,7 @@ import { registerSelectionCommands } from './selection-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTlsCommands } from './tls-commands.js';
 import { registerSyncCommands } from './sync-commands.js';
+import { registerStatusCommand } from './status-command.js';
 import { processIo, type CliIo } from './cli-io.js';
 
 function packageVersion(): string {
@@ -63,6 +64,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerComputersCommands(program, io, setExitCode);
   registerRulesCommands(program, io, setExitCode);
   registerTokensCommands(program, io, setExitCode);
+  registerStatusCommand(program, io, setExitCode);
   // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.
   const apply = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -1,14 +1,15 @@
 /**
  * `patchbay sync` (one synchronization now: metadata, then content), `patchbay sync history` and
  * `patchbay sync status`. Exit codes: 0 synchronized; 1 synchronized with problems (revisions quarantined or
- * files that failed to download; the new catalog is active); otherwise the error's catalogue code (69 upstream
- * unavailable, 75 another synchronization is running or the upstream timed out, 76 protocol/TLS, ...).
+ * files that failed to download; the new catalog is active); otherwise the error's catalogue code (66 no
+ * database: only `db migrate` and `serve` create one; 69 upstream unavailable; 75 another synchronization is
+ * running or the upstream timed out; 76 protocol/TLS; ...).
  */
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import type { ContentProgress } from '../content-sync/index.js';
 import { checkStaleSync, describeHolder, nextRun, processHolder } from '../jobs/index.js';
-import { FsContentStore, createRepositories, type SyncRunRecord } from '../storage/index.js';
+import { createRepositories, openContentStore, type SyncRunRecord } from '../storage/index.js';
 import {
   runSyncPipeline,
   UpstreamTransport,
@@ -129,7 +130,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
     .action(async (opts: { content: boolean; quiet?: boolean }, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, logger, json }) => {
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger, env: io.env }));
-        const store = await FsContentStore.open(config.content.dir);
+        const store = await openContentStore(config);
         const tty = io === processIo && process.stderr.isTTY === true && !json;
         const reporter = createReporter(io, tty, opts.quiet === true);
         const started = Date.now();
@@ -150,7 +151,8 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
             r.sync.outcome === 'partial' ||
             (r.content?.filesFailed ?? 0) > 0 ||
             r.contentError !== undefined ||
-            r.rulesError !== undefined;
+            r.rulesError !== undefined ||
+            r.supersededError !== undefined;
           // The imported ids can number 100,000s: the summary carries their count, not the list.
           const { importedRevisionIds: _ids, ...syncSummary } = r.sync;
           const rules = {
@@ -164,6 +166,10 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
               sync: syncSummary,
               rules,
               rulesError: r.rulesError ? { code: r.rulesError.code, message: r.rulesError.message } : null,
+              supersededDeclined: r.superseded?.declined.map((d) => d.updateId) ?? null,
+              supersededError: r.supersededError
+                ? { code: r.supersededError.code, message: r.supersededError.message }
+                : null,
               content: r.content ?? null,
               contentError: r.contentError
                 ? { code: r.contentError.code, message: r.contentError.message }
@@ -182,7 +188,12 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
                 `  catalog generation    ${r.sync.generationId ?? '-'}${r.sync.generationChanged ? ' (new)' : ' (unchanged)'}${r.sync.note !== null ? `: ${r.sync.note}` : ''}\n` +
                 (r.rulesError
                   ? `  automatic approvals   failed: ${r.rulesError.code}: ${r.rulesError.message}\n`
-                  : `  automatic approvals   ${rules.approvals} approvals, ${rules.declined} declined, ${rules.revoked} revoked\n`),
+                  : `  automatic approvals   ${rules.approvals} approvals, ${rules.declined} declined, ${rules.revoked} revoked\n`) +
+                (r.supersededError
+                  ? `  superseded declines   failed: ${r.supersededError.code}: ${r.supersededError.message}\n`
+                  : r.superseded
+                    ? `  superseded declines   ${r.superseded.declined.length} declined, ${r.superseded.kept.length} kept (see: patchbay decline --superseded --dry-run)\n`
+                    : ''),
             );
             if (r.content)
               io.stdout(
@@ -257,7 +268,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
         const repos = createRepositories(db);
         const [last, stale, lease] = await Promise.all([
           repos.syncRuns.list(1),
-          checkStaleSync(db, { staleAfterMs: config.sync.staleAfterHours * 3_600_000, now }),
+          checkStaleSync(repos, { staleAfterMs: config.sync.staleAfterHours * 3_600_000, now }),
           repos.jobLeases.get('sync'),
         ]);
         const first = config.sync.firstSyncTime;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { UpdateContent, UpdateFilter, UpdateSummary } from '../fleet/index.js';
 import type { CatalogState, UpdateRow } from '../storage/index.js';
 import { AppError } from '../errors.js';
+import { closestName } from '../config/index.js';
 import type { CliIo } from './cli-io.js';
 import {
   collect,
@@ -27,6 +28,10 @@ export interface FilterOptions {
   approval?: string;
   approvalGroup?: string;
   neededMin?: string;
+  needed?: boolean;
+  superseded?: boolean;
+  failed?: boolean;
+  notApproved?: boolean;
   all?: boolean;
   catalogState?: string;
 }
@@ -40,28 +45,44 @@ export function filterOptions(cmd: Command): Command {
     .option('--severity <severity>', 'MSRC severity: Critical, Important, Moderate, Low')
     .option('--approval <state>', 'approved, unapproved or declined')
     .option('--approval-group <group>', 'with --approval: approvals on this group')
-    .option('--needed-min <n>', 'needed by at least this many computers');
+    .option('--needed-min <n>', 'needed by at least this many computers')
+    .option('--needed', 'needed by at least one computer')
+    .option('--superseded', 'superseded by an update of the active catalog')
+    .option('--failed', 'failed to install on at least one computer')
+    .option('--not-approved', 'neither approved nor declined (same as --approval unapproved)');
 }
 
 export function hasFilter(o: FilterOptions): boolean {
-  return [o.text, o.kb, o.classification, o.product, o.severity, o.approval, o.neededMin].some(
-    (v) => v !== undefined,
-  );
+  return [
+    o.text,
+    o.kb,
+    o.classification,
+    o.product,
+    o.severity,
+    o.approval,
+    o.neededMin,
+    o.needed,
+    o.superseded,
+    o.failed,
+    o.notApproved,
+  ].some((v) => v !== undefined);
 }
 
 export async function toFilter(services: AdminServices, o: FilterOptions): Promise<UpdateFilter> {
-  const approval = o.approval;
-  if (approval !== undefined && !['approved', 'unapproved', 'declined'].includes(approval))
+  if (o.notApproved === true && o.approval !== undefined && o.approval !== 'unapproved')
+    throw new AppError('PB_ERR_USAGE', `--not-approved contradicts --approval ${o.approval}`);
+  const approval = o.notApproved === true ? 'unapproved' : o.approval;
+  if (approval !== undefined && !approvalStates.includes(approval))
     throw new AppError(
       'PB_ERR_USAGE',
-      `--approval must be approved, unapproved or declined, got ${JSON.stringify(approval)}`,
+      `--approval must be approved, unapproved or declined, got ${JSON.stringify(approval)}${suggest(approvalStates, approval)}`,
     );
   const neededMin = parseIntOption(o.neededMin, '--needed-min', 0, 1_000_000_000);
   const catalogState = o.catalogState;
   if (catalogState !== undefined && !catalogStates.includes(catalogState as CatalogState))
     throw new AppError(
       'PB_ERR_USAGE',
-      `--catalog-state must be served, quarantined or pending, got ${JSON.stringify(catalogState)}`,
+      `--catalog-state must be served, quarantined or pending, got ${JSON.stringify(catalogState)}${suggest(catalogStates, catalogState)}`,
     );
   return {
     ...(o.text !== undefined ? { text: o.text } : {}),
@@ -74,12 +95,32 @@ export async function toFilter(services: AdminServices, o: FilterOptions): Promi
       ? { approvalGroupId: (await services.groups.resolve(o.approvalGroup, 'approvalGroup')).groupId }
       : {}),
     ...(neededMin !== undefined ? { neededMin } : {}),
+    ...(o.needed === true ? { needed: true } : {}),
+    ...(o.superseded === true ? { superseded: true } : {}),
+    ...(o.failed === true ? { failed: true } : {}),
     ...(o.all === true ? { includeHidden: true } : {}),
     ...(catalogState !== undefined ? { catalogState: catalogState as CatalogState } : {}),
   };
 }
 
 const catalogStates: readonly CatalogState[] = ['served', 'quarantined', 'pending'];
+const approvalStates: readonly string[] = ['approved', 'unapproved', 'declined'];
+
+/** ` (did you mean "x"?)` for a mistyped closed-list value, else nothing. */
+function suggest(known: readonly string[], got: string): string {
+  const best = closestName(known, got);
+  return best === undefined ? '' : ` (did you mean ${JSON.stringify(best)}?)`;
+}
+
+/** The superseding updates in a few words: the first one (approved or not) and how many more. */
+export function supersededText(u: UpdateSummary): string {
+  const first = u.supersededBy[0];
+  if (first === undefined) return '';
+  const label = first.kbArticleId ? `KB${first.kbArticleId}` : first.updateId;
+  const state = first.declined ? 'declined' : first.approved ? 'approved' : 'not approved';
+  const more = u.supersededBy.length > 1 ? ` +${u.supersededBy.length - 1}` : '';
+  return `${label} (${state})${more}`;
+}
 
 /** What clients get of this update, in words (the CATALOG column and the Catalog line of `updates show`). */
 function catalogText(u: UpdateRow): string {
@@ -113,7 +154,17 @@ export function registerUpdatesCommands(
         page,
         () =>
           renderTable(
-            ['UPDATE ID', 'KB', 'SEVERITY', 'CLASSIFICATION', 'STATE', 'CATALOG', 'NEEDED', 'TITLE'],
+            [
+              'UPDATE ID',
+              'KB',
+              'SEVERITY',
+              'CLASSIFICATION',
+              'STATE',
+              'CATALOG',
+              'NEEDED',
+              'SUPERSEDED BY',
+              'TITLE',
+            ],
             page.items.map((u) => [
               u.updateId,
               u.kbArticleId ? `KB${u.kbArticleId}` : '',
@@ -122,6 +173,7 @@ export function registerUpdatesCommands(
               approvalState(u),
               catalogText(u),
               u.neededCount,
+              supersededText(u),
               u.title,
             ]),
           ) + nextPageHint(page.nextCursor),
@@ -154,6 +206,10 @@ export function registerUpdatesCommands(
                   `                 ${(u.quarantine.detail ?? '').replace(/\s+/g, ' ').slice(0, 300)}`,
                 ]
               : []),
+            `Superseded:      ${u.isSuperseded ? `yes, since ${formatTime(u.supersededSince)}` : 'no'}`,
+            ...u.supersededBy.map((b) =>
+              `  by ${b.kbArticleId ? `KB${b.kbArticleId} ` : ''}${b.updateId} (${b.declined ? 'declined' : b.approved ? 'approved' : 'not approved'}${b.direct ? '' : ', through a chain'}) ${b.title ?? ''}`.trimEnd(),
+            ),
             `Uninstallable:   ${u.uninstallable ? 'yes' : 'no'}`,
             `Bundle members:  ${u.bundleMembers.length}`,
             `Status:          ${

@@ -342,6 +342,25 @@ const clients = z.object({
   }),
 });
 
+/** Catalog maintenance (issue 13): declining superseded updates by WSUS's safe rule (docs/administration.md). */
+const maintenance = z.object({
+  declineSupersededAfterDays: integerField({
+    min: 0,
+    max: 3650,
+    default: 30,
+    description:
+      'Days an update must have been superseded (since the first superseding revision arrived) before ' +
+      '`patchbay decline --superseded` or auto_decline_superseded declines it; the other conditions of the ' +
+      'safe rule apply too.',
+  }),
+  autoDeclineSuperseded: booleanField({
+    default: false,
+    description:
+      'After every synchronization, decline the superseded updates the safe rule allows (audited as ' +
+      'rule:decline-superseded). Off: only `patchbay decline --superseded` does.',
+  }),
+});
+
 const log = z.object({
   level: enumField({
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -425,7 +444,18 @@ function crossChecks(c: z.output<typeof sections>, ctx: z.RefinementCtx): void {
   }
 }
 
-const sections = z.object({ server, database, content, upstream, sync, selection, admin, clients, log });
+const sections = z.object({
+  server,
+  database,
+  content,
+  upstream,
+  sync,
+  selection,
+  admin,
+  clients,
+  maintenance,
+  log,
+});
 
 export const configSchema = sections.superRefine(crossChecks);
 

@@ -5,6 +5,7 @@ import { requireGuid } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminStore } from './admin-store.js';
 import type { GroupsService } from './groups-service.js';
+import { unknownNameError } from './unknown-name.js';
 
 export interface ComputerView {
   readonly computerId: string;
@@ -169,6 +170,80 @@ export class ComputersAdminService {
       );
       return after;
     });
+  }
+
+  /**
+   * Removes one computer (WSUS "Delete"), by id, DNS name, or the first label of its DNS name when that is
+   * unique. Its status, events and memberships go with it; a computer that scans again registers anew.
+   */
+  async remove(
+    idOrName: string,
+    options: { dryRun?: boolean },
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<{ dryRun: boolean; removed: ComputerView }> {
+    const c = await this.resolve(idOrName);
+    if (options.dryRun === true) return { dryRun: true, removed: c };
+    await this.store.transaction(async (r) => {
+      if (!(await r.computers.delete(c.computerId)))
+        throw new AppError('PB_ERR_NOT_FOUND', `computer ${c.computerId} does not exist`);
+      await r.auditLog.append(
+        {
+          actor: actorText(actor),
+          action: 'computer.remove',
+          targetType: 'computer',
+          targetId: c.computerId,
+          detail: { name: c.name, lastSyncAt: c.lastSyncAt, via: actor.via },
+        },
+        now,
+      );
+    });
+    return { dryRun: false, removed: c };
+  }
+
+  /** A computer by id or name; an unknown name is an error with the closest known name. */
+  async resolve(idOrName: string): Promise<ComputerView> {
+    const text = idOrName.trim().toLowerCase();
+    if (text.length === 0 || text.length > 255)
+      throw new AppError(
+        'PB_ERR_INVALID_PARAMETER',
+        'name a computer by id or DNS name (1 to 255 characters)',
+        {
+          detail: { parameter: 'computer' },
+        },
+      );
+    const view = async (row: Parameters<typeof toView>[0]) =>
+      toView(row, await this.store.repos.groups.groupsOf(row.computer_id));
+    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text)) {
+      const [row] = await this.store.repos.adminQueries.listComputers({ text, limit: 1 });
+      if (row?.computer_id === text) return view(row);
+      throw new AppError('PB_ERR_NOT_FOUND', `computer ${text} does not exist`, {
+        detail: { computerId: text },
+      });
+    }
+    const label = text.split('.')[0]!;
+    const rows = await this.store.repos.adminQueries.listComputers({ text: label, limit: 500 });
+    const named = (r: (typeof rows)[number]) => (r.dns_name ?? '').toLowerCase();
+    const exact = rows.filter((r) => named(r) === text);
+    const byLabel = rows.filter((r) => named(r).split('.')[0] === text);
+    const hits = exact.length > 0 ? exact : byLabel;
+    if (hits.length === 1) return view(hits[0]!);
+    if (hits.length > 1)
+      throw new AppError(
+        'PB_ERR_INVALID_PARAMETER',
+        `${hits.length} computers are named ${JSON.stringify(idOrName.slice(0, 80))}: name one by id (${hits
+          .slice(0, 5)
+          .map((r) => `${r.computer_id} ${r.dns_name ?? ''}`.trimEnd())
+          .join('; ')})`,
+        { detail: { parameter: 'computer', computerIds: hits.slice(0, 20).map((r) => r.computer_id) } },
+      );
+    const near = await this.store.repos.adminQueries.listComputers({ text: label.slice(0, 3), limit: 500 });
+    throw unknownNameError(
+      'computer',
+      'computer',
+      idOrName,
+      near.map((r) => r.dns_name).filter((n): n is string => n !== null),
+    );
   }
 
   /** Deletes computers that have not contacted the server for `days` days (their status and memberships go too). */

@@ -1,12 +1,12 @@
 import { updateStateNames, type ContentMode } from '../domain/index.js';
-import { AppError, isAppError } from '../errors.js';
-import { parseUpdateDocument } from '../protocol/update-xml/index.js';
-import type { QuarantineRecord, UpdateQuery, UpdateRow } from '../storage/index.js';
+import { AppError } from '../errors.js';
+import type { QuarantineRecord, SupersedingUpdate, UpdateQuery, UpdateRow } from '../storage/index.js';
 import { maxFilterMatches, maxSelectorItems, requireGuid, requireKb } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminStore } from './admin-store.js';
 import { ambiguousKbError } from './ambiguous-kb.js';
 import { checkCategoryNames, checkSeverity } from './filter-names.js';
+import { readStoredDocument } from './stored-document.js';
 
 /** The filters of `updates list` / `GET /api/v1/updates` (the storage query without paging internals). */
 export type UpdateFilter = Omit<UpdateQuery, 'afterUpdateId' | 'limit' | 'updateIds'>;
@@ -26,6 +26,12 @@ export interface UpdateSummary extends UpdateRow {
   readonly products: { updateId: string; title: string | null }[];
   /** null: not approved (or declined), or content mode `none`. */
   readonly content: UpdateContent | null;
+  /** Superseded by an update of the active catalog (what clients are served). */
+  readonly isSuperseded: boolean;
+  /** The superseding updates, direct and through chains, each with whether it is approved. */
+  readonly supersededBy: SupersedingUpdate[];
+  /** When the first revision superseding it arrived (ms), null when not superseded. */
+  readonly supersededSince: number | null;
 }
 
 export interface UpdateDetail extends UpdateSummary {
@@ -228,19 +234,12 @@ export class UpdatesService {
   }
 
   private async declaresUninstall(revisionId: number): Promise<boolean> {
-    const doc = await this.store.readDocument(revisionId);
-    if (doc === undefined) return false;
-    try {
-      return parseUpdateDocument(doc).uninstallationBehavior !== undefined;
-    } catch (e) {
-      // A stored document that no longer parses cannot prove it is uninstallable.
-      if (isAppError(e)) return false;
-      throw e;
-    }
+    return (await readStoredDocument(this.store, revisionId))?.uninstallationBehavior !== undefined;
   }
 
   private async summarise(rows: readonly UpdateRow[]): Promise<UpdateSummary[]> {
     const cats = await this.store.repos.adminQueries.categoriesOf(rows.map((r) => r.revisionId));
+    const supersedence = await this.store.repos.supersedence.supersedersOf(rows.map((r) => r.updateId));
     const approved = rows.filter((r) => r.approvalCount > 0 && !r.isDeclined).map((r) => r.updateId);
     const active =
       this.contentMode === 'none' || approved.length === 0
@@ -263,6 +262,9 @@ export class UpdatesService {
         classifications: pick('classification'),
         products: pick('product'),
         content: content(r),
+        isSuperseded: supersedence.has(r.updateId),
+        supersededBy: supersedence.get(r.updateId)?.supersededBy ?? [],
+        supersededSince: supersedence.get(r.updateId)?.supersededSince ?? null,
       };
     });
   }
@@ -281,6 +283,12 @@ function validateFilter(f: UpdateFilter): void {
     throw bad('catalogState', 'one of served, quarantined, pending');
   if (f.neededMin !== undefined && (!Number.isInteger(f.neededMin) || f.neededMin < 0 || f.neededMin > 1e9))
     throw bad('neededMin', 'a non-negative integer');
+  for (const [name, v] of [
+    ['needed', f.needed],
+    ['superseded', f.superseded],
+    ['failed', f.failed],
+  ] as const)
+    if (v !== undefined && typeof v !== 'boolean') throw bad(name, 'true or false');
   for (const [name, list] of [
     ['classification', f.classifications],
     ['product', f.products],

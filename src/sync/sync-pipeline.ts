@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { createAdminServices } from '../admin/index.js';
-import { type RuleRunResult } from '../fleet/index.js';
+import { type RuleRunResult, type SupersededDeclinePlan } from '../fleet/index.js';
 import type { Config } from '../config/index.js';
 import { toAppError, type AppError } from '../errors.js';
 import type { ContentStore, DbHandle } from '../storage/index.js';
@@ -40,6 +40,12 @@ export interface SyncPipelineResult {
   readonly rules: RuleRunResult | undefined;
   /** Applying the rules failed (the new catalog generation is active; run the rules by hand). */
   readonly rulesError: AppError | undefined;
+  /**
+   * What `maintenance.auto_decline_superseded` declined after this sync (undefined when it is off or failed:
+   * see `supersededError`).
+   */
+  readonly superseded?: SupersededDeclinePlan | undefined;
+  readonly supersededError?: AppError | undefined;
   readonly content: ContentDownloadResult | undefined;
   /** The content download failed as a whole (the metadata sync still committed). */
   readonly contentError: AppError | undefined;
@@ -81,8 +87,9 @@ export async function runSyncPipeline(
     },
   );
   const { rules, rulesError } = await applyApprovalRules(deps, sync.importedRevisionIds);
+  const declines = await declineSuperseded(deps, o.config);
   if (o.skipContent === true || o.config.content.mode === 'none')
-    return { sync, rules, rulesError, content: undefined, contentError: undefined };
+    return { sync, rules, rulesError, ...declines, content: undefined, contentError: undefined };
   try {
     const content = await downloadAndAnnounce(
       {
@@ -101,7 +108,7 @@ export async function runSyncPipeline(
         ...(o.onContentProgress ? { onProgress: o.onContentProgress } : {}),
       },
     );
-    return { sync, rules, rulesError, content, contentError: undefined };
+    return { sync, rules, rulesError, ...declines, content, contentError: undefined };
   } catch (e) {
     const err = toAppError(e);
     if (err.code === 'PB_ERR_SYNC_BUSY') {
@@ -118,7 +125,38 @@ export async function runSyncPipeline(
         { err, code: err.code },
         'content download failed; the synchronized catalog stays active',
       );
-    return { sync, rules, rulesError, content: undefined, contentError: err };
+    return { sync, rules, rulesError, ...declines, content: undefined, contentError: err };
+  }
+}
+
+/**
+ * `maintenance.auto_decline_superseded`: the safe rule of `patchbay decline --superseded` after every sync
+ * (after the rules, which may just have approved the superseding updates). Like the rules, a failure is
+ * reported, not thrown: the synchronized catalog is active either way.
+ */
+async function declineSuperseded(
+  deps: SyncPipelineDeps,
+  config: Config,
+): Promise<{ superseded?: SupersededDeclinePlan; supersededError?: AppError }> {
+  if (!config.maintenance.autoDeclineSuperseded) return {};
+  try {
+    const services = createAdminServices(deps.db, {
+      declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
+    });
+    const superseded = await services.supersededDeclines.run({}, { via: 'system', name: 'sync' });
+    if (superseded.declined.length > 0)
+      deps.logger?.info(
+        { declined: superseded.declined.length, kept: superseded.kept.length },
+        'superseded updates declined by the safe rule',
+      );
+    return { superseded };
+  } catch (e) {
+    const err = toAppError(e);
+    deps.logger?.error(
+      { err, code: err.code },
+      'declining superseded updates failed; the synchronized catalog stays active (run patchbay decline --superseded)',
+    );
+    return { supersededError: err };
   }
 }
 

@@ -59,6 +59,8 @@ export interface SyntheticSpec {
   readonly files?: readonly SyntheticFile[];
   readonly title?: string;
   readonly expired?: boolean;
+  /** Update ids this one supersedes (SupersededUpdates in Relationships). */
+  readonly supersedes?: readonly string[];
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
@@ -85,10 +87,11 @@ export function syntheticRevision(s: SyntheticSpec): RevisionInput {
         `<AtLeastOne><UpdateIdentity UpdateID="${b.updateId}" RevisionNumber="${b.revisionNumber}" /></AtLeastOne>`,
     )
     .join('');
+  const superseded = (s.supersedes ?? []).map((u) => `<UpdateIdentity UpdateID="${u}" />`).join('');
   const rel =
-    pre === '' && bundled === ''
+    pre === '' && bundled === '' && superseded === ''
       ? ''
-      : `<Relationships>${pre === '' ? '' : `<Prerequisites>${pre}</Prerequisites>`}${bundled === '' ? '' : `<BundledUpdates>${bundled}</BundledUpdates>`}</Relationships>`;
+      : `<Relationships>${superseded === '' ? '' : `<SupersededUpdates>${superseded}</SupersededUpdates>`}${pre === '' ? '' : `<Prerequisites>${pre}</Prerequisites>`}${bundled === '' ? '' : `<BundledUpdates>${bundled}</BundledUpdates>`}</Relationships>`;
   const core =
     `<UpdateIdentity UpdateID="${s.updateId}" RevisionNumber="${rev}" /><Properties UpdateType="${s.type}" />${rel}` +
     `<ApplicabilityRules><IsInstalled><False /></IsInstalled><IsInstallable><True /></IsInstallable></ApplicabilityRules>`;
@@ -136,8 +139,45 @@ export function syntheticRevision(s: SyntheticSpec): RevisionInput {
       ...(s.categoryPrerequisites ?? []).map((u) => ({ isCategory: true, updateIds: [u] })),
     ],
     bundledUpdates: (s.bundled ?? []).map((b) => [b]),
+    supersededUpdateIds: [...(s.supersedes ?? [])],
     files: files.map((f) => ({ sha1: f.sha1, sha256: f.sha256, size: f.size, name: f.name })),
   };
+}
+
+/**
+ * The smallest SYNTHETIC catalog a supersedence test needs: a product, a detectoid, and software updates that
+ * need both (each superseding the ids listed with it), stored and activated as one generation at `at`.
+ */
+export async function seedSupersedenceCatalog(
+  handle: DbHandle,
+  ids: { product: string; detectoid: string },
+  updates: readonly { updateId: string; supersedes?: readonly string[] }[],
+  at: number,
+): Promise<{ generationId: number; ids: Map<string, number> }> {
+  return seedGeneration(
+    handle,
+    [
+      syntheticRevision({ updateId: ids.product, type: 'Category', title: 'Product' }),
+      syntheticRevision({ updateId: ids.detectoid, type: 'Detectoid' }),
+      ...updates.map((u) => supersedingSoftware(ids, u.updateId, u.supersedes)),
+    ],
+    at,
+  );
+}
+
+/** A SYNTHETIC software update needing the detectoid and in the product, superseding `supersedes`. */
+export function supersedingSoftware(
+  ids: { product: string; detectoid: string },
+  updateId: string,
+  supersedes?: readonly string[],
+): RevisionInput {
+  return syntheticRevision({
+    updateId,
+    type: 'Software',
+    prerequisites: [[ids.detectoid]],
+    categoryPrerequisites: [ids.product],
+    ...(supersedes ? { supersedes } : {}),
+  });
 }
 
 /**

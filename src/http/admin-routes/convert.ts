@@ -11,6 +11,9 @@ export interface WireUpdateFilter {
   approval?: 'approved' | 'unapproved' | 'declined';
   group?: string;
   neededMin?: number;
+  needed?: boolean;
+  superseded?: boolean;
+  failed?: boolean;
   includeHidden?: boolean;
   catalogState?: 'served' | 'quarantined' | 'pending';
 }
@@ -36,6 +39,9 @@ export async function toUpdateFilter(services: AdminServices, w: WireUpdateFilte
     ...(w.approval !== undefined ? { approval: w.approval } : {}),
     ...(w.group !== undefined ? { approvalGroupId: (await services.groups.resolve(w.group)).groupId } : {}),
     ...(w.neededMin !== undefined ? { neededMin: w.neededMin } : {}),
+    ...(w.needed !== undefined ? { needed: w.needed } : {}),
+    ...(w.superseded !== undefined ? { superseded: w.superseded } : {}),
+    ...(w.failed !== undefined ? { failed: w.failed } : {}),
     ...(w.includeHidden !== undefined ? { includeHidden: w.includeHidden } : {}),
     ...(w.catalogState !== undefined ? { catalogState: w.catalogState } : {}),
   };

@@ -302,4 +302,43 @@ export function registerFleetRoutes(app: FastifyInstance, services: AdminService
     async (req) =>
       services.computers.removeStale(req.body.days, { dryRun: req.body.dryRun === true }, actorOf(req)),
   );
+
+  // The parameter keeps the name of the other /computers/:computerId routes (one router node), but here it may
+  // also be a DNS name, like `patchbay computers remove`.
+  app.delete<{ Params: { computerId: string }; Querystring: { dryRun?: boolean } }>(
+    '/api/v1/computers/:computerId',
+    {
+      config: { permission: 'fleet:write' },
+      schema: {
+        summary: 'Remove one computer (by id or DNS name); it registers again on its next scan',
+        tags: ['computers'],
+        params: {
+          type: 'object',
+          required: ['computerId'],
+          properties: {
+            computerId: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 255,
+              description: 'Computer id or DNS name.',
+            },
+          },
+        },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { dryRun: { type: 'boolean' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { dryRun: { type: 'boolean' }, removed: computerSchema },
+          },
+          ...problems(400, 403, 404),
+        },
+      },
+    },
+    async (req) =>
+      services.computers.remove(req.params.computerId, { dryRun: req.query.dryRun === true }, actorOf(req)),
+  );
 }

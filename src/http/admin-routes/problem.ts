@@ -53,7 +53,10 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
       const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
       const parameter = missing ?? extra ?? (path || where);
-      const message = `${where}${path ? `.${path}` : ''} ${first?.message ?? 'is invalid'}${extra ? ` (${extra})` : ''}`;
+      // An enum miss names the accepted values, so a typo (`approval=aproved`) says what to write instead.
+      const allowed = (first?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+      const hint = extra ? ` (${extra})` : allowed ? ` (one of ${allowed.map(String).join(', ')})` : '';
+      const message = `${where}${path ? `.${path}` : ''} ${first?.message ?? 'is invalid'}${hint}`;
       return sendProblem(
         reply,
         request,

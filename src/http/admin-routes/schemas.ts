@@ -96,6 +96,24 @@ export const updateSchema = {
     },
     classifications: { type: 'array', items: openObject },
     products: { type: 'array', items: openObject },
+    isSuperseded: { type: 'boolean', description: 'Superseded by an update of the active catalog.' },
+    supersededBy: {
+      type: 'array',
+      description: 'The superseding updates (direct and through chains), each with approved/declined.',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          updateId: { type: 'string' },
+          kbArticleId: nullableString,
+          title: nullableString,
+          approved: { type: 'boolean' },
+          declined: { type: 'boolean' },
+          direct: { type: 'boolean' },
+        },
+      },
+    },
+    supersededSince: { ...nullableInt, description: 'When the first superseding revision arrived (ms).' },
   },
 } as const;
 
@@ -203,6 +221,15 @@ export const updateFilterProperties = {
     description: 'With `approval`: approvals set on this group (id or name).',
   },
   neededMin: { type: 'integer', minimum: 0, description: 'At least this many computers need the update.' },
+  needed: { type: 'boolean', description: 'true: needed by at least one computer; false: by none.' },
+  superseded: {
+    type: 'boolean',
+    description: 'true: superseded by an update of the active catalog; false: not superseded.',
+  },
+  failed: {
+    type: 'boolean',
+    description: 'true: failed to install on at least one computer; false: on none.',
+  },
   includeHidden: { type: 'boolean', description: 'Also list bundle members (not explicitly deployable).' },
   catalogState: {
     type: 'string',

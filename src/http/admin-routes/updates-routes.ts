@@ -12,6 +12,7 @@ import {
   approvalPlanSchema,
   approvalSchema,
   guidPattern,
+  openObject,
   pageOf,
   pageQuery,
   problems,
@@ -239,6 +240,54 @@ export function registerUpdateRoutes(app: FastifyInstance, services: AdminServic
     async (req) =>
       services.approvals.undecline(
         { selection: await toSelection(services, req.body), dryRun: req.body.dryRun === true },
+        actorOf(req),
+      ),
+  );
+
+  app.post<{ Body: { dryRun?: boolean; minDays?: number } }>(
+    '/api/v1/declines/superseded',
+    {
+      config: { permission: 'approvals:write' },
+      schema: {
+        summary: 'Decline superseded updates by the safe rule (docs/administration.md)',
+        description:
+          'Declines every superseded update the rule allows (audited as rule:decline-superseded) and lists ' +
+          'the kept ones with the reason. `dryRun` returns the same plan without declining.',
+        tags: ['approvals'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            dryRun: { type: 'boolean' },
+            minDays: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 3650,
+              description: 'Default: maintenance.decline_superseded_after_days.',
+            },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['dryRun', 'minDays', 'declined', 'kept'],
+            properties: {
+              dryRun: { type: 'boolean' },
+              minDays: { type: 'integer' },
+              declined: { type: 'array', items: openObject },
+              kept: { type: 'array', items: openObject },
+            },
+          },
+          ...problems(403),
+        },
+      },
+    },
+    async (req) =>
+      services.supersededDeclines.run(
+        {
+          dryRun: req.body?.dryRun === true,
+          ...(req.body?.minDays !== undefined ? { minDays: req.body.minDays } : {}),
+        },
         actorOf(req),
       ),
   );

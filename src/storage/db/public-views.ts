@@ -109,6 +109,14 @@ export interface PublicViewsDatabase {
     deadline: ViewTime | null;
   };
   vupdateinstallationinfobasic: { updateid: string; computertargetid: string; state: number };
+  /** Patchbay view (migration 0009): supersedence within the active catalog, transitive. */
+  vupdatesupersedence: {
+    updateid: string;
+    supersedingupdateid: string;
+    isdirect: number;
+    issupersedingapproved: number;
+    issupersedingdeclined: number;
+  };
   vupdateinstallationinfo: {
     updateid: string;
     computertargetid: string;

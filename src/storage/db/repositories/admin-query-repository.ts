@@ -1,7 +1,8 @@
 import { sql, type ExpressionBuilder, type SqlBool, type Expression, type RawBuilder } from 'kysely';
-import { neededUpdateStates } from '../../../domain/index.js';
+import { neededUpdateStates, updateState } from '../../../domain/index.js';
 import type { Database } from '../database.js';
 import { chunkRows, type Executor } from '../transaction.js';
+import { isSupersededInActiveCatalog } from './supersedence-repository.js';
 
 /** Filters of the admin update list. Every filter narrows (AND). */
 export interface UpdateQuery {
@@ -20,6 +21,12 @@ export interface UpdateQuery {
   readonly approvalGroupId?: string;
   /** Only updates that at least this many computers need (`neededUpdateStates`). */
   readonly neededMin?: number;
+  /** true: needed by at least one computer; false: by none. */
+  readonly needed?: boolean;
+  /** true: superseded by an update of the active catalog (SupersedenceRepository); false: not superseded. */
+  readonly superseded?: boolean;
+  /** true: at least one computer reported a failed install (state 5); false: none did. */
+  readonly failed?: boolean;
   /** Also list updates that are not explicitly deployable (bundle members). */
   readonly includeHidden?: boolean;
   /** Only updates whose listed revision is in this catalog state (see UpdateRow.catalogState). */
@@ -229,6 +236,27 @@ export class AdminQueryRepository {
         '>=',
         query.neededMin,
       );
+    if (query.needed !== undefined) {
+      const needed = query.needed;
+      q = q.where((eb) => {
+        const e = eb.exists(statusIn(eb, neededUpdateStates));
+        return needed ? e : eb.not(e);
+      });
+    }
+    if (query.failed !== undefined) {
+      const failed = query.failed;
+      q = q.where((eb) => {
+        const e = eb.exists(statusIn(eb, [updateState.failed]));
+        return failed ? e : eb.not(e);
+      });
+    }
+    if (query.superseded !== undefined) {
+      const superseded = query.superseded;
+      q = q.where((eb) => {
+        const e = isSupersededInActiveCatalog(this.db, eb);
+        return superseded ? e : eb.not(e);
+      });
+    }
     if (query.catalogState !== undefined) {
       const state = query.catalogState;
       q = q.where((eb) => {
@@ -541,6 +569,15 @@ export class AdminQueryRepository {
     }
     return out;
   }
+}
+
+/** update_status rows of the update in scope in one of these states. */
+function statusIn(eb: RevisionScope, states: readonly number[]) {
+  return eb
+    .selectFrom('update_status')
+    .select('update_status.update_id')
+    .whereRef('update_status.update_id', '=', 'revisions.update_id')
+    .where('update_status.state', 'in', [...states]);
 }
 
 function categoryMatch(eb: RevisionScope, kind: string, values: readonly string[]): Expression<SqlBool> {

@@ -7,23 +7,28 @@ import { ApprovalRepository } from './approval-repository.js';
 import { ApprovalRuleRepository } from './approval-rule-repository.js';
 import { AuditLogRepository } from './audit-log-repository.js';
 import { CategoryRepository } from './category-repository.js';
+import { ClientCatalogRepository } from './client-catalog-repository.js';
 import { ClientEventRepository } from './client-event-repository.js';
 import { ComputerRepository } from './computer-repository.js';
 import { ConnectorStateRepository } from './connector-state-repository.js';
 import { ConnectorViewRepository } from './connector-view-repository.js';
+import { ContentChangeRepository } from './content-change-repository.js';
 import { ContentPlanRepository } from './content-plan-repository.js';
 import { ContentStateRepository } from './content-state-repository.js';
 import { CookieKeyRepository } from './cookie-key-repository.js';
+import { DatabaseSizeRepository } from './database-size-repository.js';
 import { DeploymentChangeRepository } from './deployment-change-repository.js';
 import { FileRepository } from './file-repository.js';
 import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
+import { HealthRepository } from './health-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
+import { SupersedenceRepository } from './supersedence-repository.js';
 import { SyncRunRepository } from './sync-run-repository.js';
 import { UpdateStatusRepository } from './update-status-repository.js';
 import { UpstreamCatalogRepository } from './upstream-catalog-repository.js';
@@ -60,6 +65,11 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     contentPlan: new ContentPlanRepository(db),
     contentState: new ContentStateRepository(db),
     connectorViews: new ConnectorViewRepository(db, dialect),
+    clientCatalog: new ClientCatalogRepository(db),
+    contentChanges: new ContentChangeRepository(db),
+    health: new HealthRepository(db),
+    supersedence: new SupersedenceRepository(db),
+    databaseSize: new DatabaseSizeRepository(db, dialect),
     reportQueries: new ReportQueryRepository(db, dialect),
     upstreamCatalog: new UpstreamCatalogRepository(db),
   };
@@ -74,17 +84,21 @@ export * from './approval-repository.js';
 export * from './approval-rule-repository.js';
 export * from './audit-log-repository.js';
 export * from './category-repository.js';
+export * from './client-catalog-repository.js';
 export * from './client-event-repository.js';
 export * from './computer-repository.js';
 export * from './connector-state-repository.js';
 export * from './connector-view-repository.js';
+export * from './content-change-repository.js';
 export * from './content-plan-repository.js';
 export * from './content-state-repository.js';
 export * from './cookie-key-repository.js';
+export * from './database-size-repository.js';
 export * from './deployment-change-repository.js';
 export * from './file-repository.js';
 export * from './generation-repository.js';
 export * from './group-repository.js';
+export * from './health-repository.js';
 export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
 export * from './report-query-repository.js';
@@ -93,6 +107,7 @@ export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';
 export * from './settings-repository.js';
+export * from './supersedence-repository.js';
 export * from './sync-run-repository.js';
 export * from './update-status-repository.js';
 export * from './upstream-catalog-repository.js';
