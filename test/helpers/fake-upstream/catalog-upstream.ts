@@ -209,8 +209,8 @@ export async function startCatalogUpstream(options: {
           const isConfig = m.updateType === 'Category' || m.updateType === 'Detectoid';
           if (filter.getConfig !== isConfig) continue;
           if (!filter.getConfig) {
-            const hasP = [...m.prereqIds].some((id) => products.has(id as never));
-            const hasC = [...m.prereqIds].some((id) => classes.has(id as never));
+            const hasP = [...m.prereqIds].some((id) => products.has(id));
+            const hasC = [...m.prereqIds].some((id) => classes.has(id));
             if (filter.categories !== undefined || filter.classifications !== undefined)
               if (!hasP || !hasC) continue;
           }

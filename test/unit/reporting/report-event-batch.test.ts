@@ -73,7 +73,7 @@ void test('156 status lists: the native U list parses; bounds and bad ids name t
   const withU = events.find((e) => miscDataValue(e.miscData, 'U') !== undefined)!;
   const lists = parseStatusLists(withU.miscData, 5000);
   assert.equal(lists.notInstalled.length, 6);
-  assert.ok(lists.notInstalled.includes('a2fef9b0-7951-4c2c-a42b-9e351dd1c1fe' as never));
+  assert.ok(lists.notInstalled.includes('a2fef9b0-7951-4c2c-a42b-9e351dd1c1fe'));
   assert.ok(lists.notInstalled.every((id) => id === id.toLowerCase()));
 
   const a = 'A2FEF9B0-7951-4C2C-A42B-9E351DD1C1FE';
