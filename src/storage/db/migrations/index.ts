@@ -8,6 +8,7 @@ import { up0005RevisionBehaviour } from './0005-revision-behaviour.js';
 import { up0006ClientEventRetention } from './0006-client-event-retention.js';
 import { up0007CatalogPin } from './0007-catalog-pin.js';
 import { up0008UpstreamCatalogLog } from './0008-upstream-catalog-log.js';
+import { up0009DownstreamServers } from './0009-downstream-servers.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -24,6 +25,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0006-client-event-retention': { up: (db) => up0006ClientEventRetention(db) },
     '0007-catalog-pin': { up: (db) => up0007CatalogPin(db, dialect) },
     '0008-upstream-catalog-log': { up: (db) => up0008UpstreamCatalogLog(db, dialect) },
+    '0009-downstream-servers': { up: (db) => up0009DownstreamServers(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
