@@ -10,6 +10,7 @@ import { ComputersAdminService } from '../fleet/index.js';
 import { GroupsService } from '../fleet/index.js';
 import { UpdatesService, type AdminContentMode } from '../fleet/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
+import { DownstreamsService } from './downstreams-service.js';
 import { TokenService } from './token-service.js';
 
 export interface AdminServices {
@@ -20,6 +21,7 @@ export interface AdminServices {
   readonly rules: ApprovalRulesService;
   readonly audit: AuditService;
   readonly tokens: TokenService;
+  readonly downstreams: DownstreamsService;
 }
 
 export function adminStoreFor(handle: DbHandle): AdminStore {
@@ -55,5 +57,6 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
     rules: new ApprovalRulesService(store, approvals, groups),
     audit: new AuditService(store),
     tokens: new TokenService(store),
+    downstreams: new DownstreamsService(store),
   };
 }

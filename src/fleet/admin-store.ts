@@ -20,6 +20,7 @@ export type AdminRepositories = Pick<
   | 'generations'
   | 'files'
   | 'quarantine'
+  | 'downstreamServers'
 >;
 
 export interface AdminStore {
