@@ -4,7 +4,7 @@
  * (a downstream outside allowed_addresses gets the refusal fault). Not storage-specific: SQLite only.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -82,4 +82,18 @@ void test('[upstream_service] allowed_addresses entries must be IPs or CIDR rang
   assert.deepEqual(ok.upstream_service.allowedAddresses, ['10.0.0.0/8', 'fd00::/8', '192.0.2.7']);
   assert.equal(ok.upstream_service.maxDownstreams, 1000);
   assert.equal(ok.upstream_service.enabled, true);
+});
+
+void test('[upstream_service] is read from the INI file too', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pb-uss-ini-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'patchbay.ini');
+  await writeFile(
+    file,
+    '[upstream_service]\nenabled = false\nmax_downstreams = 5\nallowed_downstreams = 6F1C2F6E-3F0B-4D3A-9B1E-0D2F6A1C5E12\n',
+  );
+  const c = await loadConfigOrThrow({ env: {}, file });
+  assert.equal(c.upstream_service.enabled, false);
+  assert.equal(c.upstream_service.maxDownstreams, 5);
+  assert.deepEqual(c.upstream_service.allowedDownstreams, ['6f1c2f6e-3f0b-4d3a-9b1e-0d2f6a1c5e12']);
 });
