@@ -7,7 +7,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { createClientWebService } from './client-service/index.js';
 import { createUpstreamService } from './upstream-service/index.js';
 import type { Config } from './config/index.js';
@@ -31,9 +30,10 @@ import type { Logger } from './observability/index.js';
 import { runSyncPipeline, transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
 import {
   createRepositories,
-  FsContentStore,
   migrateToLatest,
+  openContentStore,
   openDatabase,
+  type ContentStore,
   type DbHandle,
   type OpenDatabaseOptions,
 } from './storage/index.js';
@@ -187,12 +187,12 @@ export async function startPatchbay(
       {
         name: 'database',
         check: async () => {
-          await sql`select 1`.execute(db.db);
+          await createRepositories(db).health.ping();
         },
       },
     ];
 
-    const contentStore = await FsContentStore.open(config.content.dir, {
+    const contentStore = await openContentStore(config, {
       // A stored file that changed on disk and no longer hashes right: failed with the reason, so the admin
       // sees it and the downloader fetches it again.
       onBadObject: (o) => {
@@ -209,7 +209,7 @@ export async function startPatchbay(
       },
     });
     // Runs after the servers have closed (closers run in reverse): no reader is left on a cached descriptor.
-    closers.push(() => Promise.resolve(contentStore.releaseCachedDescriptors()));
+    closers.push(() => contentStore.close());
     const clients = config.clients;
     const budgetPeriodMs = clients.budgetPeriodHours * 3_600_000;
     const {
@@ -353,7 +353,7 @@ export async function startPatchbay(
  */
 function registerSyncJobs(
   jobs: JobRegistry,
-  deps: { config: Config; logger: Logger; db: DbHandle; contentStore: FsContentStore },
+  deps: { config: Config; logger: Logger; db: DbHandle; contentStore: ContentStore },
 ): void {
   const { config, logger, db, contentStore } = deps;
   jobs.register({
@@ -390,10 +390,11 @@ function registerSyncJobs(
     },
   });
   const staleAfterMs = config.sync.staleAfterHours * 3_600_000;
-  jobs.register(staleSyncJob({ db, staleAfterMs }));
+  const syncHistory = createRepositories(db);
+  jobs.register(staleSyncJob({ source: syncHistory, staleAfterMs }));
   // Say it at start too, when a catalog exists but is old (a node restarted after a long upstream outage)
   // or is pinned by a rollback.
-  void checkStaleSync(db, { staleAfterMs }).then(
+  void checkStaleSync(syncHistory, { staleAfterMs }).then(
     (r) => {
       if ((r.stale && r.lastGoodAt !== undefined) || r.pin !== undefined) logStale(logger, r);
     },

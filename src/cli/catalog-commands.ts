@@ -14,6 +14,7 @@ import {
   unpinCatalog,
   type GenerationDiff,
 } from '../sync/index.js';
+import { createRepositories } from '../storage/index.js';
 import type { CliIo } from './cli-io.js';
 import { formatTable, formatTime, parseLimit, printJson, usage, withSyncCli } from './sync-cli-support.js';
 
@@ -64,7 +65,7 @@ export function registerCatalogCommands(
         const [s, stale] = await Promise.all([
           catalogStatus(db, { staleAfterMs }),
           // Only metadata runs make the catalog fresh (content runs are in the same history).
-          checkStaleSync(db, { staleAfterMs }),
+          checkStaleSync(createRepositories(db), { staleAfterMs }),
         ]);
         if (json)
           return printJson(io, { ...s, stale: stale.stale, lastGoodSyncAt: stale.lastGoodAt ?? null });

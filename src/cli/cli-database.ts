@@ -1,8 +1,8 @@
 /**
- * The database a command works on. Only `serve`, `db migrate` (and the first `sync`, which fills it) create
- * one: every other command opening a missing SQLite file would create an empty `./data/patchbay.db` and
- * print empty lists, so it says where it looked instead (PB_ERR_NOT_FOUND, exit 66). An existing database
- * with an older schema is brought up to date, as before.
+ * The database a command works on. Only `serve` and `db migrate` create one: any other command opening a
+ * missing SQLite file would create an empty `./data/patchbay.db` and print empty lists (or, for `sync`, fill
+ * a second catalog that no server reads after a typo in `-c` or `data_dir`), so it says where it looked
+ * instead (PB_ERR_NOT_FOUND, exit 66). An existing database with an older schema is brought up to date.
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/index.js';
@@ -27,13 +27,13 @@ export function noDatabaseError(config: Config): AppError {
   );
 }
 
-/** Opens the configured database, refusing to create it unless `create` is set; the schema is made current. */
-export async function openCliDatabase(config: Config, create = false): Promise<DbHandle> {
+/** Opens the configured database, refusing to create it; an existing schema is made current. */
+export async function openCliDatabase(config: Config): Promise<DbHandle> {
   const options = databaseOptions(config);
-  if (!create && options.driver === 'sqlite' && !existsSync(options.path)) throw noDatabaseError(config);
+  if (options.driver === 'sqlite' && !existsSync(options.path)) throw noDatabaseError(config);
   const handle = openDatabase(options);
   try {
-    if (!create && (await migrationStatus(handle)).applied.length === 0) throw noDatabaseError(config);
+    if ((await migrationStatus(handle)).applied.length === 0) throw noDatabaseError(config);
     await migrateToLatest(handle);
     return handle;
   } catch (e) {

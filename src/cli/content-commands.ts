@@ -3,9 +3,9 @@
  * objects (they are quarantined and queued again) or `download` left failed files; otherwise catalogue codes.
  */
 import type { Command } from 'commander';
-import { hostname } from 'node:os';
 import { contentStatus, downloadAndAnnounce, verifyContent } from '../content-sync/index.js';
-import { FsContentStore } from '../storage/index.js';
+import { processHolder } from '../jobs/index.js';
+import { openContentStore } from '../storage/index.js';
 import { UpstreamTransport, transportOptionsFromConfig } from '../sync/index.js';
 import type { CliIo } from './cli-io.js';
 import { formatBytes, formatTable, printJson, withSyncCli } from './sync-cli-support.js';
@@ -55,7 +55,7 @@ export function registerContentCommands(
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, logger, json }) => {
-        const store = await FsContentStore.open(config.content.dir);
+        const store = await openContentStore(config);
         const r = await verifyContent({ db, store, logger });
         if (json) printJson(io, r);
         else {
@@ -82,7 +82,7 @@ export function registerContentCommands(
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, logger, json }) => {
-        const store = await FsContentStore.open(config.content.dir);
+        const store = await openContentStore(config);
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger, env: io.env }));
         try {
           const r = await downloadAndAnnounce(
@@ -92,7 +92,9 @@ export function registerContentCommands(
               contentHosts: config.upstream.contentHosts,
               mode: config.content.mode,
               triggerSource: 'cli',
-              nodeId: hostname(),
+              // Host and pid: with the bare host name two downloads on one host were the same lease holder,
+              // so the second renewed the first's lease and both ran.
+              nodeId: processHolder(),
             },
           );
           if (json) printJson(io, r);

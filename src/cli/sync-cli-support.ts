@@ -35,8 +35,9 @@ export async function withSyncCli<T>(
     destination: pino.destination({ dest: 2, sync: true }),
     base: { service: 'patchbay-cli' },
   });
-  // The sync run itself may start from nothing (it fills the database); its subcommands and the rest only read.
-  const db = await openCliDatabase(config, cmd.name() === 'sync');
+  // Only `serve` and `db migrate` create a database: a sync pointed at the wrong data_dir or database.url
+  // would otherwise fill a second, unnoticed catalog that no server ever serves.
+  const db = await openCliDatabase(config);
   try {
     return await fn({ config, db, logger, json: opts.json === true });
   } finally {

@@ -1,14 +1,15 @@
 /**
  * `patchbay sync` (one synchronization now: metadata, then content), `patchbay sync history` and
  * `patchbay sync status`. Exit codes: 0 synchronized; 1 synchronized with problems (revisions quarantined or
- * files that failed to download; the new catalog is active); otherwise the error's catalogue code (69 upstream
- * unavailable, 75 another synchronization is running or the upstream timed out, 76 protocol/TLS, ...).
+ * files that failed to download; the new catalog is active); otherwise the error's catalogue code (66 no
+ * database: only `db migrate` and `serve` create one; 69 upstream unavailable; 75 another synchronization is
+ * running or the upstream timed out; 76 protocol/TLS; ...).
  */
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import type { ContentProgress } from '../content-sync/index.js';
 import { checkStaleSync, describeHolder, nextRun, processHolder } from '../jobs/index.js';
-import { FsContentStore, createRepositories, type SyncRunRecord } from '../storage/index.js';
+import { createRepositories, openContentStore, type SyncRunRecord } from '../storage/index.js';
 import {
   runSyncPipeline,
   UpstreamTransport,
@@ -129,7 +130,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
     .action(async (opts: { content: boolean; quiet?: boolean }, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, logger, json }) => {
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger, env: io.env }));
-        const store = await FsContentStore.open(config.content.dir);
+        const store = await openContentStore(config);
         const tty = io === processIo && process.stderr.isTTY === true && !json;
         const reporter = createReporter(io, tty, opts.quiet === true);
         const started = Date.now();
@@ -257,7 +258,7 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
         const repos = createRepositories(db);
         const [last, stale, lease] = await Promise.all([
           repos.syncRuns.list(1),
-          checkStaleSync(db, { staleAfterMs: config.sync.staleAfterHours * 3_600_000, now }),
+          checkStaleSync(repos, { staleAfterMs: config.sync.staleAfterHours * 3_600_000, now }),
           repos.jobLeases.get('sync'),
         ]);
         const first = config.sync.firstSyncTime;

@@ -49,71 +49,41 @@ export function storageCatalogSource(handle: DbHandle): CatalogSource {
       }
       const out: CatalogRevisionInput[] = [];
       for (const chunk of chunkRows(members, 1, 4000)) {
-        const [revs, pre, bun] = await Promise.all([
-          handle.db
-            .selectFrom('revisions')
-            .select([
-              'revision_id',
-              'update_id',
-              'revision_number',
-              'update_type',
-              'publication_state',
-              'imported_at',
-            ])
-            .where('revision_id', 'in', chunk)
-            .execute(),
-          handle.db
-            .selectFrom('revision_prerequisites')
-            .select(['revision_id', 'clause_index', 'update_id', 'is_category'])
-            .where('revision_id', 'in', chunk)
-            .orderBy('revision_id')
-            .orderBy('clause_index')
-            .execute(),
-          handle.db
-            .selectFrom('revision_bundles')
-            .select(['revision_id', 'group_index', 'update_id', 'revision_number'])
-            .where('revision_id', 'in', chunk)
-            .orderBy('revision_id')
-            .orderBy('group_index')
-            .execute(),
-        ]);
+        const { revisions, prerequisites, bundles } = await repos.clientCatalog.catalogRows(chunk);
         const clauses = new Map<number, Map<number, { isCategory: boolean; anyOf: string[] }>>();
-        for (const p of pre) {
-          let m = clauses.get(p.revision_id);
+        for (const p of prerequisites) {
+          let m = clauses.get(p.revisionId);
           if (m === undefined)
-            clauses.set(p.revision_id, (m = new Map<number, { isCategory: boolean; anyOf: string[] }>()));
-          let c = m.get(p.clause_index);
-          if (c === undefined) m.set(p.clause_index, (c = { isCategory: p.is_category === 1, anyOf: [] }));
-          c.anyOf.push(p.update_id);
+            clauses.set(p.revisionId, (m = new Map<number, { isCategory: boolean; anyOf: string[] }>()));
+          let c = m.get(p.clauseIndex);
+          if (c === undefined) m.set(p.clauseIndex, (c = { isCategory: p.isCategory, anyOf: [] }));
+          c.anyOf.push(p.updateId);
         }
         const groups = new Map<number, Map<number, { updateId: string; revisionNumber: number }[]>>();
-        for (const b of bun) {
-          let m = groups.get(b.revision_id);
+        for (const b of bundles) {
+          let m = groups.get(b.revisionId);
           if (m === undefined)
-            groups.set(
-              b.revision_id,
-              (m = new Map<number, { updateId: string; revisionNumber: number }[]>()),
-            );
-          let g = m.get(b.group_index);
-          if (g === undefined) m.set(b.group_index, (g = []));
-          g.push({ updateId: b.update_id, revisionNumber: b.revision_number });
+            groups.set(b.revisionId, (m = new Map<number, { updateId: string; revisionNumber: number }[]>()));
+          let g = m.get(b.groupIndex);
+          if (g === undefined) m.set(b.groupIndex, (g = []));
+          g.push({ updateId: b.updateId, revisionNumber: b.revisionNumber });
         }
-        for (const r of revs) {
-          const cl = clauses.get(r.revision_id);
-          const gr = groups.get(r.revision_id);
+        for (const r of revisions) {
+          const cl = clauses.get(r.revisionId);
+          const gr = groups.get(r.revisionId);
           out.push({
-            revisionId: r.revision_id,
-            updateId: r.update_id,
-            revisionNumber: r.revision_number,
-            kind: kindOf(r.update_type),
+            revisionId: r.revisionId,
+            updateId: r.updateId,
+            revisionNumber: r.revisionNumber,
+            kind: kindOf(r.updateType),
             prerequisites: cl
               ? [...cl.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c as CatalogPrerequisiteInput)
               : [],
             bundledUpdates: gr
               ? [...gr.entries()].sort((a, b) => a[0] - b[0]).map(([, g]) => ({ anyOf: g }))
               : [],
-            expired: (r.publication_state ?? '').toLowerCase() === 'expired',
-            lastChangeAt: r.imported_at,
+            expired: (r.publicationState ?? '').toLowerCase() === 'expired',
+            lastChangeAt: r.importedAt,
           });
         }
       }
@@ -184,48 +154,23 @@ export function storageLocalizedSource(handle: DbHandle): LocalizedSource {
 }
 
 export function storageFileSource(handle: DbHandle, store: ContentStore): FileSource {
+  const repos = createRepositories(handle);
   return {
     filesOfRevisions: async (revisionIds) => {
-      const rows: { revisionId: number; position: number; file: RevisionFile }[] = [];
-      for (const chunk of chunkRows([...new Set(revisionIds)], 1, 4000)) {
-        const found = await handle.db
-          .selectFrom('revision_files')
-          .innerJoin('files', 'files.sha1', 'revision_files.sha1')
-          .select([
-            'revision_files.revision_id',
-            'revision_files.position',
-            'revision_files.file_name',
-            'files.sha1',
-            'files.mu_url',
-          ])
-          .where('revision_files.revision_id', 'in', chunk)
-          .execute();
-        for (const r of found)
-          rows.push({
-            revisionId: r.revision_id,
-            position: r.position,
-            file: { sha1: r.sha1, fileName: r.file_name, muUrl: r.mu_url },
-          });
-      }
+      const rows = await repos.clientCatalog.filesOfRevisions(revisionIds);
       // Request order of the revisions, then document order of their files.
       const rank = new Map(revisionIds.map((id, i) => [id, i]));
       rows.sort(
         (a, b) => (rank.get(a.revisionId) ?? 0) - (rank.get(b.revisionId) ?? 0) || a.position - b.position,
       );
-      return rows.map((r) => r.file);
+      return rows.map((r): RevisionFile => ({ sha1: r.sha1, fileName: r.fileName, muUrl: r.muUrl }));
     },
-    filesByDigest: async (sha1s) => {
-      const out: RevisionFile[] = [];
-      for (const chunk of chunkRows(sha1s, 1, 4000)) {
-        const rows = await handle.db
-          .selectFrom('files')
-          .select(['sha1', 'name', 'mu_url'])
-          .where('sha1', 'in', chunk)
-          .execute();
-        for (const r of rows) out.push({ sha1: r.sha1, fileName: r.name, muUrl: r.mu_url });
-      }
-      return out;
-    },
+    filesByDigest: async (sha1s) =>
+      (await repos.clientCatalog.filesByDigest(sha1s)).map((r): RevisionFile => ({
+        sha1: r.sha1,
+        fileName: r.name,
+        muUrl: r.muUrl,
+      })),
     has: (sha1) => store.has(sha1),
   };
 }

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import { isAppError } from '../errors.js';
-import { chunkRows, createRepositories, type DbHandle } from '../storage/index.js';
+import { createRepositories, type DbHandle, type RevisionIdentity } from '../storage/index.js';
 import {
   downloadContent,
   type ContentDownloadDeps,
   type ContentDownloadOptions,
   type ContentDownloadResult,
 } from './content-downloader.js';
+import type { ContentChangeStores } from './content-ports.js';
 import { planContent, type ContentMode } from './content-plan.js';
 
 /** Bundles nest only a level or two deep; this bounds a bad graph. */
@@ -23,48 +24,22 @@ export async function announceContentChange(
   sha1s: readonly Buffer[],
   now = Date.now(),
 ): Promise<number> {
+  const stores: ContentChangeStores = createRepositories(db);
+  const changes = stores.contentChanges;
   const updateIds = new Set<string>();
-  let frontier: { updateId: string; revisionNumber: number }[] = [];
-  for (const chunk of chunkRows(sha1s, 1, 4000)) {
-    const rows = await db.db
-      .selectFrom('revision_files')
-      .innerJoin('revisions', 'revisions.revision_id', 'revision_files.revision_id')
-      .select(['revisions.update_id', 'revisions.revision_number'])
-      .distinct()
-      .where('revision_files.sha1', 'in', chunk)
-      .execute();
-    for (const r of rows) frontier.push({ updateId: r.update_id, revisionNumber: r.revision_number });
-  }
+  let frontier = await changes.revisionsUsingFiles(sha1s);
   for (let depth = 0; frontier.length > 0 && depth <= maxBundleDepth; depth++) {
-    const next: { updateId: string; revisionNumber: number }[] = [];
+    const next: RevisionIdentity[] = [];
     for (const f of frontier) {
       if (updateIds.has(f.updateId)) continue;
       updateIds.add(f.updateId);
-      const parents = await db.db
-        .selectFrom('revision_bundles')
-        .innerJoin('revisions', 'revisions.revision_id', 'revision_bundles.revision_id')
-        .select(['revisions.update_id', 'revisions.revision_number'])
-        .distinct()
-        .where('revision_bundles.update_id', '=', f.updateId)
-        .where('revision_bundles.revision_number', '=', f.revisionNumber)
-        .execute();
-      for (const p of parents) next.push({ updateId: p.update_id, revisionNumber: p.revision_number });
+      next.push(...(await changes.bundlesInstalling(f)));
     }
     frontier = next;
   }
-  const approved: string[] = [];
-  for (const chunk of chunkRows([...updateIds], 1, 4000)) {
-    const rows = await db.db
-      .selectFrom('approvals')
-      .select('update_id')
-      .distinct()
-      .where('action', '=', 'install')
-      .where('update_id', 'in', chunk)
-      .execute();
-    for (const r of rows) approved.push(r.update_id);
-  }
+  const approved = await changes.installApprovedAmong([...updateIds]);
   if (approved.length === 0) return 0;
-  await createRepositories(db).deploymentChanges.append(
+  await stores.deploymentChanges.append(
     approved.sort().map((updateId) => ({
       updateId,
       revisionId: null,
@@ -92,18 +67,8 @@ export async function downloadAndAnnounce(
     return await downloadContent(deps, options);
   } finally {
     // Also after a failed or interrupted run: the files it did store are servable.
-    const arrived = await deps.db.db
-      .selectFrom('files')
-      .select('sha1')
-      .where('content_state', '=', 'verified')
-      .where('state_changed_at', '>=', started)
-      .execute();
-    if (arrived.length > 0)
-      await announceContentChange(
-        deps.db,
-        arrived.map((f) => f.sha1),
-        now(),
-      );
+    const arrived = await createRepositories(deps.db).contentState.verifiedSince(started);
+    if (arrived.length > 0) await announceContentChange(deps.db, arrived, now());
   }
 }
 

@@ -139,6 +139,7 @@ export async function downloadContent(
     createRepositories(deps.db).jobLeases,
     {
       name: contentLeaseName,
+      what: 'a content download',
       holder: nodeId,
       ttlMs: options.leaseTtlMs ?? 5 * 60_000,
       now: () => (deps.clock ?? systemClock).now(),
@@ -222,13 +223,9 @@ class ContentRun {
           null,
           this.#clock.now(),
         );
-      const totals = await this.#deps.db.db
-        .selectFrom('files')
-        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('size').as('bytes')])
-        .where('content_state', '=', 'queued')
-        .executeTakeFirstOrThrow();
-      this.#filesTotal = Number(totals.n);
-      this.#bytesTotal = Number(totals.bytes ?? 0);
+      const queued = await repos.contentState.totalIn('queued');
+      this.#filesTotal = queued.files;
+      this.#bytesTotal = queued.bytes;
       log.info(
         {
           mode: this.#o.mode,

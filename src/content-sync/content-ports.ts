@@ -1,4 +1,4 @@
-import type { ContentState } from '../storage/index.js';
+import type { ContentState, DeploymentChange, RevisionIdentity } from '../storage/index.js';
 
 /**
  * What content planning, `content verify` and `content status` need from storage. The storage repositories
@@ -40,4 +40,21 @@ export interface ContentStores {
   readonly files: FileStateStore;
   readonly contentPlan: ContentPlanStore;
   readonly contentState: ContentStateStore;
+}
+
+/** The catalog reads behind a `content` deployment change (`announceContentChange`). */
+export interface ContentChangeStore {
+  revisionsUsingFiles(sha1s: readonly Buffer[]): Promise<RevisionIdentity[]>;
+  bundlesInstalling(child: RevisionIdentity): Promise<RevisionIdentity[]>;
+  installApprovedAmong(updateIds: readonly string[]): Promise<string[]>;
+}
+
+export interface ContentChangeStores {
+  readonly contentChanges: ContentChangeStore;
+  readonly deploymentChanges: {
+    append(
+      changes: readonly Omit<DeploymentChange, 'changeSeq' | 'changedAt'>[],
+      now?: number,
+    ): Promise<void>;
+  };
 }

@@ -1,6 +1,6 @@
 import { microsoftContentHosts } from '../config/index.js';
 import { AppError } from '../errors.js';
-import { addressClass, bareHost, resolveHost, type AddressClass } from '../sync/index.js';
+import { addressClass, allowedAddressClasses, bareHost, resolveHost, upstreamHostOf } from '../sync/index.js';
 
 /**
  * Where update files come from (docs/protocol/client.md §1.9, docs/protocol/server-sync.md §2.3):
@@ -64,27 +64,16 @@ function hostMatches(host: string, pattern: string): boolean {
  * host, and the hosts in `allowedHosts`; and the address that host resolves to must be public, unless the
  * upstream itself resolves into that range (a lab or branch WSUS on the private network or loopback may
  * redirect within it, a public upstream may not point into it). The resolution happens again when the
- * request connects, so a name that changes its answer in between is not caught here; proxies resolve
- * names themselves.
+ * request connects; the transport applies the same rule there (connectAddressCheck), so a name that changes
+ * its answer in between is refused too. Through a proxy the proxy resolves names, out of our sight.
  */
 export function contentUrlGuard(
   upstreamUrl: string,
   allowedHosts: readonly string[] = microsoftContentHosts,
   resolve: (host: string) => Promise<string[]> = resolveHost,
 ): (url: URL) => Promise<void> {
-  const upstreamHost = bareHost(new URL(upstreamUrl).hostname.toLowerCase()).replace(/\.$/, '');
-  let upstreamClasses: Promise<Set<AddressClass>> | undefined;
-  const allowedClasses = async (): Promise<Set<AddressClass>> => {
-    upstreamClasses ??= resolve(upstreamHost).then(
-      (a) => new Set<AddressClass>(['public', ...a.map(addressClass)]),
-      // The upstream cannot be resolved right now: only public targets until it can.
-      () => {
-        upstreamClasses = undefined;
-        return new Set<AddressClass>(['public']);
-      },
-    );
-    return upstreamClasses;
-  };
+  const upstreamHost = upstreamHostOf(upstreamUrl);
+  const allowedClasses = allowedAddressClasses(upstreamUrl, resolve);
   return async (url) => {
     const host = bareHost(url.hostname.toLowerCase()).replace(/\.$/, '');
     const refuse = (reason: string, extra: Record<string, unknown> = {}) =>

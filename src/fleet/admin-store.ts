@@ -1,31 +1,144 @@
 /**
- * The storage port of the administration services. The storage repositories implement it (built from a
- * database handle in src/admin/admin-services.ts), so the services hold no adapter. `transaction` hands the
- * callback repositories bound to one transaction: a change and its audit rows commit together or not at all.
+ * The storage ports of the administration services: each interface names only the methods the services
+ * call, so what they can touch is visible here (and a second storage implementation knows what to offer).
+ * The signatures are the repositories' own (indexed types), so a repository change that would break a
+ * service fails to compile here. The storage repositories implement the ports structurally (wired in
+ * src/admin/admin-services.ts); the services hold no adapter. `transaction` hands the callback stores bound
+ * to one transaction: a change and its audit rows commit together or not at all.
  */
-import type { Repositories } from '../storage/index.js';
+import type {
+  AdminQueryRepository,
+  ApiTokenRepository,
+  ApprovalRepository,
+  ApprovalRuleRepository,
+  AuditLogRepository,
+  ComputerRepository,
+  DeploymentChangeRepository,
+  DownstreamServerRepository,
+  FileRepository,
+  GenerationRepository,
+  GroupRepository,
+  QuarantineRepository,
+  RevisionRepository,
+  SettingsRepository,
+} from '../storage/index.js';
 
-export type AdminRepositories = Pick<
-  Repositories,
-  | 'revisions'
-  | 'groups'
-  | 'computers'
-  | 'approvals'
-  | 'approvalRules'
-  | 'adminQueries'
-  | 'auditLog'
-  | 'settings'
-  | 'apiTokens'
-  | 'deploymentChanges'
-  | 'generations'
-  | 'files'
-  | 'quarantine'
-  | 'downstreamServers'
->;
+/** The admin list and detail queries (updates, computers, approvals, audit, categories). */
+export interface AdminQueryStore {
+  listUpdates: AdminQueryRepository['listUpdates'];
+  statusCounts: AdminQueryRepository['statusCounts'];
+  bundleMembers: AdminQueryRepository['bundleMembers'];
+  bundleParents: AdminQueryRepository['bundleParents'];
+  categoriesOf: AdminQueryRepository['categoriesOf'];
+  categoryTitles: AdminQueryRepository['categoryTitles'];
+  resolveCategories: AdminQueryRepository['resolveCategories'];
+  listComputers: AdminQueryRepository['listComputers'];
+  countComputers: AdminQueryRepository['countComputers'];
+  membershipsOf: AdminQueryRepository['membershipsOf'];
+  memberCounts: AdminQueryRepository['memberCounts'];
+  listApprovals: AdminQueryRepository['listApprovals'];
+  listAudit: AdminQueryRepository['listAudit'];
+}
+
+export interface AdminRevisionStore {
+  getManyByIds: RevisionRepository['getManyByIds'];
+  listByUpdateId: RevisionRepository['listByUpdateId'];
+}
+
+export interface AdminGroupStore {
+  list: GroupRepository['list'];
+  ancestors: GroupRepository['ancestors'];
+  create: GroupRepository['create'];
+  move: GroupRepository['move'];
+  delete: GroupRepository['delete'];
+  groupsOf: GroupRepository['groupsOf'];
+  setMemberships: GroupRepository['setMemberships'];
+}
+
+export interface AdminComputerStore {
+  get: ComputerRepository['get'];
+  delete: ComputerRepository['delete'];
+}
+
+export interface AdminApprovalStore {
+  set: ApprovalRepository['set'];
+  clear: ApprovalRepository['clear'];
+  decline: ApprovalRepository['decline'];
+  undecline: ApprovalRepository['undecline'];
+  listForGroups: ApprovalRepository['listForGroups'];
+  listForUpdate: ApprovalRepository['listForUpdate'];
+}
+
+export interface AdminApprovalRuleStore {
+  list: ApprovalRuleRepository['list'];
+  get: ApprovalRuleRepository['get'];
+  create: ApprovalRuleRepository['create'];
+  update: ApprovalRuleRepository['update'];
+  delete: ApprovalRuleRepository['delete'];
+}
+
+export interface AdminAuditStore {
+  append: AuditLogRepository['append'];
+}
+
+export interface AdminSettingsStore {
+  get: SettingsRepository['get'];
+  set: SettingsRepository['set'];
+}
+
+export interface AdminTokenStore {
+  create: ApiTokenRepository['create'];
+  list: ApiTokenRepository['list'];
+  revoke: ApiTokenRepository['revoke'];
+  findActiveByHash: ApiTokenRepository['findActiveByHash'];
+  touch: ApiTokenRepository['touch'];
+}
+
+export interface AdminDeploymentChangeStore {
+  append: DeploymentChangeRepository['append'];
+}
+
+/** The served catalog generation (which revisions `updates list/show` describe). */
+export interface AdminGenerationStore {
+  getActive: GenerationRepository['getActive'];
+}
+
+/** Why an approved update waits for its files. */
+export interface AdminFileStore {
+  contentGaps: FileRepository['contentGaps'];
+}
+
+export interface AdminQuarantineStore {
+  listForUpdates: QuarantineRepository['listForUpdates'];
+}
+
+/** The downstream servers registry (`patchbay downstreams`). */
+export interface AdminDownstreamStore {
+  list: DownstreamServerRepository['list'];
+  get: DownstreamServerRepository['get'];
+  remove: DownstreamServerRepository['remove'];
+}
+
+export interface AdminStores {
+  readonly revisions: AdminRevisionStore;
+  readonly groups: AdminGroupStore;
+  readonly computers: AdminComputerStore;
+  readonly approvals: AdminApprovalStore;
+  readonly approvalRules: AdminApprovalRuleStore;
+  readonly adminQueries: AdminQueryStore;
+  readonly auditLog: AdminAuditStore;
+  readonly settings: AdminSettingsStore;
+  readonly apiTokens: AdminTokenStore;
+  readonly deploymentChanges: AdminDeploymentChangeStore;
+  readonly generations: AdminGenerationStore;
+  readonly files: AdminFileStore;
+  readonly quarantine: AdminQuarantineStore;
+  readonly downstreamServers: AdminDownstreamStore;
+}
 
 export interface AdminStore {
-  readonly repos: AdminRepositories;
-  transaction<T>(fn: (repos: AdminRepositories) => Promise<T>): Promise<T>;
+  readonly repos: AdminStores;
+  transaction<T>(fn: (repos: AdminStores) => Promise<T>): Promise<T>;
   /** The stored update document of a revision (decoded UTF-8 XML), or undefined. */
   readDocument(revisionId: number): Promise<Buffer | undefined>;
 }

@@ -3,7 +3,7 @@ import type { ApprovalAction, UpdateRow } from '../storage/index.js';
 import { actorText, approvedVia, type AdminActor } from './admin-actor.js';
 import { requireGuid } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
-import type { AdminRepositories, AdminStore } from './admin-store.js';
+import type { AdminStores, AdminStore } from './admin-store.js';
 import type { GroupsService, GroupView } from './groups-service.js';
 import type { UpdateSelection, UpdatesService } from './updates-service.js';
 
@@ -73,7 +73,7 @@ export class ApprovalsService {
   async list(
     filter: { updateId?: string; group?: string; action?: string },
     page: PageRequest = {},
-  ): Promise<Page<Awaited<ReturnType<AdminRepositories['adminQueries']['listApprovals']>>[number]>> {
+  ): Promise<Page<Awaited<ReturnType<AdminStores['adminQueries']['listApprovals']>>[number]>> {
     const limit = pageLimit(page.limit);
     const after = decodeCursor(page.cursor, ['string', 'string']);
     const groupId =

@@ -12,7 +12,7 @@ import {
 import { requireGuid, requireName } from './admin-input.js';
 import { unknownNameError } from './unknown-name.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
-import type { AdminRepositories, AdminStore } from './admin-store.js';
+import type { AdminStores, AdminStore } from './admin-store.js';
 
 export { targetingModeSetting, type ClientTargetingResult, type TargetingMode };
 
@@ -382,7 +382,7 @@ export class GroupsService {
  * ChangedUpdates. Without approvals on the affected groups nothing resolves differently and nothing is written.
  */
 async function recordTreeChange(
-  r: AdminRepositories,
+  r: AdminStores,
   groupId: string,
   affected: readonly string[],
   kind: string,
@@ -423,7 +423,7 @@ function subtreeOf(
   return out;
 }
 
-async function requireComputer(r: AdminRepositories, computerId: string): Promise<void> {
+async function requireComputer(r: AdminStores, computerId: string): Promise<void> {
   if ((await r.computers.get(computerId)) === undefined)
     throw new AppError('PB_ERR_NOT_FOUND', `computer ${computerId} does not exist`);
 }

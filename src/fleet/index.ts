@@ -55,4 +55,4 @@ export { AuditService, type AuditFilter, type AuditEntryView } from './audit-ser
 export { type AdminActor, actorText } from './admin-actor.js';
 export { type Page, type PageRequest, defaultPageLimit, maxPageLimit } from './admin-paging.js';
 export { parseIsoTime, requireGuid, requireKb, requireName } from './admin-input.js';
-export type { AdminStore, AdminRepositories } from './admin-store.js';
+export type { AdminStore, AdminStores } from './admin-store.js';

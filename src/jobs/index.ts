@@ -16,7 +16,13 @@ export {
   type SchedulerClock,
   type SchedulerDeps,
 } from './scheduler.js';
-export { checkStaleSync, logStale, staleSyncJob, type StaleSyncReport } from './stale-sync.js';
+export {
+  checkStaleSync,
+  logStale,
+  staleSyncJob,
+  type StaleSyncReport,
+  type StaleSyncSource,
+} from './stale-sync.js';
 export { memorySlotLedger, settingsSlotLedger, type SlotLedger } from './slot-ledger.js';
 export {
   eventRetentionJob,

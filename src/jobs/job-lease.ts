@@ -100,6 +100,8 @@ export interface JobLeaseOptions {
   /** Who runs it (processHolder()); each call holds the lease under its own run number (see acquireLease). */
   readonly holder: string;
   readonly ttlMs: number;
+  /** What the refusal names ("a content download is already running"); default `the "<name>" job`. */
+  readonly what?: string;
   /** Renewal period (default ttl / 3, so two renewals can fail before the lease lapses). */
   readonly renewEveryMs?: number;
   readonly now?: () => number;
@@ -119,7 +121,13 @@ export async function withJobLease<T>(
   fn: (signal: AbortSignal, lease: JobLease) => Promise<T>,
 ): Promise<T> {
   const now = o.now ?? Date.now;
-  const lease = await acquireLease(leases, { name: o.name, holder: o.holder, ttlMs: o.ttlMs, now: now() });
+  const lease = await acquireLease(leases, {
+    name: o.name,
+    holder: o.holder,
+    ttlMs: o.ttlMs,
+    now: now(),
+    ...(o.what !== undefined ? { what: o.what } : {}),
+  });
   const lost = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, lost.signal]) : lost.signal;
   let renewing: Promise<void> | undefined;

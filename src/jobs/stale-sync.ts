@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createRepositories, type CatalogPin, type DbHandle } from '../storage/index.js';
+import type { CatalogPin } from '../storage/index.js';
 import type { JobDefinition } from './job-registry.js';
 
 export interface StaleSyncReport {
@@ -15,38 +15,40 @@ export interface StaleSyncReport {
   readonly pin: CatalogPin | undefined;
 }
 
+/** What the alarm reads: the sync history and the rollback pin (the storage repositories implement it). */
+export interface StaleSyncSource {
+  readonly syncRuns: {
+    /** The latest metadata run that succeeded fully or partially. */
+    lastGoodMetadata(): Promise<{ finishedAt: number | null; startedAt: number } | undefined>;
+  };
+  readonly generations: { getPin(): Promise<CatalogPin | undefined> };
+}
+
 /**
  * The stale-sync alarm (targets.md R6): true when the last good metadata sync is older than the limit, or
  * there never was one. Content-download runs do not count. Clients keep being served either way; this only
  * tells the operator that the catalog is no longer fresh (an upstream outage, a rejected rollback, a stuck job).
  */
 export async function checkStaleSync(
-  db: DbHandle,
+  source: StaleSyncSource,
   options: { staleAfterMs: number; now?: number },
 ): Promise<StaleSyncReport> {
   const now = options.now ?? Date.now();
-  const row = await db.db
-    .selectFrom('sync_runs')
-    .select(['finished_at', 'started_at'])
-    .where('kind', '=', 'metadata')
-    .where('outcome', 'in', ['succeeded', 'partial'])
-    .orderBy('sync_run_id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const lastGoodAt = row === undefined ? undefined : (row.finished_at ?? row.started_at);
+  const run = await source.syncRuns.lastGoodMetadata();
+  const lastGoodAt = run === undefined ? undefined : (run.finishedAt ?? run.startedAt);
   const ageMs = lastGoodAt === undefined ? undefined : now - lastGoodAt;
   return {
     stale: ageMs === undefined || ageMs > options.staleAfterMs,
     lastGoodAt,
     ageMs,
     staleAfterMs: options.staleAfterMs,
-    pin: await createRepositories(db).generations.getPin(),
+    pin: await source.generations.getPin(),
   };
 }
 
 /** A local job (every node logs it) that warns while the catalog is stale or pinned. */
 export function staleSyncJob(deps: {
-  db: DbHandle;
+  source: StaleSyncSource;
   staleAfterMs: number;
   everyMs?: number;
   onReport?: (r: StaleSyncReport) => void;
@@ -57,7 +59,7 @@ export function staleSyncJob(deps: {
     trigger: { kind: 'interval', everyMs: deps.everyMs ?? 15 * 60_000 },
     singleRunner: false,
     run: async ({ logger }) => {
-      const r = await checkStaleSync(deps.db, { staleAfterMs: deps.staleAfterMs });
+      const r = await checkStaleSync(deps.source, { staleAfterMs: deps.staleAfterMs });
       deps.onReport?.(r);
       if (r.stale || r.pin !== undefined) logStale(logger, r);
     },

@@ -3,6 +3,8 @@
  * The child gets a clean environment: no inherited PATCHBAY_* or proxy variables, only what the test sets.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 
@@ -35,6 +37,36 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A started command: its pid at once, its exit code and output when it ends (killed after `timeoutMs`). */
+export function startCliProcess(
+  args: readonly string[],
+  opts: {
+    cwd: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** Called with all of stderr so far, each time more arrives. */
+    onStderr?: (stderr: string) => void;
+  },
+): { pid: number; done: Promise<CliResult> } {
+  const child = spawnCli(args, opts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    opts.onStderr?.(stderr);
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { pid: child.pid!, done };
+}
+
 /** Runs a command to completion (with a time limit) and collects its output. */
 export function runCliProcess(
   args: readonly string[],
@@ -56,6 +88,16 @@ export function runCliProcess(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * An operator's fresh install in `dir`: `patchbay.ini` written, then `patchbay db migrate` (only it and
+ * `serve` create the database; `sync` and the rest refuse to). Throws with the output when the migrate fails.
+ */
+export async function initCliDir(dir: string, ini: string): Promise<void> {
+  await writeFile(join(dir, 'patchbay.ini'), ini);
+  const r = await runCliProcess(['db', 'migrate'], { cwd: dir, timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`patchbay db migrate exited ${r.code}\n${r.stdout}\n${r.stderr}`);
 }
 
 /** A port that was free a moment ago (the OS picks it); good enough for loopback tests. */

@@ -107,4 +107,9 @@ export interface ContentStore {
   delete(key: ContentKey): Promise<boolean>;
   /** Every stored SHA-1 (order unspecified). */
   list(): AsyncIterable<Sha1Hex>;
+  /**
+   * Release what the store keeps open between requests (cached descriptors, connections) at shutdown;
+   * readers still streaming finish first. The store stays usable (it reopens what it needs).
+   */
+  close(): Promise<void>;
 }

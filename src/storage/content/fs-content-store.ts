@@ -1,12 +1,4 @@
-import {
-  close as fsClose,
-  constants as fsc,
-  fstat as fsFstat,
-  lstat as fsLstat,
-  open as fsOpen,
-  read as fsRead,
-  type Stats,
-} from 'node:fs';
+import { constants as fsc, type Stats } from 'node:fs';
 import {
   mkdir,
   open,
@@ -18,12 +10,32 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../errors.js';
 import { fanOutFolder, parseSha1Hex, toSha1Hex, type ContentKey, type Sha1Hex } from './content-key.js';
 import { DualDigest } from './content-digest.js';
+import { closeFd, fstatFd, isErrno, lstatPath, openFd, syncDir } from './fs-io.js';
 import { KeyedLock } from './keyed-lock.js';
+import {
+  decodeMeta,
+  encodeMeta,
+  identityOf,
+  MetaCache,
+  metaBytes,
+  sameFile,
+  type MetaRecord,
+} from './meta-record.js';
+import { OpenObjects } from './fs-open-objects.js';
+import { contentChunkBytes, openRangeOf } from './range-reads.js';
+import {
+  checkIngestRequest,
+  checkStoredMatches,
+  destroySource,
+  IngestDigest,
+  isSizeOverrun,
+  rehashMismatch,
+} from './verified-ingest.js';
 import type {
   ContentHandle,
   ContentStat,
@@ -35,9 +47,6 @@ import type {
   VerifyAllReport,
   VerifyOutcome,
 } from './content-store.js';
-
-/** Reads and writes move 1 MiB at a time: the piece size WUA/Delivery Optimization asks for. */
-export const contentChunkBytes = 1 << 20;
 
 export interface FsContentStoreOptions {
   /** Largest object accepted by `ingest` (default 64 GiB; the biggest WSUS payloads are a few GiB). */
@@ -63,172 +72,8 @@ export interface FsContentStoreOptions {
  * object has its final name (a rename changes its ctime) the record is rewritten with the file's identity.
  * A file whose identity differs from the recorded one (rewritten in place, touched back with utimes,
  * replaced, restored from a backup, or a version-1 record without identity) is re-hashed before it is
- * served again.
+ * served again. The record format and its cache are store-independent (meta-record.ts).
  */
-const metaMagic = Buffer.from('PBCM', 'latin1');
-const metaV1Bytes = 56;
-const metaBytes = 96;
-
-interface MetaRecord {
-  size: number;
-  storedAt: number;
-  sha256: Buffer;
-  /** The object file as it was when its bytes were last hashed and found right; absent until then. */
-  verifiedFile?: FileIdentity;
-}
-
-function encodeMeta(m: MetaRecord): Buffer {
-  const b = Buffer.alloc(metaBytes);
-  metaMagic.copy(b, 0);
-  b.writeUInt8(2, 4);
-  b.writeBigUInt64BE(BigInt(m.size), 8);
-  b.writeBigUInt64BE(BigInt(m.storedAt), 16);
-  m.sha256.copy(b, 24);
-  const f = m.verifiedFile;
-  if (f !== undefined) {
-    b.writeUInt8(1, 5);
-    [f.dev, f.ino, f.size, f.mtimeMs, f.ctimeMs].forEach((v, i) => b.writeDoubleBE(v, 56 + i * 8));
-  }
-  return b;
-}
-
-function decodeMeta(b: Buffer): MetaRecord | undefined {
-  if (b.length < metaV1Bytes || !b.subarray(0, 4).equals(metaMagic)) return undefined;
-  const version = b.readUInt8(4);
-  if (!((version === 1 && b.length === metaV1Bytes) || (version === 2 && b.length === metaBytes)))
-    return undefined;
-  const size = Number(b.readBigUInt64BE(8));
-  const storedAt = Number(b.readBigUInt64BE(16));
-  if (!Number.isSafeInteger(size) || !Number.isSafeInteger(storedAt)) return undefined;
-  const meta: MetaRecord = { size, storedAt, sha256: Buffer.from(b.subarray(24, 56)) };
-  if (version === 2 && b.readUInt8(5) === 1) {
-    const [dev, ino, fileSize, mtimeMs, ctimeMs] = [0, 1, 2, 3, 4].map((i) => b.readDoubleBE(56 + i * 8));
-    meta.verifiedFile = {
-      dev: dev as number,
-      ino: ino as number,
-      size: fileSize as number,
-      mtimeMs: mtimeMs as number,
-      ctimeMs: ctimeMs as number,
-    };
-  }
-  return meta;
-}
-
-function identityOf(st: Stats): FileIdentity {
-  const { dev, ino, size, mtimeMs, ctimeMs } = st;
-  return { dev, ino, size, mtimeMs, ctimeMs };
-}
-
-function isErrno(e: unknown, code: string): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
-}
-
-function isDestroyable(x: unknown): x is { destroy(): void } {
-  return typeof x === 'object' && x !== null && typeof (x as { destroy?: unknown }).destroy === 'function';
-}
-
-/**
- * A ranged read over one open file descriptor, 1 MiB per `fs.read` (the callback API: no FileHandle
- * promise per read, which showed in the P6 profile); errors if the file yields fewer bytes than asked.
- * `release` (which may close the descriptor) runs only once no read is in flight, so a recycled descriptor
- * number is never read.
- */
-class RangeReadStream extends Readable {
-  readonly #fd: number;
-  #pos: number;
-  readonly #end: number;
-  readonly #release: () => void;
-  #reading = false;
-  #pendingRelease: (() => void) | undefined;
-
-  constructor(fd: number, start: number, endInclusive: number, release: () => void) {
-    super({ highWaterMark: contentChunkBytes });
-    this.#fd = fd;
-    this.#pos = start;
-    this.#end = endInclusive;
-    this.#release = release;
-  }
-
-  override _read(): void {
-    const want = Math.min(contentChunkBytes, this.#end + 1 - this.#pos);
-    if (want <= 0) {
-      this.push(null);
-      return;
-    }
-    const buf = Buffer.allocUnsafe(want);
-    this.#reading = true;
-    fsRead(this.#fd, buf, 0, want, this.#pos, (err, bytesRead) => {
-      this.#reading = false;
-      const pendingRelease = this.#pendingRelease;
-      if (pendingRelease !== undefined) {
-        pendingRelease();
-        return;
-      }
-      if (err !== null) {
-        this.destroy(err);
-        return;
-      }
-      if (bytesRead === 0) {
-        this.destroy(
-          new AppError('PB_ERR_CONTENT_SIZE_MISMATCH', 'stored object is shorter than its recorded size'),
-        );
-        return;
-      }
-      this.#pos += bytesRead;
-      this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
-    });
-  }
-
-  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    const done = (): void => {
-      this.#release();
-      cb(err);
-    };
-    if (this.#reading) this.#pendingRelease = done;
-    else done();
-  }
-}
-
-/**
- * An object's open descriptor shared by the handles reading it. Closed when it is retired (evicted,
- * replaced, deleted, quarantined) and no handle uses it any more.
- */
-interface OpenObject {
-  readonly fd: number;
-  readonly file: FileIdentity;
-  readonly meta: MetaRecord;
-  refs: number;
-  retired: boolean;
-}
-
-/** Open descriptors kept per store: the hot set of a WSUS server is a few dozen large payloads. */
-const openObjectsCached = 64;
-
-/** What a cached meta record was validated against: the object file's identity and change times. */
-interface FileIdentity {
-  readonly dev: number;
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
-}
-
-interface CachedMeta extends FileIdentity {
-  readonly meta: MetaRecord;
-}
-
-/** Meta records kept in memory (56 bytes + a few numbers each): far more than the hot set of a WSUS server. */
-const metaCacheEntries = 8192;
-
-function sameFile(c: FileIdentity, st: Stats): boolean {
-  return (
-    c.dev === st.dev &&
-    c.ino === st.ino &&
-    c.size === st.size &&
-    c.mtimeMs === st.mtimeMs &&
-    c.ctimeMs === st.ctimeMs
-  );
-}
 
 export class FsContentStore implements ContentStore {
   readonly root: string;
@@ -242,9 +87,9 @@ export class FsContentStore implements ContentStore {
    * object changes one of those, so the record is re-read; this store drops the entry itself on
    * publish, delete and dispose.
    */
-  readonly #metaCache = new Map<Sha1Hex, CachedMeta>();
-  /** SHA-1 -> an open descriptor of the object, LRU, revalidated by an lstat of its path on every open. */
-  readonly #openObjects = new Map<Sha1Hex, OpenObject>();
+  readonly #metaCache = new MetaCache<Sha1Hex>();
+  /** Open descriptors kept between reads, revalidated by an lstat of the object's path on every open. */
+  readonly #openObjects = new OpenObjects();
   /** The root with every symlink resolved (the admin may point `content.dir` anywhere); nothing below may be one. */
   readonly #realRoot: string;
   readonly #onBadObject: ((outcome: VerifyOutcome) => void) | undefined;
@@ -360,13 +205,9 @@ export class FsContentStore implements ContentStore {
         if (!isErrno(e, 'ENOENT')) throw e;
       }
       if (this.#openObjects.get(sha1) === cached) {
-        if (lst !== undefined && lst.isFile() && sameFile(cached.file, lst)) {
-          cached.refs++;
-          this.#openObjects.delete(sha1); // most recently used goes last
-          this.#openObjects.set(sha1, cached);
-          return this.#handle(sha1, cached);
-        }
-        this.#retire(sha1);
+        if (lst !== undefined && lst.isFile() && sameFile(cached.file, lst))
+          return this.#openObjects.reuse(sha1, cached);
+        this.#openObjects.retire(sha1);
       }
       if (lst === undefined) return undefined;
     }
@@ -396,106 +237,26 @@ export class FsContentStore implements ContentStore {
       if (meta !== undefined) this.#reverify(sha1);
       return undefined;
     }
-    const entry: OpenObject = {
-      fd,
-      file: identityOf(st),
-      meta,
-      refs: 1,
-      retired: false,
-    };
-    if (this.#openObjects.has(sha1)) {
-      // A concurrent open cached its own descriptor first: this one is closed after use.
-      entry.retired = true;
-    } else {
-      this.#openObjects.set(sha1, entry);
-      if (this.#openObjects.size > openObjectsCached) {
-        const oldest = this.#openObjects.keys().next();
-        if (oldest.done !== true) this.#retire(oldest.value);
-      }
-    }
-    return this.#handle(sha1, entry);
+    return this.#openObjects.add(sha1, fd, identityOf(st), meta);
   }
 
-  /** A handle holding one reference on `entry`, released by `close()` or when its stream ends. */
-  #handle(sha1: Sha1Hex, entry: OpenObject): ContentHandle {
-    const { meta, fd } = entry;
-    let released = false;
-    let streaming = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      entry.refs--;
-      if (entry.retired && entry.refs === 0) fsClose(fd, () => undefined);
-    };
-    return {
-      sha1,
-      size: meta.size,
-      sha256: meta.sha256,
-      storedAt: meta.storedAt,
-      createReadStream: (start: number, endInclusive: number): Readable => {
-        if (released || streaming) throw new AppError('PB_ERR_INTERNAL', 'content handle already used');
-        if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0) {
-          throw new AppError('PB_ERR_INVALID_PARAMETER', 'invalid range');
-        }
-        if (endInclusive >= meta.size || start > endInclusive + 1) {
-          throw new AppError('PB_ERR_INVALID_PARAMETER', 'range outside the object');
-        }
-        streaming = true;
-        return new RangeReadStream(fd, start, endInclusive, release);
-      },
-      close: (): Promise<void> => {
-        if (!streaming) release();
-        return Promise.resolve();
-      },
-    };
-  }
-
-  /** Stop handing out an object's cached descriptor; it is closed once its last reader is done. */
-  #retire(sha1: Sha1Hex): void {
-    const entry = this.#openObjects.get(sha1);
-    if (entry === undefined) return;
-    this.#openObjects.delete(sha1);
-    entry.retired = true;
-    if (entry.refs === 0) fsClose(entry.fd, () => undefined);
-  }
-
-  /** Close every cached descriptor not in use (those in use close when their reader is done). */
-  releaseCachedDescriptors(): void {
-    for (const sha1 of [...this.#openObjects.keys()]) this.#retire(sha1);
+  /** Closes every cached descriptor not in use (those in use close when their reader is done). */
+  close(): Promise<void> {
+    this.#openObjects.retireAll();
+    return Promise.resolve();
   }
 
   /** The meta record for the object whose descriptor has stat `st`: cached when that file is unchanged. */
   async #metaFor(sha1: Sha1Hex, st: Stats): Promise<MetaRecord | undefined> {
-    const cached = this.#metaCache.get(sha1);
-    if (cached !== undefined) {
-      this.#metaCache.delete(sha1);
-      if (sameFile(cached, st)) {
-        this.#metaCache.set(sha1, cached); // most recently used goes last
-        return cached.meta;
-      }
-    }
+    const cached = this.#metaCache.get(sha1, st);
+    if (cached !== undefined) return cached;
     const meta = await this.#readMeta(sha1);
-    // Only a record that matches the file is worth remembering; a mismatch is re-checked every time.
-    if (meta?.verifiedFile !== undefined && sameFile(meta.verifiedFile, st)) {
-      this.#metaCache.set(sha1, { meta, ...identityOf(st) });
-      if (this.#metaCache.size > metaCacheEntries) {
-        const oldest = this.#metaCache.keys().next();
-        if (oldest.done !== true) this.#metaCache.delete(oldest.value);
-      }
-    }
+    this.#metaCache.remember(sha1, meta, st);
     return meta;
   }
 
-  async openRange(key: ContentKey, start: number, endInclusive: number): Promise<Readable> {
-    const h = await this.open(key);
-    if (h === undefined)
-      throw new AppError('PB_ERR_NOT_FOUND', 'content not stored', { detail: { sha1: toSha1Hex(key) } });
-    try {
-      return h.createReadStream(start, endInclusive);
-    } catch (e) {
-      await h.close();
-      throw e;
-    }
+  openRange(key: ContentKey, start: number, endInclusive: number): Promise<Readable> {
+    return openRangeOf((k) => this.open(k), key, start, endInclusive);
   }
 
   async partialSize(key: ContentKey): Promise<number> {
@@ -518,24 +279,8 @@ export class FsContentStore implements ContentStore {
     expected: IngestExpected,
     opts: IngestOptions = {},
   ): Promise<IngestResult> {
-    const sha1 = toSha1Hex(expected.sha1);
-    const size = expected.size;
-    if (!Number.isSafeInteger(size) || size < 0 || size > this.#maxObjectBytes) {
-      throw new AppError('PB_ERR_INVALID_PARAMETER', 'expected size out of bounds', {
-        detail: { sha1, size },
-      });
-    }
-    if (expected.sha256 !== undefined && expected.sha256.length !== 32) {
-      throw new AppError('PB_ERR_INVALID_PARAMETER', 'expected SHA-256 must be 32 bytes', {
-        detail: { sha1 },
-      });
-    }
     const resumeFrom = opts.resumeFrom ?? 0;
-    if (!Number.isSafeInteger(resumeFrom) || resumeFrom < 0 || resumeFrom > size) {
-      throw new AppError('PB_ERR_INVALID_PARAMETER', 'resumeFrom out of bounds', {
-        detail: { sha1, resumeFrom, size },
-      });
-    }
+    const sha1 = checkIngestRequest(expected, resumeFrom, this.#maxObjectBytes);
     return this.#lock.run(sha1, () => this.#ingestLocked(sha1, source, expected, resumeFrom, opts.signal));
   }
 
@@ -548,28 +293,19 @@ export class FsContentStore implements ContentStore {
   ): Promise<IngestResult> {
     const existing = await this.stat(sha1);
     if (existing !== undefined) {
-      if (isDestroyable(source)) source.destroy();
-      if (existing.size !== expected.size) {
-        throw new AppError('PB_ERR_CONTENT_SIZE_MISMATCH', 'stored object has a different size', {
-          detail: { sha1, expected: expected.size, actual: existing.size },
-        });
-      }
-      if (expected.sha256 !== undefined && !existing.sha256.equals(expected.sha256)) {
-        throw new AppError('PB_ERR_CONTENT_DIGEST_MISMATCH', 'stored object has a different SHA-256', {
-          detail: { sha1, algorithm: 'sha256' },
-        });
-      }
+      destroySource(source);
+      checkStoredMatches(existing, expected);
       return { ...existing, alreadyPresent: true };
     }
 
     const partial = this.#partialPath(sha1);
-    const digest = new DualDigest();
+    const digest = new IngestDigest(sha1, expected);
     let fh: FileHandle;
     if (resumeFrom > 0) {
       try {
         fh = await open(partial, fsc.O_RDWR | fsc.O_NOFOLLOW);
       } catch (e) {
-        if (isDestroyable(source)) source.destroy();
+        destroySource(source);
         if (isErrno(e, 'ENOENT')) {
           throw new AppError('PB_ERR_CONFLICT', 'no partial download to resume', {
             detail: { sha1, resumeFrom },
@@ -592,12 +328,12 @@ export class FsContentStore implements ContentStore {
           const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, resumeFrom - pos), pos);
           if (bytesRead === 0)
             throw new AppError('PB_ERR_CONFLICT', 'partial download shrank while resuming');
-          digest.update(buf.subarray(0, bytesRead));
+          digest.prefix(buf.subarray(0, bytesRead));
           pos += bytesRead;
         }
       } catch (e) {
         await fh.close();
-        if (isDestroyable(source)) source.destroy();
+        destroySource(source);
         throw e;
       }
     } else {
@@ -623,11 +359,6 @@ export class FsContentStore implements ContentStore {
     try {
       for await (const chunk of source) {
         signal?.throwIfAborted();
-        if (digest.bytes + chunk.length > expected.size) {
-          throw new AppError('PB_ERR_CONTENT_SIZE_MISMATCH', 'content is longer than expected', {
-            detail: { sha1, expected: expected.size },
-          });
-        }
         digest.update(chunk);
         // Copy: the producer may reuse its buffer once we yield back to it.
         const b = Buffer.from(chunk);
@@ -638,7 +369,7 @@ export class FsContentStore implements ContentStore {
     } catch (e) {
       failure = e;
       // A transport failure leaves a valid-so-far prefix worth resuming; a size overrun does not.
-      keepPartial = !(e instanceof AppError && e.code === 'PB_ERR_CONTENT_SIZE_MISMATCH');
+      keepPartial = !isSizeOverrun(e);
     }
 
     try {
@@ -650,22 +381,7 @@ export class FsContentStore implements ContentStore {
         throw failure instanceof Error ? failure : new Error('ingest source failed', { cause: failure });
       }
       await flush();
-      const actual = digest.digest();
-      if (actual.size !== expected.size) {
-        throw new AppError('PB_ERR_CONTENT_SIZE_MISMATCH', 'content is shorter than expected', {
-          detail: { sha1, expected: expected.size, actual: actual.size },
-        });
-      }
-      if (!actual.sha1.equals(Buffer.from(expected.sha1))) {
-        throw new AppError('PB_ERR_CONTENT_DIGEST_MISMATCH', 'SHA-1 does not match', {
-          detail: { sha1, algorithm: 'sha1', actual: actual.sha1.toString('hex').toUpperCase() },
-        });
-      }
-      if (expected.sha256 !== undefined && !actual.sha256.equals(Buffer.from(expected.sha256))) {
-        throw new AppError('PB_ERR_CONTENT_DIGEST_MISMATCH', 'SHA-256 does not match', {
-          detail: { sha1, algorithm: 'sha256', actual: actual.sha256.toString('hex') },
-        });
-      }
+      const actual = digest.finish();
       await fh.sync();
       await fh.close();
       const storedAt = this.#now();
@@ -695,7 +411,7 @@ export class FsContentStore implements ContentStore {
         },
       );
     this.#metaCache.delete(sha1);
-    this.#retire(sha1);
+    this.#openObjects.retire(sha1);
     await this.#writeMeta(sha1, meta);
     await rename(partial, this.#objectPath(sha1));
     await syncDir(dir);
@@ -750,13 +466,13 @@ export class FsContentStore implements ContentStore {
             digest.update(buf.subarray(0, bytesRead));
             pos += bytesRead;
           }
-          const actual = digest.digest();
-          if (actual.size !== meta.size) reason = 'size';
-          else if (actual.sha1.toString('hex').toUpperCase() !== sha1) reason = 'sha1';
-          else if (!actual.sha256.equals(meta.sha256)) reason = 'sha256';
+          reason = rehashMismatch(sha1, digest.digest(), meta);
           // Right bytes in a file that changed identity (copied back, touched, an old record): remember
           // this file as verified, unless it changed while it was being hashed.
-          else if (meta.verifiedFile === undefined || !sameFile(meta.verifiedFile, before)) {
+          if (
+            reason === undefined &&
+            (meta.verifiedFile === undefined || !sameFile(meta.verifiedFile, before))
+          ) {
             const after = await fh.stat();
             if (sameFile(identityOf(before), after)) relabel = { ...meta, verifiedFile: identityOf(after) };
           }
@@ -765,7 +481,7 @@ export class FsContentStore implements ContentStore {
         await fh.close();
       }
       if (relabel !== undefined) {
-        this.#retire(sha1);
+        this.#openObjects.retire(sha1);
         await this.#writeMeta(sha1, relabel);
       }
       if (reason === undefined) return { sha1, ok: true };
@@ -778,7 +494,7 @@ export class FsContentStore implements ContentStore {
   async #dispose(sha1: Sha1Hex, action: VerifyAction): Promise<void> {
     if (action === 'report') return;
     this.#metaCache.delete(sha1);
-    this.#retire(sha1);
+    this.#openObjects.retire(sha1);
     if (action === 'quarantine') {
       const target = join(this.root, '.quarantine', `${sha1}.${this.#now()}`);
       try {
@@ -808,7 +524,7 @@ export class FsContentStore implements ContentStore {
     const sha1 = toSha1Hex(key);
     return this.#lock.run(sha1, async () => {
       this.#metaCache.delete(sha1);
-      this.#retire(sha1);
+      this.#openObjects.retire(sha1);
       let existed = true;
       try {
         await rm(this.#objectPath(sha1));
@@ -831,42 +547,5 @@ export class FsContentStore implements ContentStore {
         if (sha1 !== undefined && sha1 === n && fanOutFolder(sha1) === f.name) yield sha1;
       }
     }
-  }
-}
-
-function openFd(path: string, flags: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fsOpen(path, flags, (err, fd) => (err === null ? resolve(fd) : reject(err)));
-  });
-}
-
-function lstatPath(path: string): Promise<Stats> {
-  return new Promise((resolve, reject) => {
-    fsLstat(path, (err, st) => (err === null ? resolve(st) : reject(err)));
-  });
-}
-
-function fstatFd(fd: number): Promise<Stats> {
-  return new Promise((resolve, reject) => {
-    fsFstat(fd, (err, st) => (err === null ? resolve(st) : reject(err)));
-  });
-}
-
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fsClose(fd, (err) => (err === null ? resolve() : reject(err)));
-  });
-}
-
-/** fsync a directory so a rename into it survives a crash (no-op where directories cannot be opened). */
-async function syncDir(dir: string): Promise<void> {
-  let h: FileHandle | undefined;
-  try {
-    h = await open(dir, 'r');
-    await h.sync();
-  } catch {
-    // Some platforms refuse fsync on directories; the rename itself is still atomic.
-  } finally {
-    await h?.close().catch(() => undefined);
   }
 }

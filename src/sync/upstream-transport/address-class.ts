@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { AppError } from '../../errors.js';
 
 /**
  * Where an IP address sits, for request-forgery checks: a content URL or redirect from the upstream must not
@@ -63,4 +64,49 @@ export async function resolveHost(hostname: string): Promise<string[]> {
   if (/^localhost\.?$/i.test(host) || /\.localhost\.?$/i.test(host)) return ['127.0.0.1'];
   const found = await lookup(host, { all: true, verbatim: true });
   return found.map((a) => a.address);
+}
+
+/** The upstream's host name as the address rules compare it (lower case, no brackets, no trailing dot). */
+export function upstreamHostOf(upstreamUrl: string): string {
+  return bareHost(new URL(upstreamUrl).hostname.toLowerCase()).replace(/\.$/, '');
+}
+
+/**
+ * The address classes the server may connect to for this upstream: public ones, plus the ranges the upstream
+ * itself resolves into (a lab or branch WSUS on the private network or loopback may point within it; a
+ * public upstream may not point into it). Resolved once; while the upstream cannot be resolved, public only.
+ */
+export function allowedAddressClasses(
+  upstreamUrl: string,
+  resolve: (host: string) => Promise<string[]> = resolveHost,
+): () => Promise<ReadonlySet<AddressClass>> {
+  let classes: Promise<ReadonlySet<AddressClass>> | undefined;
+  return () =>
+    (classes ??= resolve(upstreamHostOf(upstreamUrl)).then(
+      (a) => new Set<AddressClass>(['public', ...a.map(addressClass)]),
+      () => {
+        classes = undefined;
+        return new Set<AddressClass>(['public']);
+      },
+    ));
+}
+
+/**
+ * The same rule at connect time, on the address DNS answers when the socket opens: a URL check resolves the
+ * name first, and a name that answers differently a moment later (DNS rebinding) would otherwise reach
+ * loopback or the metadata service all the same.
+ */
+export function connectAddressCheck(
+  upstreamUrl: string,
+  resolve: (host: string) => Promise<string[]> = resolveHost,
+): (host: string, address: string) => Promise<AppError | undefined> {
+  const allowed = allowedAddressClasses(upstreamUrl, resolve);
+  return async (host, address) => {
+    const cls = addressClass(address);
+    if ((await allowed()).has(cls)) return undefined;
+    const reason = `${host} resolves to ${cls} address ${address} when connecting`;
+    return new AppError('PB_ERR_CONTENT_URL_REFUSED', `connection refused: ${reason}`, {
+      detail: { host, address, reason },
+    });
+  };
 }

@@ -24,4 +24,12 @@ export type { MinRate } from './body-guard.js';
 export { parseNoProxy, isLoopbackHost } from './no-proxy.js';
 export { backoffDelay, parseRetryAfter } from './backoff.js';
 export { transportOptionsFromConfig } from './options-from-config.js';
-export { addressClass, bareHost, resolveHost, type AddressClass } from './address-class.js';
+export {
+  addressClass,
+  allowedAddressClasses,
+  bareHost,
+  connectAddressCheck,
+  resolveHost,
+  upstreamHostOf,
+  type AddressClass,
+} from './address-class.js';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
+import { connectAddressCheck } from './address-class.js';
 import { transportDefaults, type UpstreamTransportOptions } from './options.js';
 
 /**
@@ -45,6 +46,9 @@ export function transportOptionsFromConfig(
       },
     },
     retry: { maxAttempts: u.retries + 1 },
+    // Content URLs and redirects are checked before each request (contentUrlGuard); this holds the same
+    // address rule when the socket opens, against a name that resolves elsewhere by then.
+    connectCheck: connectAddressCheck(u.url),
     ...(extras.logger ? { logger: extras.logger } : {}),
   };
 }

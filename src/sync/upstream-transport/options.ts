@@ -1,4 +1,6 @@
+import type { LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
+import type { AppError } from '../../errors.js';
 import type { BackoffPolicy } from './backoff.js';
 import type { MinRate } from './body-guard.js';
 import type { CircuitBreakerPolicy } from './circuit-breaker.js';
@@ -62,6 +64,13 @@ export interface UpstreamTransportOptions {
   pool?: Partial<PoolOptions>;
   userAgent?: string;
   logger?: Logger;
+  /**
+   * Checked on every address a direct connection is about to use, after DNS answered (connectAddressCheck),
+   * so a name that passed a URL check cannot resolve elsewhere when the socket opens. Returns the refusal.
+   */
+  connectCheck?: (host: string, address: string) => Promise<AppError | undefined>;
+  /** Test hook: the DNS lookup of direct connections (default node:dns `lookup`). */
+  lookup?: LookupFunction;
   /** Test hooks: backoff sleeps and breaker cool-downs use these. */
   clock?: Clock;
   random?: RandomSource;

@@ -5,6 +5,7 @@ import { AppError } from '../../errors.js';
 import { backoffDelay, parseRetryAfter } from './backoff.js';
 import { guardStream, readBodyBounded, type BodyLimits } from './body-guard.js';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
+import { checkedLookup } from './checked-lookup.js';
 import { classifyError } from './classify-error.js';
 import { systemClock, systemRandom, type Clock, type RandomSource } from './clock.js';
 import {
@@ -139,7 +140,15 @@ export class UpstreamTransport {
       connections: this.#pool.connectionsPerOrigin,
       keepAliveTimeout: this.#pool.keepAliveTimeoutMs,
       connect: withPinCheck(
-        buildConnector({ ...this.#tlsConnect, timeout: this.#timeouts.connectMs }),
+        buildConnector({
+          ...this.#tlsConnect,
+          timeout: this.#timeouts.connectMs,
+          ...(options.connectCheck !== undefined
+            ? { lookup: checkedLookup(options.connectCheck, options.lookup) }
+            : options.lookup !== undefined
+              ? { lookup: options.lookup }
+              : {}),
+        }),
         this.#pins,
       ),
     });

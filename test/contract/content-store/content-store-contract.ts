@@ -94,6 +94,18 @@ export function runContentStoreContract(name: string, make: MakeContentStore): v
     assert.deepEqual(listed, [blob.hex]);
   });
 
+  void test(`${name}: close lets a read in flight finish, and the store stays usable`, async (t) => {
+    const { store } = await make(t);
+    const blob = makeBlob(2 * 1024 * 1024 + 7);
+    await store.ingest(chunks(blob.bytes), { sha1: blob.sha1, size: blob.bytes.length });
+    const reading = await store.openRange(blob.sha1, 0, blob.bytes.length - 1);
+    await store.close();
+    assert.ok((await readAll(reading)).equals(blob.bytes));
+    assert.equal(await store.has(blob.sha1), true);
+    assert.ok((await readAll(await store.openRange(blob.hex, 5, 9))).equals(blob.bytes.subarray(5, 10)));
+    await store.close();
+  });
+
   void test(`${name}: ingest without an expected SHA-256 records the computed one; empty objects work`, async (t) => {
     const { store } = await make(t);
     const blob = makeBlob(1000);

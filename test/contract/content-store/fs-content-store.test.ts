@@ -4,13 +4,14 @@ import { once } from 'node:events';
 import { mkdtemp, open, readdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsContentStore } from '../../../src/storage/content/index.js';
+import { FsContentStore, openContentStore } from '../../../src/storage/content/index.js';
 import { chunks, makeBlob, runContentStoreContract } from './content-store-contract.js';
 
+// Through the factory the server and the CLI use: `content.dir` names the filesystem store's root.
 runContentStoreContract('FsContentStore', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pb-content-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const store = await FsContentStore.open(join(dir, 'store'));
+  const store = await openContentStore({ content: { dir: join(dir, 'store') } });
   return {
     store,
     corruptObject: async (sha1hex, offset, bytes) => {
@@ -148,7 +149,7 @@ void test('FsContentStore: cached descriptors stay bounded and are closed once u
   // A handle in use keeps its descriptor past a release; it closes when the handle is done.
   const h = await a.open(blobs[99]!.sha1);
   assert.ok(h !== undefined);
-  a.releaseCachedDescriptors();
+  await a.close();
   assert.equal(await settlesAt(1), 1);
   assert.ok((await readAllBytes(h.createReadStream(0, 1999))).equals(blobs[99]!.bytes));
   assert.equal(await settlesAt(0), 0);

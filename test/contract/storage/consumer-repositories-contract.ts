@@ -12,7 +12,7 @@ import {
   type RevisionInput,
 } from '../../../src/storage/index.js';
 import { ids, seedFleet, t0 } from '../public-views/seed.js';
-import { guid, revision, sha1, type MakeDb } from './repository-contract.js';
+import { approve, guid, revision, sha1, type MakeDb } from './repository-contract.js';
 
 const file = (n: number) => ({ sha1: sha1(n), size: 1000 * n, name: `f${n}.cab` });
 const child = (n: number) => [{ updateId: guid(n), revisionNumber: 100 }];
@@ -41,13 +41,6 @@ async function seedPlan(h: DbHandle) {
   );
   await repos.generations.activate(gen.generationId);
   const group = await repos.groups.create({ name: 'Pilot' });
-  const approve = (n: number, groupId: string, action: 'install' | 'uninstall') => ({
-    updateId: guid(n).toUpperCase(),
-    groupId,
-    action,
-    approvedBy: 'alice',
-    approvedVia: 'cli',
-  });
   await repos.approvals.set([
     approve(1, allComputersGroup, 'install'),
     approve(1, group.groupId, 'install'),

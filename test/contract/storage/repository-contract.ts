@@ -37,6 +37,15 @@ export function revision(n: number, extra: Partial<RevisionInput> = {}): Revisio
   };
 }
 
+/** An approval of update `n` as `approvals.set` takes it (upper-case id: repositories lower-case it). */
+export const approve = (n: number, groupId: string, action: 'install' | 'uninstall') => ({
+  updateId: guid(n).toUpperCase(),
+  groupId,
+  action,
+  approvedBy: 'alice',
+  approvedVia: 'cli',
+});
+
 function isConflict(e: unknown): boolean {
   return e instanceof AppError && e.code === 'PB_ERR_CONFLICT';
 }

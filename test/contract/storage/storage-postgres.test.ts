@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/postgres.js';
+import { runBoundaryRepositoriesContract } from './boundary-repositories-contract.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
 import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
@@ -16,6 +17,7 @@ if (skip !== undefined) {
   runRepositoryContract('PostgreSQL', (t) => databases.open(t, 4));
   runClientEventRetentionContract('PostgreSQL', (t) => databases.open(t, 4));
   runConsumerRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
+  runBoundaryRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
   runSyncRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
   runReportQueryContract('PostgreSQL', (t) => databases.open(t, 4));
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrateToLatest, openDatabase } from '../../../src/storage/index.js';
+import { runBoundaryRepositoriesContract } from './boundary-repositories-contract.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
 import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
@@ -23,5 +24,6 @@ const makeDb: MakeDb = async (t) => {
 runRepositoryContract('SQLite', makeDb);
 runClientEventRetentionContract('SQLite', makeDb);
 runConsumerRepositoriesContract('SQLite', makeDb);
+runBoundaryRepositoriesContract('SQLite', makeDb);
 runSyncRepositoriesContract('SQLite', makeDb);
 runReportQueryContract('SQLite', makeDb);

@@ -183,12 +183,17 @@ for (const driver of adminDrivers()) {
         driver === 'sqlite'
           ? { PATCHBAY_DATABASE_DRIVER: 'sqlite', PATCHBAY_SERVER_DATA_DIR: join(db.dir, 'fresh') }
           : { PATCHBAY_DATABASE_DRIVER: 'postgres', PATCHBAY_DATABASE_URL: await emptyPostgresUrl() };
+      // An upstream that refuses at once, so a sync that wrongly went ahead would fail fast, not hang.
+      env.PATCHBAY_UPSTREAM_URL = 'http://127.0.0.1:9/ServerSyncWebService/ServerSyncWebService.asmx';
+      env.PATCHBAY_UPSTREAM_RETRIES = '0';
       for (const args of [
         ['updates', 'list'],
         ['groups', 'list'],
         ['reports', 'updates'],
+        ['sync'],
         ['sync', 'history'],
         ['content', 'status'],
+        ['content', 'download'],
         ['classifications', 'list'],
       ]) {
         const r = await cliWith(env, db.dir, args);
@@ -202,8 +207,11 @@ for (const driver of adminDrivers()) {
         assert.equal(r.stdout, '');
       }
       if (driver === 'sqlite') assert.equal(existsSync(join(db.dir, 'fresh')), false, 'nothing created');
-      // db migrate creates it; then the same command works.
-      assert.equal((await cliWith(env, db.dir, ['db', 'migrate'])).code, 0);
+      // db migrate creates it (every migration still to apply: no command above made the schema); then the
+      // same command works.
+      const migrate = await cliWith(env, db.dir, ['db', 'migrate']);
+      assert.equal(migrate.code, 0, migrate.stderr);
+      assert.match(migrate.stdout, /^applied 0001/m);
       const after = await cliWith(env, db.dir, ['groups', 'list']);
       assert.equal(after.code, 0, after.stderr);
       assert.match(after.stdout, /All Computers/);

@@ -1,16 +1,19 @@
 /**
  * Issue 10 item 6: content downloads go only to the upstream's own host and `[upstream] content_hosts`, never
  * into loopback, link-local or private ranges unless the upstream itself is there (a name counts as the
- * addresses it resolves to), with a bounded redirect count.
+ * addresses it resolves to, when the URL is checked and again when the socket opens), with a bounded
+ * redirect count.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import type { TestContext } from 'node:test';
 import { describeFile } from './fake-content-upstream.js';
 import { insertFiles, openDownstream, readStored, stateOf } from './content-fixtures.js';
-import { contentUrlGuard, downloadContent } from './imports.js';
+import { loadConfigOrThrow } from '../../../src/config/index.js';
+import { transportOptionsFromConfig } from '../../../src/sync/index.js';
+import { UpstreamTransport, contentUrlGuard, downloadContent } from './imports.js';
 import { payload } from '../../helpers/seed-catalog.js';
 
 /** A guard whose DNS is a table, so a name's addresses are the test's choice. */
@@ -142,4 +145,39 @@ void test('redirects from a loopback upstream: other hosts refused and never con
   assert.equal(r2.filesDownloaded, 1, JSON.stringify(r2.failures));
   assert.equal(secret.hits(), 1);
   assert.deepEqual(await readStored(down.store, toLocalhost), toLocalhost.bytes);
+});
+
+void test('DNS rebinding: a name that resolves to loopback when the socket opens is refused there and never reached', async (t) => {
+  const file = describeFile(payload(4100), 'rebind.cab');
+  const secret = await victim(t, file.bytes);
+  // A public upstream (an address literal, so no DNS) whose configured transport guards every connect.
+  const config = await loadConfigOrThrow({
+    env: { PATCHBAY_UPSTREAM_URL: 'http://203.0.113.10:8530/ServerSyncWebService/ServerSyncWebService.asmx' },
+  });
+  // The name's answer when the socket opens: loopback, where the victim listens (the URL check before it
+  // may have seen a public address; the rebinding is the change in between).
+  const rebound: LookupFunction = (_host, options, cb) =>
+    options.all === true ? cb(null, [{ address: '127.0.0.1', family: 4 }], 4) : cb(null, '127.0.0.1', 4);
+  const url = `http://files.cdn.example:${secret.port}/c/msdownload/rebind.cab`;
+
+  const guarded = new UpstreamTransport({ ...transportOptionsFromConfig(config), lookup: rebound });
+  t.after(() => guarded.close());
+  const e = await guarded.download({ url }).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  assert.equal((e as { code?: string } | undefined)?.code, 'PB_ERR_CONTENT_URL_REFUSED', String(e));
+  assert.match(
+    (e as Error).message,
+    /files\.cdn\.example resolves to loopback address 127\.0\.0\.1 when connecting/,
+  );
+  assert.equal(secret.hits(), 0, 'the victim was never contacted');
+
+  // The same lookup without the connect check does reach it: the check is what refused.
+  const { connectCheck: _dropped, ...unguarded } = transportOptionsFromConfig(config);
+  const open = new UpstreamTransport({ ...unguarded, lookup: rebound });
+  t.after(() => open.close());
+  const r = await open.download({ url });
+  r.body.destroy();
+  assert.equal(secret.hits(), 1);
 });

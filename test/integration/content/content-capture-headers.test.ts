@@ -57,6 +57,7 @@ function syntheticStore(sha1hex: string, size: number): ContentStore {
     verifyAll: unused,
     delete: unused,
     list: unused,
+    close: unused,
   };
 }
 

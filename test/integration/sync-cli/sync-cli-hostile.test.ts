@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCliProcess } from '../../helpers/cli.js';
+import { initCliDir, runCliProcess } from '../../helpers/cli.js';
 import { ids } from '../../helpers/fake-upstream/real-catalog.js';
 import { hostileProduct, startHostileCatalog } from '../content-sync/hostile-catalog.js';
 
@@ -16,8 +16,8 @@ void test('patchbay sync against an overlong content upstream exits 1 and the hi
   const dir = await mkdtemp(join(tmpdir(), 'pb-sync-cli-hostile-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const { up, files } = await startHostileCatalog(t, ['good', 'overlong']);
-  await writeFile(
-    join(dir, 'patchbay.ini'),
+  await initCliDir(
+    dir,
     `[server]\ndata_dir = ${join(dir, 'data')}\n[content]\nmode = all\n` +
       `[upstream]\nurl = ${up.serverSyncUrl}\nretries = 0\nrequest_timeout_seconds = 2\n` +
       `[selection]\nproducts = ${hostileProduct}\nclassifications = ${ids.definitionUpdates}\n[log]\nformat = json\n`,

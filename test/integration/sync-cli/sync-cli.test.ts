@@ -4,11 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UpdateId } from '../../../src/domain/ids.js';
-import { runCliProcess, type CliResult } from '../../helpers/cli.js';
+import { initCliDir, runCliProcess, type CliResult } from '../../helpers/cli.js';
 import { startCatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { buildRealCatalog, ids, syntheticDocument } from '../../helpers/fake-upstream/real-catalog.js';
 
@@ -133,13 +133,28 @@ void test('patchbay sync, history, status, products, catalog status/rollback and
   assert.match(content.stdout, /^verified\s+0\s+0 B$/m);
 });
 
+/** Data dir under `dir`, an upstream that refuses connections at once. */
+const unreachableIni = (dir: string) =>
+  `[server]\ndata_dir = ${join(dir, 'data')}\n[upstream]\nurl = http://127.0.0.1:9/ServerSyncWebService/ServerSyncWebService.asmx\nretries = 0\n`;
+
+void test('patchbay sync on a fresh install creates no database, names db migrate and exits 66', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pb-sync-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'patchbay.ini'), unreachableIni(dir));
+  const r = await runCliProcess(['sync'], { cwd: dir, timeoutMs: 60_000 });
+  assert.equal(r.code, 66, r.stderr);
+  assert.match(
+    r.stderr,
+    /^patchbay: PB_ERR_NOT_FOUND: no Patchbay database at sqlite .*data.patchbay\.db \(database\.path\): run `patchbay db migrate`/,
+  );
+  assert.equal(r.stdout, '');
+  assert.deepEqual(await readdir(dir), ['patchbay.ini'], 'no data dir, database or content directory');
+});
+
 void test('patchbay sync exits with the error code when the upstream is unreachable and records the failure', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pb-sync-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(
-    join(dir, 'patchbay.ini'),
-    `[server]\ndata_dir = ${join(dir, 'data')}\n[upstream]\nurl = http://127.0.0.1:9/ServerSyncWebService/ServerSyncWebService.asmx\nretries = 0\n`,
-  );
+  await initCliDir(dir, unreachableIni(dir));
   const r = await runCliProcess(['sync'], { cwd: dir, timeoutMs: 60_000 });
   assert.equal(r.code, 69, r.stderr);
   assert.match(r.stderr, /patchbay: PB_ERR_UPSTREAM_(CONNECT|UNAVAILABLE)/);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UpdateId } from '../../../src/domain/ids.js';
 import { openDatabase } from '../../../src/storage/index.js';
-import { spawnCli, type CliResult } from '../../helpers/cli.js';
+import { startCliProcess, type CliResult } from '../../helpers/cli.js';
 import { startCatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { buildRealCatalog, ids, syntheticDocument } from '../../helpers/fake-upstream/real-catalog.js';
 import { databaseTarget, pgSkip, stopPostgres, type DbKind } from '../sync/harness.js';
@@ -26,24 +26,8 @@ interface Racer extends CliResult {
 }
 
 function startSync(cwd: string, onStderr?: (s: string) => void): { pid: number; done: Promise<Racer> } {
-  const child = spawnCli(['sync', '--no-content'], { cwd });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    onStderr?.(stderr);
-  });
-  const pid = child.pid!;
-  const done = new Promise<Racer>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ pid, code, stdout, stderr });
-    });
-  });
-  return { pid, done };
+  const { pid, done } = startCliProcess(['sync', '--no-content'], { cwd, ...(onStderr ? { onStderr } : {}) });
+  return { pid, done: done.then((r) => ({ ...r, pid })) };
 }
 
 function raceScenario(kind: DbKind): void {

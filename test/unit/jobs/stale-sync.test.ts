@@ -20,7 +20,7 @@ void test('stale-sync alarm: the last good metadata sync against the configured 
   const runs = createRepositories(db).syncRuns;
   const t0 = Date.parse('2025-06-01T00:00:00Z');
   const limit = 48 * H;
-  assert.deepEqual(await checkStaleSync(db, { staleAfterMs: limit, now: t0 }), {
+  assert.deepEqual(await checkStaleSync(createRepositories(db), { staleAfterMs: limit, now: t0 }), {
     stale: true,
     lastGoodAt: undefined,
     ageMs: undefined,
@@ -29,8 +29,14 @@ void test('stale-sync alarm: the last good metadata sync against the configured 
   });
   const ok = await runs.start({ kind: 'metadata', triggerSource: 'schedule' }, t0);
   await runs.finish(ok.syncRunId, { outcome: 'succeeded' }, t0 + H);
-  assert.equal((await checkStaleSync(db, { staleAfterMs: limit, now: t0 + 49 * H })).stale, false);
-  assert.equal((await checkStaleSync(db, { staleAfterMs: limit, now: t0 + 49 * H + 1 })).stale, true);
+  assert.equal(
+    (await checkStaleSync(createRepositories(db), { staleAfterMs: limit, now: t0 + 49 * H })).stale,
+    false,
+  );
+  assert.equal(
+    (await checkStaleSync(createRepositories(db), { staleAfterMs: limit, now: t0 + 49 * H + 1 })).stale,
+    true,
+  );
   // Later failures and content downloads do not refresh it.
   const bad = await runs.start({ kind: 'metadata', triggerSource: 'schedule' }, t0 + 24 * H);
   await runs.finish(
@@ -40,14 +46,17 @@ void test('stale-sync alarm: the last good metadata sync against the configured 
   );
   const content = await runs.start({ kind: 'content', triggerSource: 'schedule' }, t0 + 40 * H);
   await runs.finish(content.syncRunId, { outcome: 'succeeded' }, t0 + 40 * H);
-  const r = await checkStaleSync(db, { staleAfterMs: limit, now: t0 + 50 * H });
+  const r = await checkStaleSync(createRepositories(db), { staleAfterMs: limit, now: t0 + 50 * H });
   assert.equal(r.stale, true);
   assert.equal(r.lastGoodAt, t0 + H);
   assert.equal(r.ageMs, 49 * H);
   // A partial sync (some revisions quarantined) is still a good sync.
   const partial = await runs.start({ kind: 'metadata', triggerSource: 'manual' }, t0 + 50 * H);
   await runs.finish(partial.syncRunId, { outcome: 'partial' }, t0 + 50 * H);
-  assert.equal((await checkStaleSync(db, { staleAfterMs: limit, now: t0 + 51 * H })).stale, false);
+  assert.equal(
+    (await checkStaleSync(createRepositories(db), { staleAfterMs: limit, now: t0 + 51 * H })).stale,
+    false,
+  );
 
   // The job logs a warning only while stale.
   const lines: { msg: string; level: number }[] = [];
@@ -55,7 +64,7 @@ void test('stale-sync alarm: the last good metadata sync against the configured 
     { level: 'info' },
     { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string; level: number }) },
   );
-  const job = staleSyncJob({ db, staleAfterMs: H });
+  const job = staleSyncJob({ source: createRepositories(db), staleAfterMs: H });
   await job.run({ signal: new AbortController().signal, logger, cause: 'manual', slotAt: 0, nodeId: 'a' });
   assert.equal(lines.length, 1);
   assert.equal(lines[0]!.level, 40);

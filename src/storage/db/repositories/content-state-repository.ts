@@ -60,6 +60,27 @@ export class ContentStateRepository {
     return rows.map((r) => ({ state: r.content_state, files: Number(r.n), bytes: Number(r.bytes ?? 0) }));
   }
 
+  /** Files and bytes in one state (zero when none). */
+  async totalIn(state: ContentState): Promise<{ files: number; bytes: number }> {
+    const row = await this.db
+      .selectFrom('files')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('size').as('bytes')])
+      .where('content_state', '=', state)
+      .executeTakeFirstOrThrow();
+    return { files: Number(row.n), bytes: Number(row.bytes ?? 0) };
+  }
+
+  /** Files that are `verified` and entered that state at or after `since` (they arrived during a run). */
+  async verifiedSince(since: number): Promise<Buffer[]> {
+    const rows = await this.db
+      .selectFrom('files')
+      .select('sha1')
+      .where('content_state', '=', 'verified')
+      .where('state_changed_at', '>=', since)
+      .execute();
+    return rows.map((r) => r.sha1);
+  }
+
   /** Failed files, most recent failure first. */
   async recentFailures(limit: number): Promise<FailedContentFile[]> {
     const rows = await this.db

@@ -7,10 +7,12 @@ import { ApprovalRepository } from './approval-repository.js';
 import { ApprovalRuleRepository } from './approval-rule-repository.js';
 import { AuditLogRepository } from './audit-log-repository.js';
 import { CategoryRepository } from './category-repository.js';
+import { ClientCatalogRepository } from './client-catalog-repository.js';
 import { ClientEventRepository } from './client-event-repository.js';
 import { ComputerRepository } from './computer-repository.js';
 import { ConnectorStateRepository } from './connector-state-repository.js';
 import { ConnectorViewRepository } from './connector-view-repository.js';
+import { ContentChangeRepository } from './content-change-repository.js';
 import { ContentPlanRepository } from './content-plan-repository.js';
 import { ContentStateRepository } from './content-state-repository.js';
 import { CookieKeyRepository } from './cookie-key-repository.js';
@@ -19,6 +21,7 @@ import { DeploymentChangeRepository } from './deployment-change-repository.js';
 import { FileRepository } from './file-repository.js';
 import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
+import { HealthRepository } from './health-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
@@ -61,6 +64,9 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     contentPlan: new ContentPlanRepository(db),
     contentState: new ContentStateRepository(db),
     connectorViews: new ConnectorViewRepository(db, dialect),
+    clientCatalog: new ClientCatalogRepository(db),
+    contentChanges: new ContentChangeRepository(db),
+    health: new HealthRepository(db),
     reportQueries: new ReportQueryRepository(db, dialect),
     upstreamCatalog: new UpstreamCatalogRepository(db),
     downstreamServers: new DownstreamServerRepository(db),
@@ -76,10 +82,12 @@ export * from './approval-repository.js';
 export * from './approval-rule-repository.js';
 export * from './audit-log-repository.js';
 export * from './category-repository.js';
+export * from './client-catalog-repository.js';
 export * from './client-event-repository.js';
 export * from './computer-repository.js';
 export * from './connector-state-repository.js';
 export * from './connector-view-repository.js';
+export * from './content-change-repository.js';
 export * from './content-plan-repository.js';
 export * from './content-state-repository.js';
 export * from './cookie-key-repository.js';
@@ -88,6 +96,7 @@ export * from './downstream-server-repository.js';
 export * from './file-repository.js';
 export * from './generation-repository.js';
 export * from './group-repository.js';
+export * from './health-repository.js';
 export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
 export * from './report-query-repository.js';

@@ -123,6 +123,22 @@ export class SyncRunRepository {
       .executeTakeFirst();
     return row && toRecord(row);
   }
+
+  /**
+   * The most recent metadata run that succeeded fully or partially (the stale-sync alarm's "last good
+   * sync"); content-download runs do not count.
+   */
+  async lastGoodMetadata(): Promise<SyncRunRecord | undefined> {
+    const row = await this.db
+      .selectFrom('sync_runs')
+      .selectAll()
+      .where('kind', '=', 'metadata')
+      .where('outcome', 'in', ['succeeded', 'partial'])
+      .orderBy('sync_run_id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
 }
 
 function parseCounters(text: string): Record<string, number> {
