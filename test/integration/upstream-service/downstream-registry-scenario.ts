@@ -6,9 +6,9 @@
  * restrictions with their faults.
  */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { test, type TestContext } from 'node:test';
 import { createAdminServices } from '../../../src/admin/index.js';
-import { runCli, type CliIo } from '../../../src/cli/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildAdminServer } from '../../../src/http/index.js';
 import {
@@ -20,6 +20,7 @@ import { decodeSoapFault } from '../../../src/protocol/soap/index.js';
 import { createRepositories } from '../../../src/storage/index.js';
 import { runSync } from '../../../src/sync/index.js';
 import { silentLogger } from '../client-service/harness.js';
+import { adminCli } from '../admin/harness.js';
 import { openTestDb, testTransport, type DbKind } from '../sync/harness.js';
 import { startUpstreamPatchbay, type UpstreamPatchbay } from './harness.js';
 
@@ -36,16 +37,9 @@ async function authorize(a: UpstreamPatchbay, accountGuid: string) {
   return { status: r.status, fault: r.status === 500 ? decodeSoapFault(r.body) : undefined };
 }
 
-async function cli(a: UpstreamPatchbay, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (s) => void (stdout += s),
-    stderr: (s) => void (stderr += s),
-    env: { ...a.databaseEnv, PATCHBAY_LOG_LEVEL: 'silent' },
-    cwd: process.cwd(),
-  };
-  return { code: await runCli(args, io), stdout, stderr };
+/** `patchbay ...` in-process on A's database (the admin CLI harness). */
+function cli(a: UpstreamPatchbay, ...args: string[]) {
+  return adminCli({ handle: a.db, env: a.databaseEnv, dir: tmpdir() }, ...args);
 }
 
 async function adminApi(t: TestContext, a: UpstreamPatchbay) {
