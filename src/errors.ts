@@ -262,6 +262,22 @@ export const errorCatalogue = {
     exit: 65,
     title: 'Authorization cookie is invalid',
   },
+  // `[upstream_service] allowed_downstreams` / `allowed_addresses` left this downstream out: InvalidParameters,
+  // on which a Windows DSS stops (SPEC <9>) rather than retrying in a loop as after InvalidAuthorizationCookie.
+  PB_ERR_DOWNSTREAM_REFUSED: {
+    status: 403,
+    fault: 'InvalidParameters',
+    exit: 77,
+    title: 'This downstream server is not allowed to synchronize from this server',
+  },
+  // A new downstream server id while the registry holds `[upstream_service] max_downstreams`: ServerBusy, so
+  // the DSS tries again at its next sync, when an admin may have made room.
+  PB_ERR_DOWNSTREAM_LIMIT: {
+    status: 429,
+    fault: 'ServerBusy',
+    exit: 75,
+    title: 'The downstream server registry is full',
+  },
   PB_ERR_SERVER_BUSY: { status: 503, fault: 'ServerBusy', exit: 75, title: 'Server is busy, retry later' },
   // A client id new to this server from an address that reached clients.new_computers_per_address: ServerBusy,
   // so the client retries later instead of treating itself as broken.

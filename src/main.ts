@@ -245,13 +245,22 @@ export async function startPatchbay(
     });
 
     // The upstream role (docs/upstream.md): downstream servers sync from the client ports, as from WSUS.
-    const upstreamService = createUpstreamService(db, {
-      keys: cookieKeys,
-      serverInstanceId,
-      logger,
-      selectionFallback: config.selection,
-      onFilesQueued: () => autoDownload.kick(),
-    });
+    // `[upstream_service] enabled = false` leaves the paths unmounted: 404, as on a server without the role.
+    const uss = config.upstream_service;
+    const upstreamService = uss.enabled
+      ? createUpstreamService(db, {
+          keys: cookieKeys,
+          serverInstanceId,
+          logger,
+          selectionFallback: config.selection,
+          options: {
+            maxDownstreams: uss.maxDownstreams,
+            allowedDownstreams: uss.allowedDownstreams,
+            allowedAddresses: uss.allowedAddresses,
+          },
+          onFilesQueued: () => autoDownload.kick(),
+        })
+      : undefined;
     const clientDeps = { config, logger, readiness, clientService, contentStore, upstreamService };
 
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [

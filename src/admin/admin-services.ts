@@ -12,6 +12,7 @@ import { UpdatesService } from '../fleet/index.js';
 import { SupersededDeclineService } from '../fleet/index.js';
 import type { ContentMode } from '../domain/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
+import { DownstreamsService } from './downstreams-service.js';
 import { TokenService } from './token-service.js';
 
 export interface AdminServices {
@@ -23,6 +24,7 @@ export interface AdminServices {
   readonly rules: ApprovalRulesService;
   readonly audit: AuditService;
   readonly tokens: TokenService;
+  readonly downstreams: DownstreamsService;
 }
 
 export function adminStoreFor(handle: DbHandle): AdminStore {
@@ -61,5 +63,6 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
     rules: new ApprovalRulesService(store, approvals, groups),
     audit: new AuditService(store),
     tokens: new TokenService(store),
+    downstreams: new DownstreamsService(store),
   };
 }

@@ -10,3 +10,4 @@ export {
   type Role,
   type Permission,
 } from './roles.js';
+export { DownstreamsService, type DownstreamView } from './downstreams-service.js';

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approval-commands.js';
 import { registerComputersCommands } from './computers-commands.js';
+import { registerDownstreamsCommands } from './downstreams-commands.js';
 import { registerCatalogCommands } from './catalog-commands.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerConnectorCommands } from './connector-commands.js';
@@ -62,6 +63,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerApprovalCommands(program, io, setExitCode);
   registerGroupsCommands(program, io, setExitCode);
   registerComputersCommands(program, io, setExitCode);
+  registerDownstreamsCommands(program, io, setExitCode);
   registerRulesCommands(program, io, setExitCode);
   registerTokensCommands(program, io, setExitCode);
   registerStatusCommand(program, io, setExitCode);

@@ -53,3 +53,4 @@ export {
   maxValueLength,
 } from './fields.js';
 export { closestName, suggestKey, deepFreeze } from './key-helpers.js';
+export { addressMatcher, parseAddressRange, type AddressRange } from './address-range.js';

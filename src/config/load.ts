@@ -165,9 +165,11 @@ function readEnv(
     const value = env[name];
     if (value === undefined) continue;
     const rest = name.slice(envPrefix.length);
-    const section = rest.split('_', 1)[0]?.toLowerCase() ?? '';
-    if (!isSectionName(section)) continue;
+    // The field first: a section name may hold an underscore (`upstream_service`), so its first word alone
+    // (`upstream`) is not the section of PATCHBAY_UPSTREAM_SERVICE_ENABLED.
     const field = fieldByEnvName(name);
+    const section = field?.section ?? rest.split('_', 1)[0]?.toLowerCase() ?? '';
+    if (!isSectionName(section)) continue;
     if (!field) {
       const iniKey = rest.slice(section.length + 1).toLowerCase();
       problems.push({

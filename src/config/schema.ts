@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { contentModes } from '../domain/index.js';
+import { parseAddressRange } from './address-range.js';
 import {
   booleanField,
   enumField,
@@ -361,6 +362,46 @@ const maintenance = z.object({
   }),
 });
 
+/** The upstream role (docs/upstream.md): whether downstream servers may sync from us, and which. */
+const upstreamService = z.object({
+  enabled: booleanField({
+    default: true,
+    description:
+      'Serve downstream WSUS and Patchbay servers (ServerSyncWebService, DssAuthWebService on the client ' +
+      'ports). Off: those paths answer 404, as on a server without the role.',
+  }),
+  maxDownstreams: integerField({
+    min: 1,
+    max: 1_000_000,
+    default: 1000,
+    description:
+      'Downstream servers the registry holds (`patchbay downstreams list`). The authorization step is ' +
+      'anonymous, so a flood of made-up server ids stops here: a new id beyond it is answered ServerBusy ' +
+      'until `patchbay downstreams remove` makes room. Known servers always pass.',
+  }),
+  allowedDownstreams: listField({
+    default: [],
+    item: {
+      re: /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/,
+      expected: 'a downstream server id (a GUID)',
+      normalize: (s) => s.toLowerCase(),
+    },
+    description:
+      'Server ids (GUIDs, as `patchbay downstreams list` shows them) allowed to sync. Empty: any (as WSUS). ' +
+      'Others are refused at authorization with an InvalidParameters fault.',
+  }),
+  allowedAddresses: listField({
+    default: [],
+    item: {
+      re: /^[0-9A-Fa-f.:]{2,45}(?:\/\d{1,3})?$/,
+      expected: 'an IP address or CIDR range such as 10.0.0.0/8 or fd00::/8',
+    },
+    description:
+      'Source addresses (IPs or CIDR ranges) downstream servers may sync from. Empty: any (as WSUS). ' +
+      "Behind a proxy the address is the proxy's.",
+  }),
+});
+
 const log = z.object({
   level: enumField({
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -427,6 +468,13 @@ function crossChecks(c: z.output<typeof sections>, ctx: z.RefinementCtx): void {
       message: 'set either the password or password_file',
     });
   }
+  for (const [i, a] of c.upstream_service.allowedAddresses.entries())
+    if (parseAddressRange(a) === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['upstream_service', 'allowedAddresses', i],
+        message: `expected an IP address or CIDR range such as 10.0.0.0/8, got ${JSON.stringify(a)}`,
+      });
   const u = c.upstream;
   if (u.proxyPassword !== '' && u.proxyPasswordFile !== '') {
     ctx.addIssue({
@@ -449,6 +497,8 @@ const sections = z.object({
   database,
   content,
   upstream,
+  // The INI section name is the schema key: `[upstream_service]`, PATCHBAY_UPSTREAM_SERVICE_*.
+  upstream_service: upstreamService,
   sync,
   selection,
   admin,

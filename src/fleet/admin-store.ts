@@ -14,6 +14,7 @@ import type {
   AuditLogRepository,
   ComputerRepository,
   DeploymentChangeRepository,
+  DownstreamServerRepository,
   FileRepository,
   GenerationRepository,
   GroupRepository,
@@ -117,6 +118,13 @@ export interface AdminSupersedenceStore {
   supersedersOf: SupersedenceRepository['supersedersOf'];
 }
 
+/** The downstream servers registry (`patchbay downstreams`). */
+export interface AdminDownstreamStore {
+  list: DownstreamServerRepository['list'];
+  get: DownstreamServerRepository['get'];
+  remove: DownstreamServerRepository['remove'];
+}
+
 export interface AdminStores {
   readonly revisions: AdminRevisionStore;
   readonly groups: AdminGroupStore;
@@ -132,6 +140,7 @@ export interface AdminStores {
   readonly files: AdminFileStore;
   readonly quarantine: AdminQuarantineStore;
   readonly supersedence: AdminSupersedenceStore;
+  readonly downstreamServers: AdminDownstreamStore;
 }
 
 export interface AdminStore {

@@ -12,10 +12,12 @@ export const dssAuthPath = '/DssAuthWebService/DssAuthWebService.asmx';
 
 function callOf(ctx: SoapCallContext): UpstreamCall {
   const ip = ctx.request.ip;
+  const ua = ctx.request.headers['user-agent'];
   return {
     nowMs: ctx.receivedAtMs,
     isHttps: ctx.baseUrl.startsWith('https:'),
     ipAddress: typeof ip === 'string' && ip.length <= 64 ? ip.replace(/^::ffff:/, '') : undefined,
+    userAgent: typeof ua === 'string' ? ua.slice(0, 256) : undefined,
   };
 }
 

@@ -2,6 +2,7 @@
 // DssAuth (docs/upstream.md). Replica deployments, roll-up and the downstream registry plug in here later.
 export * from './anchors.js';
 export * from './dss-cookies.js';
+export * from './downstream-admission.js';
 export * from './languages.js';
 export * from './upstream-ports.js';
 export * from './update-data.js';

@@ -1,5 +1,5 @@
 import type { ServedPosition, ServedRevision, ServedRevisionQuery } from '../storage/index.js';
-import type { RevisionIdentity } from '../storage/index.js';
+import type { DownstreamAuth, RevisionIdentity } from '../storage/index.js';
 
 /** The served catalog as the upstream role reads it; `createRepositories(...).upstreamCatalog` implements it. */
 export interface UpstreamCatalogStore {
@@ -14,8 +14,17 @@ export interface UpstreamCatalogStore {
   servedFileStates(generationId: number, sha1s: readonly Buffer[]): Promise<Map<string, string>>;
 }
 
+/** The downstream registry (`createRepositories(...).downstreamServers` implements it). */
+export interface DownstreamRegistryStore {
+  /** False when `maxRows` servers are registered and this id is new. */
+  recordAuth(a: DownstreamAuth, maxRows: number): Promise<boolean>;
+  recordSession(serverId: string, protocolVersion: string, at: number): Promise<void>;
+  recordSync(serverId: string, at: number): Promise<void>;
+}
+
 export interface UpstreamStores {
   readonly catalog: UpstreamCatalogStore;
+  readonly downstreams: DownstreamRegistryStore;
   /** The language codes we synchronize (`[selection] languages` or the admin's selection). */
   enabledLanguages(): Promise<readonly string[]>;
   /** Queues absent files for download; returns how many moved. */

@@ -29,6 +29,7 @@ import {
 } from '../protocol/server-sync/index.js';
 import { childElement, type XmlElement } from '../protocol/xml/index.js';
 import { formatAnchor, parseAnchor } from './anchors.js';
+import { DownstreamAdmission } from './downstream-admission.js';
 import { parseProtocolVersion, type DssCookies, type DssSession } from './dss-cookies.js';
 import { upstreamLanguageList } from './languages.js';
 import { buildUpdateData, UpdateBlobCache } from './update-data.js';
@@ -39,6 +40,8 @@ export interface UpstreamCall {
   readonly nowMs: number;
   readonly isHttps: boolean;
   readonly ipAddress: string | undefined;
+  /** The HTTP User-Agent (capped): the only product version a DSS tells us. */
+  readonly userAgent?: string | undefined;
 }
 
 export interface UpstreamServiceOptions {
@@ -48,12 +51,21 @@ export interface UpstreamServiceOptions {
   readonly responseByteBudget: number;
   /** Bytes of encoded update blobs kept between calls (update-data.ts UpdateBlobCache). */
   readonly blobCacheBytes: number;
+  /** `[upstream_service] max_downstreams`: registry rows; a new id beyond it is refused (ServerBusy). */
+  readonly maxDownstreams: number;
+  /** `[upstream_service] allowed_downstreams` (lower-case GUIDs); empty: any. */
+  readonly allowedDownstreams: readonly string[];
+  /** `[upstream_service] allowed_addresses` (IPs, CIDR ranges); empty: any. */
+  readonly allowedAddresses: readonly string[];
 }
 
 export const defaultUpstreamServiceOptions: UpstreamServiceOptions = Object.freeze({
   maxUpdatesPerRequest: 100,
   responseByteBudget: 2_000_000,
   blobCacheBytes: 64 * 1024 * 1024,
+  maxDownstreams: 1000,
+  allowedDownstreams: [],
+  allowedAddresses: [],
 });
 
 /** The SPEC ServiceUrl of the DSS authorization plug-in, relative to the server root. */
@@ -71,6 +83,7 @@ const maxDecryptionIds = 100;
 export class UpstreamWebService {
   readonly limits = defaultServerSyncLimits;
   readonly #blobs: UpdateBlobCache;
+  readonly #admits: DownstreamAdmission;
 
   constructor(
     private readonly deps: {
@@ -83,6 +96,7 @@ export class UpstreamWebService {
     },
   ) {
     this.#blobs = new UpdateBlobCache(deps.options.blobCacheBytes);
+    this.#admits = new DownstreamAdmission(deps.options);
   }
 
   getAuthConfig(op: XmlElement, call: UpstreamCall): string {
@@ -101,11 +115,21 @@ export class UpstreamWebService {
       throw new AppError('PB_ERR_INVALID_PARAMETER', 'accountName is not an FQDN', {
         detail: { parameter: 'accountName' },
       });
+    const dssId = r.accountGuid.toLowerCase();
+    const who = { dssId, dssName: r.accountName, ip: call.ipAddress };
+    this.admit(dssId, call, who);
     const cookieData = await this.deps.cookies.issueAuth(r.accountGuid, call.nowMs);
-    this.deps.logger.info(
-      { dssId: r.accountGuid.toLowerCase(), dssName: r.accountName, ip: call.ipAddress },
-      'downstream server authorized',
-    );
+    const auth = { serverId: dssId, name: r.accountName, address: call.ipAddress, userAgent: call.userAgent };
+    if (!(await this.deps.stores.downstreams.recordAuth({ ...auth, at: call.nowMs }, this.#admits.maxRows))) {
+      this.deps.logger.warn(
+        { ...who, max: this.#admits.maxRows },
+        'downstream server refused: registry full',
+      );
+      throw new AppError('PB_ERR_DOWNSTREAM_LIMIT', 'the downstream server registry is full', {
+        detail: { faultMessage: 'the downstream server registry of this upstream is full (max_downstreams)' },
+      });
+    }
+    this.deps.logger.info(who, 'downstream server authorized');
     return encodeGetAuthorizationCookieResponse({ plugInId: 'DssTargeting', cookieData });
   }
 
@@ -116,9 +140,16 @@ export class UpstreamWebService {
         detail: { parameter: 'authCookies' },
       });
     const auth = await this.deps.cookies.openAuth(r.authCookies[0]!.cookieData, call.nowMs);
+    // Again here: the configuration may have changed, or the cookie moved to another address, since auth.
+    this.admit(auth.dssId, call, { dssId: auth.dssId, ip: call.ipAddress });
     const v = parseProtocolVersion(r.protocolVersion);
     if (v.major !== 1)
       throw new AppError('PB_ERR_INCOMPATIBLE_PROTOCOL', `protocolVersion ${r.protocolVersion} is not 1.x`);
+    await this.deps.stores.downstreams.recordSession(auth.dssId, `${v.major}.${v.minor}`, call.nowMs);
+    this.deps.logger.info(
+      { dssId: auth.dssId, ip: call.ipAddress, protocolVersion: `${v.major}.${v.minor}` },
+      'downstream server session started',
+    );
     const expiresAtMs = Math.min(call.nowMs + 240 * 60_000, auth.expiresAtMs);
     const session: DssSession = {
       dssId: auth.dssId,
@@ -155,7 +186,7 @@ export class UpstreamWebService {
   }
 
   async getRevisionIdList(op: XmlElement, call: UpstreamCall): Promise<string> {
-    await this.session(op, call);
+    const session = await this.session(op, call);
     const r = decodeGetRevisionIdListRequest(op, this.limits);
     const f = r.filter;
     const sent = parseAnchor(f.anchor, 'filter');
@@ -184,6 +215,18 @@ export class UpstreamWebService {
       classifications: ids(f.classifications),
       fullIds,
     });
+    await this.deps.stores.downstreams.recordSync(session.dssId, call.nowMs);
+    // The upstream's sync history of this downstream: one line per listing (config, then updates).
+    this.deps.logger.info(
+      {
+        dssId: session.dssId,
+        ip: call.ipAddress,
+        getConfig: f.getConfig,
+        delta: sinceGenerationId !== undefined,
+        revisions: revisions.length,
+      },
+      'downstream server sync: revision list',
+    );
     return encodeGetRevisionIdListResponse({
       anchor,
       revisions: revisions.map((i) => ({
@@ -194,8 +237,9 @@ export class UpstreamWebService {
   }
 
   async getUpdateData(op: XmlElement, call: UpstreamCall): Promise<string> {
-    await this.session(op, call);
+    const session = await this.session(op, call);
     const r = decodeGetUpdateDataRequest(op, this.limits, this.deps.options.maxUpdatesPerRequest);
+    await this.deps.stores.downstreams.recordSync(session.dssId, call.nowMs);
     const current = await this.deps.stores.catalog.currentPosition(call.nowMs);
     const served =
       current === undefined
@@ -255,6 +299,16 @@ export class UpstreamWebService {
       });
     }
     return encodeGetUpdateDecryptionDataResponse(entries);
+  }
+
+  /** `[upstream_service] allowed_*`: a refused downstream gets PB_ERR_DOWNSTREAM_REFUSED and a log line. */
+  private admit(dssId: string, call: UpstreamCall, who: Record<string, unknown>): void {
+    const refusal = this.#admits.refusal(dssId, call.ipAddress);
+    if (refusal === undefined) return;
+    this.deps.logger.warn({ ...who, reason: refusal }, 'downstream server refused');
+    throw new AppError('PB_ERR_DOWNSTREAM_REFUSED', `downstream server refused: ${refusal}`, {
+      detail: { faultMessage: `this downstream server is not allowed to synchronize here (${refusal})` },
+    });
   }
 
   ping(_op: XmlElement, call: UpstreamCall): string {

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from '../../admin/index.js';
 import { registerAuth, tokenOf } from './auth.js';
+import { registerDownstreamRoutes } from './downstreams-routes.js';
 import { registerFleetRoutes } from './fleet-routes.js';
 import { OpenApiRecorder } from './openapi.js';
 import type { ReportsService } from '../../reports/index.js';
@@ -77,6 +78,7 @@ export async function registerAdminApi(
     registerUpdateRoutes(scope, opts.services);
     registerFleetRoutes(scope, opts.services);
     registerRuleRoutes(scope, opts.services);
+    registerDownstreamRoutes(scope, opts.services);
     if (opts.reports !== undefined) registerReportRoutes(scope, opts.reports);
     done();
   });

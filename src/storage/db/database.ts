@@ -40,6 +40,7 @@ export interface Database {
   connector_state: ConnectorStateTable;
   job_leases: JobLeasesTable;
   upstream_catalog_log: UpstreamCatalogLogTable;
+  downstream_servers: DownstreamServersTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -209,6 +210,20 @@ export interface UpstreamCatalogLogTable {
   seq: Generated<number>;
   generation_id: number;
   logged_at: number;
+}
+
+/** A downstream server that authenticated with us (migration 0010, docs/upstream.md). */
+export interface DownstreamServersTable {
+  server_id: string;
+  name: string;
+  address: string | null;
+  user_agent: string | null;
+  protocol_version: string | null;
+  first_seen_at: number;
+  last_auth_at: number;
+  last_sync_at: number | null;
+  sync_calls: Generated<number>;
+  computers: Generated<number>;
 }
 
 export interface GenerationMembersTable {

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { toAppError } from '../../errors.js';
 import { acquireLease, processHolder } from '../../jobs/index.js';
 import { defaultServerSyncLimits } from '../../protocol/server-sync/index.js';
+import { createRepositories } from '../../storage/index.js';
 import { ServerSyncClient } from './server-sync-client.js';
 import { SyncRun } from './sync-run.js';
 import { syncStoresOf } from './sync-stores.js';
@@ -66,7 +67,9 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     transport: deps.transport,
     url: options.upstreamUrl,
     accountName: options.accountName,
-    accountGuid: options.accountGuid,
+    // A stable server id (our instance id, as WSUS sends its ServerId): the upstream's registry of its
+    // downstream servers then holds one row for us, not one per sync.
+    accountGuid: options.accountGuid ?? (await createRepositories(deps.db).settings.getOrCreateInstanceId()),
     protocolVersion: options.protocolVersion,
     limits,
     now,

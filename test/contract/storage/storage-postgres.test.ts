@@ -3,6 +3,7 @@ import { migratedPostgresDatabases, postgresSkipReason } from '../../helpers/pos
 import { runBoundaryRepositoriesContract } from './boundary-repositories-contract.js';
 import { runClientEventRetentionContract } from './client-event-retention-contract.js';
 import { runConsumerRepositoriesContract } from './consumer-repositories-contract.js';
+import { runDownstreamServerContract } from './downstream-server-contract.js';
 import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
 import { runReportQueryContract } from './report-query-contract.js';
 import { runRepositoryContract } from './repository-contract.js';
@@ -20,4 +21,5 @@ if (skip !== undefined) {
   runBoundaryRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
   runSyncRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
   runReportQueryContract('PostgreSQL', (t) => databases.open(t, 4));
+  runDownstreamServerContract('PostgreSQL', (t) => databases.open(t, 4));
 }

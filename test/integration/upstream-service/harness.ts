@@ -12,13 +12,13 @@ import type { TestContext } from 'node:test';
 import { createClientWebService } from '../../../src/client-service/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildClientServer } from '../../../src/http/index.js';
-import { FsContentStore, type DbHandle } from '../../../src/storage/index.js';
+import { FsContentStore, openDatabase, type DbHandle } from '../../../src/storage/index.js';
 import { listQuarantine, runSync } from '../../../src/sync/index.js';
 import { createUpstreamService, type UpstreamServiceOptions } from '../../../src/upstream-service/index.js';
 import { startCatalogUpstream, type CatalogUpstream } from '../../helpers/fake-upstream/catalog-upstream.js';
 import { buildRealCatalog } from '../../helpers/fake-upstream/real-catalog.js';
 import { postSoap, silentLogger, type HttpResult } from '../client-service/harness.js';
-import { openTestDb, testTransport, type DbKind } from '../sync/harness.js';
+import { databaseTarget, testTransport, type DbKind } from '../sync/harness.js';
 
 export interface UpstreamPatchbay {
   readonly db: DbHandle;
@@ -31,6 +31,8 @@ export interface UpstreamPatchbay {
   /** Synchronizes Patchbay from `top` again. */
   readonly syncFromTop: () => Promise<void>;
   readonly post: (path: string, body: string, soapAction?: string) => Promise<HttpResult>;
+  /** PATCHBAY_DATABASE_* naming A's database, for the CLI. */
+  readonly databaseEnv: Record<string, string>;
 }
 
 export async function startUpstreamPatchbay(
@@ -38,7 +40,13 @@ export async function startUpstreamPatchbay(
   kind: DbKind,
   options: Partial<UpstreamServiceOptions> = {},
 ): Promise<UpstreamPatchbay> {
-  const db = await openTestDb(t, kind);
+  const target = await databaseTarget(t, kind);
+  const db = openDatabase(target.driver === 'sqlite' ? target : { ...target, poolSize: 4 });
+  t.after(() => db.close());
+  const databaseEnv: Record<string, string> =
+    target.driver === 'sqlite'
+      ? { PATCHBAY_DATABASE_DRIVER: 'sqlite', PATCHBAY_DATABASE_PATH: target.path }
+      : { PATCHBAY_DATABASE_DRIVER: 'postgres', PATCHBAY_DATABASE_URL: target.connectionString };
   const top = await startCatalogUpstream({ entries: buildRealCatalog().entries, maxUpdatesPerRequest: 25 });
   t.after(() => top.close());
   const transport = testTransport(t);
@@ -55,6 +63,7 @@ export async function startUpstreamPatchbay(
     store,
     serverSyncUrl: `${baseUrl}/ServerSyncWebService/ServerSyncWebService.asmx`,
     syncFromTop,
+    databaseEnv,
     post: (path, body, soapAction) =>
       postSoap(`${baseUrl}${path}`, body, soapAction === undefined ? {} : { soapaction: `"${soapAction}"` }),
   };

@@ -17,6 +17,7 @@ import { ContentPlanRepository } from './content-plan-repository.js';
 import { ContentStateRepository } from './content-state-repository.js';
 import { CookieKeyRepository } from './cookie-key-repository.js';
 import { DatabaseSizeRepository } from './database-size-repository.js';
+import { DownstreamServerRepository } from './downstream-server-repository.js';
 import { DeploymentChangeRepository } from './deployment-change-repository.js';
 import { FileRepository } from './file-repository.js';
 import { GenerationRepository } from './generation-repository.js';
@@ -72,6 +73,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     databaseSize: new DatabaseSizeRepository(db, dialect),
     reportQueries: new ReportQueryRepository(db, dialect),
     upstreamCatalog: new UpstreamCatalogRepository(db),
+    downstreamServers: new DownstreamServerRepository(db),
   };
 }
 
@@ -95,6 +97,7 @@ export * from './content-state-repository.js';
 export * from './cookie-key-repository.js';
 export * from './database-size-repository.js';
 export * from './deployment-change-repository.js';
+export * from './downstream-server-repository.js';
 export * from './file-repository.js';
 export * from './generation-repository.js';
 export * from './group-repository.js';

@@ -1,0 +1,3 @@
+import { downstreamRegistryScenario } from './downstream-registry-scenario.js';
+
+downstreamRegistryScenario('sqlite');
