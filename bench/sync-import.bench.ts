@@ -20,6 +20,7 @@ import {
   encodeGetAuthConfigResponse,
   encodeGetAuthorizationCookieResponse,
   encodeGetConfigDataResponse,
+  ws2025ServerFlags,
   encodeGetCookieResponse,
   encodeGetRevisionIdListResponse,
   encodeGetUpdateDataResponse,
@@ -106,15 +107,9 @@ export async function startBenchUpstream(count: number) {
       case 'GetConfigData':
         return ok(
           encodeGetConfigDataResponse({
-            catalogOnlySync: false,
-            lazySync: true,
-            serverHostsPsfFiles: false,
-            maxNumberOfComputerIdsInRequest: 0,
-            maxNumberOfDriverSetsPerRequest: 0,
-            maxNumberOfPnpHardwareIdsInRequest: 0,
+            ...ws2025ServerFlags,
             maxNumberOfUpdatesPerRequest: 100,
             newConfigAnchor: '1,1',
-            protocolVersion: '1.20',
             languages: [{ languageId: 1033, shortLanguage: 'en', longLanguage: 'English', enabled: true }],
             maxUpdatesPerRequestInGetUpdateDecryptionData: 100,
           }),

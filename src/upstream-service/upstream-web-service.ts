@@ -18,6 +18,7 @@ import {
   encodeGetAuthConfigResponse,
   encodeGetAuthorizationCookieResponse,
   encodeGetConfigDataResponse,
+  ws2025ServerFlags,
   encodeGetCookieResponse,
   encodeGetRelatedRevisionsResponse,
   encodeGetRevisionIdListResponse,
@@ -171,15 +172,9 @@ export class UpstreamWebService {
     const counter = languageListDigest(languages);
     const current = r.configAnchor !== undefined && r.configAnchor.split(',')[0] === String(counter);
     return encodeGetConfigDataResponse({
-      catalogOnlySync: false,
-      lazySync: true,
-      serverHostsPsfFiles: false,
-      maxNumberOfComputerIdsInRequest: 0,
-      maxNumberOfDriverSetsPerRequest: 0,
-      maxNumberOfPnpHardwareIdsInRequest: 0,
+      ...ws2025ServerFlags,
       maxNumberOfUpdatesPerRequest: this.deps.options.maxUpdatesPerRequest,
       newConfigAnchor: formatAnchor(counter, call.nowMs),
-      protocolVersion: '1.20',
       languages: current ? [] : languages,
       maxUpdatesPerRequestInGetUpdateDecryptionData: maxDecryptionIds,
     });

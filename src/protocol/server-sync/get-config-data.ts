@@ -45,6 +45,21 @@ export interface ServerSyncConfigData {
   readonly maxUpdatesPerRequestInGetUpdateDecryptionData: number | undefined;
 }
 
+/**
+ * The server flags a WS2025 upstream answers (REAL, wsus-m0-wsusss exchange 000004): a full (not catalog-only),
+ * lazy, PSF-less server that takes no computer-id, driver-set or PnP-id batches, protocol 1.20. Every upstream
+ * role (ours, the test and bench fake upstreams) answers these; limits and anchors are each server's own.
+ */
+export const ws2025ServerFlags = {
+  catalogOnlySync: false,
+  lazySync: true,
+  serverHostsPsfFiles: false,
+  maxNumberOfComputerIdsInRequest: 0,
+  maxNumberOfDriverSetsPerRequest: 0,
+  maxNumberOfPnpHardwareIdsInRequest: 0,
+  protocolVersion: '1.20',
+} as const satisfies Partial<ServerSyncConfigData>;
+
 export function encodeGetConfigDataRequest(r: GetConfigDataRequest): string {
   return el('GetConfigData', { xmlns: serverSyncNs }, [
     encodeServerSyncCookie('cookie', r.cookie),

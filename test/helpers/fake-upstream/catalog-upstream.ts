@@ -17,6 +17,7 @@ import {
   encodeGetAuthConfigResponse,
   encodeGetAuthorizationCookieResponse,
   encodeGetConfigDataResponse,
+  ws2025ServerFlags,
   encodeGetCookieResponse,
   encodeGetRevisionIdListResponse,
   encodeGetUpdateDataResponse,
@@ -174,15 +175,9 @@ export async function startCatalogUpstream(options: {
       case 'GetConfigData':
         return ok(
           encodeGetConfigDataResponse({
-            catalogOnlySync: false,
-            lazySync: true,
-            serverHostsPsfFiles: false,
-            maxNumberOfComputerIdsInRequest: 0,
-            maxNumberOfDriverSetsPerRequest: 0,
-            maxNumberOfPnpHardwareIdsInRequest: 0,
+            ...ws2025ServerFlags,
             maxNumberOfUpdatesPerRequest: options.maxUpdatesPerRequest ?? 100,
             newConfigAnchor: `1,${seq}`,
-            protocolVersion: '1.20',
             languages: [
               { languageId: 0, shortLanguage: 'all', longLanguage: 'all', enabled: false },
               { languageId: 1031, shortLanguage: 'de', longLanguage: 'German', enabled: false },

@@ -18,6 +18,7 @@ import {
   decodeUpdateBlob,
   defaultServerSyncLimits,
   encodeGetConfigDataResponse,
+  ws2025ServerFlags,
   encodeGetCookieRequest,
   encodeGetRevisionIdListRequest,
   encodeGetRevisionIdListResponse,
@@ -39,15 +40,9 @@ const u = (n: number) => `00000000-0000-0000-0000-${String(n).padStart(12, '0')}
 
 void test('GetConfigData and GetRevisionIdList answers round-trip', () => {
   const cfg: ServerSyncConfigData = {
-    catalogOnlySync: false,
-    lazySync: true,
-    serverHostsPsfFiles: false,
-    maxNumberOfComputerIdsInRequest: 0,
-    maxNumberOfDriverSetsPerRequest: 0,
-    maxNumberOfPnpHardwareIdsInRequest: 0,
+    ...ws2025ServerFlags,
     maxNumberOfUpdatesPerRequest: 50,
     newConfigAnchor: '1,2026-01-01 00:00:00.000',
-    protocolVersion: '1.20',
     languages: [{ languageId: 1033, shortLanguage: 'en', longLanguage: 'English', enabled: true }],
     maxUpdatesPerRequestInGetUpdateDecryptionData: 100,
   };
