@@ -115,7 +115,9 @@ export async function runSyncPipeline(
       // Another runner (the automatic download, another node) holds the content lease. Its drain takes
       // files queued while it runs, and the automatic download starts a run for any still queued after it:
       // queue this sync's files and leave them to it.
-      await planContent(deps.db, o.config.content.mode).catch(() => undefined);
+      await planContent(deps.db, o.config.content.mode).catch((planErr: unknown) =>
+        deps.logger?.warn({ err: planErr }, "could not queue this sync's files; the next run plans them"),
+      );
       deps.logger?.info(
         { reason: err.message },
         "content download already running; this sync's files are queued for it",
