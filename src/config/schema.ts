@@ -108,6 +108,21 @@ const server = z.object({
       'Content-Length of bodies still arriving. A request that would exceed it gets 503 with Retry-After ' +
       '(SOAP ServerBusy). Never less than request_body_limit in effect.',
   }),
+  xpress: booleanField({
+    default: true,
+    description:
+      'Xpress-compress SOAP answers (client web service, SimpleAuth, reporting, server sync) for requests ' +
+      'that send Accept-Encoding: xpress, as WSUS does; /Content/ and faults are never compressed. ' +
+      'false: every answer is identity-encoded.',
+  }),
+  xpressCacheSize: sizeField({
+    min: 0,
+    max: 4 * 1024 ** 3,
+    default: '32MiB',
+    description:
+      'Memory for compressed blocks of answers that repeat (the same GetConfig, SyncUpdates pages that ' +
+      'differ only in the cookie), so they are compressed once. 0 = no cache.',
+  }),
   maxConcurrentRequests: integerField({
     min: 1,
     max: 100000,
