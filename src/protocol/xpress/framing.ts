@@ -110,6 +110,8 @@ export class XpressBodyDecoder {
   #blocks = 0;
   #pending: Buffer = Buffer.alloc(0);
   #failed = false;
+  /** The header at the start of `#pending` has passed #checkHeader. */
+  #headerChecked = false;
 
   constructor(limits: Partial<XpressDecodeLimits> = {}) {
     const maxDecodedBytes = limits.maxDecodedBytes ?? defaultXpressDecodeLimits.maxDecodedBytes;
@@ -137,7 +139,11 @@ export class XpressBodyDecoder {
         if (data.length - pos < xpressBlockHeaderBytes) break;
         const original = data.readInt32LE(pos);
         const compressed = data.readInt32LE(pos + 4);
-        this.#checkHeader(original, compressed);
+        // Each header is checked (and counted) once, when it is first complete: bombs fail right there.
+        if (!this.#headerChecked) {
+          this.#checkHeader(original, compressed);
+          this.#headerChecked = true;
+        }
         const total = xpressBlockHeaderBytes + compressed;
         if (data.length - pos < total) break;
         const payload = data.subarray(pos + xpressBlockHeaderBytes, pos + total);
@@ -145,6 +151,7 @@ export class XpressBodyDecoder {
         if (compressed === original) out.set(payload);
         else decodePlainLz77Into(payload, out, 0, original);
         this.#decoded.push(out);
+        this.#headerChecked = false;
         pos += total;
       }
       // Copy the remainder: the caller's chunk may be reused, and a small tail must not pin a large chunk.
