@@ -225,6 +225,12 @@ const upstream = z.object({
       'Proxy password. Not accepted in the file: set PATCHBAY_UPSTREAM_PROXY_PASSWORD or proxy_password_file.',
   }),
   proxyPasswordFile: pathField({ default: '', description: 'File whose content is the proxy password.' }),
+  xpress: booleanField({
+    default: true,
+    description:
+      'Ask the upstream for Xpress-compressed answers (Accept-Encoding: xpress), as a Windows downstream ' +
+      'server does; answers are decoded within the same size limits. false: ask for identity.',
+  }),
   tlsVerify: booleanField({
     default: true,
     description:
