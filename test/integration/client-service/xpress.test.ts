@@ -8,9 +8,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { decodeXpressBody } from '../../../src/protocol/xpress/index.js';
-import { readFixture } from '../../helpers/fixtures.js';
-import { dialects, startHarness, type Harness } from './harness.js';
-import { clientNs, clientPath, envelope } from './wusp-client.js';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixturePath, readFixture } from '../../helpers/fixtures.js';
+import { closeCatalog, revisionFromDocument, seedGeneration } from '../../helpers/seed-catalog.js';
+import { dialects, startHarness, type Harness, type HttpResult } from './harness.js';
+import { simulatedScan } from './wua-facts.js';
+import { WuspClient, clientNs, clientPath, envelope } from './wusp-client.js';
 
 const getConfig = envelope('GetConfig', clientNs, '<protocolVersion>2.90</protocolVersion>');
 const badCookieSync = readFixture('wsus/wsus-m0-native/scan/000006/request.body').toString('utf8');
@@ -35,6 +40,42 @@ async function call(h: Harness, body: string, op: string, acceptEncoding?: strin
     wire,
     text: (xpress ? decodeXpressBody(wire) : wire).toString('utf8'),
   };
+}
+
+/** The harness seen by a client that offers xpress on every call, as WUA does; every 200 must be Xpress. */
+function xpressClient(h: Harness, seen: { xpress: number; identity: number }): Harness {
+  return {
+    ...h,
+    post: async (path, body, headers = {}): Promise<HttpResult> => {
+      const res = await request(`${h.baseUrl}${path}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/xml; charset=utf-8', 'accept-encoding': 'xpress', ...headers },
+      });
+      const wire = Buffer.from(await res.body.arrayBuffer());
+      const xpress = res.headers['content-encoding'] === 'xpress';
+      if (xpress) seen.xpress++;
+      else seen.identity++;
+      if (res.statusCode === 200) assert.ok(xpress, `${path}: a 200 answer to an xpress offer is Xpress`);
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        body: (xpress ? decodeXpressBody(wire) : wire).toString('utf8'),
+      };
+    },
+  };
+}
+
+/** The 8 real update documents of wsus-m0-wsusss/docs and their synthetic closure, as replay-native uses. */
+async function seededHarness(t: Parameters<typeof startHarness>[0], dialect: 'sqlite' | 'postgres') {
+  const dir = fixturePath('wsus', 'wsus-m0-wsusss', 'docs');
+  const real = readdirSync(dir).map((f) => revisionFromDocument(readFileSync(join(dir, f), 'utf8')));
+  const all = [...real, ...closeCatalog(real)];
+  return startHarness(t, dialect, {
+    seed: async ({ handle }) => {
+      await seedGeneration(handle, all, Date.parse('2026-10-04T12:00:00Z'));
+    },
+  });
 }
 
 for (const { dialect, skip } of dialects) {
@@ -86,6 +127,27 @@ for (const { dialect, skip } of dialects) {
       assert.equal(r.xpress, false);
       assert.equal(r.headers['vary'], undefined);
       assert.match(r.text, /<GetConfigResponse/);
+    });
+
+    void test('a simulated client asking for xpress on every call completes the same scan as an identity one', async (t) => {
+      const h = await seededHarness(t, dialect);
+      const seen = { xpress: 0, identity: 0 };
+      const scan = async (harness: Harness) => {
+        const wua = new WuspClient(harness, randomUUID());
+        await wua.handshake();
+        await wua.register();
+        return (await simulatedScan(wua)).report;
+      };
+      const withXpress = await scan(xpressClient(h, seen));
+      const identity = await scan(h);
+      assert.ok(withXpress.calls >= 3, `one round per category level (${withXpress.calls} calls)`);
+      assert.ok(withXpress.delivered.length >= 3, `${withXpress.delivered.length} revisions`);
+      assert.deepEqual(
+        withXpress.delivered.map((d) => d.revisionId),
+        identity.delivered.map((d) => d.revisionId),
+      );
+      assert.equal(seen.identity, 0);
+      assert.ok(seen.xpress >= withXpress.calls + 3, `handshake and pages were Xpress (${seen.xpress})`);
     });
 
     void test('/Content/ is never Xpress-encoded', async (t) => {
