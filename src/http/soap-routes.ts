@@ -228,7 +228,12 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
         if (xpress === undefined) return send(reply, answer);
         // Both variants name the header they depend on, so no cache between client and server mixes them.
         const offered = acceptsXpress(request.headers['accept-encoding']);
-        return send(reply, answer, { vary: 'Accept-Encoding' }, offered ? xpress.encode : undefined);
+        return send(
+          reply,
+          answer,
+          { vary: 'Accept-Encoding' },
+          offered ? (b) => xpress.encode(b) : undefined,
+        );
       } catch (e) {
         const actor = faultActorFor(request, opts.advertisedBaseUrl, endpoint);
         return sendSoapFault(request, reply, e, endpoint.style, { version, method, actor });
