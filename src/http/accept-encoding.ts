@@ -1,6 +1,6 @@
 /**
  * `Accept-Encoding` (RFC 9110 §12.5.3) as far as the SOAP answers need it: does the request offer `xpress`?
- * Native WUA sends exactly `Accept-Encoding: xpress` (REAL, docs/protocol/upstream.md §3.1).
+ * Native WUA sends exactly `Accept-Encoding: xpress` (REAL, docs/protocol/upstream.md §U3.1).
  */
 
 /** Longer headers are not parsed (answered identity): no real client sends more than a few codings. */

@@ -4,7 +4,7 @@
  *
  * Wire rules (docs/protocol/client.md §1.1, §1.8): every answer carries Content-Length (never chunked) and
  * `Cache-Control: private`; an answer is Xpress-encoded when the request offers `xpress` and the switch is on
- * (docs/protocol/upstream.md §3: `Content-Encoding: xpress`, `Vary: Accept-Encoding`, as WS2025 sends them);
+ * (docs/protocol/upstream.md §U3: `Content-Encoding: xpress`, `Vary: Accept-Encoding`, as WS2025 sends them);
  * a fault is identity-encoded, HTTP 500 with `Connection: close`, as WS2025 sends it, and never leaks an
  * internal message.
  */

@@ -1,5 +1,5 @@
 /**
- * Xpress-encodes SOAP answers (docs/protocol/upstream.md §3) with a bounded cache of encoded blocks, so what
+ * Xpress-encodes SOAP answers (docs/protocol/upstream.md §U3) with a bounded cache of encoded blocks, so what
  * repeats across the fleet is compressed once: the same GetConfig for every client, and SyncUpdates pages
  * that are the same for every client at the same state but for the cookie near their end (each 16,352-byte
  * block before it is reused as it is). Blocks are keyed by the SHA-256 of their bytes.

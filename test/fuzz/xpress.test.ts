@@ -1,5 +1,5 @@
 /**
- * Xpress under fuzzing (docs/protocol/upstream.md §3). Two properties:
+ * Xpress under fuzzing (docs/protocol/upstream.md §U3). Two properties:
  * 1. round trip: every input, mutated from real SOAP answers, runs of one byte, random bytes and the spec
  *    vectors, comes back byte for byte through encoder and decoder, at several block sizes and search depths;
  * 2. hostile bodies: every mutation of a valid Xpress body either decodes within the limit or throws

@@ -1,5 +1,5 @@
 /**
- * WSUS's HTTP block framing of Xpress bodies (MS-WUSP 2.1.1, docs/protocol/upstream.md §3.2): the body is a
+ * WSUS's HTTP block framing of Xpress bodies (MS-WUSP 2.1.1, docs/protocol/upstream.md §U3.2): the body is a
  * sequence of `int32le original size, int32le compressed size, payload`, each block compressed on its own
  * (Plain LZ77, matches never cross blocks), both sizes at most 65,535; equal sizes mean the payload is stored.
  */

@@ -1,5 +1,5 @@
 /**
- * Xpress (MS-XCA Plain LZ77) with WSUS's HTTP block framing (docs/protocol/upstream.md §3). Pure: buffers in,
+ * Xpress (MS-XCA Plain LZ77) with WSUS's HTTP block framing (docs/protocol/upstream.md §U3). Pure: buffers in,
  * buffers out.
  *
  * - `encodeXpressBody(bytes)`: the body a `Content-Encoding: xpress` answer carries (16,352-byte blocks,

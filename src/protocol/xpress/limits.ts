@@ -1,5 +1,5 @@
 /**
- * Hard limits of the Xpress codec (docs/protocol/upstream.md §3). Every Xpress body is untrusted input: a block
+ * Hard limits of the Xpress codec (docs/protocol/upstream.md §U3). Every Xpress body is untrusted input: a block
  * declares its decoded size, and 16 bytes of LZ77 can declare 65,535 bytes, so a body is a decompression bomb
  * unless the total it may decode to is capped before a byte is produced.
  */

@@ -1,5 +1,5 @@
 /**
- * MS-XCA 2.4 Plain LZ77 decompression of one block (docs/protocol/upstream.md §3.3). The caller knows the
+ * MS-XCA 2.4 Plain LZ77 decompression of one block (docs/protocol/upstream.md §U3.3). The caller knows the
  * block's decoded size (WSUS framing) and gives the output slot, so the decoder never allocates and never
  * writes beyond it: every length is checked against the room left before a byte is copied.
  */

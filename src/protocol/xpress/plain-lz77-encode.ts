@@ -1,5 +1,5 @@
 /**
- * MS-XCA 2.3 Plain LZ77 compression of one block (docs/protocol/upstream.md §3.3), with a hash-chain match
+ * MS-XCA 2.3 Plain LZ77 compression of one block (docs/protocol/upstream.md §U3.3), with a hash-chain match
  * finder over the input Buffer: a head table indexed by a hash of the next 3 bytes and a chain of earlier
  * positions inside the 8 KiB window. Tables are typed arrays allocated once per encoder and reused across
  * blocks and calls (positions are absolute in a growing counter, so stale entries fall out of the window by

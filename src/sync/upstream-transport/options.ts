@@ -65,7 +65,7 @@ export interface UpstreamTransportOptions {
   userAgent?: string;
   /**
    * Offer `Accept-Encoding: xpress` on SOAP calls, as a Windows downstream server does (default true); Xpress
-   * answers are decoded under the call's response limit (docs/protocol/upstream.md §3).
+   * answers are decoded under the call's response limit (docs/protocol/upstream.md §U3).
    */
   acceptXpress?: boolean;
   logger?: Logger;

@@ -2,7 +2,7 @@
  * The HTTP part shared by both fake upstreams: a real node:http server on 127.0.0.1:0 that routes ServerSync
  * and DssAuth POSTs to a handler, records every request (operation, body, parsed operation element) and lets
  * a test inject transport-level misbehaviour per request: 5xx answers, a hang (timeout), a slow drip.
- * Answers are Xpress-encoded when the request offers it, as WS2025 answers (docs/protocol/upstream.md §3.1),
+ * Answers are Xpress-encoded when the request offers it, as WS2025 answers (docs/protocol/upstream.md §U3.1),
  * faults excepted; `xpress: false` in the options answers identity always.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Xpress on the client endpoints (docs/protocol/upstream.md §3, docs/clients.md): negotiation by
+ * Xpress on the client endpoints (docs/protocol/upstream.md §U3, docs/clients.md): negotiation by
  * Accept-Encoding with q-values, the headers WS2025 sends (Content-Encoding: xpress, Vary, a plain
  * Content-Length), faults identity-encoded, `[server] xpress = false` turns it off, /Content/ never.
  */

@@ -1,5 +1,5 @@
 /**
- * The transport decodes Xpress answers (docs/protocol/upstream.md §3): real answers round-trip, faults too,
+ * The transport decodes Xpress answers (docs/protocol/upstream.md §U3): real answers round-trip, faults too,
  * chunked arrival in small pieces; a decompression bomb stops at the call's response limit
  * (PB_ERR_UPSTREAM_TOO_LARGE) even though its wire size is tiny; corrupt bodies and unoffered codings are
  * PB_ERR_UPSTREAM_PROTOCOL, not retried.

@@ -1,6 +1,6 @@
 /**
- * The Plain LZ77 test vectors of docs/protocol/upstream.md §3.4 (copied from /work/shared/docs/protocol-upstream.md
- * §3.4 and §3.3): X1 and X2 quoted from MS-XCA 3.1 (SPEC, must match byte for byte both ways); D1-D6 and the
+ * The Plain LZ77 test vectors of docs/protocol/upstream.md §U3.4 (copied from the protocol team's brief, which
+ * docs/protocol/ condenses, with the length-field table of §U3.3): X1 and X2 quoted from MS-XCA 3.1 (SPEC, must match byte for byte both ways); D1-D6 and the
  * length-field table derived by the protocol team's own transcription (UNVERIFIED-derived: the decoder must
  * read them; the encoder is held to them only because it makes the same greedy choices).
  */
