@@ -54,9 +54,10 @@ export interface SyncPipelineResult {
 /** The metadata sync options the configuration implies ([upstream] url, [selection], [content] mode). */
 export function syncOptionsFromConfig(
   config: Config,
-): Pick<SyncOptions, 'upstreamUrl' | 'defaultSelection' | 'contentMode'> {
+): Pick<SyncOptions, 'upstreamUrl' | 'defaultSelection' | 'contentMode' | 'replica'> {
   return {
     upstreamUrl: config.upstream.url,
+    replica: config.upstream.mode === 'replica',
     defaultSelection: {
       products: [...config.selection.products],
       classifications: [...config.selection.classifications],
