@@ -77,6 +77,76 @@ const revisionList = (c: ServerSyncCookie, filter: string) =>
 const u = (n: number) => `0badf00d-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 export function downstreamInputScenario(kind: DbKind): void {
+  void test(`[${kind}] GetDeployments: garbage, foreign or missing anchors, forged cookies and oversized input get WSUS's faults`, async (t: TestContext) => {
+    const uss = await startUpstreamPatchbay(t, kind);
+    const c = await session(uss);
+    const deployments = (cookie: ServerSyncCookie, inner: string) =>
+      call(
+        uss,
+        'GetDeployments',
+        `<GetDeployments xmlns="${serverSyncNs}">${cookieXml(cookie)}${inner}</GetDeployments>`,
+      );
+    const list = await call(uss, 'GetRevisionIdList', revisionList(c, '<GetConfig>true</GetConfig>'));
+    const syncAnchor = /<Anchor>([^<]+)</.exec(list.body)![1]!;
+    const ok = await deployments(c, `<syncAnchor>${syncAnchor}</syncAnchor>`);
+    assert.equal(ok.status, 200, ok.body);
+    assert.match(ok.body, /<Groups><ServerSyncTargetGroup><TargetGroupID>/);
+    const anchor = /<GetDeploymentsResult><Anchor>([^<]+)</.exec(ok.body)![1]!;
+    const again = await deployments(
+      c,
+      `<deploymentAnchor>${anchor}</deploymentAnchor><syncAnchor>${syncAnchor}</syncAnchor>`,
+    );
+    assert.equal(again.status, 200, again.body);
+    const cases: [string, ServerSyncCookie, string, string, string][] = [
+      ['no syncAnchor', c, '', 'InvalidParameters', 'syncAnchor'],
+      ['empty syncAnchor', c, '<syncAnchor></syncAnchor>', 'InvalidParameters', 'syncAnchor'],
+      ['garbage syncAnchor', c, '<syncAnchor>yesterday</syncAnchor>', 'InvalidParameters', 'syncAnchor'],
+      [
+        'unissued syncAnchor',
+        c,
+        '<syncAnchor>99999,2026-01-01 00:00:00.000</syncAnchor>',
+        'InvalidParameters',
+        'syncAnchor',
+      ],
+      [
+        'garbage deploymentAnchor',
+        c,
+        `<deploymentAnchor>not,an anchor</deploymentAnchor><syncAnchor>${syncAnchor}</syncAnchor>`,
+        'InvalidParameters',
+        'deploymentAnchor',
+      ],
+      [
+        'unissued deploymentAnchor',
+        c,
+        `<deploymentAnchor>4242,2001-01-01 00:00:00.000</deploymentAnchor><syncAnchor>${syncAnchor}</syncAnchor>`,
+        'InvalidParameters',
+        'deploymentAnchor',
+      ],
+      [
+        'oversized deploymentAnchor',
+        c,
+        `<deploymentAnchor>${'9'.repeat(100_000)}</deploymentAnchor><syncAnchor>${syncAnchor}</syncAnchor>`,
+        'InvalidParameters',
+        'deploymentAnchor',
+      ],
+      [
+        'forged cookie',
+        { ...c, encryptedData: randomBytes(c.encryptedData.length) },
+        `<syncAnchor>${syncAnchor}</syncAnchor>`,
+        'InvalidCookie',
+        '',
+      ],
+    ];
+    for (const [what, cookie, inner, errorCode, parameter] of cases) {
+      const r = await deployments(cookie, inner);
+      assert.equal(r.status, 500, `${what}: ${r.body.slice(0, 300)}`);
+      assert.equal(r.fault?.errorCode, errorCode, what);
+      if (parameter !== '') assert.equal(r.fault?.message, parameter, what);
+    }
+    // The server is still fine.
+    assert.equal((await deployments(c, `<syncAnchor>${syncAnchor}</syncAnchor>`)).status, 200);
+  });
+
   void test(`[${kind}] bad downstream input gets WSUS's faults, never a crash`, async (t: TestContext) => {
     const uss = await startUpstreamPatchbay(t, kind);
     const c = await session(uss);

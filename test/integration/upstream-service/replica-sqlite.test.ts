@@ -1,0 +1,3 @@
+import { replicaScenario } from './replica-scenario.js';
+
+replicaScenario('sqlite');
