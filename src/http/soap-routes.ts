@@ -21,6 +21,7 @@ import {
 } from '../protocol/soap/index.js';
 import { soapRequestLimits, type XmlElement, type XmlReadLimits } from '../protocol/xml/index.js';
 import type { IncomingMessage } from 'node:http';
+import { unknownOperation, type PatchbayMetrics } from '../observability/index.js';
 import { BodyRefused, receiveBody, type BodyReceiveOptions, type BodyReservation } from './body-receive.js';
 
 /** What a handler learns about the call besides the operation element. */
@@ -58,6 +59,8 @@ export interface SoapRoutesOptions {
   /** `server.base_url` ('' = derive from the request). */
   readonly advertisedBaseUrl: string;
   readonly limits?: XmlReadLimits;
+  /** Counts calls per operation and outcome and their latency (/metrics). */
+  readonly metrics?: PatchbayMetrics | undefined;
 }
 
 const hostName = /^(?:[A-Za-z0-9_-]{1,63}\.?)+$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
@@ -157,6 +160,7 @@ export function sendSoapFault(
  * scoped to the SOAP routes): `app.register(soapRoutes, options)`.
  */
 export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions): Promise<void> {
+  const metrics = opts.metrics;
   const limits: XmlReadLimits = {
     ...(opts.limits ?? soapRequestLimits),
     maxBytes: Math.min(opts.bodyLimit, (opts.limits ?? soapRequestLimits).maxBytes),
@@ -184,6 +188,9 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
     const endpointLimits = endpoint.xmlLimits?.(opts.bodyLimit) ?? limits;
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const receivedAtMs = Date.now();
+      const started = metrics === undefined ? 0 : performance.now();
+      // The registered operation name (a fixed set), never the client's SOAPAction text, labels the metric.
+      let operation = unknownOperation;
       let method: string | undefined;
       let version: SoapVersion = versionOf(request);
       try {
@@ -202,14 +209,19 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
         version = soap.version;
         const op = endpoint.registry.resolve(soap);
         method = op.action;
+        operation = op.name;
         const content = await op.handler.call(undefined, soap.payload, {
           request,
           version,
           baseUrl: baseUrlFor(request, opts.advertisedBaseUrl),
           receivedAtMs,
         });
-        return send(reply, encodeSoapResponse(content, { version, style: endpoint.style }));
+        const sent = send(reply, encodeSoapResponse(content, { version, style: endpoint.style }));
+        metrics?.observeSoap(operation, 'ok', (performance.now() - started) / 1000);
+        return sent;
       } catch (e) {
+        const busy = isAppError(e) && e.code === 'PB_ERR_SERVER_BUSY';
+        metrics?.observeSoap(operation, busy ? 'busy' : 'fault', (performance.now() - started) / 1000);
         const actor = faultActorFor(request, opts.advertisedBaseUrl, endpoint);
         return sendSoapFault(request, reply, e, endpoint.style, { version, method, actor });
       }
@@ -240,6 +252,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
         .send('request body timeout\n');
     }
     if (isAppError(error) && error.code === 'PB_ERR_SERVER_BUSY') {
+      metrics?.observeSoap(unknownOperation, 'busy', 0);
       reply.header('retry-after', '1');
       const actor = endpoint && faultActorFor(request, opts.advertisedBaseUrl, endpoint);
       return sendSoapFault(request, reply, error, style, { status: 503, actor });
@@ -251,6 +264,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
       });
     else if (!isAppError(error) && status !== undefined && status >= 400 && status < 500)
       mapped = new AppError('PB_ERR_SOAP_ENVELOPE', error.message.slice(0, 200));
+    metrics?.observeSoap(unknownOperation, 'fault', 0);
     const actor = endpoint && faultActorFor(request, opts.advertisedBaseUrl, endpoint);
     return sendSoapFault(request, reply, mapped, style, { actor });
   });
