@@ -19,7 +19,11 @@ function formatHealth(r: HealthReport): string {
   return `Patchbay health: ${r.status.toUpperCase()}\n${lines.join('\n')}\n`;
 }
 
-export function registerHealthCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+export function registerHealthCommands(
+  program: Command,
+  io: CliIo,
+  setExitCode: (code: number) => void,
+): void {
   program
     .command('health')
     .description('health checks for monitoring: exit 0 ok, 1 warning, 2 critical, 3 unknown')
@@ -72,7 +76,9 @@ export function registerHealthCommands(program: Command, io: CliIo, setExitCode:
       const notifier = await notifierFromConfig(config, logger, { backoffMs: 200 });
       try {
         if (!notifier.enabled) {
-          io.stderr('no notification channel is configured: set [notify_smtp] host or [notify_webhook] url\n');
+          io.stderr(
+            'no notification channel is configured: set [notify_smtp] host or [notify_webhook] url\n',
+          );
           setExitCode(78);
           return;
         }

@@ -84,7 +84,8 @@ export async function statusReport(
   return { ...s, ...(cleanupEstimate !== undefined ? { cleanup: await cleanupEstimate(db) } : {}) };
 }
 
-const when = (iso: string | null): string => (iso === null ? 'never' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const when = (iso: string | null): string =>
+  iso === null ? 'never' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 export function formatStatus(s: StatusReport): string {
   const d = s.database;
@@ -108,7 +109,9 @@ export function formatStatus(s: StatusReport): string {
     `last good:     ${run(s.sync.lastGood)}`,
     `next sync:     ${s.sync.nextScheduledAt === null ? 'not scheduled (syncs_per_day = 0)' : when(s.sync.nextScheduledAt)}`,
     `catalog:       generation ${c.activeGenerationId ?? 'none'}${c.activatedAt ? ` since ${when(c.activatedAt)}` : ''}, ${c.revisions} revision(s)` +
-      (c.pinnedGenerationId !== null ? `; PINNED to ${c.pinnedGenerationId} since ${when(c.pinnedAt)}` : '; not pinned'),
+      (c.pinnedGenerationId !== null
+        ? `; PINNED to ${c.pinnedGenerationId} since ${when(c.pinnedAt)}`
+        : '; not pinned'),
     `quarantine:    ${s.quarantinedRevisions} revision(s)`,
     `clients:       ${cl.computers} computer(s), ${cl.activeLastHour} active in the last hour, ${cl.installFailuresLastHour} install failure(s) in the last hour`,
     `compliance:    ${comp.compliant ?? 0} compliant, ${comp.needed ?? 0} needing updates, ${comp.failed ?? 0} with failures, ${comp.unknown ?? 0} unknown`,

@@ -298,7 +298,8 @@ async function resolveConfig(c: ParsedConfig, ctx: ResolveContext): Promise<Pars
     caFile: abs(c.notify_smtp.caFile),
     passwordFile: abs(c.notify_smtp.passwordFile),
   };
-  if (notifySmtp.caFile !== '') await checkReadableFile(notifySmtp.caFile, (m) => problem('notify_smtp.ca_file', m));
+  if (notifySmtp.caFile !== '')
+    await checkReadableFile(notifySmtp.caFile, (m) => problem('notify_smtp.ca_file', m));
   if (notifySmtp.passwordFile !== '') {
     const secret = await readSecretFile(
       notifySmtp.passwordFile,

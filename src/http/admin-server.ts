@@ -48,7 +48,8 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
     '/healthz': 'Liveness: the process answers HTTP',
     '/readyz':
       'Readiness: the database is reachable and the content store readable and writable (503 naming the failed check otherwise)',
-    '/metrics': 'Prometheus metrics (text exposition); a token with metrics:read or an anonymous_addresses source',
+    '/metrics':
+      'Prometheus metrics (text exposition); a token with metrics:read or an anonymous_addresses source',
   });
   if (deps.adminServices !== undefined) recorder.attach(app);
   // Route groups are plugins (encapsulated scopes); later groups register the same way.

@@ -28,15 +28,23 @@ export function registerMetricsRoute(app: FastifyInstance, o: MetricsRouteOption
       if (!anonymous(request.ip)) {
         try {
           if (o.tokens === undefined)
-            throw new AppError('PB_ERR_FORBIDDEN', 'this address may not scrape /metrics (metrics.anonymous_addresses)');
+            throw new AppError(
+              'PB_ERR_FORBIDDEN',
+              'this address may not scrape /metrics (metrics.anonymous_addresses)',
+            );
           const token = await o.tokens.authenticate(request.headers.authorization);
           if (!rolesAllow(token.roles, 'metrics:read'))
-            throw new AppError('PB_ERR_FORBIDDEN', `token ${token.name} (${token.roles.join(', ')}) lacks metrics:read`, {
-              detail: { permission: 'metrics:read', roles: token.roles },
-            });
+            throw new AppError(
+              'PB_ERR_FORBIDDEN',
+              `token ${token.name} (${token.roles.join(', ')}) lacks metrics:read`,
+              {
+                detail: { permission: 'metrics:read', roles: token.roles },
+              },
+            );
         } catch (e) {
           if (!isAppError(e)) throw e;
-          if (e.code === 'PB_ERR_UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer realm="patchbay"');
+          if (e.code === 'PB_ERR_UNAUTHENTICATED')
+            void reply.header('www-authenticate', 'Bearer realm="patchbay"');
           return sendProblem(reply, request, e);
         }
       }

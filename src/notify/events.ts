@@ -2,7 +2,11 @@
  * The notifications of each event, built from the facts the emitters have. Emitters call `notify()` with
  * these; `patchbay notify test` sends `sampleNotifications()`, one of each event.
  */
-import { notificationEvents, type NotificationEventName, type NotificationSeverity } from '../domain/index.js';
+import {
+  notificationEvents,
+  type NotificationEventName,
+  type NotificationSeverity,
+} from '../domain/index.js';
 import type { Notification } from './notification.js';
 
 export function notification(
@@ -109,12 +113,18 @@ export function newMatchingNotification(
   );
 }
 
-export function staleNotification(server: string, ageHours: number | null, staleAfterHours: number): Notification {
+export function staleNotification(
+  server: string,
+  ageHours: number | null,
+  staleAfterHours: number,
+): Notification {
   return notification(
     server,
     'sync.stale',
     'warning',
-    ageHours === null ? 'no synchronization has succeeded yet' : `the last good synchronization is ${ageHours} h old`,
+    ageHours === null
+      ? 'no synchronization has succeeded yet'
+      : `the last good synchronization is ${ageHours} h old`,
     `The catalog has not been refreshed for longer than sync.stale_after_hours (${staleAfterHours} h). Clients are ` +
       'still served from the current catalog. Check the upstream, the proxy and `patchbay sync history`.',
     { ageHours, staleAfterHours },
@@ -183,7 +193,10 @@ export function summaryNotification(server: string, f: SummaryFacts): Notificati
     'summary',
     f.warnings.length > 0 ? 'warning' : 'info',
     `${f.period} summary${f.warnings.length > 0 ? ` (${f.warnings.length} warning(s))` : ''}`,
-    [...f.lines, ...(f.warnings.length > 0 ? ['', 'Warnings:', ...f.warnings.map((w) => `- ${w}`)] : [])].join('\n'),
+    [
+      ...f.lines,
+      ...(f.warnings.length > 0 ? ['', 'Warnings:', ...f.warnings.map((w) => `- ${w}`)] : []),
+    ].join('\n'),
     f.detail,
   );
 }
@@ -201,13 +214,23 @@ export function sampleNotifications(server: string): Notification[] {
       contentFilesFailed: 1,
       contentFailures: [{ sha1: '0'.repeat(40), code: 'PB_ERR_CONTENT_DIGEST_MISMATCH' }],
     }),
-    newMatchingNotification(server, ['sample'], [{ updateId: '00000000-0000-0000-0000-000000000000', title: 'Sample update', kb: '5000000' }], 1),
+    newMatchingNotification(
+      server,
+      ['sample'],
+      [{ updateId: '00000000-0000-0000-0000-000000000000', title: 'Sample update', kb: '5000000' }],
+      1,
+    ),
     staleNotification(server, 72, 48),
     diskLowNotification(server, 'content', '/var/lib/patchbay/content', 4, 1024 ** 3, false),
     rolloutNotification(server, 'held', 'sample', 'a ring reported failures above its limit (sample)'),
     rolloutNotification(server, 'paused', 'sample', 'paused by an operator (sample)'),
     failureSpikeNotification(server, 40, 25),
-    summaryNotification(server, { period: 'daily', lines: ['This is a sample summary.'], warnings: [], detail: {} }),
+    summaryNotification(server, {
+      period: 'daily',
+      lines: ['This is a sample summary.'],
+      warnings: [],
+      detail: {},
+    }),
   ];
   const byEvent = new Map(samples.map((s) => [s.event, { ...s, test: true, title: `test: ${s.title}` }]));
   return notificationEvents.map((e) => byEvent.get(e)!);

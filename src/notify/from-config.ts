@@ -22,7 +22,9 @@ export async function channelsFromConfig(config: Config, version?: string): Prom
       try {
         ca = await readFile(s.caFile);
       } catch (e) {
-        throw new AppError('PB_ERR_CONFIG_INVALID', `notify_smtp.ca_file: ${(e as Error).message}`, { cause: e });
+        throw new AppError('PB_ERR_CONFIG_INVALID', `notify_smtp.ca_file: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     }
     out.push(
@@ -64,7 +66,9 @@ export function enabledEvents(config: Config): Set<NotificationEventName> {
 export async function notifierFromConfig(
   config: Config,
   logger: Logger,
-  extra: Partial<Pick<NotifierOptions, 'onQueueLength' | 'onOutcome' | 'backoffMs'>> & { version?: string } = {},
+  extra: Partial<Pick<NotifierOptions, 'onQueueLength' | 'onOutcome' | 'backoffMs'>> & {
+    version?: string;
+  } = {},
 ): Promise<Notifier> {
   const { version, ...hooks } = extra;
   return new Notifier({

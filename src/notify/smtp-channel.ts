@@ -61,8 +61,9 @@ export function smtpChannel(o: SmtpOptions): NotificationChannel {
         throw new DeliveryError((e as Error).message, retryable(e), { cause: e });
       }
     },
-    close: async () => {
+    close: () => {
       transport.close();
+      return Promise.resolve();
     },
   };
 }

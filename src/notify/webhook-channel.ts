@@ -63,6 +63,6 @@ export function webhookChannel(o: WebhookOptions): NotificationChannel {
       const retryable = status === 408 || status === 429 || status >= 500;
       throw new DeliveryError(`the receiver answered HTTP ${status}`, retryable);
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }

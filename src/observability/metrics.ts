@@ -213,14 +213,14 @@ export class PatchbayMetrics {
       labelNames: readonly L[],
       set: (g: client.Gauge<L>, s: ScrapeSnapshot) => void,
     ): void => {
-      const self = this;
+      const snapshot = () => this.#snapshot();
       new client.Gauge<L>({
         name,
         help,
         labelNames,
         registers: r,
         async collect() {
-          const p = self.#snapshot();
+          const p = snapshot();
           if (p === undefined) return;
           this.reset();
           // A database that does not answer leaves the gauge empty for this scrape (absent, not zero).
@@ -283,14 +283,9 @@ export class PatchbayMetrics {
         if (s.contentDisk !== undefined) g.set(s.contentDisk.freeBytes);
       },
     );
-    gauge(
-      'patchbay_content_disk_size_bytes',
-      'Size of the file system of the content store.',
-      [],
-      (g, s) => {
-        if (s.contentDisk !== undefined) g.set(s.contentDisk.totalBytes);
-      },
-    );
+    gauge('patchbay_content_disk_size_bytes', 'Size of the file system of the content store.', [], (g, s) => {
+      if (s.contentDisk !== undefined) g.set(s.contentDisk.totalBytes);
+    });
     gauge(
       'patchbay_db_pool_connections',
       'PostgreSQL pool connections by state (idle, busy), and its max; absent on SQLite.',

@@ -68,11 +68,19 @@ export async function runHealthChecks(deps: HealthDeps): Promise<HealthReport> {
 
 async function databaseCheck(deps: HealthDeps): Promise<HealthCheck[]> {
   if (deps.db === undefined)
-    return [{ name: 'database', status: 'critical', message: deps.openError ?? 'the database cannot be opened' }];
+    return [
+      { name: 'database', status: 'critical', message: deps.openError ?? 'the database cannot be opened' },
+    ];
   await createRepositories(deps.db).health.ping();
   const m = await migrationStatus(deps.db);
   if (m.applied.length === 0)
-    return [{ name: 'database', status: 'critical', message: 'reachable but empty: run `patchbay db migrate` or `patchbay serve`' }];
+    return [
+      {
+        name: 'database',
+        status: 'critical',
+        message: 'reachable but empty: run `patchbay db migrate` or `patchbay serve`',
+      },
+    ];
   if (m.pending.length > 0)
     return [
       {
@@ -81,7 +89,13 @@ async function databaseCheck(deps: HealthDeps): Promise<HealthCheck[]> {
         message: `reachable; ${m.pending.length} migration(s) pending (${m.pending.join(', ')}): the next start applies them`,
       },
     ];
-  return [{ name: 'database', status: 'ok', message: `reachable, schema up to date (${m.applied.length} migrations)` }];
+  return [
+    {
+      name: 'database',
+      status: 'ok',
+      message: `reachable, schema up to date (${m.applied.length} migrations)`,
+    },
+  ];
 }
 
 /** The store is readable and writable: a probe file is written, read back and removed. */
@@ -122,7 +136,11 @@ async function diskChecks(config: Config): Promise<HealthCheck[]> {
     if (seen.has(key)) continue;
     seen.add(key);
     const status: HealthStatus =
-      d.freePercent < h.diskCriticalPercent ? 'critical' : d.freePercent < h.diskWarningPercent ? 'warning' : 'ok';
+      d.freePercent < h.diskCriticalPercent
+        ? 'critical'
+        : d.freePercent < h.diskWarningPercent
+          ? 'warning'
+          : 'ok';
     out.push({
       name: `disk-${what}`,
       status,
@@ -183,7 +201,10 @@ async function contentFailuresCheck(db: DbHandle): Promise<HealthCheck[]> {
 }
 
 async function installFailuresCheck(config: Config, db: DbHandle, now: number): Promise<HealthCheck[]> {
-  const s = await createRepositories(db).opsStats.snapshot({ activeSince: now - 3_600_000, failuresSince: now - 3_600_000 });
+  const s = await createRepositories(db).opsStats.snapshot({
+    activeSince: now - 3_600_000,
+    failuresSince: now - 3_600_000,
+  });
   const limit = config.health.installFailureSpike;
   return [
     s.recentInstallFailures >= limit
@@ -192,7 +213,11 @@ async function installFailuresCheck(config: Config, db: DbHandle, now: number): 
           status: 'warning',
           message: `${s.recentInstallFailures} install failures reported in the last hour (spike threshold ${limit})`,
         }
-      : { name: 'install-failures', status: 'ok', message: `${s.recentInstallFailures} install failure(s) in the last hour` },
+      : {
+          name: 'install-failures',
+          status: 'ok',
+          message: `${s.recentInstallFailures} install failure(s) in the last hour`,
+        },
   ];
 }
 

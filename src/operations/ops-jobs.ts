@@ -38,7 +38,14 @@ export function conditionWatchJob(deps: {
         const d = await diskUsage(path);
         if (d.freePercent < h.diskWarningPercent)
           notifier.notify(
-            diskLowNotification(server, what, path, d.freePercent, d.freeBytes, d.freePercent < h.diskCriticalPercent),
+            diskLowNotification(
+              server,
+              what,
+              path,
+              d.freePercent,
+              d.freeBytes,
+              d.freePercent < h.diskCriticalPercent,
+            ),
             { key: what },
           );
       }

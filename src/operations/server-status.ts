@@ -58,7 +58,8 @@ export interface SyncRunSummary {
   readonly finishedAt: string | null;
 }
 
-const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null | undefined): string | null =>
+  ms == null ? null : new Date(ms).toISOString();
 
 export async function serverStatus(
   db: DbHandle,

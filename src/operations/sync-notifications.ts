@@ -45,7 +45,8 @@ export async function syncOutcomeNotifications(
         if (matched.length < maxListed) matched.push({ updateId: rev.updateId, title, kb });
       }
     }
-    if (total > 0) out.push(newMatchingNotification(server, config.notifications.updateFilter, matched, total));
+    if (total > 0)
+      out.push(newMatchingNotification(server, config.notifications.updateFilter, matched, total));
   }
   return out;
 }

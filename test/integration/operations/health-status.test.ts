@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- CLI --json output, webhook bodies and Prometheus answers are untyped JSON; the assertions check their shape. */
 /**
  * Issue 16 item 3: `patchbay health` exit codes (0 ok, 1 warning, 2 critical, 3 unknown) and the fields of
  * `patchbay status --json`, on both databases.
@@ -9,7 +10,12 @@ import { join } from 'node:path';
 import { runCli } from '../../../src/cli/index.js';
 import type { CliIo } from '../../../src/cli/cli-io.js';
 import { createRepositories } from '../../../src/storage/index.js';
-import { adminDrivers, openTestDatabase, stopAdminPostgres, type TestDatabase } from '../../helpers/admin-db.js';
+import {
+  adminDrivers,
+  openTestDatabase,
+  stopAdminPostgres,
+  type TestDatabase,
+} from '../../helpers/admin-db.js';
 import { createTestPki } from '../../helpers/tls.js';
 
 after(stopAdminPostgres);
@@ -74,10 +80,18 @@ for (const driver of adminDrivers()) {
       const db = await openTestDatabase(t, driver);
       mkdirSync(join(db.dir, 'content'));
       await goodSync(db, Date.now());
-      const disk = await cli(db, { PATCHBAY_HEALTH_DISK_WARNING_PERCENT: '99', PATCHBAY_HEALTH_DISK_CRITICAL_PERCENT: '0' }, 'health');
+      const disk = await cli(
+        db,
+        { PATCHBAY_HEALTH_DISK_WARNING_PERCENT: '99', PATCHBAY_HEALTH_DISK_CRITICAL_PERCENT: '0' },
+        'health',
+      );
       assert.equal(disk.code, 1, disk.stdout);
       assert.match(disk.stdout, /WARNING +disk-content: .*% free/);
-      const full = await cli(db, { PATCHBAY_HEALTH_DISK_WARNING_PERCENT: '99', PATCHBAY_HEALTH_DISK_CRITICAL_PERCENT: '99' }, 'health');
+      const full = await cli(
+        db,
+        { PATCHBAY_HEALTH_DISK_WARNING_PERCENT: '99', PATCHBAY_HEALTH_DISK_CRITICAL_PERCENT: '99' },
+        'health',
+      );
       assert.equal(full.code, 2, full.stdout);
 
       // The throwaway certificate is valid for two days: within cert_warning_days.
@@ -85,7 +99,10 @@ for (const driver of adminDrivers()) {
       t.after(() => pki.cleanup());
       writeFileSync(join(db.dir, 'cert.pem'), pki.certPem);
       writeFileSync(join(db.dir, 'key.pem'), pki.keyPem);
-      const tls = { PATCHBAY_SERVER_TLS_CERT_FILE: join(db.dir, 'cert.pem'), PATCHBAY_SERVER_TLS_KEY_FILE: join(db.dir, 'key.pem') };
+      const tls = {
+        PATCHBAY_SERVER_TLS_CERT_FILE: join(db.dir, 'cert.pem'),
+        PATCHBAY_SERVER_TLS_KEY_FILE: join(db.dir, 'key.pem'),
+      };
       const cert = await cli(db, tls, 'health');
       assert.equal(cert.code, 1, cert.stdout);
       assert.match(cert.stdout, /WARNING +certificate: expires in [01] day\(s\)/);
@@ -141,7 +158,9 @@ for (const driver of adminDrivers()) {
         compliance: { compliant: 0, needed: 0, failed: 0, unknown: 0 },
       });
       assert.deepEqual(s.warnings, []);
-      const manual = JSON.parse((await cli(db, { PATCHBAY_SYNC_SYNCS_PER_DAY: '0' }, 'status', '--json')).stdout);
+      const manual = JSON.parse(
+        (await cli(db, { PATCHBAY_SYNC_SYNCS_PER_DAY: '0' }, 'status', '--json')).stdout,
+      );
       assert.equal(manual.sync.nextScheduledAt, null);
       const text = await cli(db, {}, 'status');
       assert.match(text.stdout, /^version: +Patchbay /m);

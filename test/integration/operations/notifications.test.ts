@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument -- CLI --json output, webhook bodies and Prometheus answers are untyped JSON; the assertions check their shape. */
 /**
  * Issue 16 item 2: notifications through a real SMTP server on loopback (smtp-server, STARTTLS required,
  * AUTH only after it, a throwaway CA) and a webhook receiver that checks the HMAC signature and fails the
@@ -36,11 +37,13 @@ async function startSmtp(t: import('node:test').TestContext, pki: ReturnType<typ
     authMethods: ['PLAIN', 'LOGIN'],
     logger: false,
     onAuth(auth, _session, cb) {
-      if (auth.username === 'patchbay' && auth.password === 's3cret!') return cb(null, { user: auth.username });
+      if (auth.username === 'patchbay' && auth.password === 's3cret!')
+        return cb(null, { user: auth.username });
       return cb(new Error('invalid credentials'));
     },
     onMailFrom(_addr, session, cb) {
-      if (session.user === undefined) return cb(Object.assign(new Error('authentication required'), { responseCode: 530 }));
+      if (session.user === undefined)
+        return cb(Object.assign(new Error('authentication required'), { responseCode: 530 }));
       cb();
     },
     onData(stream, session, cb) {
@@ -61,7 +64,7 @@ async function startSmtp(t: import('node:test').TestContext, pki: ReturnType<typ
   server.on('error', () => undefined);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return { port, mails };
 }
 
@@ -75,7 +78,10 @@ function verify(req: IncomingMessage, body: string): boolean {
 }
 
 /** A receiver that checks signatures and answers 503 to every `failEvery`-th attempt of each delivery's first tries. */
-async function startReceiver(t: import('node:test').TestContext, opts: { failFirst: number; status?: number }) {
+async function startReceiver(
+  t: import('node:test').TestContext,
+  opts: { failFirst: number; status?: number },
+) {
   const attempts = new Map<string, number>();
   const accepted: { id: string; body: any }[] = [];
   let badSignatures = 0;
@@ -135,11 +141,17 @@ void test('e-mail over STARTTLS with AUTH reaches a real SMTP server; plain text
   // Without the CA the certificate does not verify: refused, not retried, not sent in plain text.
   const untrusted = smtpChannel({ ...channelOptions(smtp.port), ca: undefined });
   t.after(() => untrusted.close());
-  await assert.rejects(untrusted.send(syncFailedNotification('wsus1', 'X', 'y')), (e: any) => e.retryable === false || /certificate/i.test(e.message));
+  await assert.rejects(
+    untrusted.send(syncFailedNotification('wsus1', 'X', 'y')),
+    (e: any) => e.retryable === false || /certificate/i.test(e.message),
+  );
   // Wrong password: a permanent failure.
   const wrong = smtpChannel({ ...channelOptions(smtp.port), ca: Buffer.from(pki.caPem), password: 'nope' });
   t.after(() => wrong.close());
-  await assert.rejects(wrong.send(syncFailedNotification('wsus1', 'X', 'y')), (e: any) => e.retryable === false);
+  await assert.rejects(
+    wrong.send(syncFailedNotification('wsus1', 'X', 'y')),
+    (e: any) => e.retryable === false,
+  );
   assert.equal(smtp.mails.length, 1);
 });
 
@@ -251,13 +263,22 @@ void test('patchbay notify test sends one of each event to every channel and rep
   };
   const ok = await notifyTest(env);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  assert.match(ok.stdout, new RegExp(`^email smtp://127.0.0.1:${smtp.port} \\(starttls\\): OK, ${notificationEvents.length} notification`, 'm'));
+  assert.match(
+    ok.stdout,
+    new RegExp(
+      `^email smtp://127.0.0.1:${smtp.port} \\(starttls\\): OK, ${notificationEvents.length} notification`,
+      'm',
+    ),
+  );
   assert.match(ok.stdout, new RegExp(`^webhook .*: OK, ${notificationEvents.length} notification`, 'm'));
   assert.equal(smtp.mails.length, notificationEvents.length);
   assert.ok(smtp.mails.every((m) => m.secure && /\[test\]/.test(m.body)));
   assert.deepEqual(rx.accepted.map((a) => a.body.event).sort(), [...notificationEvents].sort());
   assert.ok(rx.accepted.every((a) => a.body.test === true));
-  assert.ok([...rx.attempts.values()].every((n) => n === 2), 'each first attempt failed and was retried');
+  assert.ok(
+    [...rx.attempts.values()].every((n) => n === 2),
+    'each first attempt failed and was retried',
+  );
   assert.doesNotMatch(ok.stdout, /token=x/, 'the webhook query string is not printed');
 
   const refusing = await startReceiver(t, { failFirst: 0, status: 400 });
@@ -266,7 +287,10 @@ void test('patchbay notify test sends one of each event to every channel and rep
   assert.match(failed.stdout, /^email .*: OK/m);
   assert.match(
     failed.stdout,
-    new RegExp(`^webhook .*: FAILED, ${notificationEvents.length} of ${notificationEvents.length} not delivered: the receiver answered HTTP 400`, 'm'),
+    new RegExp(
+      `^webhook .*: FAILED, ${notificationEvents.length} of ${notificationEvents.length} not delivered: the receiver answered HTTP 400`,
+      'm',
+    ),
   );
 
   const none = await notifyTest({});

@@ -86,7 +86,10 @@ export class OpsStatsRepository {
     // Status rows of computers that were removed do not count as computers.
     compliance.unknown = Math.max(0, total - reported);
     const [q, f] = await Promise.all([
-      this.db.selectFrom('quarantine').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('quarantine')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
       this.db
         .selectFrom('update_status')
         .select((eb) => eb.fn.countAll<number>().as('n'))
