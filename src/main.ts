@@ -26,7 +26,18 @@ import {
   staleSyncJob,
   eventRetentionJob,
 } from './jobs/index.js';
-import type { Logger } from './observability/index.js';
+import { PatchbayMetrics, type Logger } from './observability/index.js';
+import { notifierFromConfig, serverName, syncFailedNotification, type Notifier } from './notify/index.js';
+import {
+  conditionWatchJob,
+  notifyStale,
+  probeContentStore,
+  storageScrapeSource,
+  summaryJob,
+  syncOutcomeNotifications,
+} from './operations/index.js';
+import { isAppError } from './errors.js';
+import type { ContentDownloadResult } from './content-sync/index.js';
 import { runSyncPipeline, transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
 import {
   createRepositories,
@@ -190,7 +201,34 @@ export async function startPatchbay(
           await createRepositories(db).health.ping();
         },
       },
+      {
+        // A full or read-only disk, a lost mount: clients would be offered files this node cannot serve.
+        name: 'content',
+        check: () => probeContentStore(config.content.dir),
+      },
     ];
+
+    const metrics = config.metrics.enabled
+      ? new PatchbayMetrics({ cacheMs: config.metrics.cacheSeconds * 1000 })
+      : undefined;
+    if (metrics !== undefined) {
+      db.observeQueries((ms, failed) => {
+        metrics.dbQueryDuration.observe(ms / 1000);
+        if (failed) metrics.dbQueryErrors.inc();
+      });
+      metrics.setScrapeSource(storageScrapeSource(db, config.content.dir));
+    }
+    const notifier = await notifierFromConfig(config, logger, {
+      ...(options.version !== undefined ? { version: options.version } : {}),
+      ...(metrics !== undefined
+        ? {
+            onQueueLength: (channel, n) => metrics.notificationQueue.set({ channel }, n),
+            onOutcome: (channel, outcome) => metrics.notificationsSent.inc({ channel, outcome }),
+          }
+        : {}),
+    });
+    closers.push(() => notifier.close());
+    const ops: OpsHooks = { metrics, notifier, server: serverName(config) };
 
     const contentStore = await openContentStore(config, {
       // A stored file that changed on disk and no longer hashes right: failed with the reason, so the admin
@@ -220,6 +258,7 @@ export async function startPatchbay(
       contentMode: config.content.mode,
       rawEventBudget: { bytes: clients.rawEventBudget, periodMs: budgetPeriodMs },
       newComputerLimit: { perAddress: clients.newComputersPerAddress, periodMs: budgetPeriodMs },
+      ...(metrics !== undefined ? { onScanCompleted: () => metrics.scans.inc() } : {}),
     });
     // Approved updates are offered only once their files are stored: fetch them now, not at the next sync.
     const autoDownload = new ContentAutoDownload({
@@ -228,8 +267,9 @@ export async function startPatchbay(
       logger: logger.child({ component: 'content-download' }),
       download: async (signal) => {
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger }));
+        const started = Date.now();
         try {
-          return await downloadAndAnnounce(
+          const r = await downloadAndAnnounce(
             { db, store: contentStore, transport, logger },
             {
               upstreamUrl: config.upstream.url,
@@ -238,6 +278,11 @@ export async function startPatchbay(
               signal,
             },
           );
+          recordContentRun(ops, r, 'succeeded', started);
+          return r;
+        } catch (e) {
+          recordContentRun(ops, undefined, 'failed', started);
+          throw e;
         } finally {
           await transport.close();
         }
@@ -261,7 +306,15 @@ export async function startPatchbay(
           onFilesQueued: () => autoDownload.kick(),
         })
       : undefined;
-    const clientDeps = { config, logger, readiness, clientService, contentStore, upstreamService };
+    const clientDeps = {
+      config,
+      logger,
+      readiness,
+      clientService,
+      contentStore,
+      upstreamService,
+      ...(metrics !== undefined ? { metrics } : {}),
+    };
 
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
       {
@@ -292,6 +345,7 @@ export async function startPatchbay(
           ...replicaOfConfig(config),
         }),
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
+        ...(metrics !== undefined ? { metrics } : {}),
       }),
       host: config.admin.bind,
       port: config.admin.port,
@@ -310,7 +364,19 @@ export async function startPatchbay(
 
     // Scheduled jobs. Other parts register theirs on `jobs` here (connector exports, cleanup) before start().
     const jobs = new JobRegistry();
-    registerSyncJobs(jobs, { config, logger, db, contentStore });
+    registerSyncJobs(jobs, { config, logger, db, contentStore, ops });
+    if (notifier.enabled) {
+      jobs.register(conditionWatchJob({ config, db, notifier, server: ops.server }));
+      const summary = summaryJob({
+        config,
+        db,
+        notifier,
+        server: ops.server,
+        version: options.version ?? '0.0.0',
+        databaseLocation: config.database.driver === 'sqlite' ? config.database.path : 'postgres',
+      });
+      if (summary !== undefined) jobs.register(summary);
+    }
     if (clients.eventRetentionDays > 0)
       jobs.register(
         eventRetentionJob({
@@ -355,9 +421,9 @@ export async function startPatchbay(
  */
 function registerSyncJobs(
   jobs: JobRegistry,
-  deps: { config: Config; logger: Logger; db: DbHandle; contentStore: ContentStore },
+  deps: { config: Config; logger: Logger; db: DbHandle; contentStore: ContentStore; ops: OpsHooks },
 ): void {
-  const { config, logger, db, contentStore } = deps;
+  const { config, logger, db, contentStore, ops } = deps;
   jobs.register({
     name: 'sync',
     description: 'synchronize with the upstream, then download content',
@@ -370,10 +436,27 @@ function registerSyncJobs(
     leaseTtlMs: 20 * 60_000,
     run: async ({ logger: log, signal, cause, nodeId }) => {
       const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger: log }));
+      const started = Date.now();
       try {
-        const r = await runSyncPipeline(
-          { db, store: contentStore, transport, logger: log },
-          { config, triggerSource: cause, nodeId, signal },
+        let r: Awaited<ReturnType<typeof runSyncPipeline>>;
+        try {
+          r = await runSyncPipeline(
+            { db, store: contentStore, transport, logger: log },
+            { config, triggerSource: cause, nodeId, signal },
+          );
+        } catch (e) {
+          ops.metrics?.syncRunsFinished.inc({ kind: 'metadata', outcome: 'failed' });
+          ops.metrics?.syncDuration.observe({ kind: 'metadata' }, (Date.now() - started) / 1000);
+          // A lease held by another node or a stop is not a failure of the synchronization.
+          const code = isAppError(e) ? e.code : 'PB_ERR_INTERNAL';
+          if (!signal.aborted && code !== 'PB_ERR_SYNC_BUSY')
+            ops.notifier.notify(syncFailedNotification(ops.server, code, (e as Error).message));
+          throw e;
+        }
+        recordSyncRun(ops, r, started);
+        void syncOutcomeNotifications(db, config, ops.server, r).then(
+          (ns) => ns.forEach((n) => ops.notifier.notify(n)),
+          (err: unknown) => log.warn({ err }, 'could not build the notifications of the synchronization'),
         );
         log.info(
           {
@@ -393,7 +476,13 @@ function registerSyncJobs(
   });
   const staleAfterMs = config.sync.staleAfterHours * 3_600_000;
   const syncHistory = createRepositories(db);
-  jobs.register(staleSyncJob({ source: syncHistory, staleAfterMs }));
+  jobs.register(
+    staleSyncJob({
+      source: syncHistory,
+      staleAfterMs,
+      onReport: (r) => notifyStale(ops.notifier, ops.server, r),
+    }),
+  );
   // Say it at start too, when a catalog exists but is old (a node restarted after a long upstream outage)
   // or is pinned by a rollback.
   void checkStaleSync(syncHistory, { staleAfterMs }).then(
@@ -402,4 +491,40 @@ function registerSyncJobs(
     },
     (err: unknown) => logger.warn({ err }, 'stale-sync check failed'),
   );
+}
+
+/** What the jobs report to: the metrics (when enabled) and the notifier (a no-op without channels). */
+interface OpsHooks {
+  readonly metrics: PatchbayMetrics | undefined;
+  readonly notifier: Notifier;
+  readonly server: string;
+}
+
+function recordSyncRun(ops: OpsHooks, r: Awaited<ReturnType<typeof runSyncPipeline>>, started: number): void {
+  const m = ops.metrics;
+  if (m === undefined) return;
+  const metadataSeconds = (Date.now() - started - (r.content?.elapsedMs ?? 0)) / 1000;
+  m.syncRunsFinished.inc({ kind: 'metadata', outcome: r.sync.outcome });
+  m.syncDuration.observe({ kind: 'metadata' }, Math.max(0, metadataSeconds));
+  m.revisionsImported.inc(r.sync.counters.revisionsImported ?? 0);
+  m.revisionsQuarantined.inc(r.sync.counters.revisionsQuarantined ?? 0);
+  if (r.content !== undefined) recordContentRun(ops, r.content, undefined, Date.now() - r.content.elapsedMs);
+  else if (r.contentError !== undefined) recordContentRun(ops, undefined, 'failed', started);
+}
+
+function recordContentRun(
+  ops: OpsHooks,
+  r: ContentDownloadResult | undefined,
+  outcome: 'succeeded' | 'failed' | undefined,
+  started: number,
+): void {
+  const m = ops.metrics;
+  if (m === undefined) return;
+  const o = outcome === 'failed' || r === undefined ? 'failed' : r.filesFailed > 0 ? 'partial' : 'succeeded';
+  m.syncRunsFinished.inc({ kind: 'content', outcome: o });
+  m.syncDuration.observe({ kind: 'content' }, Math.max(0, (Date.now() - started) / 1000));
+  if (r !== undefined) {
+    m.contentDownloadedBytes.inc(r.bytesDownloaded);
+    m.contentDownloadFailures.inc(r.filesFailed);
+  }
 }

@@ -2,7 +2,7 @@
  * REST API roles and what each may do. One table, used by the route guard and printed in
  * docs/administration.md; a route names the permission it needs, never a role.
  */
-export const roles = ['admin', 'approver', 'reporter', 'connector'] as const;
+export const roles = ['admin', 'approver', 'reporter', 'connector', 'monitor'] as const;
 export type Role = (typeof roles)[number];
 
 export const permissions = [
@@ -20,15 +20,19 @@ export const permissions = [
   'fleet:write',
   /** Create, list and revoke API tokens. */
   'tokens:admin',
+  /** Scrape /metrics (Prometheus). */
+  'metrics:read',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
 export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = Object.freeze({
   admin: permissions,
   approver: ['catalog:read', 'reports:read', 'audit:read', 'approvals:write'],
-  reporter: ['catalog:read', 'reports:read', 'audit:read'],
+  reporter: ['catalog:read', 'reports:read', 'audit:read', 'metrics:read'],
   // Asset-management exporters: inventory and status, nothing else (no audit trail of who did what).
   connector: ['catalog:read', 'reports:read'],
+  // A monitoring system's token (Prometheus bearer_token_file): metrics only, no catalog or fleet data.
+  monitor: ['metrics:read'],
 });
 
 export function isRole(v: string): v is Role {

@@ -21,6 +21,9 @@ function filesNotCopied(config: Config): { key: string; path: string }[] {
     ['server.tls_key_file', config.server.tlsKeyFile],
     ['database.password_file', config.database.passwordFile],
     ['upstream.proxy_password_file', config.upstream.proxyPasswordFile],
+    ['notify_smtp.ca_file', config.notify_smtp.caFile],
+    ['notify_smtp.password_file', config.notify_smtp.passwordFile],
+    ['notify_webhook.secret_file', config.notify_webhook.secretFile],
   ]
     .filter(([, path]) => path !== '')
     .map(([key, path]) => ({ key: key!, path: path! }));

@@ -24,6 +24,7 @@ import { registerSyncCommands } from './sync-commands.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { packageVersion } from './package-version.js';
+import { registerHealthCommands } from './health-command.js';
 import { processIo, type CliIo } from './cli-io.js';
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerTokensCommands(program, io, setExitCode);
   registerStatusCommand(program, io, setExitCode);
   registerBackupCommands(program, io, setExitCode);
+  registerHealthCommands(program, io, setExitCode);
   // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.
   const apply = (cmd: Command) => {
     for (const sub of cmd.commands) {

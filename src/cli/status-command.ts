@@ -1,9 +1,12 @@
 /**
- * `patchbay status`: how big the server's storage is: the content store (verified files and bytes, and what is
- * still queued or failed) and the database. `patchbay cleanup` (issue 13 item 3) will add what it would
- * reclaim through `cleanupEstimate`; until it exists the section is absent, never a guess.
+ * `patchbay status` (docs/operations.md "Status"): the one status screen of src/operations, and the storage
+ * sizes. `patchbay cleanup` (issue 13 item 3) will add what it would reclaim through `cleanupEstimate`;
+ * until it exists the section is absent, never a guess.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Config } from '../config/index.js';
+import { serverStatus, type ServerStatus } from '../operations/index.js';
 import { contentStatus } from '../content-sync/index.js';
 import { createRepositories, type DatabaseSize, type DbHandle } from '../storage/index.js';
 import type { CliIo } from './cli-io.js';
@@ -55,6 +58,75 @@ export async function storageStatus(
   };
 }
 
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** `patchbay status --json`: the server status and, once `patchbay cleanup` exists, its estimate. */
+export type StatusReport = ServerStatus & { readonly cleanup?: CleanupEstimate };
+
+export async function statusReport(
+  db: DbHandle,
+  config: Config,
+  cleanupEstimate?: (db: DbHandle) => Promise<CleanupEstimate>,
+): Promise<StatusReport> {
+  const s = await serverStatus(db, config, {
+    version: packageVersion(),
+    databaseLocation: describeDatabase(databaseOptions(config)),
+  });
+  return { ...s, ...(cleanupEstimate !== undefined ? { cleanup: await cleanupEstimate(db) } : {}) };
+}
+
+const when = (iso: string | null): string =>
+  iso === null ? 'never' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+export function formatStatus(s: StatusReport): string {
+  const d = s.database;
+  const free = d.freeBytes === null ? '' : ` (${formatBytes(d.freeBytes)} free pages)`;
+  const disk = (u: ServerStatus['disk']['content']) =>
+    `${formatBytes(u.freeBytes)} free of ${formatBytes(u.totalBytes)} (${u.freePercent}%)`;
+  const run = (r: ServerStatus['sync']['last']) =>
+    r === null ? 'none' : `#${r.syncRunId} ${r.kind} ${r.outcome}, ${when(r.finishedAt ?? r.startedAt)}`;
+  const c = s.catalog;
+  const cl = s.clients;
+  const comp = cl.compliance;
+  return [
+    `version:       Patchbay ${s.version}`,
+    `database:      ${d.location}`,
+    `database size: ${formatBytes(d.bytes)}${free}`,
+    `content store: ${s.content.dir} (mode ${s.content.mode})`,
+    `content size:  ${formatBytes(s.content.bytes)} in ${s.content.files} file(s)`,
+    `content queue: ${s.content.queuedFiles} file(s) (${formatBytes(s.content.queuedBytes)}) to download, ${s.content.failedFiles} failed`,
+    `disk:          content ${disk(s.disk.content)}; data ${disk(s.disk.data)}`,
+    `last sync:     ${run(s.sync.last)}`,
+    `last good:     ${run(s.sync.lastGood)}`,
+    `next sync:     ${s.sync.nextScheduledAt === null ? 'not scheduled (syncs_per_day = 0)' : when(s.sync.nextScheduledAt)}`,
+    `catalog:       generation ${c.activeGenerationId ?? 'none'}${c.activatedAt ? ` since ${when(c.activatedAt)}` : ''}, ${c.revisions} revision(s)` +
+      (c.pinnedGenerationId !== null
+        ? `; PINNED to ${c.pinnedGenerationId} since ${when(c.pinnedAt)}`
+        : '; not pinned'),
+    `quarantine:    ${s.quarantinedRevisions} revision(s)`,
+    `clients:       ${cl.computers} computer(s), ${cl.activeLastHour} active in the last hour, ${cl.installFailuresLastHour} install failure(s) in the last hour`,
+    `compliance:    ${comp.compliant ?? 0} compliant, ${comp.needed ?? 0} needing updates, ${comp.failed ?? 0} with failures, ${comp.unknown ?? 0} unknown`,
+    ...(s.cleanup !== undefined
+      ? [
+          `cleanup would reclaim: ${s.cleanup.rows} row(s), ${s.cleanup.files} file(s), ${formatBytes(s.cleanup.bytes)}`,
+        ]
+      : []),
+    s.warnings.length === 0
+      ? 'warnings:      none'
+      : `warnings:\n${s.warnings.map((w) => `  ${w.status.toUpperCase()} ${w.name}: ${w.message}`).join('\n')}`,
+    '',
+  ].join('\n');
+}
+
 export function registerStatusCommand(
   program: Command,
   io: CliIo,
@@ -62,33 +134,15 @@ export function registerStatusCommand(
 ): void {
   program
     .command('status')
-    .description('storage sizes: the content store and the database')
+    .description(
+      'one screen: version, database, disk, last and next sync, catalog and pin, quarantine, content queue, clients, warnings',
+    )
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, json }) => {
-        const s = await storageStatus(db, {
-          database: describeDatabase(databaseOptions(config)),
-          contentDir: config.content.dir,
-          contentMode: config.content.mode,
-        });
+        const s = await statusReport(db, config);
         if (json) return printJson(io, s);
-        const free =
-          s.database.freeBytes === null ? '' : ` (${formatBytes(s.database.freeBytes)} free pages)`;
-        io.stdout(
-          [
-            `database:      ${s.database.location}`,
-            `database size: ${formatBytes(s.database.bytes)}${free}`,
-            `content store: ${s.content.dir} (mode ${s.content.mode})`,
-            `content size:  ${formatBytes(s.content.bytes)} in ${s.content.files} file(s)`,
-            `not stored:    ${formatBytes(s.content.pendingBytes)} in ${s.content.pendingFiles} file(s) queued, downloading or failed`,
-            ...(s.cleanup !== undefined
-              ? [
-                  `cleanup would reclaim: ${s.cleanup.rows} row(s), ${s.cleanup.files} file(s), ${formatBytes(s.cleanup.bytes)}`,
-                ]
-              : []),
-            '',
-          ].join('\n'),
-        );
+        io.stdout(formatStatus(s));
       });
     });
 }

@@ -68,6 +68,8 @@ export interface ClientWebServiceDeps {
   readonly files: FileLocator;
   /** NewUpdates per SyncUpdates page (REAL WS2025: 30; WUA accepts up to 200). */
   readonly pageSize?: number;
+  /** Told when a scan's last SyncUpdates page is answered (the scans counter of /metrics). */
+  readonly onScanCompleted?: () => void;
 }
 
 /** Cookie group lists are bounded by the codec; a computer in more groups keeps the first 32 (sorted). */
@@ -244,6 +246,7 @@ export class ClientWebService {
       position: { generationId: continues ? g.generationId : 0, changeSeq: result.anchor },
     });
     this.touch(session.clientId, call.nowMs);
+    if (!continues) this.deps.onScanCompleted?.();
     return encodeSyncUpdatesResponse({
       newUpdates,
       outOfScopeRevisionIds: result.outOfScopeRevisionIds,

@@ -38,6 +38,8 @@ export interface ClientServiceOptions {
   readonly rawEventBudget?: RawEventBudget;
   /** New computers per source address per period (default: no bound, as WSUS). */
   readonly newComputerLimit?: NewComputerLimit;
+  /** Told when a client scan completes (metrics). */
+  readonly onScanCompleted?: () => void;
 }
 
 /**
@@ -100,6 +102,7 @@ export async function createClientWebService(
     localized: storageLocalizedSource(handle),
     files: new FileLocator(storageFileSource(handle, store), options.contentMode),
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    ...(options.onScanCompleted !== undefined ? { onScanCompleted: options.onScanCompleted } : {}),
   });
   return { service, keys, serverInstanceId };
 }

@@ -314,7 +314,43 @@ async function resolveConfig(c: ParsedConfig, ctx: ResolveContext): Promise<Pars
     if (secret !== undefined) upstream.proxyPassword = secret;
   }
 
-  return { ...c, server, database, content, upstream };
+  const notifySmtp = {
+    ...c.notify_smtp,
+    caFile: abs(c.notify_smtp.caFile, 'notify_smtp.ca_file'),
+    passwordFile: abs(c.notify_smtp.passwordFile, 'notify_smtp.password_file'),
+  };
+  if (notifySmtp.caFile !== '')
+    await checkReadableFile(notifySmtp.caFile, (m) => problem('notify_smtp.ca_file', m));
+  if (notifySmtp.passwordFile !== '') {
+    const secret = await readSecretFile(
+      notifySmtp.passwordFile,
+      (m) => problem('notify_smtp.password_file', m),
+      maxSecretFileBytes,
+    );
+    if (secret !== undefined) notifySmtp.password = secret;
+  }
+  const notifyWebhook = {
+    ...c.notify_webhook,
+    secretFile: abs(c.notify_webhook.secretFile, 'notify_webhook.secret_file'),
+  };
+  if (notifyWebhook.secretFile !== '') {
+    const secret = await readSecretFile(
+      notifyWebhook.secretFile,
+      (m) => problem('notify_webhook.secret_file', m),
+      maxSecretFileBytes,
+    );
+    if (secret !== undefined) notifyWebhook.secret = secret;
+  }
+
+  return {
+    ...c,
+    server,
+    database,
+    content,
+    upstream,
+    notify_smtp: notifySmtp,
+    notify_webhook: notifyWebhook,
+  };
 }
 
 /** HTTPS_PROXY for an https upstream (falling back to HTTP_PROXY), HTTP_PROXY for http; NO_PROXY respected. */

@@ -5,7 +5,8 @@
  * Loading (INI + environment, secrets, derived paths, freezing) lives in `load.ts`.
  */
 import { z } from 'zod';
-import { contentModes } from '../domain/index.js';
+import { contentModes, isNotificationEvent, notificationEvents } from '../domain/index.js';
+import { closestName } from './key-helpers.js';
 import { parseAddressRange } from './address-range.js';
 import {
   booleanField,
@@ -432,6 +433,169 @@ const upstreamService = z.object({
   }),
 });
 
+/** `/metrics` on the admin port (docs/operations.md "Metrics"). */
+const metrics = z.object({
+  enabled: booleanField({
+    default: true,
+    description: 'Serve Prometheus metrics at /metrics on the admin port. Off: /metrics answers 404.',
+  }),
+  anonymousAddresses: listField({
+    default: [],
+    item: {
+      re: /^[0-9A-Fa-f.:]{2,45}(?:\/\d{1,3})?$/,
+      expected: 'an IP address or CIDR range such as 127.0.0.1 or 10.0.0.0/8',
+    },
+    description:
+      'Addresses (IPs or CIDR ranges) that may scrape /metrics without a token. Everyone else sends ' +
+      'Authorization: Bearer with an API token holding metrics:read (role monitor, reporter or admin).',
+  }),
+  cacheSeconds: integerField({
+    min: 1,
+    max: 3600,
+    default: 10,
+    description:
+      'Seconds the database-derived figures (computers, compliance, content states, sync history) are ' +
+      'reused between scrapes, so frequent scrapes do not load the database.',
+  }),
+});
+
+/** Thresholds of `patchbay health`, the status warnings and the disk-space notification. */
+const health = z.object({
+  diskWarningPercent: integerField({
+    min: 0,
+    max: 99,
+    default: 10,
+    description: 'Free space (percent) of the content or data file system below which health warns.',
+  }),
+  diskCriticalPercent: integerField({
+    min: 0,
+    max: 99,
+    default: 3,
+    description: 'Free space (percent) below which health is critical.',
+  }),
+  certWarningDays: integerField({
+    min: 0,
+    max: 3650,
+    default: 21,
+    description: 'Days before the HTTPS certificate expires from which health warns (expired: critical).',
+  }),
+  installFailureSpike: integerField({
+    min: 1,
+    max: 1_000_000,
+    default: 25,
+    description:
+      'Install failures reported by clients within one hour that count as a spike (health warning and the ' +
+      'installs.failure_spike notification).',
+  }),
+});
+
+/** What is notified and when (docs/operations.md "Notifications"); the channels are [notify_smtp], [notify_webhook]. */
+const notifications = z.object({
+  events: listField({
+    default: ['all'],
+    item: { re: /^[a-z_.]{2,40}$/, expected: 'an event name such as sync.failed, or all' },
+    description:
+      'Events sent to the channels: all, or names from docs/operations.md (sync.failed, sync.partial, ' +
+      'revisions.quarantined, updates.new_matching, sync.stale, content.failed, disk.low, rollout.held, ' +
+      'rollout.paused, installs.failure_spike, summary).',
+  }),
+  updateFilter: listField({
+    default: [],
+    description:
+      'Words that make a newly synchronized update notable (updates.new_matching): matched without case ' +
+      'against its title and KB number. Empty: the event is not sent.',
+  }),
+  summary: enumField({
+    values: ['none', 'daily', 'weekly'],
+    default: 'daily',
+    description: 'A summary of the server state sent daily, weekly (on Mondays) or never.',
+  }),
+  summaryTime: timeOfDayField({ default: '07:00', description: 'Local time of the summary (HH:MM).' }),
+  repeatHours: integerField({
+    min: 1,
+    max: 720,
+    default: 24,
+    description:
+      'A condition that persists (sync.stale, disk.low, installs.failure_spike) is notified again after this.',
+  }),
+  queueLimit: integerField({
+    min: 1,
+    max: 100000,
+    default: 500,
+    description: 'Notifications held per channel while it is unreachable; beyond it the oldest are dropped.',
+  }),
+});
+
+const smtpSecurity = ['starttls', 'tls', 'none'] as const;
+
+const notifySmtp = z.object({
+  host: stringField({
+    default: '',
+    description: 'SMTP server for e-mail notifications. Empty: no e-mail.',
+    pattern: hostPattern,
+  }),
+  port: portField({ default: 587, description: 'SMTP port (587 submission with STARTTLS, 465 with tls).' }),
+  security: enumField({
+    values: smtpSecurity,
+    default: 'starttls',
+    description:
+      'starttls: STARTTLS required (a server that does not offer it is refused); tls: TLS from the first ' +
+      'byte (port 465); none: plain text (a lab relay only).',
+  }),
+  caFile: pathField({
+    default: '',
+    description: 'PEM CA certificate(s) trusted for the SMTP server besides the system ones.',
+  }),
+  username: stringField({ default: '', description: 'SMTP user name (AUTH); empty: no authentication.' }),
+  password: stringField({
+    default: '',
+    secret: true,
+    envOnly: true,
+    description:
+      'SMTP password. Not accepted in the file: set PATCHBAY_NOTIFY_SMTP_PASSWORD or password_file.',
+  }),
+  passwordFile: pathField({ default: '', description: 'File whose content is the SMTP password.' }),
+  from: stringField({ default: '', description: 'Sender address, e.g. patchbay@example.com.' }),
+  to: listField({ default: [], description: 'Recipient addresses.' }),
+  timeoutSeconds: integerField({
+    min: 1,
+    max: 600,
+    default: 30,
+    description: 'Timeout for connecting to and each exchange with the SMTP server.',
+  }),
+});
+
+const notifyWebhook = z.object({
+  url: urlField({
+    default: '',
+    description:
+      'URL that receives each notification as a JSON POST, signed with HMAC-SHA256 (X-Patchbay-Signature). ' +
+      'Empty: no webhook.',
+  }),
+  secret: stringField({
+    default: '',
+    secret: true,
+    envOnly: true,
+    description:
+      'Key of the HMAC signature. Not accepted in the file: set PATCHBAY_NOTIFY_WEBHOOK_SECRET or secret_file.',
+  }),
+  secretFile: pathField({ default: '', description: 'File whose content is the webhook HMAC key.' }),
+  timeoutSeconds: integerField({
+    min: 1,
+    max: 600,
+    default: 10,
+    description: 'Timeout of one delivery attempt.',
+  }),
+  retries: integerField({
+    min: 0,
+    max: 20,
+    default: 5,
+    description:
+      'Further attempts after a failed delivery (network error, timeout, 5xx, 429), with exponential backoff ' +
+      'from 1 s (at most 5 min); a 4xx other than 408/429 is not retried.',
+  }),
+});
+
 const log = z.object({
   level: enumField({
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -513,6 +677,60 @@ function crossChecks(c: z.output<typeof sections>, ctx: z.RefinementCtx): void {
         path: ['upstream_service', 'allowedAddresses', i],
         message: `expected an IP address or CIDR range such as 10.0.0.0/8, got ${JSON.stringify(a)}`,
       });
+  for (const [i, a] of c.metrics.anonymousAddresses.entries())
+    if (parseAddressRange(a) === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metrics', 'anonymousAddresses', i],
+        message: `expected an IP address or CIDR range such as 127.0.0.1 or 10.0.0.0/8, got ${JSON.stringify(a)}`,
+      });
+  if (c.health.diskCriticalPercent > c.health.diskWarningPercent)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['health', 'diskCriticalPercent'],
+      message: `must not exceed disk_warning_percent (${c.health.diskWarningPercent})`,
+    });
+  for (const [i, e] of c.notifications.events.entries())
+    if (e !== 'all' && !isNotificationEvent(e)) {
+      const near = closestName(notificationEvents, e);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notifications', 'events', i],
+        message: `unknown event ${JSON.stringify(e)}${near ? ` (did you mean ${near}?)` : ''}; known: all, ${notificationEvents.join(', ')}`,
+      });
+    }
+  const smtp = c.notify_smtp;
+  if (smtp.host !== '' && (smtp.from === '' || smtp.to.length === 0))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['notify_smtp', smtp.from === '' ? 'from' : 'to'],
+      message: 'required when host is set',
+    });
+  if (smtp.password !== '' && smtp.passwordFile !== '')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['notify_smtp', 'passwordFile'],
+      message: 'set either the password or password_file',
+    });
+  if ((smtp.password !== '' || smtp.passwordFile !== '') && smtp.username === '')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['notify_smtp', 'username'],
+      message: 'required when a password is set',
+    });
+  const hook = c.notify_webhook;
+  if (hook.secret !== '' && hook.secretFile !== '')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['notify_webhook', 'secretFile'],
+      message: 'set either the secret or secret_file',
+    });
+  if (hook.url !== '' && hook.secret === '' && hook.secretFile === '')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['notify_webhook', 'secretFile'],
+      message: 'a webhook needs a signing key: set secret_file or PATCHBAY_NOTIFY_WEBHOOK_SECRET',
+    });
   const u = c.upstream;
   if (u.proxyPassword !== '' && u.proxyPasswordFile !== '') {
     ctx.addIssue({
@@ -542,6 +760,11 @@ const sections = z.object({
   admin,
   clients,
   maintenance,
+  metrics,
+  health,
+  notifications,
+  notify_smtp: notifySmtp,
+  notify_webhook: notifyWebhook,
   log,
 });
 

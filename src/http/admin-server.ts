@@ -6,11 +6,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { AdminServices } from '../admin/index.js';
 import type { Config } from '../config/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger, PatchbayMetrics } from '../observability/index.js';
 import type { ReportsService } from '../reports/index.js';
 import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import { registerRequestLog, requestLogFastifyOptions } from './request-log.js';
 
 export interface AdminServerDeps {
@@ -22,6 +23,8 @@ export interface AdminServerDeps {
   /** The reports service; /api/v1/reports/... is served when given (with the admin services). */
   reports?: ReportsService;
   version?: string;
+  /** Served at /metrics when given (`[metrics] enabled`). */
+  metrics?: PatchbayMetrics;
 }
 
 /** Builds (does not start) the admin server. */
@@ -43,12 +46,21 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   // Recorded from the first route on, so the OpenAPI document covers the health routes too.
   const recorder = new OpenApiRecorder({
     '/healthz': 'Liveness: the process answers HTTP',
-    '/readyz': 'Readiness: the database is reachable (503 naming the failed check otherwise)',
+    '/readyz':
+      'Readiness: the database is reachable and the content store readable and writable (503 naming the failed check otherwise)',
+    '/metrics':
+      'Prometheus metrics (text exposition); a token with metrics:read or an anonymous_addresses source',
   });
   if (deps.adminServices !== undefined) recorder.attach(app);
   // Route groups are plugins (encapsulated scopes); later groups register the same way.
   await app.register((scope, _opts, done) => {
     registerHealthRoutes(scope, { readiness: deps.readiness, logger });
+    if (deps.metrics !== undefined)
+      registerMetricsRoute(scope, {
+        metrics: deps.metrics,
+        anonymousAddresses: deps.config.metrics.anonymousAddresses,
+        tokens: deps.adminServices?.tokens,
+      });
     done();
   });
 

@@ -7,7 +7,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger, PatchbayMetrics } from '../observability/index.js';
 import type { ClientWebService } from '../client-service/index.js';
 import type { UpstreamWebService } from '../upstream-service/index.js';
 import type { ContentStore } from '../storage/index.js';
@@ -41,6 +41,8 @@ export interface ClientServerDeps {
   contentStore?: ContentStore;
   /** The upstream role (MS-WSUSSS for downstream servers); when given, ServerSync and DssAuth are served. */
   upstreamService?: UpstreamWebService;
+  /** Request, shedding and content counters for /metrics (served on the admin port). */
+  metrics?: PatchbayMetrics;
 }
 
 export interface ClientServerOptions {
@@ -103,6 +105,7 @@ export async function buildClientServer(
     maxPerEndpoint: server.maxConcurrentRequests,
     ...(deps.maxEventLoopLagMs !== undefined ? { maxEventLoopLagMs: deps.maxEventLoopLagMs } : {}),
     onBusy: deps.onBusy ?? soapBusy,
+    ...(deps.metrics ? { onShed: (reason) => deps.metrics!.shed.inc({ reason }) } : {}),
   });
   // Route groups are plugins (encapsulated scopes); later groups register the same way.
   await app.register((scope, _opts, done) => {
@@ -116,6 +119,7 @@ export async function buildClientServer(
       bodyLimit: server.requestBodyLimit,
       advertisedBaseUrl: server.baseUrl,
       ...(server.xpress ? { xpress: createXpressAnswers(server.xpressCacheSize) } : {}),
+      metrics: deps.metrics,
       body: {
         timeoutMs: server.requestBodyTimeoutSeconds * 1000,
         minBytesPerSecond: server.requestBodyMinBytesPerSecond,
@@ -123,7 +127,12 @@ export async function buildClientServer(
         budget: new BodyBudget(Math.max(server.maxBufferedRequestBytes, server.requestBodyLimit)),
       },
     });
-  if (deps.contentStore) await app.register(contentRoutes, { store: deps.contentStore, log: logger });
+  if (deps.contentStore)
+    await app.register(contentRoutes, {
+      store: deps.contentStore,
+      log: logger,
+      ...(deps.metrics ? { onBytesServed: (n: number) => deps.metrics!.contentBytesServed.inc(n) } : {}),
+    });
 
   return app;
 }

@@ -86,6 +86,8 @@ export interface ConcurrencyLimitOptions {
   /** Refuse new requests while the event loop lags more than this (0 = off). */
   readonly maxEventLoopLagMs?: number;
   readonly onBusy?: BusyResponder;
+  /** Told of every refused request (the shed counter of /metrics). */
+  readonly onShed?: (reason: 'concurrency' | 'event_loop_lag') => void;
 }
 
 export function registerConcurrencyLimit(app: FastifyInstance, opts: ConcurrencyLimitOptions): void {
@@ -113,6 +115,7 @@ export function registerConcurrencyLimit(app: FastifyInstance, opts: Concurrency
     n: number,
     lagMs: number,
   ): Promise<FastifyReply> => {
+    opts.onShed?.(lagMs > 0 ? 'event_loop_lag' : 'concurrency');
     // One warning a second at most: an overload must not also flood the log.
     const now = Date.now();
     if (now - lastLagWarning >= 1000) {

@@ -5,6 +5,8 @@ import { decideRange, evaluatePreconditions, ifRangeAllowsRange, type Validators
 export interface ContentRoutesOptions {
   readonly store: ContentStore;
   readonly log: FastifyBaseLogger;
+  /** Told the body length of each file answer sent completely (the content bytes of /metrics). */
+  readonly onBytesServed?: (bytes: number) => void;
 }
 
 export type ContentPathResult =
@@ -82,7 +84,7 @@ export async function contentRoutes(app: FastifyInstance, opts: ContentRoutesOpt
       return sendStatus(reply, 503);
     }
     try {
-      return await respond(request, reply, handle);
+      return await respond(request, reply, handle, opts.onBytesServed);
     } catch (e) {
       await handle.close();
       throw e;
@@ -102,6 +104,7 @@ async function respond(
   request: FastifyRequest,
   reply: FastifyReply,
   handle: ContentHandle,
+  onBytesServed?: (bytes: number) => void,
 ): Promise<FastifyReply> {
   const v: Validators = { etag: `"${handle.sha1}"`, lastModifiedMs: handle.storedAt };
   const lastModified = new Date(handle.storedAt).toUTCString();
@@ -157,5 +160,7 @@ async function respond(
     await handle.close();
     return reply.send();
   }
+  // 'finish': the whole body went out; an aborted download is not counted.
+  if (onBytesServed !== undefined) reply.raw.once('finish', () => onBytesServed(length));
   return reply.send(handle.createReadStream(start, end));
 }

@@ -23,6 +23,7 @@ import {
 } from '../protocol/soap/index.js';
 import { soapRequestLimits, type XmlElement, type XmlReadLimits } from '../protocol/xml/index.js';
 import type { IncomingMessage } from 'node:http';
+import { unknownOperation, type PatchbayMetrics } from '../observability/index.js';
 import { BodyRefused, receiveBody, type BodyReceiveOptions, type BodyReservation } from './body-receive.js';
 import { acceptsXpress } from './accept-encoding.js';
 import type { XpressAnswers } from './xpress-answer.js';
@@ -64,6 +65,8 @@ export interface SoapRoutesOptions {
   readonly limits?: XmlReadLimits;
   /** Xpress for answers to requests that offer it (`[server] xpress`); absent = identity only. */
   readonly xpress?: XpressAnswers;
+  /** Counts calls per operation and outcome and their latency (/metrics). */
+  readonly metrics?: PatchbayMetrics | undefined;
 }
 
 const hostName = /^(?:[A-Za-z0-9_-]{1,63}\.?)+$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
@@ -172,6 +175,7 @@ export function sendSoapFault(
  * scoped to the SOAP routes): `app.register(soapRoutes, options)`.
  */
 export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions): Promise<void> {
+  const metrics = opts.metrics;
   const limits: XmlReadLimits = {
     ...(opts.limits ?? soapRequestLimits),
     maxBytes: Math.min(opts.bodyLimit, (opts.limits ?? soapRequestLimits).maxBytes),
@@ -200,6 +204,9 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
     const endpointLimits = endpoint.xmlLimits?.(opts.bodyLimit) ?? limits;
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const receivedAtMs = Date.now();
+      const started = metrics === undefined ? 0 : performance.now();
+      // The registered operation name (a fixed set), never the client's SOAPAction text, labels the metric.
+      let operation = unknownOperation;
       let method: string | undefined;
       let version: SoapVersion = versionOf(request);
       try {
@@ -218,6 +225,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
         version = soap.version;
         const op = endpoint.registry.resolve(soap);
         method = op.action;
+        operation = op.name;
         const content = await op.handler.call(undefined, soap.payload, {
           request,
           version,
@@ -225,6 +233,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
           receivedAtMs,
         });
         const answer = encodeSoapResponse(content, { version, style: endpoint.style });
+        metrics?.observeSoap(operation, 'ok', (performance.now() - started) / 1000);
         if (xpress === undefined) return send(reply, answer);
         // Both variants name the header they depend on, so no cache between client and server mixes them.
         const offered = acceptsXpress(request.headers['accept-encoding']);
@@ -235,6 +244,8 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
           offered ? (b) => xpress.encode(b) : undefined,
         );
       } catch (e) {
+        const busy = isAppError(e) && e.code === 'PB_ERR_SERVER_BUSY';
+        metrics?.observeSoap(operation, busy ? 'busy' : 'fault', (performance.now() - started) / 1000);
         const actor = faultActorFor(request, opts.advertisedBaseUrl, endpoint);
         return sendSoapFault(request, reply, e, endpoint.style, { version, method, actor });
       }
@@ -265,6 +276,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
         .send('request body timeout\n');
     }
     if (isAppError(error) && error.code === 'PB_ERR_SERVER_BUSY') {
+      metrics?.observeSoap(unknownOperation, 'busy', 0);
       reply.header('retry-after', '1');
       const actor = endpoint && faultActorFor(request, opts.advertisedBaseUrl, endpoint);
       return sendSoapFault(request, reply, error, style, { status: 503, actor });
@@ -276,6 +288,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
       });
     else if (!isAppError(error) && status !== undefined && status >= 400 && status < 500)
       mapped = new AppError('PB_ERR_SOAP_ENVELOPE', error.message.slice(0, 200));
+    metrics?.observeSoap(unknownOperation, 'fault', 0);
     const actor = endpoint && faultActorFor(request, opts.advertisedBaseUrl, endpoint);
     return sendSoapFault(request, reply, mapped, style, { actor });
   });

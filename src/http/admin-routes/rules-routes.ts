@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { type AdminServices } from '../../admin/index.js';
+import { roles, type AdminServices } from '../../admin/index.js';
 import { parseIsoTime, type RuleInput, type RuleSwitches } from '../../fleet/index.js';
 import { actorOf } from './auth.js';
 import { openObject, pageOf, pageQuery, problems, ruleSchema, tokenSchema } from './schemas.js';
@@ -237,7 +237,7 @@ export function registerRuleRoutes(app: FastifyInstance, services: AdminServices
           required: ['name', 'role'],
           properties: {
             name: { type: 'string', minLength: 1, maxLength: 256 },
-            role: { type: 'string', enum: ['admin', 'approver', 'reporter', 'connector'] },
+            role: { type: 'string', enum: [...roles] },
             expiresInDays: { type: 'integer', minimum: 1, maximum: 3650 },
           },
         },

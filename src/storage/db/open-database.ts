@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type LogEvent, type Transaction } from 'kysely';
 import { AppError } from '../../errors.js';
 import type { Database } from './database.js';
 import type { DialectName } from './dialect.js';
@@ -19,7 +19,24 @@ export interface DbHandle {
   /** Runs `fn` in one transaction (commit on return, rollback on throw). Use only `trx` inside. */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** The connection pool now (PostgreSQL); undefined for SQLite, which has one connection and no pool. */
+  poolStats(): PoolStats | undefined;
+  /**
+   * Hands every finished query's duration (and whether it failed) to `observer` (the metrics); one observer,
+   * the last one set. Costs a clock reading per query, which Kysely takes anyway when logging is on.
+   */
+  observeQueries(observer: QueryObserver | undefined): void;
 }
+
+export interface PoolStats {
+  readonly max: number;
+  readonly total: number;
+  readonly idle: number;
+  /** Queries waiting for a connection: the pool is too small or the database too slow. */
+  readonly waiting: number;
+}
+
+export type QueryObserver = (durationMs: number, failed: boolean) => void;
 
 const int8Oid = 20;
 
@@ -61,8 +78,12 @@ function openSqlite(options: { path: string; busyTimeoutMs?: number }): DbHandle
   sqlite.pragma('wal_autocheckpoint = 8192');
   sqlite.pragma('journal_size_limit = 67108864');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return makeHandle(db, 'sqlite');
+  const observer: { fn?: QueryObserver | undefined } = {};
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    log: queryLog(observer),
+  });
+  return makeHandle(db, 'sqlite', observer, () => undefined);
 }
 
 function openPostgres(options: { connectionString: string; poolSize?: number }): DbHandle {
@@ -73,15 +94,34 @@ function openPostgres(options: { connectionString: string; poolSize?: number }):
   });
   // An idle client losing its connection emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return makeHandle(db, 'postgres');
+  const observer: { fn?: QueryObserver | undefined } = {};
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryLog(observer) });
+  return makeHandle(db, 'postgres', observer, () => ({
+    max: options.poolSize ?? 10,
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+  }));
 }
 
-function makeHandle(db: Kysely<Database>, dialect: DialectName): DbHandle {
+function queryLog(observer: { fn?: QueryObserver | undefined }): (event: LogEvent) => void {
+  return (event) => observer.fn?.(event.queryDurationMillis, event.level === 'error');
+}
+
+function makeHandle(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  observer: { fn?: QueryObserver | undefined },
+  poolStats: () => PoolStats | undefined,
+): DbHandle {
   let closed = false;
   return {
     db,
     dialect,
+    poolStats,
+    observeQueries: (fn) => {
+      observer.fn = fn;
+    },
     transaction: (fn) => db.transaction().execute(fn),
     close: async () => {
       if (closed) return;

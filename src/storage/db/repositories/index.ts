@@ -26,6 +26,7 @@ import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
 import { HealthRepository } from './health-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
+import { OpsStatsRepository } from './ops-stats-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
@@ -71,6 +72,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     clientCatalog: new ClientCatalogRepository(db),
     contentChanges: new ContentChangeRepository(db),
     health: new HealthRepository(db),
+    opsStats: new OpsStatsRepository(db),
     supersedence: new SupersedenceRepository(db),
     databaseSize: new DatabaseSizeRepository(db, dialect),
     reportQueries: new ReportQueryRepository(db, dialect),
@@ -105,6 +107,7 @@ export * from './deployment-feed-repository.js';
 export * from './replica-repository.js';
 export * from './downstream-server-repository.js';
 export * from './file-repository.js';
+export * from './ops-stats-repository.js';
 export * from './generation-repository.js';
 export * from './group-repository.js';
 export * from './health-repository.js';
