@@ -1,7 +1,7 @@
 /**
  * The composition root: the only place adapters are constructed and wired.
  * config -> logger -> directories -> database (+ migrations) -> content store -> client web service ->
- * HTTP servers (client HTTP/HTTPS, admin) -> scheduled jobs (sync + content, stale-sync warning); each gets
+ * HTTP servers (client HTTP/HTTPS, admin) -> scheduled jobs (sync + content, stale-sync warning, cleanup); each gets
  * its dependencies here only.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -26,6 +26,7 @@ import {
   staleSyncJob,
   eventRetentionJob,
 } from './jobs/index.js';
+import { cleanupJob, cleanupSettingsFrom, createCleanupService } from './maintenance/index.js';
 import type { Logger } from './observability/index.js';
 import { runSyncPipeline, transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
 import {
@@ -279,6 +280,7 @@ export async function startPatchbay(
         port: config.server.httpsPort,
       });
     }
+    const cleanup = createCleanupService(db, contentStore, cleanupSettingsFrom(config));
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -291,6 +293,7 @@ export async function startPatchbay(
           declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
         }),
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
+        cleanup,
       }),
       host: config.admin.bind,
       port: config.admin.port,
@@ -315,6 +318,14 @@ export async function startPatchbay(
         eventRetentionJob({
           store: createRepositories(db).clientEvents,
           retentionDays: clients.eventRetentionDays,
+        }),
+      );
+    if (config.maintenance.cleanupsPerDay > 0)
+      jobs.register(
+        cleanupJob({
+          service: cleanup,
+          firstTime: config.maintenance.cleanupTime,
+          perDay: config.maintenance.cleanupsPerDay,
         }),
       );
     if (options.connectorConfig)

@@ -20,6 +20,8 @@ export const permissions = [
   'fleet:write',
   /** Create, list and revoke API tokens. */
   'tokens:admin',
+  /** Run the server cleanup (`POST /api/v1/cleanup`): it deletes revisions, files and computers. */
+  'maintenance:run',
 ] as const;
 export type Permission = (typeof permissions)[number];
 

@@ -23,6 +23,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerTlsCommands } from './tls-commands.js';
 import { registerSyncCommands } from './sync-commands.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerCleanupCommand } from './cleanup-command.js';
 import { processIo, type CliIo } from './cli-io.js';
 
 function packageVersion(): string {
@@ -67,6 +68,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerRulesCommands(program, io, setExitCode);
   registerTokensCommands(program, io, setExitCode);
   registerStatusCommand(program, io, setExitCode);
+  registerCleanupCommand(program, io);
   // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.
   const apply = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -1,11 +1,12 @@
 /**
  * `patchbay status`: how big the server's storage is: the content store (verified files and bytes, and what is
- * still queued or failed) and the database. `patchbay cleanup` (issue 13 item 3) will add what it would
- * reclaim through `cleanupEstimate`; until it exists the section is absent, never a guess.
+ * still queued or failed), the database, and what a `patchbay cleanup` would reclaim now (its dry run's totals,
+ * so the figure is what the cleanup would really do, never a guess).
  */
 import type { Command } from 'commander';
 import { contentStatus } from '../content-sync/index.js';
-import { createRepositories, type DatabaseSize, type DbHandle } from '../storage/index.js';
+import { cleanupSettingsFrom, createCleanupService } from '../maintenance/index.js';
+import { createRepositories, openContentStore, type DatabaseSize, type DbHandle } from '../storage/index.js';
 import type { CliIo } from './cli-io.js';
 import { describeDatabase } from './cli-database.js';
 import { databaseOptions } from '../main.js';
@@ -23,11 +24,11 @@ export interface StorageStatus {
     readonly pendingFiles: number;
     readonly pendingBytes: number;
   };
-  /** What a cleanup would reclaim; absent until `patchbay cleanup` provides an estimate. */
+  /** What a cleanup would reclaim now (the dry run's totals); absent when not asked for. */
   readonly cleanup?: CleanupEstimate;
 }
 
-/** The seam for item 3: rows, files and bytes a `patchbay cleanup` would remove right now. */
+/** Rows, files and bytes a `patchbay cleanup` would remove right now. */
 export interface CleanupEstimate {
   readonly rows: number;
   readonly files: number;
@@ -62,15 +63,21 @@ export function registerStatusCommand(
 ): void {
   program
     .command('status')
-    .description('storage sizes: the content store and the database')
+    .description('storage sizes: the content store, the database, and what a cleanup would reclaim')
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, json }) => {
-        const s = await storageStatus(db, {
-          database: describeDatabase(databaseOptions(config)),
-          contentDir: config.content.dir,
-          contentMode: config.content.mode,
-        });
+        const store = await openContentStore(config);
+        const cleanup = createCleanupService(db, store, cleanupSettingsFrom(config));
+        const s = await storageStatus(
+          db,
+          {
+            database: describeDatabase(databaseOptions(config)),
+            contentDir: config.content.dir,
+            contentMode: config.content.mode,
+          },
+          () => cleanup.estimate(),
+        ).finally(() => store.close());
         if (json) return printJson(io, s);
         const free =
           s.database.freeBytes === null ? '' : ` (${formatBytes(s.database.freeBytes)} free pages)`;
@@ -83,7 +90,7 @@ export function registerStatusCommand(
             `not stored:    ${formatBytes(s.content.pendingBytes)} in ${s.content.pendingFiles} file(s) queued, downloading or failed`,
             ...(s.cleanup !== undefined
               ? [
-                  `cleanup would reclaim: ${s.cleanup.rows} row(s), ${s.cleanup.files} file(s), ${formatBytes(s.cleanup.bytes)}`,
+                  `cleanup would reclaim: ${formatBytes(s.cleanup.bytes)} (${s.cleanup.rows} row(s), ${s.cleanup.files} file(s); \`patchbay cleanup --dry-run\` lists them)`,
                 ]
               : []),
             '',

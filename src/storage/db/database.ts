@@ -41,6 +41,7 @@ export interface Database {
   job_leases: JobLeasesTable;
   upstream_catalog_log: UpstreamCatalogLogTable;
   downstream_servers: DownstreamServersTable;
+  cleanup_file_journal: CleanupFileJournalTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -459,4 +460,11 @@ export interface JobLeasesTable {
   fencing_token: number;
   acquired_at: number;
   expires_at: number;
+}
+
+/** Content objects a cleanup is deleting (migration 0013): the database forgot them first, the store next. */
+export interface CleanupFileJournalTable {
+  sha1: Buffer;
+  size: number;
+  queued_at: number;
 }
