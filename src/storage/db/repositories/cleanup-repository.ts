@@ -139,20 +139,21 @@ export class CleanupRepository {
     return inTransaction(this.db, async (trx) => {
       const deleted: number[] = [];
       for (const chunk of chunkRows(revisionIds, 1, 4000)) {
+        // No alias: SQLite's RETURNING cannot name one.
         const rows = await trx
-          .deleteFrom('revisions as r')
-          .where('r.revision_id', 'in', chunk)
+          .deleteFrom('revisions')
+          .where('revisions.revision_id', 'in', chunk)
           .where((eb) =>
             eb.not(
               eb.exists(
                 eb
                   .selectFrom('generation_members as gm')
                   .select('gm.revision_id')
-                  .whereRef('gm.revision_id', '=', 'r.revision_id'),
+                  .whereRef('gm.revision_id', '=', 'revisions.revision_id'),
               ),
             ),
           )
-          .returning('r.revision_id')
+          .returning('revision_id')
           .execute();
         deleted.push(...rows.map((r) => r.revision_id));
       }
@@ -231,16 +232,19 @@ export class CleanupRepository {
         const changed = new Set<string>();
         if (forget.length > 0) {
           const rows = await trx
-            .deleteFrom('files as f')
-            .where('f.sha1', 'in', forget)
+            .deleteFrom('files')
+            .where('files.sha1', 'in', forget)
             .where((eb) =>
               eb.not(
                 eb.exists(
-                  eb.selectFrom('revision_files as rf').select('rf.sha1').whereRef('rf.sha1', '=', 'f.sha1'),
+                  eb
+                    .selectFrom('revision_files as rf')
+                    .select('rf.sha1')
+                    .whereRef('rf.sha1', '=', 'files.sha1'),
                 ),
               ),
             )
-            .returning('f.sha1')
+            .returning('sha1')
             .execute();
           for (const r of rows) changed.add(r.sha1.toString('hex'));
         }
