@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- API answers are untyped JSON; the tests assert their shape. */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- API answers are untyped JSON; the assertions check their shape. */
 /**
  * `POST /api/v1/cleanup` on both databases: admin role only (the role matrix is in admin-api.test.ts), a dry run
  * changes nothing and answers what a run then does, `only` runs the named steps in cleanup order, an unknown
