@@ -15,7 +15,8 @@ import { errorCatalogue } from '../src/errors.js';
 import { buildAdminServer } from '../src/http/index.js';
 import { createLogger } from '../src/observability/index.js';
 import { createReportsService } from '../src/reports/index.js';
-import { createRepositories, migrateToLatest, openDatabase } from '../src/storage/index.js';
+import { createCleanupService, cleanupSettingsFrom } from '../src/maintenance/index.js';
+import { createRepositories, FsContentStore, migrateToLatest, openDatabase } from '../src/storage/index.js';
 
 export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 export const configDocPath = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
@@ -102,12 +103,15 @@ export async function renderOpenApi(): Promise<string> {
   const db = openDatabase({ driver: 'sqlite', path: join(dir, 'gen.db') });
   try {
     await migrateToLatest(db);
+    const config = await loadConfigOrThrow({ env: {} });
+    const store = await FsContentStore.open(join(dir, 'content'));
     const app = await buildAdminServer({
-      config: await loadConfigOrThrow({ env: {} }),
+      config,
       logger: createLogger({ level: 'silent', format: 'json' }),
       readiness: [],
       adminServices: createAdminServices(db),
       reports: createReportsService(createRepositories(db)),
+      cleanup: createCleanupService(db, store, cleanupSettingsFrom(config)),
       version,
     });
     try {

@@ -1,7 +1,7 @@
 /**
  * The composition root: the only place adapters are constructed and wired.
  * config -> logger -> directories -> database (+ migrations) -> content store -> client web service ->
- * HTTP servers (client HTTP/HTTPS, admin) -> scheduled jobs (sync + content, stale-sync warning); each gets
+ * HTTP servers (client HTTP/HTTPS, admin) -> scheduled jobs (sync + content, stale-sync warning, cleanup); each gets
  * its dependencies here only.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -26,6 +26,7 @@ import {
   staleSyncJob,
   eventRetentionJob,
 } from './jobs/index.js';
+import { cleanupJob, cleanupSettingsFrom, createCleanupService } from './maintenance/index.js';
 import { PatchbayMetrics, type Logger } from './observability/index.js';
 import { notifierFromConfig, serverName, syncFailedNotification, type Notifier } from './notify/index.js';
 import {
@@ -332,6 +333,7 @@ export async function startPatchbay(
         port: config.server.httpsPort,
       });
     }
+    const cleanup = createCleanupService(db, contentStore, cleanupSettingsFrom(config));
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -346,6 +348,7 @@ export async function startPatchbay(
         }),
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
         ...(metrics !== undefined ? { metrics } : {}),
+        cleanup,
       }),
       host: config.admin.bind,
       port: config.admin.port,
@@ -382,6 +385,14 @@ export async function startPatchbay(
         eventRetentionJob({
           store: createRepositories(db).clientEvents,
           retentionDays: clients.eventRetentionDays,
+        }),
+      );
+    if (config.maintenance.cleanupsPerDay > 0)
+      jobs.register(
+        cleanupJob({
+          service: cleanup,
+          firstTime: config.maintenance.cleanupTime,
+          perDay: config.maintenance.cleanupsPerDay,
         }),
       );
     if (options.connectorConfig)

@@ -22,6 +22,8 @@ export const permissions = [
   'tokens:admin',
   /** Scrape /metrics (Prometheus). */
   'metrics:read',
+  /** Run the server cleanup (`POST /api/v1/cleanup`): it deletes revisions, files and computers. */
+  'maintenance:run',
 ] as const;
 export type Permission = (typeof permissions)[number];
 

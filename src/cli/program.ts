@@ -22,6 +22,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerTlsCommands } from './tls-commands.js';
 import { registerSyncCommands } from './sync-commands.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerCleanupCommand } from './cleanup-command.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { packageVersion } from './package-version.js';
 import { registerHealthCommands } from './health-command.js';
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerRulesCommands(program, io, setExitCode);
   registerTokensCommands(program, io, setExitCode);
   registerStatusCommand(program, io, setExitCode);
+  registerCleanupCommand(program, io);
   registerBackupCommands(program, io, setExitCode);
   registerHealthCommands(program, io, setExitCode);
   // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.

@@ -1,14 +1,15 @@
 /**
- * `patchbay status` (docs/operations.md "Status"): the one status screen of src/operations, and the storage
- * sizes. `patchbay cleanup` (issue 13 item 3) will add what it would reclaim through `cleanupEstimate`;
- * until it exists the section is absent, never a guess.
+ * `patchbay status` (docs/operations.md "Status"): the one status screen of src/operations, the storage sizes,
+ * and what a `patchbay cleanup` would reclaim now (its dry run's totals, so the figure is what the cleanup would
+ * really do, never a guess).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config/index.js';
 import { serverStatus, type ServerStatus } from '../operations/index.js';
 import { contentStatus } from '../content-sync/index.js';
-import { createRepositories, type DatabaseSize, type DbHandle } from '../storage/index.js';
+import { cleanupSettingsFrom, createCleanupService } from '../maintenance/index.js';
+import { createRepositories, openContentStore, type DatabaseSize, type DbHandle } from '../storage/index.js';
 import type { CliIo } from './cli-io.js';
 import { describeDatabase } from './cli-database.js';
 import { databaseOptions } from '../main.js';
@@ -26,11 +27,11 @@ export interface StorageStatus {
     readonly pendingFiles: number;
     readonly pendingBytes: number;
   };
-  /** What a cleanup would reclaim; absent until `patchbay cleanup` provides an estimate. */
+  /** What a cleanup would reclaim now (the dry run's totals); absent when not asked for. */
   readonly cleanup?: CleanupEstimate;
 }
 
-/** The seam for item 3: rows, files and bytes a `patchbay cleanup` would remove right now. */
+/** Rows, files and bytes a `patchbay cleanup` would remove right now. */
 export interface CleanupEstimate {
   readonly rows: number;
   readonly files: number;
@@ -135,12 +136,14 @@ export function registerStatusCommand(
   program
     .command('status')
     .description(
-      'one screen: version, database, disk, last and next sync, catalog and pin, quarantine, content queue, clients, warnings',
+      'one screen: version, database, disk, last and next sync, catalog and pin, quarantine, content queue, clients, warnings, what a cleanup would reclaim',
     )
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, json }) => {
-        const s = await statusReport(db, config);
+        const store = await openContentStore(config);
+        const cleanup = createCleanupService(db, store, cleanupSettingsFrom(config));
+        const s = await statusReport(db, config, () => cleanup.estimate()).finally(() => store.close());
         if (json) return printJson(io, s);
         io.stdout(formatStatus(s));
       });

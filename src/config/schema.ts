@@ -374,7 +374,7 @@ const clients = z.object({
   }),
 });
 
-/** Catalog maintenance (issue 13): declining superseded updates by WSUS's safe rule (docs/administration.md). */
+/** Catalog maintenance (issue 13): declining superseded updates by WSUS's safe rule and the server cleanup (docs/administration.md). */
 const maintenance = z.object({
   declineSupersededAfterDays: integerField({
     min: 0,
@@ -390,6 +390,43 @@ const maintenance = z.object({
     description:
       'After every synchronization, decline the superseded updates the safe rule allows (audited as ' +
       'rule:decline-superseded). Off: only `patchbay decline --superseded` does.',
+  }),
+  cleanupTime: timeOfDayField({
+    default: '03:30',
+    description:
+      'Local time (HH:MM) of the first scheduled `patchbay cleanup` of the day in `serve` (with up to 15 ' +
+      'minutes of jitter; once per cluster).',
+  }),
+  cleanupsPerDay: integerField({
+    min: 0,
+    max: 24,
+    default: 1,
+    description:
+      'Scheduled cleanups per day, evenly spaced from cleanup_time; 0: only `patchbay cleanup` runs it.',
+  }),
+  cleanupKeepGenerations: integerField({
+    min: 1,
+    max: 1000,
+    default: 5,
+    description:
+      'Finished catalog generations (retired, rolled back, abandoned) the cleanup keeps for `catalog rollback`, ' +
+      'newest first; the active (and pinned) generation is always kept besides them.',
+  }),
+  cleanupComputerSilentDays: integerField({
+    min: 0,
+    max: 36500,
+    default: 90,
+    description:
+      'The cleanup removes computers that have not contacted the server (last sync, else last report) for ' +
+      'this many days; a removed computer that scans again registers anew. 0: never.',
+  }),
+  cleanupUnapprovedFileDays: integerField({
+    min: 0,
+    max: 3650,
+    default: 30,
+    description:
+      'The cleanup deletes a stored file that no approval needs once it has been stored (or last changed ' +
+      'state) this many days ago; files of declined updates go at once.',
   }),
 });
 

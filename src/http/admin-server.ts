@@ -8,6 +8,7 @@ import type { AdminServices } from '../admin/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger, PatchbayMetrics } from '../observability/index.js';
 import type { ReportsService } from '../reports/index.js';
+import type { CleanupService } from '../maintenance/index.js';
 import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
@@ -22,6 +23,8 @@ export interface AdminServerDeps {
   adminServices?: AdminServices;
   /** The reports service; /api/v1/reports/... is served when given (with the admin services). */
   reports?: ReportsService;
+  /** The server cleanup; `POST /api/v1/cleanup` is served when given (with the admin services). */
+  cleanup?: CleanupService;
   version?: string;
   /** Served at /metrics when given (`[metrics] enabled`). */
   metrics?: PatchbayMetrics;
@@ -71,6 +74,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
         services: deps.adminServices,
         version: deps.version ?? '0.0.0',
         ...(deps.reports !== undefined ? { reports: deps.reports } : {}),
+        ...(deps.cleanup !== undefined ? { cleanup: deps.cleanup } : {}),
       },
       recorder,
     );

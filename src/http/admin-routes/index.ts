@@ -5,10 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from '../../admin/index.js';
 import { registerAuth, tokenOf } from './auth.js';
+import { registerCleanupRoutes } from './cleanup-routes.js';
 import { registerDownstreamRoutes } from './downstreams-routes.js';
 import { registerFleetRoutes } from './fleet-routes.js';
 import { OpenApiRecorder } from './openapi.js';
 import type { ReportsService } from '../../reports/index.js';
+import type { CleanupService } from '../../maintenance/index.js';
 import { registerProblemHandlers } from './problem.js';
 import { registerReportRoutes } from './reports-routes.js';
 import { registerRuleRoutes } from './rules-routes.js';
@@ -20,6 +22,8 @@ export interface AdminApiOptions {
   version: string;
   /** The reports service (src/reports); its routes are served when given. */
   reports?: ReportsService;
+  /** The server cleanup (src/maintenance); `POST /api/v1/cleanup` is served when given. */
+  cleanup?: CleanupService;
 }
 
 export { OpenApiRecorder } from './openapi.js';
@@ -80,6 +84,7 @@ export async function registerAdminApi(
     registerRuleRoutes(scope, opts.services);
     registerDownstreamRoutes(scope, opts.services);
     if (opts.reports !== undefined) registerReportRoutes(scope, opts.reports);
+    if (opts.cleanup !== undefined) registerCleanupRoutes(scope, opts.cleanup);
     done();
   });
 }

@@ -43,6 +43,7 @@ export interface Database {
   downstream_servers: DownstreamServersTable;
   replica_deployments: ReplicaDeploymentsTable;
   accepted_eulas: AcceptedEulasTable;
+  cleanup_file_journal: CleanupFileJournalTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -478,4 +479,11 @@ export interface JobLeasesTable {
   fencing_token: number;
   acquired_at: number;
   expires_at: number;
+}
+
+/** Content objects a cleanup is deleting (migration 0013): the database forgot them first, the store next. */
+export interface CleanupFileJournalTable {
+  sha1: Buffer;
+  size: number;
+  queued_at: number;
 }

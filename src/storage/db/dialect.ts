@@ -35,3 +35,48 @@ export function autoIdColumn(
   if (dialect === 'sqlite') return ['integer', (c) => c.primaryKey().autoIncrement()];
   return [width === 'int32' ? 'integer' : 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()];
 }
+
+/** The byte length of a blob column: SQLite `length()` counts bytes of a blob; PostgreSQL needs `octet_length`. */
+export function blobLengthFunction(dialect: DialectName): 'length' | 'octet_length' {
+  return dialect === 'sqlite' ? 'length' : 'octet_length';
+}
+
+/** Tables a cleanup changes most and every scan reads: PostgreSQL `VACUUM ANALYZE`s these after a cleanup. */
+export const hotTables = [
+  'revisions',
+  'revision_files',
+  'files',
+  'generation_members',
+  'catalog_generations',
+  'approvals',
+  'declines',
+  'computers',
+  'group_memberships',
+  'update_status',
+  'client_events',
+  'cleanup_file_journal',
+] as const;
+
+/**
+ * The database maintenance a cleanup ends with, per dialect (docs/administration.md "Server cleanup"):
+ * - SQLite: `ANALYZE` (fresh planner statistics after many deletes); then, when the file has an incremental
+ *   auto-vacuum, `PRAGMA incremental_vacuum` gives the free pages back to the file system; a file created
+ *   without it (the default) is converted once, with one full `VACUUM`, when at least a quarter of it (and
+ *   16 MiB) is free pages: worthwhile then, and never again after.
+ * - PostgreSQL: `VACUUM (ANALYZE)` of the hot tables (space reusable, statistics fresh; never `VACUUM FULL`,
+ *   which locks the tables clients read).
+ * Each statement runs outside a transaction (VACUUM refuses to run inside one).
+ */
+export function maintenanceStatements(
+  dialect: DialectName,
+  sqlite: { autoVacuum: number; pageBytes: number; freeBytes: number } | undefined,
+): string[] {
+  if (dialect === 'postgres') return hotTables.map((t) => `vacuum (analyze) ${t}`);
+  const out = ['analyze'];
+  if (sqlite === undefined) return out;
+  if (sqlite.autoVacuum === 2) {
+    if (sqlite.freeBytes > 0) out.push('pragma incremental_vacuum');
+  } else if (sqlite.freeBytes >= 16 * 1024 * 1024 && sqlite.freeBytes * 4 >= sqlite.pageBytes)
+    out.push('pragma auto_vacuum = incremental', 'vacuum');
+  return out;
+}

@@ -720,6 +720,7 @@ for (const driver of adminDrivers()) {
         ['rules:write', 'PUT', '/api/v1/rule-settings', { declineExpired: false }, ['admin']],
         ['fleet:write', 'PUT', '/api/v1/targeting-mode', { mode: 'server' }, ['admin']],
         ['tokens:admin', 'GET', '/api/v1/tokens', undefined, ['admin']],
+        ['maintenance:run', 'POST', '/api/v1/cleanup', { dryRun: true }, ['admin']],
       ];
       for (const [perm, method, url, body, allowed] of probes)
         for (const role of ['admin', 'approver', 'reporter', 'connector'] as const) {

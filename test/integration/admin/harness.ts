@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API answers are untyped JSON; the tests assert their shape. */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -8,7 +9,8 @@ import { runCli, type CliIo } from '../../../src/cli/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildAdminServer } from '../../../src/http/index.js';
 import { createLogger } from '../../../src/observability/index.js';
-import { createRepositories } from '../../../src/storage/index.js';
+import { cleanupSettingsFrom, createCleanupService } from '../../../src/maintenance/index.js';
+import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
 import { openTestDatabase, seedCatalog, type Driver, type TestDatabase } from '../../helpers/admin-db.js';
 
 export const silentLogger = createLogger({
@@ -43,6 +45,11 @@ export async function startApi(t: TestContext, driver: Driver): Promise<ApiHarne
     logger: silentLogger,
     readiness: [],
     adminServices: services,
+    cleanup: createCleanupService(
+      db.handle,
+      await FsContentStore.open(join(db.dir, 'content')),
+      cleanupSettingsFrom(config),
+    ),
     version: '0.0.0-test',
   });
   t.after(() => app.close());

@@ -5,12 +5,14 @@
  * public routes, and a problem+json answer for each error status. Also the reports routes over HTTP.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { createAdminServices } from '../../../src/admin/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildAdminServer } from '../../../src/http/index.js';
 import { createReportsService } from '../../../src/reports/index.js';
-import { createRepositories } from '../../../src/storage/index.js';
+import { cleanupSettingsFrom, createCleanupService } from '../../../src/maintenance/index.js';
+import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
 import { openTestDatabase, seedCatalog } from '../../helpers/admin-db.js';
 import { silentLogger } from './harness.js';
 
@@ -39,6 +41,11 @@ void test('the OpenAPI 3.1 document describes every route of the admin server', 
     readiness: [],
     adminServices: createAdminServices(db.handle),
     reports: createReportsService(createRepositories(db.handle)),
+    cleanup: createCleanupService(
+      db.handle,
+      await FsContentStore.open(join(db.dir, 'content')),
+      cleanupSettingsFrom(await loadConfigOrThrow({ env: {} })),
+    ),
   });
   t.after(() => app.close());
   await app.ready();

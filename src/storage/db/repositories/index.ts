@@ -1,3 +1,4 @@
+import { CleanupRepository } from './cleanup-repository.js';
 import type { DialectName } from '../dialect.js';
 import type { Executor } from '../transaction.js';
 import { AdminQueryRepository } from './admin-query-repository.js';
@@ -80,6 +81,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     downstreamServers: new DownstreamServerRepository(db),
     deploymentFeed: new DeploymentFeedRepository(db),
     replica: new ReplicaRepository(db, dialect),
+    cleanup: new CleanupRepository(db, dialect),
   };
 }
 
@@ -92,6 +94,7 @@ export * from './approval-repository.js';
 export * from './approval-rule-repository.js';
 export * from './audit-log-repository.js';
 export * from './category-repository.js';
+export * from './cleanup-repository.js';
 export * from './client-catalog-repository.js';
 export * from './client-event-repository.js';
 export * from './computer-repository.js';
