@@ -118,7 +118,7 @@ export class RingsService {
         now,
       );
       await audit(r, actor, 'ring.create', ring, { name, position: ring.position, groupIds, ...gate }, now);
-      return view(ring, await this.groupNames());
+      return view(ring, await groupNames(r));
     });
   }
 
@@ -141,7 +141,7 @@ export class RingsService {
         );
       const updated = await r.rings.update(ring.ringId, patch, now);
       await audit(r, actor, 'ring.set', updated, { name: ring.name, changes: patch }, now);
-      return view(updated, await this.groupNames());
+      return view(updated, await groupNames(r));
     });
   }
 
@@ -229,9 +229,14 @@ export class RingsService {
     return [...new Set(ids)];
   }
 
-  private async groupNames(): Promise<Map<string, string>> {
-    return new Map((await this.store.repos.groups.list()).map((g) => [g.groupId, g.name]));
+  private groupNames(): Promise<Map<string, string>> {
+    return groupNames(this.store.repos);
   }
+}
+
+/** Inside a transaction, read through its stores: SQLite has one connection, held by the transaction. */
+async function groupNames(r: Pick<AdminStores, 'groups'>): Promise<Map<string, string>> {
+  return new Map((await r.groups.list()).map((g) => [g.groupId, g.name]));
 }
 
 function count(v: number, parameter: string): number {

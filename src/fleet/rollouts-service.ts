@@ -107,6 +107,11 @@ const evidenceComputers = 50;
 const maxRolloutsPerRequest = 100;
 /** "stopped scanning" looks back one soak before the stage; at least an hour so a short soak is not noise. */
 const minStoppedWindowMs = 3_600_000;
+/**
+ * The client service records a computer's last scan at most once a minute (client-web-service.ts
+ * touchIntervalMs); with a margin, a computer that scanned this close before a stage started is not silent.
+ */
+const lastScanGraceMs = 5 * 60_000;
 const promotionActor: AdminActor = { via: 'system', name: 'rollout' };
 
 /**
@@ -578,6 +583,7 @@ export class RolloutsService {
       scope: scopes[r.position]!,
       since: r.stageStartedAt,
       stoppedWindowMs: Math.max(ring.soakMs, minStoppedWindowMs),
+      stoppedGraceMs: lastScanGraceMs,
     });
     const soakElapsed = now >= r.stageStartedAt + ring.soakMs;
     const gate = evaluateGate(figures, ring, soakElapsed);

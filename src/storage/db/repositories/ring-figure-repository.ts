@@ -18,8 +18,13 @@ export interface RingFigureQuery {
   readonly scope: RingScope;
   /** Stage start (server time): outcomes, faults and uninstalls count from here. */
   readonly since: number;
-  /** A computer that scanned in [since - stoppedWindowMs, since) and not since has stopped scanning. */
+  /**
+   * A computer whose last scan is in [since - stoppedWindowMs, since - stoppedGraceMs) has stopped scanning.
+   * The grace covers how coarsely the last scan time is recorded (the client service writes it at most every
+   * few minutes), so a computer that scanned just before the stage is not counted as silent.
+   */
   readonly stoppedWindowMs: number;
+  readonly stoppedGraceMs?: number;
 }
 
 export interface RingFigures {
@@ -52,7 +57,8 @@ export class RingFigureRepository {
     const u = q.updateId.toLowerCase();
     const faultedExpr = sql<number>`exists (select 1 from client_events e where e.computer_id = c.computer_id
       and e.event_id = ${detectionFailed} and e.received_at >= ${q.since})`;
-    const stoppedExpr = sql<number>`(c.last_sync_at < ${q.since} and c.last_sync_at >= ${q.since - q.stoppedWindowMs})`;
+    const stoppedExpr = sql<number>`(c.last_sync_at < ${q.since - (q.stoppedGraceMs ?? 0)}
+      and c.last_sync_at >= ${q.since - q.stoppedWindowMs})`;
     const row = await this.db
       .selectFrom('computers as c')
       .leftJoin('update_status as us', (j) =>
@@ -92,7 +98,7 @@ export class RingFigureRepository {
 
   /** The computers whose install failed since `since`, by id, and the count per error code. */
   async failures(
-    q: Omit<RingFigureQuery, 'stoppedWindowMs'>,
+    q: Omit<RingFigureQuery, 'stoppedWindowMs' | 'stoppedGraceMs'>,
     limit: number,
   ): Promise<{ computers: FailedComputer[]; codes: { hresult: number | null; computers: number }[] }> {
     const u = q.updateId.toLowerCase();
