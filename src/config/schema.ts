@@ -33,7 +33,8 @@ const server = z.object({
     default: './data',
     description:
       'Directory for the database, downloaded update content and other state. Created at start. ' +
-      'Relative paths resolve against the working directory.',
+      "Relative paths written in the configuration file resolve against that file's folder; from the " +
+      'environment or the default, against the working directory.',
   }),
   bind: stringField({
     default: '0.0.0.0',
@@ -107,6 +108,21 @@ const server = z.object({
       'Request body bytes held in memory across all requests of a client port, counting the announced ' +
       'Content-Length of bodies still arriving. A request that would exceed it gets 503 with Retry-After ' +
       '(SOAP ServerBusy). Never less than request_body_limit in effect.',
+  }),
+  xpress: booleanField({
+    default: true,
+    description:
+      'Xpress-compress SOAP answers (client web service, SimpleAuth, reporting, server sync) for requests ' +
+      'that send Accept-Encoding: xpress, as WSUS does; /Content/ and faults are never compressed. ' +
+      'false: every answer is identity-encoded.',
+  }),
+  xpressCacheSize: sizeField({
+    min: 0,
+    max: 4 * 1024 ** 3,
+    default: '32MiB',
+    description:
+      'Memory for compressed blocks of answers that repeat (the same GetConfig, SyncUpdates pages that ' +
+      'differ only in the cookie), so they are compressed once. 0 = no cache.',
   }),
   maxConcurrentRequests: integerField({
     min: 1,
@@ -210,6 +226,12 @@ const upstream = z.object({
       'Proxy password. Not accepted in the file: set PATCHBAY_UPSTREAM_PROXY_PASSWORD or proxy_password_file.',
   }),
   proxyPasswordFile: pathField({ default: '', description: 'File whose content is the proxy password.' }),
+  xpress: booleanField({
+    default: true,
+    description:
+      'Ask the upstream for Xpress-compressed answers (Accept-Encoding: xpress), as a Windows downstream ' +
+      'server does; answers are decoded within the same size limits. false: ask for identity.',
+  }),
   tlsVerify: booleanField({
     default: true,
     description:

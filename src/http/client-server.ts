@@ -21,6 +21,7 @@ import { faultActorFor, sendSoapFault, soapEndpointForPath, soapRoutes } from '.
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { registerRequestLog, requestLogFastifyOptions } from './request-log.js';
+import { createXpressAnswers } from './xpress-answer.js';
 
 export interface ClientServerDeps {
   config: Config;
@@ -114,6 +115,7 @@ export async function buildClientServer(
       endpoints: soapEndpoints,
       bodyLimit: server.requestBodyLimit,
       advertisedBaseUrl: server.baseUrl,
+      ...(server.xpress ? { xpress: createXpressAnswers(server.xpressCacheSize) } : {}),
       body: {
         timeoutMs: server.requestBodyTimeoutSeconds * 1000,
         minBytesPerSecond: server.requestBodyMinBytesPerSecond,

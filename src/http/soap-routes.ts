@@ -3,8 +3,10 @@
  * enforced before buffering, dispatch by the body element (src/protocol/soap), WSUS-shaped faults.
  *
  * Wire rules (docs/protocol/client.md §1.1, §1.8): every answer carries Content-Length (never chunked) and
- * `Cache-Control: private`; bodies are identity-encoded (Xpress is roadmap, docs/clients.md); a fault is
- * HTTP 500 with `Connection: close`, as WS2025 sends it, and never leaks an internal message.
+ * `Cache-Control: private`; an answer is Xpress-encoded when the request offers `xpress` and the switch is on
+ * (docs/protocol/upstream.md §U3: `Content-Encoding: xpress`, `Vary: Accept-Encoding`, as WS2025 sends them);
+ * a fault is identity-encoded, HTTP 500 with `Connection: close`, as WS2025 sends it, and never leaks an
+ * internal message.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../errors.js';
@@ -22,6 +24,8 @@ import {
 import { soapRequestLimits, type XmlElement, type XmlReadLimits } from '../protocol/xml/index.js';
 import type { IncomingMessage } from 'node:http';
 import { BodyRefused, receiveBody, type BodyReceiveOptions, type BodyReservation } from './body-receive.js';
+import { acceptsXpress } from './accept-encoding.js';
+import type { XpressAnswers } from './xpress-answer.js';
 
 /** What a handler learns about the call besides the operation element. */
 export interface SoapCallContext {
@@ -58,6 +62,8 @@ export interface SoapRoutesOptions {
   /** `server.base_url` ('' = derive from the request). */
   readonly advertisedBaseUrl: string;
   readonly limits?: XmlReadLimits;
+  /** Xpress for answers to requests that offer it (`[server] xpress`); absent = identity only. */
+  readonly xpress?: XpressAnswers;
 }
 
 const hostName = /^(?:[A-Za-z0-9_-]{1,63}\.?)+$|^\[[0-9A-Fa-f:.]{2,45}\]$/;
@@ -85,11 +91,20 @@ export function baseUrlFor(request: FastifyRequest, advertised: string): string 
   return `${encrypted ? 'https' : 'http'}://${host}:${port}`;
 }
 
-function send(reply: FastifyReply, r: SoapHttpResponse, extra: Record<string, string> = {}): FastifyReply {
-  const body = Buffer.from(r.body, 'utf8');
+function send(
+  reply: FastifyReply,
+  r: SoapHttpResponse,
+  extra: Record<string, string> = {},
+  encode?: (body: Buffer) => Buffer,
+): FastifyReply {
+  let body: Buffer = Buffer.from(r.body, 'utf8');
   reply.code(r.status);
   for (const [k, v] of Object.entries(r.headers)) reply.header(k, v);
   for (const [k, v] of Object.entries(extra)) reply.header(k, v);
+  if (encode !== undefined) {
+    body = encode(body);
+    reply.header('content-encoding', 'xpress');
+  }
   reply.header('cache-control', 'private');
   reply.header('content-length', String(body.length));
   return reply.send(body);
@@ -180,6 +195,7 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
     receiveBody(payload, bodyOptions, reservations.get(request) ?? { bytes: 0 }),
   );
 
+  const xpress = opts.xpress;
   for (const endpoint of opts.endpoints) {
     const endpointLimits = endpoint.xmlLimits?.(opts.bodyLimit) ?? limits;
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -208,7 +224,16 @@ export async function soapRoutes(app: FastifyInstance, opts: SoapRoutesOptions):
           baseUrl: baseUrlFor(request, opts.advertisedBaseUrl),
           receivedAtMs,
         });
-        return send(reply, encodeSoapResponse(content, { version, style: endpoint.style }));
+        const answer = encodeSoapResponse(content, { version, style: endpoint.style });
+        if (xpress === undefined) return send(reply, answer);
+        // Both variants name the header they depend on, so no cache between client and server mixes them.
+        const offered = acceptsXpress(request.headers['accept-encoding']);
+        return send(
+          reply,
+          answer,
+          { vary: 'Accept-Encoding' },
+          offered ? (b) => xpress.encode(b) : undefined,
+        );
       } catch (e) {
         const actor = faultActorFor(request, opts.advertisedBaseUrl, endpoint);
         return sendSoapFault(request, reply, e, endpoint.style, { version, method, actor });

@@ -72,11 +72,16 @@ function startRateGuard(
   };
 }
 
-/** Reads a whole body into one Buffer under the limits. `mapError` turns transport errors into AppErrors. */
+/**
+ * Reads a whole body into one Buffer under the limits. `mapError` turns transport errors into AppErrors.
+ * With `consume`, each chunk goes to it instead of being kept (a decoder that holds what it needs), and the
+ * result is empty; an error `consume` throws ends the read and is rethrown as it is.
+ */
 export async function readBodyBounded(
   body: Readable,
   limits: BodyLimits,
   mapError: (e: unknown) => unknown,
+  consume?: (chunk: Buffer) => void,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
@@ -99,14 +104,23 @@ export async function readBodyBounded(
         throw violation;
       }
       guard.add(buf.length);
-      chunks.push(buf);
+      if (consume === undefined) chunks.push(buf);
+      else {
+        try {
+          consume(buf);
+        } catch (e) {
+          violation = e instanceof AppError ? e : undefined;
+          body.destroy();
+          throw e;
+        }
+      }
     }
   } catch (e) {
     throw violation ?? mapError(e);
   } finally {
     guard.stop();
   }
-  return Buffer.concat(chunks, total);
+  return consume === undefined ? Buffer.concat(chunks, total) : Buffer.alloc(0);
 }
 
 /**

@@ -46,6 +46,7 @@ export function transportOptionsFromConfig(
       },
     },
     retry: { maxAttempts: u.retries + 1 },
+    acceptXpress: u.xpress,
     // Content URLs and redirects are checked before each request (contentUrlGuard); this holds the same
     // address rule when the socket opens, against a name that resolves elsewhere by then.
     connectCheck: connectAddressCheck(u.url),

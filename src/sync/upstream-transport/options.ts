@@ -63,6 +63,11 @@ export interface UpstreamTransportOptions {
   limits?: Partial<TransportLimits>;
   pool?: Partial<PoolOptions>;
   userAgent?: string;
+  /**
+   * Offer `Accept-Encoding: xpress` on SOAP calls, as a Windows downstream server does (default true); Xpress
+   * answers are decoded under the call's response limit (docs/protocol/upstream.md §U3).
+   */
+  acceptXpress?: boolean;
   logger?: Logger;
   /**
    * Checked on every address a direct connection is about to use, after DNS answered (connectAddressCheck),

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { Agent, Pool, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
-import { AppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
+import { XpressBodyDecoder } from '../../protocol/xpress/index.js';
 import { backoffDelay, parseRetryAfter } from './backoff.js';
 import { guardStream, readBodyBounded, type BodyLimits } from './body-guard.js';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
@@ -113,6 +114,7 @@ export class UpstreamTransport {
   readonly #tlsConnect: ReturnType<typeof buildTlsConnectOptions>;
   readonly #pins: Pin[];
   readonly #userAgent: string;
+  readonly #acceptXpress: boolean;
   readonly #direct: Agent;
   readonly #proxies = new Map<string, ProxyAgent>();
   #closed = false;
@@ -127,6 +129,7 @@ export class UpstreamTransport {
     this.#pool = { ...transportDefaults.pool, ...options.pool };
     this.#breakerPolicy = { ...transportDefaults.breaker, ...options.breaker };
     this.#userAgent = options.userAgent ?? transportDefaults.userAgent;
+    this.#acceptXpress = options.acceptXpress ?? true;
     if (this.#retry.maxAttempts < 1 || this.#breakerPolicy.failureThreshold < 1) {
       throw new AppError(
         'PB_ERR_CONFIG_INVALID',
@@ -187,7 +190,7 @@ export class UpstreamTransport {
         req.soapVersion === '1.2'
           ? `application/soap+xml; charset=utf-8; action="${req.soapAction}"`
           : 'text/xml; charset=utf-8',
-      'accept-encoding': 'identity',
+      'accept-encoding': this.#acceptXpress ? 'xpress' : 'identity',
       'user-agent': this.#userAgent,
     };
     if (req.soapVersion !== '1.2') headers.soapaction = `"${req.soapAction}"`;
@@ -226,9 +229,22 @@ export class UpstreamTransport {
             },
           );
         }
+        const xpress = xpressDecoderFor(res.headers['content-encoding'], limit, safeUrl);
+        if (xpress instanceof AppError) {
+          discard(res.body);
+          throw xpress;
+        }
         let body: Buffer;
         try {
-          body = await readBodyBounded(res.body, limits, (e) => classifyError(e, safeUrl).error);
+          // Xpress is decoded block by block as it arrives: the wire bytes and the decoded bytes are each
+          // bounded by the call's limit, and nothing but one incomplete block is held besides the output.
+          body = await readBodyBounded(
+            res.body,
+            limits,
+            (e) => classifyError(e, safeUrl).error,
+            xpress && ((chunk) => xpress.push(chunk)),
+          );
+          if (xpress) body = xpress.end();
         } catch (e) {
           // An oversized error page is not a fault we could use: report the status, not the size.
           if (!ok && e instanceof AppError && e.code === 'PB_ERR_UPSTREAM_TOO_LARGE') body = Buffer.alloc(0);
@@ -540,6 +556,54 @@ export class UpstreamTransport {
       await this.#clock.sleep(delay, callerSignal);
     }
   }
+}
+
+/**
+ * The decoder for a `Content-Encoding: xpress` answer (undefined for identity), or the refusal of a coding
+ * we never offered. Decoder errors become transport errors: a bomb is PB_ERR_UPSTREAM_TOO_LARGE (the decoded
+ * answer exceeds the call's limit), corrupt bytes PB_ERR_UPSTREAM_PROTOCOL.
+ */
+function xpressDecoderFor(
+  header: string | string[] | undefined,
+  maxBytes: number,
+  safeUrl: string,
+): { push(chunk: Buffer): void; end(): Buffer } | AppError | undefined {
+  const coding = (Array.isArray(header) ? header.join(',') : (header ?? '')).trim().toLowerCase();
+  if (coding === '' || coding === 'identity') return undefined;
+  if (coding !== 'xpress')
+    return new AppError(
+      'PB_ERR_UPSTREAM_PROTOCOL',
+      `upstream ${safeUrl} answered in Content-Encoding ${coding.slice(0, 40)}, which was not offered`,
+      {
+        detail: { url: safeUrl, contentEncoding: coding.slice(0, 40) },
+      },
+    );
+  const decoder = new XpressBodyDecoder({ maxDecodedBytes: maxBytes });
+  const mapped = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isAppError(e) || e.code !== 'PB_ERR_DECOMPRESS') throw e;
+      if (e.detail?.kind === 'bomb')
+        throw new AppError(
+          'PB_ERR_UPSTREAM_TOO_LARGE',
+          `upstream response from ${safeUrl} decodes to more than ${maxBytes} bytes`,
+          {
+            cause: e,
+            detail: { url: safeUrl, maxBytes, contentEncoding: 'xpress' },
+          },
+        );
+      throw new AppError(
+        'PB_ERR_UPSTREAM_PROTOCOL',
+        `upstream response from ${safeUrl} is not valid Xpress: ${e.message}`,
+        {
+          cause: e,
+          detail: { url: safeUrl, contentEncoding: 'xpress' },
+        },
+      );
+    }
+  };
+  return { push: (chunk) => mapped(() => decoder.push(chunk)), end: () => mapped(() => decoder.end()) };
 }
 
 /**

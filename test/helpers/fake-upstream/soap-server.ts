@@ -2,10 +2,14 @@
  * The HTTP part shared by both fake upstreams: a real node:http server on 127.0.0.1:0 that routes ServerSync
  * and DssAuth POSTs to a handler, records every request (operation, body, parsed operation element) and lets
  * a test inject transport-level misbehaviour per request: 5xx answers, a hang (timeout), a slow drip.
+ * Answers are Xpress-encoded when the request offers it, as WS2025 answers (docs/protocol/upstream.md §U3.1),
+ * faults excepted; `xpress: false` in the options answers identity always.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { acceptsXpress } from '../../../src/http/accept-encoding.js';
 import { decodeSoapEnvelope, encodeSoapFault } from '../../../src/protocol/soap/index.js';
+import { encodeXpressBody } from '../../../src/protocol/xpress/index.js';
 import type { XmlElement } from '../../../src/protocol/xml/index.js';
 
 export interface RecordedRequest {
@@ -55,6 +59,7 @@ export type OtherHandler = (req: IncomingMessage, res: ServerResponse) => boolea
 export async function startFakeSoapServer(
   handler: SoapHandler,
   other?: OtherHandler,
+  options: { xpress?: boolean } = {},
 ): Promise<FakeSoapServer> {
   const requests: RecordedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
@@ -104,9 +109,13 @@ export async function startFakeSoapServer(
           res.on('close', () => clearInterval(timer));
           return;
         }
-        const out = Buffer.from(answer.body, 'utf8');
+        let out: Buffer = Buffer.from(answer.body, 'utf8');
+        const xpress =
+          options.xpress !== false && answer.status === 200 && acceptsXpress(req.headers['accept-encoding']);
+        if (xpress) out = encodeXpressBody(out);
         res.writeHead(answer.status, {
           'content-type': 'text/xml; charset=utf-8',
+          ...(xpress ? { 'content-encoding': 'xpress', vary: 'Accept-Encoding' } : {}),
           'content-length': out.length,
         });
         res.end(out);

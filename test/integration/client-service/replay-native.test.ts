@@ -20,7 +20,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'undici';
 import { decodeSoapEnvelope } from '../../../src/protocol/soap/index.js';
+import { decodeXpressBody } from '../../../src/protocol/xpress/index.js';
 import { parseXml, type XmlElement } from '../../../src/protocol/xml/index.js';
 import { fixturePath, readFixture } from '../../helpers/fixtures.js';
 import { normalizeFragment } from '../../helpers/fragment-normalize.js';
@@ -89,8 +91,30 @@ interface Replayer {
   h: Harness;
   client: WuspClient;
   realToOurs: (realId: number) => number | undefined;
-  send(ex: string): Promise<{ status: number; body: string; ours: XmlElement; real: XmlElement }>;
+  /**
+   * `native`: with the captured request headers as WUA sent them (Accept-Encoding: xpress, …); the answer
+   * must be Xpress and decode to exactly what the same request gets identity-encoded, cookies aside.
+   */
+  send(
+    ex: string,
+    opts?: { native?: boolean },
+  ): Promise<{ status: number; body: string; ours: XmlElement; real: XmlElement }>;
 }
+
+/** The captured request's headers, minus the ones the HTTP client sets itself. */
+function capturedHeaders(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of raw.split(/\r?\n/).slice(1)) {
+    const m = /^([^:]+):\s*(.*)$/.exec(line);
+    if (m && !['host', 'content-length', 'connection'].includes(m[1]!.toLowerCase()))
+      out[m[1]!.toLowerCase()] = m[2]!;
+  }
+  return out;
+}
+
+/** Cookies are encrypted afresh on every call; everything else in the two answers must be equal. */
+const withoutCookies = (body: string): string =>
+  body.replace(/<(EncryptedData|Expiration|CookieData)>[^<]*<\/\1>/g, '<$1/>');
 
 async function replayer(
   t: Parameters<typeof startHarness>[0],
@@ -123,7 +147,7 @@ async function replayer(
     h,
     client,
     realToOurs,
-    async send(ex) {
+    async send(ex, opts = {}) {
       let body = read(ex, 'request.body');
       const headers = read(ex, 'request.headers');
       const action = /soapaction:\s*(.+)/i.exec(headers)?.[1]?.trim() ?? '';
@@ -142,7 +166,27 @@ async function replayer(
         const data = text(kid(kid(auth, 'GetAuthorizationCookieResult')!, 'CookieData'));
         body = body.replace(/<CookieData>[^<]*<\/CookieData>/, `<CookieData>${data}</CookieData>`);
       }
-      const r = await h.post(path, body, { soapaction: action });
+      let r: { status: number; body: string } = await h.post(path, body, { soapaction: action });
+      if (opts.native === true) {
+        const res = await request(`${h.baseUrl}${path}`, {
+          method: 'POST',
+          body,
+          headers: capturedHeaders(headers),
+        });
+        const wire = Buffer.from(await res.body.arrayBuffer());
+        assert.equal(res.headers['content-encoding'], 'xpress', `${ex}: WS2025 answered xpress (meta.json)`);
+        assert.equal(res.headers['vary'], 'Accept-Encoding', ex);
+        assert.equal(
+          res.headers['content-length'],
+          String(wire.length),
+          `${ex}: Content-Length is the wire size`,
+        );
+        const decoded = decodeXpressBody(wire).toString('utf8');
+        assert.equal(res.statusCode, r.status, ex);
+        assert.equal(withoutCookies(decoded), withoutCookies(r.body), `${ex}: decoded = identity answer`);
+        assert.ok(wire.length < Buffer.byteLength(decoded) || wire.length < 400, `${ex}: compressed`);
+        r = { status: res.statusCode, body: decoded };
+      }
       // Keep the newest cookie, as the client does.
       const nc =
         /<(?:NewCookie|GetCookieResult)><Expiration>([^<]+)<\/Expiration><EncryptedData>([^<]+)<\/EncryptedData>/.exec(
@@ -292,6 +336,20 @@ for (const { dialect, skip } of dialects) {
         if (set === 'wsus-m0-native/flow') {
           const events = await r.h.repos.clientEvents.listForComputer(clientId);
           assert.equal(events.length, 4 + 9 + 2, 'the 15 native events are stored');
+        }
+      }
+    });
+
+    void test('native request headers (Accept-Encoding: xpress): every answer Xpress, as WS2025 sent them', async (t) => {
+      for (const [set, clientId] of [
+        ['wsus-m0-native/scan', 'e1da06a3-5601-43c9-bac3-52d5db701494'],
+        ['wsus-m0-native/flow', 'e1da06a3-5601-43c9-bac3-52d5db701494'],
+      ] as const) {
+        const r = await replayer(t, dialect, clientId);
+        for (const ex of exchanges(set)) {
+          const { status, ours, real } = await r.send(ex, { native: true });
+          assert.equal(status, 200, ex);
+          assert.equal(ours.local, real.local, ex);
         }
       }
     });

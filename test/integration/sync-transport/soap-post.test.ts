@@ -53,7 +53,7 @@ const post = (
     ...more,
   });
 
-void test('a SOAP 1.1 post sends the action, identity encoding and the body, and returns the answer', async (t) => {
+void test('a SOAP 1.1 post sends the action, offers xpress, sends the body, and returns an identity answer', async (t) => {
   const origin = await startOrigin(t, (_req, res) => sendXml(res, 200, SOAP_OK));
   const { tr } = transport(t);
   const res = await post(tr, origin.url);
@@ -67,8 +67,15 @@ void test('a SOAP 1.1 post sends the action, identity encoding and the body, and
   assert.equal(got.url, '/ServerSyncWebService/ServerSyncWebService.asmx');
   assert.equal(got.headers.soapaction, `"${SOAP_ACTION}"`);
   assert.equal(got.headers['content-type'], 'text/xml; charset=utf-8');
-  assert.equal(got.headers['accept-encoding'], 'identity');
+  assert.equal(got.headers['accept-encoding'], 'xpress');
   assert.deepEqual(got.body, SOAP_REQUEST);
+});
+
+void test('acceptXpress: false (upstream.xpress = false) asks for identity', async (t) => {
+  const origin = await startOrigin(t, (_req, res) => sendXml(res, 200, SOAP_OK));
+  const { tr } = transport(t, { acceptXpress: false });
+  await post(tr, origin.url);
+  assert.equal(origin.received[0]?.headers['accept-encoding'], 'identity');
 });
 
 void test('a SOAP 1.2 post carries the action in the content type, and connections are reused', async (t) => {

@@ -41,6 +41,8 @@ export function catalogScenario(kind: DbKind): void {
       up.updateDataCalls.every((c) => c.length <= 25),
       'batches within the upstream limit',
     );
+    // Every call offered xpress, so every answer above arrived Xpress-encoded and was decoded (soap-server.ts).
+    assert.ok(up.requests.length > 0 && up.requests.every((r) => r.headers['accept-encoding'] === 'xpress'));
     assert.ok(progress.includes('categories') && progress.includes('closure') && progress.at(-1) === 'done');
     // Categories are stored for the admin; the Windows family resolved to its products.
     const repos = createRepositories(db);

@@ -44,6 +44,18 @@ export function twoTierScenario(kind: DbKind): void {
     assert.ok((r1.calls['GetUpdateData'] ?? 0) > 0);
     await checkIntegrity(b);
 
+    // B's transport offers xpress and A answers it: the catalog above crossed the wire Xpress-encoded.
+    const probe = await transport.postSoap({
+      url: a.serverSyncUrl,
+      soapAction: 'http://www.microsoft.com/SoftwareDistribution/GetAuthConfig',
+      body: Buffer.from(
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetAuthConfig xmlns="http://www.microsoft.com/SoftwareDistribution"/></s:Body></s:Envelope>',
+      ),
+      maxResponseBytes: 1024 * 1024,
+    });
+    assert.equal(probe.headers['content-encoding'], 'xpress', probe.body.toString('utf8').slice(0, 500));
+    assert.match(probe.body.toString('utf8'), /<GetAuthConfigResponse/);
+
     const r2 = await syncB();
     assert.equal(r2.outcome, 'succeeded');
     assert.equal(r2.calls['GetUpdateData'] ?? 0, 0, 'an unchanged re-sync makes zero GetUpdateData calls');
