@@ -25,6 +25,7 @@ import {
   settingsSlotLedger,
   staleSyncJob,
   eventRetentionJob,
+  rolloutPromotionJob,
 } from './jobs/index.js';
 import { cleanupJob, cleanupSettingsFrom, createCleanupService } from './maintenance/index.js';
 import { PatchbayMetrics, type Logger } from './observability/index.js';
@@ -168,6 +169,8 @@ export interface StartOptions {
   version?: string;
   /** The scheduler's time (tests start a scheduled sync within seconds instead of at the next HH:MM). */
   schedulerClock?: SchedulerClock;
+  /** How often ringed approvals' gates are evaluated (default a minute; tests go faster). */
+  rolloutPromotionEveryMs?: number;
 }
 
 export async function startPatchbay(
@@ -317,6 +320,14 @@ export async function startPatchbay(
       ...(metrics !== undefined ? { metrics } : {}),
     };
 
+    const adminServices = createAdminServices(db, {
+      contentMode: config.content.mode,
+      onApprovalsApplied: () => autoDownload.kick(),
+      declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
+      // Stable event names (docs/rings.md "Events"): one log line per stage change of a ringed approval.
+      rolloutEvents: (event, fields) => logger.info({ event, ...fields }, event),
+      ...replicaOfConfig(config),
+    });
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
       {
         name: 'http',
@@ -340,12 +351,7 @@ export async function startPatchbay(
         config,
         logger,
         readiness,
-        adminServices: createAdminServices(db, {
-          contentMode: config.content.mode,
-          onApprovalsApplied: () => autoDownload.kick(),
-          declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
-          ...replicaOfConfig(config),
-        }),
+        adminServices,
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
@@ -395,6 +401,16 @@ export async function startPatchbay(
           perDay: config.maintenance.cleanupsPerDay,
         }),
       );
+    const schedulerClock = options.schedulerClock;
+    jobs.register(
+      rolloutPromotionJob({
+        promoter: adminServices.rollouts,
+        now: schedulerClock ? () => schedulerClock.now() : () => Date.now(),
+        ...(options.rolloutPromotionEveryMs !== undefined
+          ? { everyMs: options.rolloutPromotionEveryMs }
+          : {}),
+      }),
+    );
     if (options.connectorConfig)
       registerConnectorJobs(jobs, {
         config: options.connectorConfig,

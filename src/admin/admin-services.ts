@@ -11,6 +11,7 @@ import { GroupsService } from '../fleet/index.js';
 import { UpdatesService } from '../fleet/index.js';
 import { SupersededDeclineService } from '../fleet/index.js';
 import { ReplicaGuard, replicaUpstreamName } from '../fleet/index.js';
+import { RingsService, RolloutsService, type RolloutEventSink } from '../fleet/index.js';
 import type { ContentMode } from '../domain/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { DownstreamsService } from './downstreams-service.js';
@@ -26,6 +27,8 @@ export interface AdminServices {
   readonly audit: AuditService;
   readonly tokens: TokenService;
   readonly downstreams: DownstreamsService;
+  readonly rings: RingsService;
+  readonly rollouts: RolloutsService;
 }
 
 export function adminStoreFor(handle: DbHandle): AdminStore {
@@ -53,6 +56,8 @@ export interface AdminServicesOptions {
    * then refused naming it (PB_ERR_REPLICA_READ_ONLY). Undefined: autonomous.
    */
   readonly replicaOf?: string;
+  /** Where rollout events (rollout.promoted, rollout.paused, ...) go: the server's log. */
+  readonly rolloutEvents?: RolloutEventSink;
 }
 
 /** The `replicaOf` option the configuration implies. */
@@ -70,6 +75,7 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
   );
   const groups = new GroupsService(store, replica);
   const approvals = new ApprovalsService(store, updates, groups, opts.onApprovalsApplied, replica);
+  const rings = new RingsService(store, groups);
   return {
     updates,
     groups,
@@ -85,5 +91,10 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
     audit: new AuditService(store),
     tokens: new TokenService(store),
     downstreams: new DownstreamsService(store),
+    rings,
+    rollouts: new RolloutsService(store, rings, approvals, {
+      ...(opts.onApprovalsApplied ? { onApplied: opts.onApprovalsApplied } : {}),
+      ...(opts.rolloutEvents ? { events: opts.rolloutEvents } : {}),
+    }),
   };
 }

@@ -62,3 +62,19 @@ export {
   type SupersededCandidate,
   type SupersededDeclinePlan,
 } from './superseded-decline.js';
+export {
+  RingsService,
+  defaultRingGate,
+  requireRingName,
+  type RingFields,
+  type RingView,
+} from './rings-service.js';
+export {
+  RolloutsService,
+  type PlannedStage,
+  type RolloutEvent,
+  type RolloutEventSink,
+  type RolloutStartResult,
+  type RolloutStatus,
+  type TickResult,
+} from './rollouts-service.js';

@@ -44,6 +44,10 @@ export interface Database {
   replica_deployments: ReplicaDeploymentsTable;
   accepted_eulas: AcceptedEulasTable;
   cleanup_file_journal: CleanupFileJournalTable;
+  rings: RingsTable;
+  ring_groups: RingGroupsTable;
+  rollouts: RolloutsTable;
+  rollout_history: RolloutHistoryTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -486,4 +490,60 @@ export interface CleanupFileJournalTable {
   sha1: Buffer;
   size: number;
   queued_at: number;
+}
+
+/** A rollout ring (migration 0014, docs/rings.md): position 0 is the first ring; thresholds in percent. */
+export interface RingsTable {
+  ring_id: Generated<number>;
+  name: string;
+  position: number;
+  description: string | null;
+  soak_ms: number;
+  min_reported: number;
+  max_failure_percent: number;
+  max_fault_percent: number;
+  max_uninstalls: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The groups of a ring; a group is in at most one ring (primary key). */
+export interface RingGroupsTable {
+  group_id: string;
+  ring_id: number;
+  added_at: number;
+}
+
+export type RolloutState = 'running' | 'paused' | 'completed' | 'stopped';
+
+/** A ringed approval (migration 0014): `position` indexes the JSON `plan`. */
+export interface RolloutsTable {
+  rollout_id: Generated<number>;
+  update_id: string;
+  action: string;
+  state: RolloutState;
+  position: number;
+  stage_started_at: number;
+  /** JSON: [{ ringId, ringName, deadlineOffsetMs }] in stage order. */
+  plan: string;
+  hold_reason: string | null;
+  /** JSON: the gate figures and failing computers behind a pause. */
+  evidence: string | null;
+  rule_id: number | null;
+  created_by: string;
+  created_via: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** Every stage change of a rollout (started, promoted, paused, resumed, skipped, stopped, completed). */
+export interface RolloutHistoryTable {
+  history_id: Generated<number>;
+  rollout_id: number;
+  at: number;
+  event: string;
+  position: number;
+  actor: string;
+  detail: string | null;
 }

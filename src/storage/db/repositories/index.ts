@@ -30,6 +30,9 @@ import { JobLeaseRepository } from './job-lease-repository.js';
 import { OpsStatsRepository } from './ops-stats-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
+import { RingFigureRepository } from './ring-figure-repository.js';
+import { RingRepository } from './ring-repository.js';
+import { RolloutRepository } from './rollout-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
@@ -82,6 +85,9 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     deploymentFeed: new DeploymentFeedRepository(db),
     replica: new ReplicaRepository(db, dialect),
     cleanup: new CleanupRepository(db, dialect),
+    rings: new RingRepository(db, dialect),
+    ringFigures: new RingFigureRepository(db),
+    rollouts: new RolloutRepository(db),
   };
 }
 
@@ -118,6 +124,9 @@ export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
 export * from './report-query-repository.js';
 export * from './revision-graph-repository.js';
+export * from './ring-figure-repository.js';
+export * from './ring-repository.js';
+export * from './rollout-repository.js';
 export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';
