@@ -4,3 +4,4 @@ export * from './cookies/index.js';
 export * from './deployment/index.js';
 export * from './update-state.js';
 export * from './content-mode.js';
+export * from './catalog-rings.js';

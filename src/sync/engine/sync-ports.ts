@@ -7,6 +7,7 @@ import type {
   QuarantineInput,
   QuarantineRecord,
   RevisionGraphNode,
+  RolloutRecord,
   RevisionIdentity,
   RevisionInput,
   SyncCounters,
@@ -86,6 +87,13 @@ export interface GenerationStore {
   abandon(generationId: number, now?: number): Promise<void>;
 }
 
+/** Ringed catalog changes (docs/rings.md): a new generation starts in ring 0 instead of being activated. */
+export interface RolloutStore {
+  current(): Promise<RolloutRecord | undefined>;
+  latest(): Promise<RolloutRecord | undefined>;
+  start(generationId: number, membersDigest: string, now?: number): Promise<RolloutRecord>;
+}
+
 export interface SyncStores {
   readonly revisionGraph: RevisionGraphStore;
   readonly revisions: RevisionImportStore;
@@ -96,6 +104,7 @@ export interface SyncStores {
   readonly settings: SettingStore;
   readonly syncRuns: SyncRunStore;
   readonly generations: GenerationStore;
+  readonly rollouts: RolloutStore;
   readonly jobLeases: LeaseStore;
 }
 

@@ -116,7 +116,7 @@ export class SyncRun {
     tally.progress('validate');
     const members = await checkClosure(ctx);
     tally.progress('activate');
-    const { generationId, changed, pinned } = await activateMembers(ctx, members);
+    const { generationId, changed, pinned, note } = await activateMembers(ctx, members);
     tally.progress('done');
     return {
       syncRunId: ctx.runId,
@@ -126,7 +126,7 @@ export class SyncRun {
       pinnedGenerationId: pinned?.generationId ?? null,
       note:
         pinned === undefined
-          ? null
+          ? (note ?? null)
           : `not activated: catalog pinned to generation ${pinned.generationId} ` +
             `(${pinned.added} revisions added or changed, ${pinned.removed} removed are held back; patchbay catalog unpin)`,
       counters: { ...tally.counters },
