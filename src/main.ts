@@ -27,7 +27,14 @@ import {
   eventRetentionJob,
 } from './jobs/index.js';
 import type { Logger } from './observability/index.js';
-import { runSyncPipeline, transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
+import {
+  catalogRolloutJob,
+  createCatalogRolloutService,
+  runSyncPipeline,
+  storedCatalogRings,
+  transportOptionsFromConfig,
+  UpstreamTransport,
+} from './sync/index.js';
 import {
   createRepositories,
   migrateToLatest,
@@ -220,6 +227,8 @@ export async function startPatchbay(
       contentMode: config.content.mode,
       rawEventBudget: { bytes: clients.rawEventBudget, periodMs: budgetPeriodMs },
       newComputerLimit: { perAddress: clients.newComputersPerAddress, periodMs: budgetPeriodMs },
+      // Each computer is served its ring's generation while a ringed catalog change is in progress.
+      rings: storedCatalogRings(db),
     });
     // Approved updates are offered only once their files are stored: fetch them now, not at the next sync.
     const autoDownload = new ContentAutoDownload({
@@ -310,6 +319,15 @@ export async function startPatchbay(
     // Scheduled jobs. Other parts register theirs on `jobs` here (connector exports, cleanup) before start().
     const jobs = new JobRegistry();
     registerSyncJobs(jobs, { config, logger, db, contentStore });
+    jobs.register(
+      catalogRolloutJob({
+        service: createCatalogRolloutService(db, {
+          rings: storedCatalogRings(db),
+          logger: logger.child({ component: 'catalog-rollout' }),
+        }),
+        ...(options.schedulerClock ? { clock: () => options.schedulerClock!.now() } : {}),
+      }),
+    );
     if (clients.eventRetentionDays > 0)
       jobs.register(
         eventRetentionJob({
