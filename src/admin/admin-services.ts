@@ -10,6 +10,7 @@ import { ComputersAdminService } from '../fleet/index.js';
 import { GroupsService } from '../fleet/index.js';
 import { UpdatesService } from '../fleet/index.js';
 import { SupersededDeclineService } from '../fleet/index.js';
+import { RingsService } from '../fleet/index.js';
 import type { ContentMode } from '../domain/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { DownstreamsService } from './downstreams-service.js';
@@ -25,6 +26,7 @@ export interface AdminServices {
   readonly audit: AuditService;
   readonly tokens: TokenService;
   readonly downstreams: DownstreamsService;
+  readonly rings: RingsService;
 }
 
 export function adminStoreFor(handle: DbHandle): AdminStore {
@@ -64,5 +66,6 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
     audit: new AuditService(store),
     tokens: new TokenService(store),
     downstreams: new DownstreamsService(store),
+    rings: new RingsService(store, groups),
   };
 }

@@ -98,7 +98,7 @@ export async function createClientWebService(
       },
       clock,
     ),
-    rolloutScans: { record: (...a) => repos.rollouts.recordScan(...a) },
+    rolloutScans: { record: (...a) => repos.catalogRollouts.recordScan(...a) },
     fragments: new FragmentCache(storageFragmentSource(handle), options.fragmentCacheBytes),
     localized: storageLocalizedSource(handle),
     files: new FileLocator(storageFileSource(handle, store), options.contentMode),

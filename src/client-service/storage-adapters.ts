@@ -40,7 +40,7 @@ export function storageCatalogSource(
     servingState: async () => {
       const [active, rollout, ringList] = await Promise.all([
         repos.generations.getActive(),
-        repos.rollouts.current(),
+        repos.catalogRollouts.current(),
         rings.catalogRings(),
       ]);
       return {

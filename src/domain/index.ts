@@ -5,3 +5,4 @@ export * from './deployment/index.js';
 export * from './update-state.js';
 export * from './content-mode.js';
 export * from './catalog-rings.js';
+export * from './rings/index.js';

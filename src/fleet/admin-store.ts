@@ -19,6 +19,9 @@ import type {
   GenerationRepository,
   GroupRepository,
   QuarantineRepository,
+  RingFigureRepository,
+  RingRepository,
+  RolloutRepository,
   RevisionRepository,
   SettingsRepository,
   SupersedenceRepository,
@@ -125,6 +128,32 @@ export interface AdminDownstreamStore {
   remove: DownstreamServerRepository['remove'];
 }
 
+/** The rollout rings (`patchbay rings`, docs/rings.md). */
+export interface AdminRingStore {
+  list: RingRepository['list'];
+  get: RingRepository['get'];
+  create: RingRepository['create'];
+  update: RingRepository['update'];
+  delete: RingRepository['delete'];
+}
+
+/** Ringed approvals and their history. */
+export interface AdminRolloutStore {
+  create: RolloutRepository['create'];
+  get: RolloutRepository['get'];
+  list: RolloutRepository['list'];
+  activeRingIds: RolloutRepository['activeRingIds'];
+  transition: RolloutRepository['transition'];
+  noteHold: RolloutRepository['noteHold'];
+  history: RolloutRepository['history'];
+}
+
+/** What a ring's health gate counts. */
+export interface AdminRingFigureStore {
+  figures: RingFigureRepository['figures'];
+  failures: RingFigureRepository['failures'];
+}
+
 export interface AdminStores {
   readonly revisions: AdminRevisionStore;
   readonly groups: AdminGroupStore;
@@ -141,6 +170,9 @@ export interface AdminStores {
   readonly quarantine: AdminQuarantineStore;
   readonly supersedence: AdminSupersedenceStore;
   readonly downstreamServers: AdminDownstreamStore;
+  readonly rings: AdminRingStore;
+  readonly rollouts: AdminRolloutStore;
+  readonly ringFigures: AdminRingFigureStore;
 }
 
 export interface AdminStore {

@@ -61,3 +61,10 @@ export {
   type SupersededCandidate,
   type SupersededDeclinePlan,
 } from './superseded-decline.js';
+export {
+  RingsService,
+  defaultRingGate,
+  requireRingName,
+  type RingFields,
+  type RingView,
+} from './rings-service.js';

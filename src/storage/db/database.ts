@@ -43,6 +43,10 @@ export interface Database {
   job_leases: JobLeasesTable;
   upstream_catalog_log: UpstreamCatalogLogTable;
   downstream_servers: DownstreamServersTable;
+  rings: RingsTable;
+  ring_groups: RingGroupsTable;
+  rollouts: RolloutsTable;
+  rollout_history: RolloutHistoryTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -207,14 +211,14 @@ export interface CatalogPinTable {
   pinned_by: string | null;
 }
 
-export type RolloutState = 'soaking' | 'held' | 'completed' | 'aborted';
+export type CatalogRolloutState = 'soaking' | 'held' | 'completed' | 'aborted';
 
 /** A ringed catalog change (migration 0015): the generation is served to rings 0..ring_index. */
 export interface CatalogRolloutsTable {
   rollout_id: Generated<number>;
   generation_id: number;
   previous_generation_id: number | null;
-  state: RolloutState;
+  state: CatalogRolloutState;
   ring_index: number;
   ring_entered_at: number;
   held_reason: string | null;
@@ -489,4 +493,60 @@ export interface JobLeasesTable {
   fencing_token: number;
   acquired_at: number;
   expires_at: number;
+}
+
+/** A rollout ring (migration 0014, docs/rings.md): position 0 is the first ring; thresholds in percent. */
+export interface RingsTable {
+  ring_id: Generated<number>;
+  name: string;
+  position: number;
+  description: string | null;
+  soak_ms: number;
+  min_reported: number;
+  max_failure_percent: number;
+  max_fault_percent: number;
+  max_uninstalls: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The groups of a ring; a group is in at most one ring (primary key). */
+export interface RingGroupsTable {
+  group_id: string;
+  ring_id: number;
+  added_at: number;
+}
+
+export type RolloutState = 'running' | 'paused' | 'completed' | 'stopped';
+
+/** A ringed approval (migration 0014): `position` indexes the JSON `plan`. */
+export interface RolloutsTable {
+  rollout_id: Generated<number>;
+  update_id: string;
+  action: string;
+  state: RolloutState;
+  position: number;
+  stage_started_at: number;
+  /** JSON: [{ ringId, ringName, deadlineOffsetMs }] in stage order. */
+  plan: string;
+  hold_reason: string | null;
+  /** JSON: the gate figures and failing computers behind a pause. */
+  evidence: string | null;
+  rule_id: number | null;
+  created_by: string;
+  created_via: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** Every stage change of a rollout (started, promoted, paused, resumed, skipped, stopped, completed). */
+export interface RolloutHistoryTable {
+  history_id: Generated<number>;
+  rollout_id: number;
+  at: number;
+  event: string;
+  position: number;
+  actor: string;
+  detail: string | null;
 }

@@ -43,7 +43,7 @@ export async function activateMembers(
   const generations = ctx.stores.generations;
   const active = await generations.getActive();
   const digest = membersDigest(members);
-  const running = await ctx.stores.rollouts.current();
+  const running = await ctx.stores.catalogRollouts.current();
   if (running !== undefined) {
     // The catalog rolling out is this run's catalog: nothing to do, nothing held back.
     if (running.membersDigest === digest)
@@ -94,7 +94,7 @@ export async function activateMembers(
   const rings = await (ctx.options.rings ?? noCatalogRings).catalogRings();
   const ringed = rings.length >= 2 && active !== undefined;
   if (ringed) {
-    const last = await ctx.stores.rollouts.latest();
+    const last = await ctx.stores.catalogRollouts.latest();
     if (
       last?.state === 'aborted' &&
       last.membersDigest === digest &&
@@ -147,7 +147,7 @@ async function startRollout(
   const active = await ctx.stores.generations.getActive();
   let rollout;
   try {
-    rollout = await ctx.stores.rollouts.start(generationId, digest, ctx.now());
+    rollout = await ctx.stores.catalogRollouts.start(generationId, digest, ctx.now());
   } catch (e) {
     if (!isAppError(e) || (e.code !== 'PB_ERR_CATALOG_PINNED' && e.code !== 'PB_ERR_CONFLICT')) throw e;
     await ctx.stores.generations.abandon(generationId);

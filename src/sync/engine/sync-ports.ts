@@ -7,7 +7,7 @@ import type {
   QuarantineInput,
   QuarantineRecord,
   RevisionGraphNode,
-  RolloutRecord,
+  CatalogRolloutRecord,
   RevisionIdentity,
   RevisionInput,
   SyncCounters,
@@ -88,10 +88,10 @@ export interface GenerationStore {
 }
 
 /** Ringed catalog changes (docs/rings.md): a new generation starts in ring 0 instead of being activated. */
-export interface RolloutStore {
-  current(): Promise<RolloutRecord | undefined>;
-  latest(): Promise<RolloutRecord | undefined>;
-  start(generationId: number, membersDigest: string, now?: number): Promise<RolloutRecord>;
+export interface CatalogRolloutStore {
+  current(): Promise<CatalogRolloutRecord | undefined>;
+  latest(): Promise<CatalogRolloutRecord | undefined>;
+  start(generationId: number, membersDigest: string, now?: number): Promise<CatalogRolloutRecord>;
 }
 
 export interface SyncStores {
@@ -104,7 +104,7 @@ export interface SyncStores {
   readonly settings: SettingStore;
   readonly syncRuns: SyncRunStore;
   readonly generations: GenerationStore;
-  readonly rollouts: RolloutStore;
+  readonly catalogRollouts: CatalogRolloutStore;
   readonly jobLeases: LeaseStore;
 }
 

@@ -1,15 +1,31 @@
 import type { Logger } from 'pino';
-import { noCatalogRings, type CatalogRingSource } from '../../domain/index.js';
+import { expandRingGroups, type CatalogRingSource } from '../../domain/index.js';
 import type { JobDefinition } from '../../jobs/index.js';
 import { createRepositories, type DbHandle } from '../../storage/index.js';
 import { CatalogRolloutService } from './catalog-rollout-service.js';
 
 /**
- * The rollout rings as stored (the one place `serve`, the sync and the CLI read them from). Until the
- * rings model lands there are none: every computer is served the active generation and no rollout starts.
+ * The rollout rings as `patchbay rings` stores them (the one place `serve`, the sync and the CLI read them
+ * from), each with the groups it reaches first: its own, their descendants, less those of earlier rings
+ * (docs/rings.md "Membership"), so a computer's ring is the first ring holding one of its groups.
  */
-export function storedCatalogRings(_db: DbHandle): CatalogRingSource {
-  return noCatalogRings;
+export function storedCatalogRings(db: DbHandle): CatalogRingSource {
+  const repos = createRepositories(db);
+  return {
+    catalogRings: async () => {
+      const rings = await repos.rings.list();
+      if (rings.length === 0) return [];
+      const groups = await repos.groups.list();
+      const reach = expandRingGroups(new Map(groups.map((g) => [g.groupId, g.parentGroupId])), rings);
+      return rings.map((r, i) => ({
+        name: r.name,
+        groupIds: reach[i]!,
+        soakMs: r.soakMs,
+        minReported: r.minReported,
+        maxFaultRate: r.maxFaultPercent / 100,
+      }));
+    },
+  };
 }
 
 /** The service over one database (the CLI, the REST API and the job use the same). */
@@ -19,7 +35,7 @@ export function createCatalogRolloutService(
 ): CatalogRolloutService {
   const repos = createRepositories(db);
   return new CatalogRolloutService({
-    store: repos.rollouts,
+    store: repos.catalogRollouts,
     audit: repos.auditLog,
     rings: deps.rings,
     logger: deps.logger,

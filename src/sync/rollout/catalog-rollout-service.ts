@@ -1,29 +1,29 @@
 import type { Logger } from 'pino';
 import { ringIndexOf, type CatalogRing, type CatalogRingSource } from '../../domain/index.js';
 import { AppError } from '../../errors.js';
-import type { AuditEntry, RingEvidenceRow, RolloutRecord } from '../../storage/index.js';
+import type { AuditEntry, RingEvidenceRow, CatalogRolloutRecord } from '../../storage/index.js';
 import { evaluateCatalogGate, type GateFigures, type GateVerdict } from './catalog-gate.js';
 
 /** The rollout repository as the service uses it (CatalogRolloutRepository implements it). */
-export interface RolloutStore {
-  current(): Promise<RolloutRecord | undefined>;
-  latest(): Promise<RolloutRecord | undefined>;
+export interface CatalogRolloutStore {
+  current(): Promise<CatalogRolloutRecord | undefined>;
+  latest(): Promise<CatalogRolloutRecord | undefined>;
   promote(
     rolloutId: number,
     step: { fromRing: number; toRing: number; lastRing: number },
     now?: number,
-  ): Promise<RolloutRecord | undefined>;
+  ): Promise<CatalogRolloutRecord | undefined>;
   hold(
     rolloutId: number,
     at: { ringIndex: number; reason: string },
     now?: number,
-  ): Promise<RolloutRecord | undefined>;
-  abort(rolloutId: number, reason: string, now?: number): Promise<RolloutRecord | undefined>;
+  ): Promise<CatalogRolloutRecord | undefined>;
+  abort(rolloutId: number, reason: string, now?: number): Promise<CatalogRolloutRecord | undefined>;
   ringEvidence(generationId: number, groupIds: readonly string[]): Promise<RingEvidenceRow[]>;
 }
 
 export interface RolloutServiceDeps {
-  readonly store: RolloutStore;
+  readonly store: CatalogRolloutStore;
   readonly audit: { append(entry: AuditEntry, now?: number): Promise<void> };
   readonly rings: CatalogRingSource;
   readonly logger: Logger;
@@ -31,7 +31,7 @@ export interface RolloutServiceDeps {
 
 /** What `catalog rollout` shows: the rollout, its ring, the gate figures now and what happens next. */
 export interface RolloutStatus {
-  readonly rollout: RolloutRecord;
+  readonly rollout: CatalogRolloutRecord;
   readonly rings: readonly string[];
   /** Undefined when the rollout's ring no longer exists (the rings changed under it). */
   readonly figures: GateFigures | undefined;
@@ -42,13 +42,13 @@ export interface RolloutStatus {
 /** What one run of the promotion job did. */
 export type StepOutcome =
   | { readonly kind: 'idle' }
-  | { readonly kind: 'wait'; readonly rollout: RolloutRecord; readonly figures: GateFigures }
+  | { readonly kind: 'wait'; readonly rollout: CatalogRolloutRecord; readonly figures: GateFigures }
   | Moved;
 
 type Moved =
   | {
       readonly kind: 'promoted' | 'completed' | 'held';
-      readonly rollout: RolloutRecord;
+      readonly rollout: CatalogRolloutRecord;
       readonly reason?: string;
     }
   /** Another node (or the admin) moved the rollout between our read and our write. */
@@ -99,7 +99,7 @@ export class CatalogRolloutService {
   }
 
   /** By hand: the rollout (soaking or held) moves to the next ring now, whatever the gate says. */
-  async promote(actor: string, now = Date.now()): Promise<RolloutRecord> {
+  async promote(actor: string, now = Date.now()): Promise<CatalogRolloutRecord> {
     const rollout = await this.requireCurrent();
     const rings = await this.deps.rings.catalogRings();
     const out = await this.promoted(rollout, rings, now, actor);
@@ -109,7 +109,7 @@ export class CatalogRolloutService {
   }
 
   /** By hand: the rollout stays where it is (the rings it reached keep it) until promote or abort. */
-  async hold(actor: string, reason: string | undefined, now = Date.now()): Promise<RolloutRecord> {
+  async hold(actor: string, reason: string | undefined, now = Date.now()): Promise<CatalogRolloutRecord> {
     const rollout = await this.requireCurrent();
     if (rollout.state === 'held')
       throw new AppError(
@@ -123,7 +123,7 @@ export class CatalogRolloutService {
   }
 
   /** By hand: every ring is served the previous generation again; the rollout's generation is rolled back. */
-  async abort(actor: string, reason: string | undefined, now = Date.now()): Promise<RolloutRecord> {
+  async abort(actor: string, reason: string | undefined, now = Date.now()): Promise<CatalogRolloutRecord> {
     const rollout = await this.requireCurrent();
     const out = await this.deps.store.abort(
       rollout.rolloutId,
@@ -146,7 +146,7 @@ export class CatalogRolloutService {
   }
 
   private async verdict(
-    rollout: RolloutRecord,
+    rollout: CatalogRolloutRecord,
     rings: readonly CatalogRing[],
     now: number,
   ): Promise<GateVerdict> {
@@ -159,7 +159,7 @@ export class CatalogRolloutService {
   }
 
   private async promoted(
-    rollout: RolloutRecord,
+    rollout: CatalogRolloutRecord,
     rings: readonly CatalogRing[],
     now: number,
     by: string,
@@ -190,7 +190,7 @@ export class CatalogRolloutService {
   }
 
   private async held(
-    rollout: RolloutRecord,
+    rollout: CatalogRolloutRecord,
     reason: string,
     now: number,
     figures?: GateFigures,
@@ -211,7 +211,7 @@ export class CatalogRolloutService {
     return { kind: 'held', rollout: out, reason };
   }
 
-  private async requireCurrent(): Promise<RolloutRecord> {
+  private async requireCurrent(): Promise<CatalogRolloutRecord> {
     const r = await this.deps.store.current();
     if (r === undefined)
       throw new AppError(
@@ -224,7 +224,7 @@ export class CatalogRolloutService {
   private async audit(
     actor: string,
     action: string,
-    r: RolloutRecord,
+    r: CatalogRolloutRecord,
     detail: Record<string, unknown>,
     now: number,
   ): Promise<void> {

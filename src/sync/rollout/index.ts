@@ -5,7 +5,7 @@ export {
   CatalogRolloutService,
   type RolloutServiceDeps,
   type RolloutStatus,
-  type RolloutStore,
+  type CatalogRolloutStore,
   type StepOutcome,
 } from './catalog-rollout-service.js';
 export {

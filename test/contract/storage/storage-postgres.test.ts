@@ -6,6 +6,7 @@ import { runConsumerRepositoriesContract } from './consumer-repositories-contrac
 import { runDownstreamServerContract } from './downstream-server-contract.js';
 import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
 import { runReportQueryContract } from './report-query-contract.js';
+import { runRingContract } from './ring-contract.js';
 import { runRepositoryContract } from './repository-contract.js';
 
 const skip = postgresSkipReason();
@@ -22,4 +23,5 @@ if (skip !== undefined) {
   runSyncRepositoriesContract('PostgreSQL', (t) => databases.open(t, 4));
   runReportQueryContract('PostgreSQL', (t) => databases.open(t, 4));
   runDownstreamServerContract('PostgreSQL', (t) => databases.open(t, 4));
+  runRingContract('PostgreSQL', (t) => databases.open(t, 4));
 }

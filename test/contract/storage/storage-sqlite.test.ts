@@ -8,6 +8,7 @@ import { runConsumerRepositoriesContract } from './consumer-repositories-contrac
 import { runDownstreamServerContract } from './downstream-server-contract.js';
 import { runSyncRepositoriesContract } from './sync-repositories-contract.js';
 import { runReportQueryContract } from './report-query-contract.js';
+import { runRingContract } from './ring-contract.js';
 import { runRepositoryContract, type MakeDb } from './repository-contract.js';
 
 // A real file (WAL mode) in a fresh temp dir per test.
@@ -29,3 +30,4 @@ runBoundaryRepositoriesContract('SQLite', makeDb);
 runSyncRepositoriesContract('SQLite', makeDb);
 runReportQueryContract('SQLite', makeDb);
 runDownstreamServerContract('SQLite', makeDb);
+runRingContract('SQLite', makeDb);

@@ -100,7 +100,7 @@ for (const { dialect, skip } of dialects) {
       // A restart: a new service over a new set of repositories; only the database remembers the soak.
       const repos = createRepositories(f.h.handle);
       const restarted = new CatalogRolloutService({
-        store: repos.rollouts,
+        store: repos.catalogRollouts,
         audit: repos.auditLog,
         rings: { catalogRings: () => Promise.resolve(f.rings) },
         logger: (await import('../client-service/harness.js')).silentLogger,

@@ -104,7 +104,7 @@ export async function startFleet(
     }
   const repos = createRepositories(h.handle);
   const service = new CatalogRolloutService({
-    store: repos.rollouts,
+    store: repos.catalogRollouts,
     audit: repos.auditLog,
     rings: source,
     logger,
@@ -134,7 +134,7 @@ export async function startFleet(
         [...members].map(([revisionId, f]) => ({ revisionId, ...f })),
       );
       const startedAt = Date.now();
-      await repos.rollouts.start(staged.generationId, membersDigest(members), startedAt);
+      await repos.catalogRollouts.start(staged.generationId, membersDigest(members), startedAt);
       return { generationId: staged.generationId, startedAt };
     },
   };

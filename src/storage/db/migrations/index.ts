@@ -10,6 +10,7 @@ import { up0007CatalogPin } from './0007-catalog-pin.js';
 import { up0008UpstreamCatalogLog } from './0008-upstream-catalog-log.js';
 import { up0009SupersedenceView } from './0009-supersedence-view.js';
 import { up0010DownstreamServers } from './0010-downstream-servers.js';
+import { up0014Rings } from './0014-rings.js';
 import { up0015CatalogRollouts } from './0015-catalog-rollouts.js';
 
 /**
@@ -29,6 +30,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0008-upstream-catalog-log': { up: (db) => up0008UpstreamCatalogLog(db, dialect) },
     '0009-supersedence-view': { up: (db) => up0009SupersedenceView(db, dialect) },
     '0010-downstream-servers': { up: (db) => up0010DownstreamServers(db, dialect) },
+    '0014-rings': { up: (db) => up0014Rings(db, dialect) },
     '0015-catalog-rollouts': { up: (db) => up0015CatalogRollouts(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };

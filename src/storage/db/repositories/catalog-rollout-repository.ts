@@ -1,16 +1,16 @@
 import type { Selectable } from 'kysely';
 import { AppError } from '../../../errors.js';
-import type { CatalogRolloutsTable, RolloutState } from '../database.js';
+import type { CatalogRolloutsTable, CatalogRolloutState } from '../database.js';
 import type { DialectName } from '../dialect.js';
 import { chunkRows, inTransaction, type Executor } from '../transaction.js';
 import { lockGenerationSwitch } from './generation-repository.js';
 
-export interface RolloutRecord {
+export interface CatalogRolloutRecord {
   readonly rolloutId: number;
   readonly generationId: number;
   /** The generation every ring after `ringIndex` keeps being served (the active one when it started). */
   readonly previousGenerationId: number | null;
-  readonly state: RolloutState;
+  readonly state: CatalogRolloutState;
   /** Rings 0..ringIndex are served the rollout's generation. */
   readonly ringIndex: number;
   readonly ringEnteredAt: number;
@@ -35,7 +35,7 @@ export interface RingEvidenceRow {
   readonly faultCode: string | null;
 }
 
-const inProgress: RolloutState[] = ['soaking', 'held'];
+const inProgress: CatalogRolloutState[] = ['soaking', 'held'];
 
 /**
  * Ringed catalog changes (migration 0015). Every transition is one conditional UPDATE under the generation
@@ -49,7 +49,7 @@ export class CatalogRolloutRepository {
   ) {}
 
   /** The rollout in progress (soaking or held), if any: at most one at a time. */
-  async current(executor: Executor = this.db): Promise<RolloutRecord | undefined> {
+  async current(executor: Executor = this.db): Promise<CatalogRolloutRecord | undefined> {
     const row = await executor
       .selectFrom('catalog_rollouts')
       .selectAll()
@@ -60,7 +60,7 @@ export class CatalogRolloutRepository {
   }
 
   /** The newest rollout in any state. */
-  async latest(): Promise<RolloutRecord | undefined> {
+  async latest(): Promise<CatalogRolloutRecord | undefined> {
     const row = await this.db
       .selectFrom('catalog_rollouts')
       .selectAll()
@@ -69,7 +69,7 @@ export class CatalogRolloutRepository {
     return row && toRollout(row);
   }
 
-  async list(limit = 20): Promise<RolloutRecord[]> {
+  async list(limit = 20): Promise<CatalogRolloutRecord[]> {
     const rows = await this.db
       .selectFrom('catalog_rollouts')
       .selectAll()
@@ -84,7 +84,7 @@ export class CatalogRolloutRepository {
    * everyone else). Refused while the catalog is pinned (PB_ERR_CATALOG_PINNED, as activate) or while
    * another rollout is in progress (PB_ERR_CONFLICT).
    */
-  async start(generationId: number, membersDigest: string, now = Date.now()): Promise<RolloutRecord> {
+  async start(generationId: number, membersDigest: string, now = Date.now()): Promise<CatalogRolloutRecord> {
     return inTransaction(this.db, async (trx) => {
       await lockGenerationSwitch(trx, this.dialect);
       const pin = await trx
@@ -160,7 +160,7 @@ export class CatalogRolloutRepository {
     rolloutId: number,
     step: { fromRing: number; toRing: number; lastRing: number },
     now = Date.now(),
-  ): Promise<RolloutRecord | undefined> {
+  ): Promise<CatalogRolloutRecord | undefined> {
     return inTransaction(this.db, async (trx) => {
       await lockGenerationSwitch(trx, this.dialect);
       const completes = step.toRing >= step.lastRing;
@@ -211,7 +211,7 @@ export class CatalogRolloutRepository {
     rolloutId: number,
     at: { ringIndex: number; reason: string },
     now = Date.now(),
-  ): Promise<RolloutRecord | undefined> {
+  ): Promise<CatalogRolloutRecord | undefined> {
     const row = await this.db
       .updateTable('catalog_rollouts')
       .set({ state: 'held', held_reason: at.reason, updated_at: now })
@@ -227,7 +227,11 @@ export class CatalogRolloutRepository {
    * Ends the rollout: every ring is served the previous generation again; the rollout's generation becomes
    * `rolled_back` (kept until pruned). Undefined if it was no longer in progress.
    */
-  async abort(rolloutId: number, reason: string, now = Date.now()): Promise<RolloutRecord | undefined> {
+  async abort(
+    rolloutId: number,
+    reason: string,
+    now = Date.now(),
+  ): Promise<CatalogRolloutRecord | undefined> {
     return inTransaction(this.db, async (trx) => {
       await lockGenerationSwitch(trx, this.dialect);
       const row = await trx
@@ -352,7 +356,7 @@ function num(v: number | string | null | undefined): number | null {
   return v === null || v === undefined ? null : Number(v);
 }
 
-function toRollout(r: Selectable<CatalogRolloutsTable>): RolloutRecord {
+function toRollout(r: Selectable<CatalogRolloutsTable>): CatalogRolloutRecord {
   return {
     rolloutId: r.rollout_id,
     generationId: r.generation_id,

@@ -108,6 +108,18 @@ export class GroupRepository {
         .where('parent_group_id', '=', id)
         .executeTakeFirst();
       if (child !== undefined) throw new AppError('PB_ERR_CONFLICT', `group ${group.name} has child groups`);
+      const ring = await trx
+        .selectFrom('ring_groups')
+        .innerJoin('rings', 'rings.ring_id', 'ring_groups.ring_id')
+        .select('rings.name')
+        .where('ring_groups.group_id', '=', id)
+        .executeTakeFirst();
+      // Deleting it would silently change which ring its computers are in (docs/rings.md).
+      if (ring !== undefined)
+        throw new AppError(
+          'PB_ERR_CONFLICT',
+          `group ${group.name} is in ring ${ring.name}; remove it from the ring first (patchbay rings set)`,
+        );
       const members = await trx
         .selectFrom('group_memberships')
         .select('computer_id')

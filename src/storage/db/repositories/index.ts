@@ -27,6 +27,9 @@ import { HealthRepository } from './health-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
+import { RingFigureRepository } from './ring-figure-repository.js';
+import { RingRepository } from './ring-repository.js';
+import { RolloutRepository } from './rollout-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
@@ -45,7 +48,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     revisions: new RevisionRepository(db, dialect),
     revisionGraph: new RevisionGraphRepository(db),
     generations: new GenerationRepository(db, dialect),
-    rollouts: new CatalogRolloutRepository(db, dialect),
+    catalogRollouts: new CatalogRolloutRepository(db, dialect),
     quarantine: new QuarantineRepository(db),
     files: new FileRepository(db),
     anchors: new AnchorRepository(db),
@@ -76,6 +79,9 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     reportQueries: new ReportQueryRepository(db, dialect),
     upstreamCatalog: new UpstreamCatalogRepository(db),
     downstreamServers: new DownstreamServerRepository(db),
+    rings: new RingRepository(db, dialect),
+    ringFigures: new RingFigureRepository(db),
+    rollouts: new RolloutRepository(db),
   };
 }
 
@@ -109,6 +115,9 @@ export * from './job-lease-repository.js';
 export * from './quarantine-repository.js';
 export * from './report-query-repository.js';
 export * from './revision-graph-repository.js';
+export * from './ring-figure-repository.js';
+export * from './ring-repository.js';
+export * from './rollout-repository.js';
 export * from './revision-ids.js';
 export { RevisionRepository } from './revision-repository.js';
 export type * from './revision-types.js';

@@ -1,0 +1,3 @@
+export * from './duration.js';
+export * from './ring-gate.js';
+export * from './ring-membership.js';
