@@ -25,6 +25,7 @@ import {
   settingsSlotLedger,
   staleSyncJob,
   eventRetentionJob,
+  rolloutPromotionJob,
 } from './jobs/index.js';
 import type { Logger } from './observability/index.js';
 import {
@@ -163,6 +164,8 @@ export interface StartOptions {
   version?: string;
   /** The scheduler's time (tests start a scheduled sync within seconds instead of at the next HH:MM). */
   schedulerClock?: SchedulerClock;
+  /** How often ringed approvals' gates are evaluated (default a minute; tests go faster). */
+  rolloutPromotionEveryMs?: number;
 }
 
 export async function startPatchbay(
@@ -272,6 +275,13 @@ export async function startPatchbay(
       : undefined;
     const clientDeps = { config, logger, readiness, clientService, contentStore, upstreamService };
 
+    const adminServices = createAdminServices(db, {
+      contentMode: config.content.mode,
+      onApprovalsApplied: () => autoDownload.kick(),
+      declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
+      // Stable event names (docs/rings.md "Events"): one log line per stage change of a ringed approval.
+      rolloutEvents: (event, fields) => logger.info({ event, ...fields }, event),
+    });
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
       {
         name: 'http',
@@ -294,11 +304,7 @@ export async function startPatchbay(
         config,
         logger,
         readiness,
-        adminServices: createAdminServices(db, {
-          contentMode: config.content.mode,
-          onApprovalsApplied: () => autoDownload.kick(),
-          declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
-        }),
+        adminServices,
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
       }),
       host: config.admin.bind,
@@ -335,6 +341,16 @@ export async function startPatchbay(
           retentionDays: clients.eventRetentionDays,
         }),
       );
+    const schedulerClock = options.schedulerClock;
+    jobs.register(
+      rolloutPromotionJob({
+        promoter: adminServices.rollouts,
+        now: schedulerClock ? () => schedulerClock.now() : () => Date.now(),
+        ...(options.rolloutPromotionEveryMs !== undefined
+          ? { everyMs: options.rolloutPromotionEveryMs }
+          : {}),
+      }),
+    );
     if (options.connectorConfig)
       registerConnectorJobs(jobs, {
         config: options.connectorConfig,

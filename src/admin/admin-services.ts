@@ -10,7 +10,7 @@ import { ComputersAdminService } from '../fleet/index.js';
 import { GroupsService } from '../fleet/index.js';
 import { UpdatesService } from '../fleet/index.js';
 import { SupersededDeclineService } from '../fleet/index.js';
-import { RingsService } from '../fleet/index.js';
+import { RingsService, RolloutsService, type RolloutEventSink } from '../fleet/index.js';
 import type { ContentMode } from '../domain/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { DownstreamsService } from './downstreams-service.js';
@@ -27,6 +27,7 @@ export interface AdminServices {
   readonly tokens: TokenService;
   readonly downstreams: DownstreamsService;
   readonly rings: RingsService;
+  readonly rollouts: RolloutsService;
 }
 
 export function adminStoreFor(handle: DbHandle): AdminStore {
@@ -49,6 +50,8 @@ export interface AdminServicesOptions {
   readonly onApprovalsApplied?: (updateIds: readonly string[]) => void;
   /** `maintenance.decline_superseded_after_days` (default 30, the configuration default). */
   readonly declineSupersededAfterDays?: number;
+  /** Where rollout events (rollout.promoted, rollout.paused, ...) go: the server's log. */
+  readonly rolloutEvents?: RolloutEventSink;
 }
 
 export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions = {}): AdminServices {
@@ -56,6 +59,7 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
   const updates = new UpdatesService(store, opts.contentMode);
   const groups = new GroupsService(store);
   const approvals = new ApprovalsService(store, updates, groups, opts.onApprovalsApplied);
+  const rings = new RingsService(store, groups);
   return {
     updates,
     groups,
@@ -66,6 +70,10 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
     audit: new AuditService(store),
     tokens: new TokenService(store),
     downstreams: new DownstreamsService(store),
-    rings: new RingsService(store, groups),
+    rings,
+    rollouts: new RolloutsService(store, rings, approvals, {
+      ...(opts.onApprovalsApplied ? { onApplied: opts.onApprovalsApplied } : {}),
+      ...(opts.rolloutEvents ? { events: opts.rolloutEvents } : {}),
+    }),
   };
 }

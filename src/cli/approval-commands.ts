@@ -3,6 +3,7 @@
  * (options), with `--group`, `--deadline` and `--dry-run`. Same services (and checks) as the REST API.
  */
 import type { Command } from 'commander';
+import { renderRolloutStart } from './rings-commands.js';
 import { type AdminServices } from '../admin/index.js';
 import {
   parseIsoTime,
@@ -110,16 +111,35 @@ export function registerApprovalCommands(
       .option('--json', 'print JSON');
 
   withSelection(program.command('approve').description('approve updates for groups (install by default)'))
-    .requiredOption('--group <group>', 'target group id, name or path (repeatable)', collect)
+    .option('--group <group>', 'target group id, name or path (repeatable)', collect)
     .option('--action <action>', 'install, uninstall or not_approved', 'install')
     .option('--deadline <time>', 'install-by time, ISO 8601 with a zone (e.g. 2026-11-20T18:00:00Z)')
+    .option(
+      '--rings <plan>',
+      'ringed install approval instead of --group: "all" or rings in order, each with an optional deadline offset (pilot+2d,broad+7d); see docs/rings.md',
+    )
     .action(
       async (
         args: string[],
-        opts: Common & { group: string[]; action: string; deadline?: string },
+        opts: Common & { group?: string[]; action: string; deadline?: string; rings?: string },
         cmd: Command,
       ) =>
         withAdmin(cmd, io, async (s, actor) => {
+          if (opts.rings !== undefined) {
+            if (opts.group !== undefined || opts.deadline !== undefined || opts.action !== 'install')
+              throw new AppError(
+                'PB_ERR_USAGE',
+                '--rings takes the groups and deadlines from the rings plan: leave out --group, --deadline and --action',
+              );
+            const r = await s.rollouts.start(
+              { selection: await selectionOf(s, args, opts), plan: opts.rings, dryRun: opts.dryRun === true },
+              actor,
+            );
+            emit(io, opts, r, () => renderRolloutStart(r));
+            return;
+          }
+          if (opts.group === undefined)
+            throw new AppError('PB_ERR_USAGE', 'name the target with --group <group> or --rings <plan>');
           if (!['install', 'uninstall', 'not_approved'].includes(opts.action))
             throw new AppError(
               'PB_ERR_USAGE',

@@ -11,6 +11,7 @@ import { registerConfigCommands } from './config-commands.js';
 import { registerConnectorCommands } from './connector-commands.js';
 import { registerContentCommands } from './content-commands.js';
 import { registerGroupsCommands } from './groups-commands.js';
+import { registerRingsCommands } from './rings-commands.js';
 import { registerRulesCommands } from './rules-commands.js';
 import { registerTokensCommands } from './tokens-commands.js';
 import { registerUpdatesCommands } from './updates-commands.js';
@@ -51,6 +52,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerUpdatesCommands(program, io, setExitCode);
   registerApprovalCommands(program, io, setExitCode);
   registerGroupsCommands(program, io, setExitCode);
+  registerRingsCommands(program, io);
   registerComputersCommands(program, io, setExitCode);
   registerDownstreamsCommands(program, io, setExitCode);
   registerRulesCommands(program, io, setExitCode);

@@ -156,6 +156,26 @@ export class ApprovalsService {
     return { dryRun: false, changes, ...extra };
   }
 
+  /**
+   * The updates of a selection that can take an `action` approval, for callers that approve later (ringed
+   * rollouts): the same checks as `approve`, a filter's misfits skipped, a named misfit refusing the request.
+   */
+  async approvable(
+    selection: UpdateSelection,
+    action: ApprovalAction,
+  ): Promise<{ rows: UpdateRow[]; skipped: { updateId: string; code: string; message: string }[] }> {
+    const rows: UpdateRow[] = [];
+    const skipped: { updateId: string; code: string; message: string }[] = [];
+    for (const u of await this.updates.resolve(selection)) {
+      const p = await this.checkApprovable(u, action);
+      if (p === undefined) rows.push(u);
+      else if (selection.filter !== undefined)
+        skipped.push({ updateId: u.updateId, code: p.code, message: p.message });
+      else throw p;
+    }
+    return { rows, skipped };
+  }
+
   /** Removes explicit approvals (each group inherits from its parents again). */
   async unapprove(
     req: { selection: UpdateSelection; groups: readonly string[]; dryRun?: boolean },

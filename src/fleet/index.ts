@@ -68,3 +68,12 @@ export {
   type RingFields,
   type RingView,
 } from './rings-service.js';
+export {
+  RolloutsService,
+  type PlannedStage,
+  type RolloutEvent,
+  type RolloutEventSink,
+  type RolloutStartResult,
+  type RolloutStatus,
+  type TickResult,
+} from './rollouts-service.js';

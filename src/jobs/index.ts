@@ -30,3 +30,8 @@ export {
   retentionBatchSize,
   type RawEventStore,
 } from './event-retention.js';
+export {
+  rolloutPromotionEveryMs,
+  rolloutPromotionJob,
+  type RolloutPromoter,
+} from './rollout-promotion.js';
