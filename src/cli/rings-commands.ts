@@ -62,7 +62,7 @@ function ringFields(o: RingOptions): RingFields {
     position: number(o.position, '--position'),
   };
   for (const [k, v] of Object.entries(nums)) if (v !== undefined) f[k] = v;
-  return f as RingFields;
+  return f;
 }
 
 function rolloutId(text: string): number {

@@ -30,8 +30,4 @@ export {
   retentionBatchSize,
   type RawEventStore,
 } from './event-retention.js';
-export {
-  rolloutPromotionEveryMs,
-  rolloutPromotionJob,
-  type RolloutPromoter,
-} from './rollout-promotion.js';
+export { rolloutPromotionEveryMs, rolloutPromotionJob, type RolloutPromoter } from './rollout-promotion.js';

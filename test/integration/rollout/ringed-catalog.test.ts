@@ -43,11 +43,11 @@ for (const { dialect, skip } of dialects) {
       assert.equal(status?.rollout.state, 'held');
       assert.equal(status?.rollout.ringIndex, 0);
       assert.match(
-        status!.rollout.heldReason!,
+        status.rollout.heldReason!,
         /ring 0 \(Pilot\): 5 of 8 active computers faulted.*0x80246007 \(5\)/,
       );
       assert.deepEqual(
-        { faulted: status!.figures!.faulted, clean: status!.figures!.clean, active: status!.figures!.active },
+        { faulted: status.figures!.faulted, clean: status.figures!.clean, active: status.figures!.active },
         { faulted: 5, clean: 3, active: 8 },
       );
       const alert = f.logs.find((l) => l.event === 'catalog.generation.held');
