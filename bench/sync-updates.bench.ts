@@ -24,6 +24,7 @@ import { Pool } from 'undici';
 import { createClientWebService } from '../src/client-service/index.js';
 import { loadConfigOrThrow } from '../src/config/index.js';
 import { buildClientServer } from '../src/http/index.js';
+import type { CatalogRingSource } from '../src/domain/index.js';
 import { createLogger } from '../src/observability/index.js';
 import { FsContentStore, createRepositories, migrateToLatest, openDatabase } from '../src/storage/index.js';
 import { seedGeneration, syntheticRevision } from '../test/helpers/seed-catalog.js';
@@ -37,11 +38,11 @@ const silent = createLogger({
 });
 const guid = (n: number): string => `10000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
-function envelope(op: string, inner: string): string {
+export function envelope(op: string, inner: string): string {
   return `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><${op} xmlns="${clientNs}">${inner}</${op}></s:Body></s:Envelope>`;
 }
 
-async function post(pool: Pool, body: string, op: string): Promise<{ status: number; body: string }> {
+export async function post(pool: Pool, body: string, op: string): Promise<{ status: number; body: string }> {
   const r = await pool.request({
     path: '/ClientWebService/client.asmx',
     method: 'POST',
@@ -52,7 +53,7 @@ async function post(pool: Pool, body: string, op: string): Promise<{ status: num
 }
 
 /** Closed loop: `connections` workers send back to back for `ms`; returns completions/s and latencies. */
-async function closedLoop(pool: Pool, body: string, connections: number, ms: number) {
+export async function closedLoop(pool: Pool, body: string, connections: number, ms: number) {
   const lat: number[] = [];
   let errors = 0;
   const end = performance.now() + ms;
@@ -131,6 +132,7 @@ const pct = (xs: number[], p: number): number => {
 /** A served synthetic catalog and a real-shaped SyncUpdates request (also used to profile the server). */
 export interface SyncBenchSetup {
   readonly dir: string;
+  readonly handle: ReturnType<typeof openDatabase>;
   readonly pool: Pool;
   readonly port: number;
   /** Steady-state SyncUpdates body (its cookie's anchor is current: no ChangedUpdates). */
@@ -153,7 +155,7 @@ export interface SyncBenchSetup {
  * gets a p99 of 500 ms: the P2 outlier of an earlier run. Collect it before anything is measured. Returns
  * the time it took (ms), or -1 when the collector cannot be reached.
  */
-function collectSetupGarbage(): number {
+export function collectSetupGarbage(): number {
   try {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
@@ -170,6 +172,8 @@ function collectSetupGarbage(): number {
 export async function prepareSyncBench(opts: {
   revisions: number;
   approvals: number;
+  /** Rollout rings for the client service (bench/catalog-rings.bench.ts); default none. */
+  rings?: CatalogRingSource;
 }): Promise<SyncBenchSetup> {
   const revisions = opts.revisions;
   const approvalsCount = opts.approvals;
@@ -240,7 +244,10 @@ export async function prepareSyncBench(opts: {
     const seedMs = performance.now() - seedStart;
 
     const store = await FsContentStore.open(join(dir, 'content'));
-    const { service } = await createClientWebService(handle, store, silent, { contentMode: 'approved' });
+    const { service } = await createClientWebService(handle, store, silent, {
+      contentMode: 'approved',
+      ...(opts.rings ? { rings: opts.rings } : {}),
+    });
     const config = await loadConfigOrThrow({ env: { PATCHBAY_SERVER_DATA_DIR: dir } });
     const app = await buildClientServer({
       config,
@@ -307,6 +314,7 @@ export async function prepareSyncBench(opts: {
       );
     return {
       dir,
+      handle,
       pool,
       port,
       syncBody,

@@ -40,7 +40,14 @@ import {
 } from './operations/index.js';
 import { isAppError } from './errors.js';
 import type { ContentDownloadResult } from './content-sync/index.js';
-import { runSyncPipeline, transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
+import {
+  catalogRolloutJob,
+  createCatalogRolloutService,
+  runSyncPipeline,
+  storedCatalogRings,
+  transportOptionsFromConfig,
+  UpstreamTransport,
+} from './sync/index.js';
 import {
   createRepositories,
   migrateToLatest,
@@ -263,6 +270,8 @@ export async function startPatchbay(
       rawEventBudget: { bytes: clients.rawEventBudget, periodMs: budgetPeriodMs },
       newComputerLimit: { perAddress: clients.newComputersPerAddress, periodMs: budgetPeriodMs },
       ...(metrics !== undefined ? { onScanCompleted: () => metrics.scans.inc() } : {}),
+      // Each computer is served its ring's generation while a ringed catalog change is in progress.
+      rings: storedCatalogRings(db),
     });
     // Approved updates are offered only once their files are stored: fetch them now, not at the next sync.
     const autoDownload = new ContentAutoDownload({
@@ -386,6 +395,15 @@ export async function startPatchbay(
       });
       if (summary !== undefined) jobs.register(summary);
     }
+    jobs.register(
+      catalogRolloutJob({
+        service: createCatalogRolloutService(db, {
+          rings: storedCatalogRings(db),
+          logger: logger.child({ component: 'catalog-rollout' }),
+        }),
+        ...(options.schedulerClock ? { clock: () => options.schedulerClock!.now() } : {}),
+      }),
+    );
     if (clients.eventRetentionDays > 0)
       jobs.register(
         eventRetentionJob({

@@ -1,12 +1,17 @@
 /**
- * `patchbay catalog status|quarantine|rollback|unpin`: the served catalog generation, quarantined revisions
- * with their reason codes, an atomic switch back to an earlier generation that stays pinned (syncs run but
- * activate nothing) until `unpin`. Exit 0; errors use catalogue codes (rollback without a previous or to an
+ * `patchbay catalog status|quarantine|rollback|unpin|rollout|promote|hold|abort`: the served catalog generation,
+ * quarantined revisions with their reason codes, an atomic switch back to an earlier generation that stays
+ * pinned (syncs run but activate nothing) until `unpin`, and a ringed catalog change (docs/rings.md "Ringed
+ * catalog changes"): its state and gate figures, and promote / hold / abort by hand (no rollout: PB_ERR_CONFLICT). Exit 0; errors use catalogue codes (rollback without a previous or to an
  * unknown generation: PB_ERR_CONFLICT / PB_ERR_NOT_FOUND).
  */
 import type { Command } from 'commander';
 import { checkStaleSync } from '../jobs/index.js';
 import {
+  createCatalogRolloutService,
+  storedCatalogRings,
+  type CatalogRolloutService,
+  type RolloutStatus,
   catalogStatus,
   listQuarantine,
   planRollback,
@@ -16,7 +21,15 @@ import {
 } from '../sync/index.js';
 import { createRepositories } from '../storage/index.js';
 import type { CliIo } from './cli-io.js';
-import { formatTable, formatTime, parseLimit, printJson, usage, withSyncCli } from './sync-cli-support.js';
+import {
+  formatTable,
+  formatTime,
+  parseLimit,
+  printJson,
+  usage,
+  withSyncCli,
+  type SyncCliContext,
+} from './sync-cli-support.js';
 
 /** How many changed updates a dry run lists in text (all of them with --json). */
 const dryRunRows = 50;
@@ -173,4 +186,84 @@ export function registerCatalogCommands(
         );
       });
     });
+
+  catalog
+    .command('rollout')
+    .description(
+      'the ringed catalog change in progress (or the last one): ring, since when, gate figures, next decision',
+    )
+    .option('--json', 'print JSON')
+    .action(async (_o: unknown, cmd: Command) => {
+      await withSyncCli(cmd, io, async (ctx) => {
+        const st = await rollouts(ctx).status();
+        if (ctx.json) return printJson(io, st ?? null);
+        io.stdout(
+          st === undefined ? 'no catalog rollout yet (rings: patchbay rings list)\n' : rolloutText(st),
+        );
+      });
+    });
+
+  const manual = (name: 'promote' | 'hold' | 'abort', description: string) =>
+    catalog
+      .command(name)
+      .description(description)
+      .option('--reason <text>', 'why (kept with the rollout and in the audit log)')
+      .option('--json', 'print JSON')
+      .action(async (opts: { reason?: string }, cmd: Command) => {
+        if (opts.reason !== undefined && opts.reason.length > 500)
+          throw usage('--reason is at most 500 characters');
+        await withSyncCli(cmd, io, async (ctx) => {
+          const service = rollouts(ctx);
+          const r =
+            name === 'promote'
+              ? await service.promote('cli')
+              : name === 'hold'
+                ? await service.hold('cli', opts.reason)
+                : await service.abort('cli', opts.reason);
+          if (ctx.json) return printJson(io, r);
+          io.stdout(
+            r.state === 'completed'
+              ? `generation ${r.generationId} promoted to every ring: it is the active generation\n`
+              : r.state === 'aborted'
+                ? `rollout of generation ${r.generationId} aborted: every ring is served generation ${r.previousGenerationId ?? '-'} again\n`
+                : r.state === 'held'
+                  ? `generation ${r.generationId} held in ring ${r.ringIndex}: ${r.heldReason ?? ''}\n`
+                  : `generation ${r.generationId} promoted to ring ${r.ringIndex}; its soak starts now\n`,
+          );
+        });
+      });
+  manual(
+    'promote',
+    'move the rolling-out catalog generation to the next ring now (soaking or held), past its gate',
+  );
+  manual('hold', 'keep the rolling-out catalog generation in the rings it reached until promote or abort');
+  manual(
+    'abort',
+    'withdraw the rolling-out catalog generation: every ring is served the previous generation again',
+  );
+}
+
+function rollouts(ctx: SyncCliContext): CatalogRolloutService {
+  return createCatalogRolloutService(ctx.db, { rings: storedCatalogRings(ctx.db), logger: ctx.logger });
+}
+
+function rolloutText(st: RolloutStatus): string {
+  const r = st.rollout;
+  const ring = st.rings[r.ringIndex] ?? '?';
+  const lines = [
+    `generation          ${r.generationId} (previous ${r.previousGenerationId ?? '-'}, rollout ${r.rolloutId})`,
+    `state               ${r.state}${r.heldReason ? `: ${r.heldReason}` : ''}`,
+    `ring                ${r.ringIndex} (${ring}) of ${st.rings.join(' -> ') || '(no rings)'}, since ${formatTime(r.ringEnteredAt)}`,
+    `next decision       ${st.nextDecisionAt === null ? '-' : formatTime(st.nextDecisionAt)}`,
+  ];
+  const f = st.figures;
+  if (f !== undefined)
+    lines.push(
+      `gate                ${f.active} active of ${f.computers} computers: ${f.clean} clean, ${f.faulted} faulted, ${f.silent} not (yet) scanned`,
+      `                    fault rate ${(f.faultRate * 100).toFixed(1)} % (at most ${(f.maxFaultRate * 100).toFixed(1)} %), reported ${f.clean + f.faulted} (at least ${f.minReported})` +
+        (f.faultCodes.length > 0
+          ? `; codes ${f.faultCodes.map((c) => `${c.code} (${c.computers})`).join(', ')}`
+          : ''),
+    );
+  return `${lines.join('\n')}\n`;
 }

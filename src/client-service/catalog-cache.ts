@@ -7,12 +7,23 @@ import {
   type ScopeDeploymentInput,
   type ScopeMode,
 } from '../catalog/index.js';
-import { resolveEffectiveApproval, type GroupApproval, type GroupId } from '../domain/index.js';
+import { resolveEffectiveApproval, ringIndexOf, type GroupApproval, type GroupId } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
+
+/**
+ * What clients are served now: the active generation, and while a ringed catalog change is in progress the
+ * rollout's generation for rings 0..ringIndex (docs/rings.md "Ringed catalog changes").
+ */
+export interface ServingState {
+  readonly activeId: number | undefined;
+  readonly rollout?: { readonly generationId: number; readonly ringIndex: number };
+  /** The rings' groups, in ring order (empty: no rings, everyone gets the active generation). */
+  readonly rings: readonly { readonly groupIds: readonly string[] }[];
+}
 
 /** Catalog generations as storage holds them. */
 export interface CatalogSource {
-  activeGenerationId(): Promise<number | undefined>;
+  servingState(): Promise<ServingState>;
   /** Every member revision of a generation in catalog terms; undefined when the generation is gone. */
   loadGeneration(generationId: number): Promise<CatalogRevisionInput[] | undefined>;
 }
@@ -45,7 +56,10 @@ export interface DeploymentSource {
 
 export interface CatalogCacheOptions {
   readonly scopeMode: ScopeMode;
-  /** Generations kept in memory: the active one plus the ones scans are still pinned to. */
+  /**
+   * Generations kept in memory: the active one, a ringed rollout's generation, plus the ones scans are
+   * still pinned to.
+   */
   readonly maxGenerations: number;
   /** Compiled scopes kept (one per generation x group set x change sequence). */
   readonly maxScopes: number;
@@ -87,7 +101,7 @@ export class CatalogCache {
   readonly #generations = new Map<number, Promise<CatalogIndex | undefined>>();
   readonly #scopes = new Map<string, Promise<ClientScope>>();
   readonly #empty: CatalogIndex = buildCatalogIndex([]);
-  #active: { id: number | undefined; at: number } | undefined;
+  #serving: { state: ServingState; at: number } | undefined;
   #seq: { value: number; at: number } | undefined;
 
   constructor(
@@ -98,24 +112,47 @@ export class CatalogCache {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** The generation to serve: the pinned one while it can still be loaded, else the active one. */
-  async generation(pinned: number): Promise<LoadedGeneration> {
+  /**
+   * The generation to serve: the pinned one (the scan's, from its cookie) while it can still be loaded, else
+   * the one the computer's ring is served now (`groupIds`: the cookie's groups; none: the active one).
+   */
+  async generation(pinned: number, groupIds: readonly string[] = []): Promise<LoadedGeneration> {
     if (pinned > 0) {
       const idx = await this.index(pinned);
       if (idx !== undefined) return { generationId: pinned, index: idx };
     }
-    const active = await this.activeId();
-    if (active === undefined) return { generationId: 0, index: this.#empty };
-    const idx = await this.index(active);
+    const serving = await this.servingId(groupIds);
+    if (serving === undefined) return { generationId: 0, index: this.#empty };
+    const idx = await this.index(serving);
     if (idx === undefined) return { generationId: 0, index: this.#empty };
-    return { generationId: active, index: idx };
+    return { generationId: serving, index: idx };
+  }
+
+  /** The generation a computer with these groups starts a scan on. */
+  async servingId(groupIds: readonly string[]): Promise<number | undefined> {
+    const state = await this.servingState();
+    const r = state.rollout;
+    if (r !== undefined) {
+      const ring = ringIndexOf(state.rings, groupIds);
+      if (ring >= 0 && ring <= r.ringIndex) return r.generationId;
+    }
+    return state.activeId;
+  }
+
+  /** The generation under a ringed rollout now, if any (its scans are the gate's evidence). */
+  async rolloutGenerationId(): Promise<number | undefined> {
+    return (await this.servingState()).rollout?.generationId;
   }
 
   async activeId(): Promise<number | undefined> {
+    return (await this.servingState()).activeId;
+  }
+
+  private async servingState(): Promise<ServingState> {
     const now = this.clock();
-    if (this.#active === undefined || now - this.#active.at >= this.options.freshnessMs)
-      this.#active = { id: await this.catalog.activeGenerationId(), at: now };
-    return this.#active.id;
+    if (this.#serving === undefined || now - this.#serving.at >= this.options.freshnessMs)
+      this.#serving = { state: await this.catalog.servingState(), at: now };
+    return this.#serving.state;
   }
 
   async latestChangeSeq(): Promise<number> {

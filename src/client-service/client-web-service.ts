@@ -66,11 +66,26 @@ export interface ClientWebServiceDeps {
   readonly fragments: FragmentCache;
   readonly localized: LocalizedSource;
   readonly files: FileLocator;
+  /** Records scans of a generation under a ringed rollout: the gate's evidence (docs/rings.md). */
+  readonly rolloutScans?: RolloutScanRecorder;
   /** NewUpdates per SyncUpdates page (REAL WS2025: 30; WUA accepts up to 200). */
   readonly pageSize?: number;
   /** Told when a scan's last SyncUpdates page is answered (the scans counter of /metrics). */
   readonly onScanCompleted?: () => void;
 }
+
+export interface RolloutScanRecorder {
+  record(
+    generationId: number,
+    computerId: string,
+    event: 'started' | 'completed' | 'faulted',
+    now: number,
+    faultCode?: string,
+  ): Promise<void>;
+}
+
+/** ReportEventBatch EventID of a failed detection (docs/protocol/client.md §1.11: 147 / 148). */
+const detectionFailedEventId = 148;
 
 /** Cookie group lists are bounded by the codec; a computer in more groups keeps the first 32 (sorted). */
 const maxCookieGroups = 32;
@@ -226,7 +241,25 @@ export class ClientWebService {
     // The codec counts InstalledNonLeafUpdateIDs (the REAL 400 cap) before it even reads the cookie.
     const req = decodeSyncUpdatesRequest(op, this.limits);
     const session = await this.openSession(req.cookie, call);
-    const g = await this.deps.catalog.generation(session.position.generationId);
+    const g = await this.deps.catalog.generation(session.position.generationId, session.groupIds);
+    // A scan of a generation under a ringed rollout is the gate's evidence: its start, end and faults.
+    const tracked = (await this.deps.catalog.rolloutGenerationId()) === g.generationId && g.generationId > 0;
+    try {
+      return await this.syncUpdatesOn(g, session, req, call, tracked);
+    } catch (e) {
+      if (tracked)
+        await this.recordScan(g.generationId, session.clientId, 'faulted', call.nowMs, faultCodeOf(e));
+      throw e;
+    }
+  }
+
+  private async syncUpdatesOn(
+    g: Awaited<ReturnType<CatalogCache['generation']>>,
+    session: SessionClaims,
+    req: ReturnType<typeof decodeSyncUpdatesRequest>,
+    call: ClientCall,
+    tracked: boolean,
+  ): Promise<string> {
     const scope = await this.deps.catalog.scope(g, session.groupIds);
     const result = syncUpdates(g.index, scope, {
       installedNonLeafRevisionIds: req.installedNonLeafRevisionIds,
@@ -247,6 +280,10 @@ export class ClientWebService {
     });
     this.touch(session.clientId, call.nowMs);
     if (!continues) this.deps.onScanCompleted?.();
+    if (tracked && !continues)
+      await this.recordScan(g.generationId, session.clientId, 'completed', call.nowMs);
+    else if (tracked && session.position.generationId === 0)
+      await this.recordScan(g.generationId, session.clientId, 'started', call.nowMs);
     return encodeSyncUpdatesResponse({
       newUpdates,
       outOfScopeRevisionIds: result.outOfScopeRevisionIds,
@@ -271,7 +308,7 @@ export class ClientWebService {
   async refreshCache(op: XmlElement, call: ClientCall): Promise<string> {
     const req = decodeRefreshCacheRequest(op, this.limits);
     const session = await this.openSession(req.cookie, call);
-    const g = await this.deps.catalog.generation(session.position.generationId);
+    const g = await this.deps.catalog.generation(session.position.generationId, session.groupIds);
     const scope = await this.deps.catalog.scope(g, session.groupIds);
     const items: RefreshCacheItem[] = [];
     for (const identity of req.identities) {
@@ -294,7 +331,7 @@ export class ClientWebService {
   async getExtendedUpdateInfo(op: XmlElement, call: ClientCall): Promise<string> {
     const req = decodeGetExtendedUpdateInfoRequest(op, this.limits);
     const session = await this.openSession(req.cookie, call);
-    const g = await this.deps.catalog.generation(session.position.generationId);
+    const g = await this.deps.catalog.generation(session.position.generationId, session.groupIds);
     const known: RevisionId[] = [];
     const outOfScope: RevisionId[] = [];
     const seen = new Set<RevisionId>();
@@ -344,6 +381,22 @@ export class ClientWebService {
     const req = decodeReportEventBatchRequest(op, this.limits);
     const session = await this.openSession(req.cookie, call);
     const outcome = await this.deps.eventIngest.ingestBatch(session.clientId, req.events, call.nowMs);
+    const failed = req.events.find(
+      (e) => e.eventId === detectionFailedEventId && e.targetId === session.clientId,
+    );
+    if (failed !== undefined) {
+      // A failed detection on a rollout generation counts against its gate (the scan it reports ran on
+      // the generation the computer's ring is served).
+      const rollout = await this.deps.catalog.rolloutGenerationId();
+      if (rollout !== undefined && (await this.deps.catalog.servingId(session.groupIds)) === rollout)
+        await this.recordScan(
+          rollout,
+          session.clientId,
+          'faulted',
+          call.nowMs,
+          hresultText(failed.win32HResult),
+        );
+    }
     this.deps.logger.debug({ computerId: session.clientId, ...outcome }, 'events reported');
     return encodeReportEventBatchResponse(true);
   }
@@ -374,6 +427,22 @@ export class ClientWebService {
     });
   }
 
+  /** Evidence is best effort: a database hiccup must not fail the client's scan. */
+  private async recordScan(
+    generationId: number,
+    clientId: string,
+    event: 'started' | 'completed' | 'faulted',
+    nowMs: number,
+    code?: string,
+  ): Promise<void> {
+    if (this.deps.rolloutScans === undefined) return;
+    try {
+      await this.deps.rolloutScans.record(generationId, clientId, event, nowMs, code);
+    } catch (err) {
+      this.deps.logger.warn({ err, computerId: clientId, generationId }, 'cannot record a rollout scan');
+    }
+  }
+
   private touch(clientId: string, nowMs: number): void {
     const last = this.#touched.get(clientId);
     if (last !== undefined && nowMs - last < touchIntervalMs) return;
@@ -383,6 +452,15 @@ export class ClientWebService {
       this.deps.logger.warn({ err, computerId: clientId }, 'cannot record last sync time');
     });
   }
+}
+
+function faultCodeOf(e: unknown): string {
+  return e instanceof AppError ? e.code : 'PB_ERR_INTERNAL';
+}
+
+/** `0x80246007` for -2145099769: the form admins search for. */
+function hresultText(hr: number): string {
+  return `0x${(hr >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 function toWireDeployment(u: DeliveredRevision): UpdateInfo['deployment'] {

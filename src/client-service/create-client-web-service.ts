@@ -7,7 +7,7 @@ import {
   type NewComputerLimit,
   type RawEventBudget,
 } from '../fleet/index.js';
-import type { ContentMode } from '../domain/index.js';
+import type { CatalogRingSource, ContentMode } from '../domain/index.js';
 import type { Logger } from '../observability/index.js';
 import { createRepositories, type ContentStore, type DbHandle } from '../storage/index.js';
 import { CatalogCache, defaultCatalogCacheOptions, type CatalogCacheOptions } from './catalog-cache.js';
@@ -36,6 +36,8 @@ export interface ClientServiceOptions {
   readonly clock?: () => number;
   /** Raw event text one computer may store per period (default 8 MiB a day). */
   readonly rawEventBudget?: RawEventBudget;
+  /** The rollout rings (docs/rings.md); none: every computer is served the active generation. */
+  readonly rings?: CatalogRingSource;
   /** New computers per source address per period (default: no bound, as WSUS). */
   readonly newComputerLimit?: NewComputerLimit;
   /** Told when a client scan completes (metrics). */
@@ -88,7 +90,7 @@ export async function createClientWebService(
       options.rawEventBudget ?? defaultRawEventBudget,
     ),
     catalog: new CatalogCache(
-      storageCatalogSource(handle),
+      storageCatalogSource(handle, options.rings),
       storageDeploymentSource(handle),
       log,
       {
@@ -98,6 +100,7 @@ export async function createClientWebService(
       },
       clock,
     ),
+    rolloutScans: { record: (...a) => repos.catalogRollouts.recordScan(...a) },
     fragments: new FragmentCache(storageFragmentSource(handle), options.fragmentCacheBytes),
     localized: storageLocalizedSource(handle),
     files: new FileLocator(storageFileSource(handle, store), options.contentMode),

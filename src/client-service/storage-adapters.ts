@@ -5,7 +5,7 @@
  * queries, never one query per revision.
  */
 import type { CatalogRevisionInput, CatalogPrerequisiteInput } from '../catalog/index.js';
-import type { RevisionKind } from '../domain/index.js';
+import { noCatalogRings, type CatalogRingSource, type RevisionKind } from '../domain/index.js';
 import {
   chunkRows,
   createRepositories,
@@ -31,10 +31,26 @@ function kindOf(updateType: string): RevisionKind {
 
 const memberPage = 20_000;
 
-export function storageCatalogSource(handle: DbHandle): CatalogSource {
+export function storageCatalogSource(
+  handle: DbHandle,
+  rings: CatalogRingSource = noCatalogRings,
+): CatalogSource {
   const repos = createRepositories(handle);
   return {
-    activeGenerationId: async () => (await repos.generations.getActive())?.generationId,
+    servingState: async () => {
+      const [active, rollout, ringList] = await Promise.all([
+        repos.generations.getActive(),
+        repos.catalogRollouts.current(),
+        rings.catalogRings(),
+      ]);
+      return {
+        activeId: active?.generationId,
+        ...(rollout !== undefined
+          ? { rollout: { generationId: rollout.generationId, ringIndex: rollout.ringIndex } }
+          : {}),
+        rings: ringList,
+      };
+    },
     loadGeneration: async (generationId) => {
       if ((await repos.generations.get(generationId)) === undefined) return undefined;
       const members: number[] = [];

@@ -5,4 +5,5 @@ export * from './deployment/index.js';
 export * from './update-state.js';
 export * from './content-mode.js';
 export * from './notification-events.js';
+export * from './catalog-rings.js';
 export * from './rings/index.js';

@@ -10,3 +10,4 @@ export {
   type SyncPipelineOptions,
   type SyncPipelineResult,
 } from './sync-pipeline.js';
+export * from './rollout/index.js';

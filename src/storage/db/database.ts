@@ -20,6 +20,8 @@ export interface Database {
   files: FilesTable;
   catalog_generations: CatalogGenerationsTable;
   catalog_pin: CatalogPinTable;
+  catalog_rollouts: CatalogRolloutsTable;
+  rollout_scans: RolloutScansTable;
   generation_members: GenerationMembersTable;
   quarantine: QuarantineTable;
   sync_anchors: SyncAnchorsTable;
@@ -189,7 +191,8 @@ export interface FilesTable {
 }
 
 /** staged -> active -> retired; staged -> abandoned; active -> rolled_back (by `catalog rollback`). */
-export type GenerationState = 'staged' | 'active' | 'retired' | 'abandoned' | 'rolled_back';
+/** `rollout`: served to the early rings only while a ringed catalog change soaks (migration 0015). */
+export type GenerationState = 'staged' | 'active' | 'retired' | 'abandoned' | 'rolled_back' | 'rollout';
 
 export interface CatalogGenerationsTable {
   generation_id: Generated<number>;
@@ -209,6 +212,33 @@ export interface CatalogPinTable {
   generation_id: number;
   pinned_at: number;
   pinned_by: string | null;
+}
+
+export type CatalogRolloutState = 'soaking' | 'held' | 'completed' | 'aborted';
+
+/** A ringed catalog change (migration 0015): the generation is served to rings 0..ring_index. */
+export interface CatalogRolloutsTable {
+  rollout_id: Generated<number>;
+  generation_id: number;
+  previous_generation_id: number | null;
+  state: CatalogRolloutState;
+  ring_index: number;
+  ring_entered_at: number;
+  held_reason: string | null;
+  members_digest: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** The gate's evidence: one computer's scans of a generation under rollout. */
+export interface RolloutScansTable {
+  generation_id: number;
+  computer_id: string;
+  started_at: number | null;
+  completed_at: number | null;
+  faulted_at: number | null;
+  fault_code: string | null;
 }
 
 /** Per-generation flags: leaf-ness and bundle membership depend on the rest of the served catalog. */

@@ -31,3 +31,4 @@ export {
   closureReasons,
   type QuarantineReason,
 } from './prepare-revision.js';
+export { membersDigest } from './activate-generation.js';

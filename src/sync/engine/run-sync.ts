@@ -1,3 +1,4 @@
+import { storedCatalogRings } from '../rollout/catalog-rollout-job.js';
 import { pino } from 'pino';
 import { toAppError } from '../../errors.js';
 import { acquireLease, processHolder } from '../../jobs/index.js';
@@ -79,7 +80,8 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     stores,
     transaction,
     client,
-    options,
+    // The stored rings unless the caller gives its own: a changed catalog then starts in ring 0.
+    options: { ...options, rings: options.rings ?? storedCatalogRings(deps.db) },
     limits,
     log: runLog,
     now,

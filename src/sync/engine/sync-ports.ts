@@ -8,6 +8,7 @@ import type {
   QuarantineInput,
   QuarantineRecord,
   RevisionGraphNode,
+  CatalogRolloutRecord,
   RevisionIdentity,
   RevisionInput,
   SyncCounters,
@@ -91,6 +92,13 @@ export interface GenerationStore {
   abandon(generationId: number, now?: number): Promise<void>;
 }
 
+/** Ringed catalog changes (docs/rings.md): a new generation starts in ring 0 instead of being activated. */
+export interface CatalogRolloutStore {
+  current(): Promise<CatalogRolloutRecord | undefined>;
+  latest(): Promise<CatalogRolloutRecord | undefined>;
+  start(generationId: number, membersDigest: string, now?: number): Promise<CatalogRolloutRecord>;
+}
+
 export interface SyncStores {
   readonly revisionGraph: RevisionGraphStore;
   readonly revisions: RevisionImportStore;
@@ -101,6 +109,7 @@ export interface SyncStores {
   readonly settings: SettingStore;
   readonly syncRuns: SyncRunStore;
   readonly generations: GenerationStore;
+  readonly catalogRollouts: CatalogRolloutStore;
   readonly jobLeases: LeaseStore;
 }
 

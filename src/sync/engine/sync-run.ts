@@ -144,7 +144,7 @@ export class SyncRun {
       applyReplica = replicaApplier(this.#deps.db, fetched, ctx.runId, ctx.now(), (o) => (replica = o));
     }
     tally.progress('activate');
-    const { generationId, changed, pinned, ranInActivation } = await activateMembers(
+    const { generationId, changed, pinned, ranInActivation, note } = await activateMembers(
       ctx,
       members,
       applyReplica,
@@ -160,7 +160,7 @@ export class SyncRun {
       pinnedGenerationId: pinned?.generationId ?? null,
       note:
         pinned === undefined
-          ? null
+          ? (note ?? null)
           : `not activated: catalog pinned to generation ${pinned.generationId} ` +
             `(${pinned.added} revisions added or changed, ${pinned.removed} removed are held back; patchbay catalog unpin)`,
       counters: { ...tally.counters },

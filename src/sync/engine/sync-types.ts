@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ContentMode } from '../../domain/index.js';
+import type { CatalogRingSource, ContentMode } from '../../domain/index.js';
 import type { ServerSyncLimits } from '../../protocol/server-sync/index.js';
 import type { DbHandle } from '../../storage/index.js';
 import type { SyncSelection } from './selection.js';
@@ -46,6 +46,11 @@ export interface SyncOptions {
   readonly replica?: boolean;
   /** `all` queues every imported file for download; `approved` leaves it to approvals; `none` never. */
   readonly contentMode?: ContentMode;
+  /**
+   * The rollout rings: with two or more, a changed catalog is first served to ring 0 and promoted ring by
+   * ring (docs/rings.md "Ringed catalog changes"); none or one: activated for everyone at once.
+   */
+  readonly rings?: CatalogRingSource;
   /** Quarantine retry backoff: base * 2^retries, capped. */
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;

@@ -13,6 +13,7 @@ import { up0010DownstreamServers } from './0010-downstream-servers.js';
 import { up0011ReplicaDeployments } from './0011-replica-deployments.js';
 import { up0013CleanupJournal } from './0013-cleanup-journal.js';
 import { up0014Rings } from './0014-rings.js';
+import { up0015CatalogRollouts } from './0015-catalog-rollouts.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -34,6 +35,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0011-replica-deployments': { up: (db) => up0011ReplicaDeployments(db, dialect) },
     '0013-cleanup-journal': { up: (db) => up0013CleanupJournal(db, dialect) },
     '0014-rings': { up: (db) => up0014Rings(db, dialect) },
+    '0015-catalog-rollouts': { up: (db) => up0015CatalogRollouts(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

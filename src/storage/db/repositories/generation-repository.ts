@@ -41,6 +41,14 @@ export interface MemberUpdate {
 const generationLockKey = 0x5042_47454e;
 
 /**
+ * Serialises every switch of what clients are served (activation, rollback, rollout steps): an advisory
+ * transaction lock on PostgreSQL; on SQLite the single writer already does it.
+ */
+export async function lockGenerationSwitch(trx: Executor, dialect: DialectName): Promise<void> {
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${generationLockKey})`.execute(trx);
+}
+
+/**
  * Catalog generations: a sync fills a *staged* generation, then activates it in one transaction; clients
  * are served from the active one meanwhile. At most one generation is active (a partial unique index
  * guarantees it; switches are serialised with an advisory lock on PostgreSQL and by the write lock on
@@ -192,7 +200,8 @@ export class GenerationRepository {
    * `catalog rollback [--to N]`: generation N (default: the one the active generation replaced) becomes
    * active again and the active one `rolled_back`, and the catalog is pinned to N, all in one transaction, so
    * no later sync re-activates what the admin rolled back (until `unpin`). `--to` the active generation
-   * only pins it. N must be retired or rolled back (its members are kept until pruned).
+   * only pins it. N must be retired or rolled back (its members are kept until pruned). A ringed rollout in
+   * progress is aborted in the same transaction (its generation `rolled_back`).
    */
   async rollback(
     options: { to?: number; pinnedBy?: string } = {},
@@ -219,6 +228,20 @@ export class GenerationRepository {
           .executeTakeFirstOrThrow();
         result = { active: toGeneration(row), replaced: toGeneration(replaced) };
       }
+      // A ringed change in progress ends with the rollback: every ring gets the rolled-back-to generation.
+      const rollout = await trx
+        .updateTable('catalog_rollouts')
+        .set({ state: 'aborted', held_reason: 'catalog rollback', updated_at: now, finished_at: now })
+        .where('state', 'in', ['soaking', 'held'])
+        .returning('generation_id')
+        .executeTakeFirst();
+      if (rollout !== undefined)
+        await trx
+          .updateTable('catalog_generations')
+          .set({ state: 'rolled_back', retired_at: now })
+          .where('generation_id', '=', rollout.generation_id)
+          .where('state', '=', 'rollout')
+          .execute();
       const pin = { generation_id: targetId, pinned_at: now, pinned_by: options.pinnedBy ?? null };
       await trx
         .insertInto('catalog_pin')
@@ -385,8 +408,7 @@ export class GenerationRepository {
   }
 
   private async lock(trx: Executor): Promise<void> {
-    if (this.dialect === 'postgres')
-      await sql`select pg_advisory_xact_lock(${generationLockKey})`.execute(trx);
+    await lockGenerationSwitch(trx, this.dialect);
   }
 
   private async requireState(trx: Executor, generationId: number, state: GenerationState): Promise<void> {

@@ -7,6 +7,7 @@ import { ApiTokenRepository } from './api-token-repository.js';
 import { ApprovalRepository } from './approval-repository.js';
 import { ApprovalRuleRepository } from './approval-rule-repository.js';
 import { AuditLogRepository } from './audit-log-repository.js';
+import { CatalogRolloutRepository } from './catalog-rollout-repository.js';
 import { CategoryRepository } from './category-repository.js';
 import { ClientCatalogRepository } from './client-catalog-repository.js';
 import { ClientEventRepository } from './client-event-repository.js';
@@ -51,6 +52,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     revisions: new RevisionRepository(db, dialect),
     revisionGraph: new RevisionGraphRepository(db),
     generations: new GenerationRepository(db, dialect),
+    catalogRollouts: new CatalogRolloutRepository(db, dialect),
     quarantine: new QuarantineRepository(db),
     files: new FileRepository(db),
     anchors: new AnchorRepository(db),
@@ -99,6 +101,7 @@ export * from './api-token-repository.js';
 export * from './approval-repository.js';
 export * from './approval-rule-repository.js';
 export * from './audit-log-repository.js';
+export * from './catalog-rollout-repository.js';
 export * from './category-repository.js';
 export * from './cleanup-repository.js';
 export * from './client-catalog-repository.js';
