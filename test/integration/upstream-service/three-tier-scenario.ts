@@ -259,6 +259,7 @@ export function threeTierScenario(kind: DbKind): void {
     assert.ok(!servedByA.has(`${news}/100`), 'A serves the generation before the news');
     const b4 = await sync(b);
     assert.equal(b4.sync.outcome, 'succeeded');
+    const atB4 = await activeMembers(dbB);
     assert.equal(b4.sync.calls['GetUpdateData'] ?? 0, 0, 'nothing new for B while A is pinned');
     assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atB3].sort());
     const fresh = await openTestDb(t, kind);
@@ -296,6 +297,7 @@ export function threeTierScenario(kind: DbKind): void {
     await a.kill9();
     const failed = await running;
     assert.notEqual(failed.code, 0, `B's sync fails while A is down\n${failed.stdout}\n${failed.stderr}`);
+    assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atB4].sort(), 'B keeps serving its catalog');
     await a.start();
     const b5 = await sync(b);
     assert.equal(b5.sync.outcome, 'succeeded', JSON.stringify(b5));
