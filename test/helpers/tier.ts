@@ -129,7 +129,7 @@ export async function startTier(t: TestContext, o: TierOptions): Promise<Tier> {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`tier ${o.name}: serve did not start\n${stderr}`)),
-        60_000,
+        180_000,
       );
       c.stdout?.on('data', (d: Buffer) => {
         buffered += d.toString();

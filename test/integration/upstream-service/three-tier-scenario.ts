@@ -81,247 +81,270 @@ function definition(updateId: string, title: string): string {
 }
 
 export function threeTierScenario(kind: DbKind): void {
-  void test(`[${kind}] fake upstream -> A -> B (autonomous) -> C: approvals, content, news, zero re-fetch, quarantine, rollback pin, kill -9 of A`, async (t: TestContext) => {
-    const top = await startProductUpstream(t);
-    const targets = await Promise.all([
-      databaseTarget(t, kind),
-      databaseTarget(t, kind),
-      databaseTarget(t, kind),
-    ]);
-    const [portA, portB] = [await freePort(), await freePort()];
-    const urlOf = (port: number) => `http://127.0.0.1:${port}/ServerSyncWebService/ServerSyncWebService.asmx`;
-    const [a, b, c] = await Promise.all([
-      startTier(t, {
-        name: 'A',
-        database: targets[0],
-        httpPort: portA,
-        upstreamUrl: top.serverSyncUrl,
-        ini: selectionIni,
-      }),
-      startTier(t, {
-        name: 'B',
-        database: targets[1],
-        httpPort: portB,
-        upstreamUrl: urlOf(portA),
-        ini: selectionIni,
-      }),
-      startTier(t, { name: 'C', database: targets[2], upstreamUrl: urlOf(portB), ini: selectionIni }),
-    ]);
-    const [dbA, dbB, dbC] = targets.map((x) => openTier(t, x)) as [DbHandle, DbHandle, DbHandle];
-    const [adminA, adminB, adminC] = [dbA, dbB, dbC].map((h) => createAdminServices(h));
-    const sync = (tier: Tier, ok: readonly number[] = [0]) => tier.cliJson<SyncJson>(['sync', '--quiet'], ok);
+  void test(
+    `[${kind}] fake upstream -> A -> B (autonomous) -> C: approvals, content, news, zero re-fetch, quarantine, rollback pin, kill -9 of A`,
+    { timeout: 600_000 },
+    async (t: TestContext) => {
+      const began = Date.now();
+      const step = (name: string) => t.diagnostic(`${((Date.now() - began) / 1000).toFixed(1)} s: ${name}`);
+      const top = await startProductUpstream(t);
+      const targets = await Promise.all([
+        databaseTarget(t, kind),
+        databaseTarget(t, kind),
+        databaseTarget(t, kind),
+      ]);
+      const [portA, portB] = [await freePort(), await freePort()];
+      const urlOf = (port: number) =>
+        `http://127.0.0.1:${port}/ServerSyncWebService/ServerSyncWebService.asmx`;
+      const [a, b, c] = await Promise.all([
+        startTier(t, {
+          name: 'A',
+          database: targets[0],
+          httpPort: portA,
+          upstreamUrl: top.serverSyncUrl,
+          ini: selectionIni,
+        }),
+        startTier(t, {
+          name: 'B',
+          database: targets[1],
+          httpPort: portB,
+          upstreamUrl: urlOf(portA),
+          ini: selectionIni,
+        }),
+        startTier(t, { name: 'C', database: targets[2], upstreamUrl: urlOf(portB), ini: selectionIni }),
+      ]);
+      const [dbA, dbB, dbC] = targets.map((x) => openTier(t, x)) as [DbHandle, DbHandle, DbHandle];
+      const [adminA, adminB, adminC] = [dbA, dbB, dbC].map((h) => createAdminServices(h));
+      const sync = (tier: Tier, ok: readonly number[] = [0]) =>
+        tier.cliJson<SyncJson>(['sync', '--quiet'], ok);
 
-    // A approves everything security and definition for its own computers, by rule, before its first sync.
-    await adminA!.groups.create({ name: 'HQ' }, admin);
-    await adminA!.rules.create(
-      { name: 'All', classifications: [cat.definitionUpdates, cat.securityUpdates], groups: ['HQ'] },
-      admin,
-    );
-
-    // 1. First syncs, top-down. A downloads the files of its approvals from the top; B and C approve nothing yet.
-    const a1 = await sync(a);
-    assert.equal(a1.sync.outcome, 'succeeded');
-    assert.equal(a1.content?.filesDownloaded, 3, 'A fetched the three approved files from the top');
-    const secPath = (p: string) => p.toUpperCase().includes(top.files.sec.hex);
-    assert.equal(top.contentRequests.filter(secPath).length, 1, 'only A asked the top for the file');
-    const b1 = await sync(b);
-    assert.equal(b1.sync.outcome, 'succeeded');
-    const c1 = await sync(c);
-    assert.equal(c1.sync.outcome, 'succeeded');
-    const atA = await activeMembers(dbA);
-    assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atA].sort(), 'B has A catalog');
-    assert.deepEqual([...(await activeMembers(dbC))].sort(), [...atA].sort(), 'C has B catalog');
-
-    // B, then C: their own approvals (the security update for Ring 1, nothing else). Each serving process
-    // notices the approval and fetches the file from its upstream's /Content/: B from A, then C from B.
-    for (const [s, h2] of [
-      [adminB!, dbB],
-      [adminC!, dbC],
-    ] as const) {
-      await s.groups.create({ name: 'Ring 1' }, admin);
-      await s.approvals.approve(
-        { selection: { updateIds: [cat.sec] }, groups: ['Ring 1'], action: 'install' },
+      // A approves everything security and definition for its own computers, by rule, before its first sync.
+      await adminA!.groups.create({ name: 'HQ' }, admin);
+      await adminA!.rules.create(
+        { name: 'All', classifications: [cat.definitionUpdates, cat.securityUpdates], groups: ['HQ'] },
         admin,
       );
-      await waitFor(async () => (await contentState(h2, top.files.sec.hex)) === 'verified');
-    }
-    assert.equal(top.contentRequests.filter(secPath).length, 1, 'the top served the file once, to A');
 
-    // 2. Unchanged re-syncs: zero GetUpdateData at every tier, counted on both sides of each link.
-    const topCalls = top.catalog.updateDataCalls.length;
-    const [seenAtA, seenAtB] = [await callsSeenUpstream(dbA), await callsSeenUpstream(dbB)];
-    const a2 = await sync(a);
-    const b2 = await sync(b);
-    const c2 = await sync(c);
-    for (const [name, r] of [
-      ['A', a2],
-      ['B', b2],
-      ['C', c2],
-    ] as const) {
-      assert.equal(r.sync.outcome, 'succeeded', name);
+      step('1');
+      // 1. First syncs, top-down. A downloads the files of its approvals from the top; B and C approve nothing yet.
+      const a1 = await sync(a);
+      assert.equal(a1.sync.outcome, 'succeeded');
+      assert.equal(a1.content?.filesDownloaded, 3, 'A fetched the three approved files from the top');
+      const secPath = (p: string) => p.toUpperCase().includes(top.files.sec.hex);
+      assert.equal(top.contentRequests.filter(secPath).length, 1, 'only A asked the top for the file');
+      const b1 = await sync(b);
+      assert.equal(b1.sync.outcome, 'succeeded');
+      const c1 = await sync(c);
+      assert.equal(c1.sync.outcome, 'succeeded');
+      const atA = await activeMembers(dbA);
+      assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atA].sort(), 'B has A catalog');
+      assert.deepEqual([...(await activeMembers(dbC))].sort(), [...atA].sort(), 'C has B catalog');
+
+      // B, then C: their own approvals (the security update for Ring 1, nothing else). Each serving process
+      // notices the approval and fetches the file from its upstream's /Content/: B from A, then C from B.
+      for (const [s, h2] of [
+        [adminB!, dbB],
+        [adminC!, dbC],
+      ] as const) {
+        await s.groups.create({ name: 'Ring 1' }, admin);
+        await s.approvals.approve(
+          { selection: { updateIds: [cat.sec] }, groups: ['Ring 1'], action: 'install' },
+          admin,
+        );
+        await waitFor(async () => (await contentState(h2, top.files.sec.hex)) === 'verified');
+      }
+      assert.equal(top.contentRequests.filter(secPath).length, 1, 'the top served the file once, to A');
+
+      step('2');
+      // 2. Unchanged re-syncs: zero GetUpdateData at every tier, counted on both sides of each link.
+      const topCalls = top.catalog.updateDataCalls.length;
+      const [seenAtA, seenAtB] = [await callsSeenUpstream(dbA), await callsSeenUpstream(dbB)];
+      const a2 = await sync(a);
+      const b2 = await sync(b);
+      const c2 = await sync(c);
+      for (const [name, r] of [
+        ['A', a2],
+        ['B', b2],
+        ['C', c2],
+      ] as const) {
+        assert.equal(r.sync.outcome, 'succeeded', name);
+        assert.equal(
+          r.sync.calls['GetUpdateData'] ?? 0,
+          0,
+          `${name}: no GetUpdateData on an unchanged re-sync`,
+        );
+        assert.equal(r.sync.generationChanged, false, name);
+      }
+      assert.equal(top.catalog.updateDataCalls.length, topCalls, 'the top answered no GetUpdateData');
+      // The registry counts GetRevisionIdList and GetUpdateData calls: all of them were revision lists.
       assert.equal(
-        r.sync.calls['GetUpdateData'] ?? 0,
-        0,
-        `${name}: no GetUpdateData on an unchanged re-sync`,
+        (await callsSeenUpstream(dbA)) - seenAtA,
+        b2.sync.calls['GetRevisionIdList'],
+        'A: B made no GetUpdateData',
       );
-      assert.equal(r.sync.generationChanged, false, name);
-    }
-    assert.equal(top.catalog.updateDataCalls.length, topCalls, 'the top answered no GetUpdateData');
-    // The registry counts GetRevisionIdList and GetUpdateData calls: all of them were revision lists.
-    assert.equal(
-      (await callsSeenUpstream(dbA)) - seenAtA,
-      b2.sync.calls['GetRevisionIdList'],
-      'A: B made no GetUpdateData',
-    );
-    assert.equal(
-      (await callsSeenUpstream(dbB)) - seenAtB,
-      c2.sync.calls['GetRevisionIdList'],
-      'B: C made no GetUpdateData',
-    );
+      assert.equal(
+        (await callsSeenUpstream(dbB)) - seenAtB,
+        c2.sync.calls['GetRevisionIdList'],
+        'B: C made no GetUpdateData',
+      );
 
-    // 3. A Windows-like client at C, in C's Ring 1: C's approval (Install), not A's (A approved all three).
-    const h = {
-      baseUrl: c.baseUrl,
-      post: (p: string, body: string, hd?: Record<string, string>) => postSoap(c.baseUrl + p, body, hd),
-    };
-    const clientId = randomUUID();
-    const wua = new WuspClient(h as unknown as Harness, clientId);
-    await wua.handshake();
-    await wua.register();
-    await adminC!.groups.addComputer('Ring 1', clientId, admin);
-    await new Promise((r) => setTimeout(r, 1_100)); // the serving process re-reads the approvals each second
-    await wua.handshake();
-    const { report, xmlById } = await simulatedScan(wua);
-    const byUpdate = new Map(
-      report.delivered.map((d) => [coreFacts(xmlById.get(d.revisionId)!).updateId, d]),
-    );
-    assert.equal(byUpdate.get(cat.sec)?.deployment.action, 'Install');
-    for (const u of [cat.defs, cat.secOther])
-      assert.notEqual(byUpdate.get(u)?.deployment.action, 'Install', `${u}: A's approval does not reach C`);
-    const ext = await wua.extended([byUpdate.get(cat.sec)!.revisionId]);
-    const loc = ext.locations.find((l) => l.digest.toString('hex').toUpperCase() === top.files.sec.hex);
-    assert.ok(loc, 'C locates the file');
-    assert.equal(new URL(loc.url).origin, c.baseUrl, 'served by C');
-    const got = await request(loc.url);
-    assert.equal(got.statusCode, 200);
-    assert.ok(Buffer.from(await got.body.arrayBuffer()).equals(top.files.sec.bytes), 'byte-exact at C');
+      step('3');
+      // 3. A Windows-like client at C, in C's Ring 1: C's approval (Install), not A's (A approved all three).
+      const h = {
+        baseUrl: c.baseUrl,
+        post: (p: string, body: string, hd?: Record<string, string>) => postSoap(c.baseUrl + p, body, hd),
+      };
+      const clientId = randomUUID();
+      const wua = new WuspClient(h as unknown as Harness, clientId);
+      await wua.handshake();
+      await wua.register();
+      await adminC!.groups.addComputer('Ring 1', clientId, admin);
+      await new Promise((r) => setTimeout(r, 1_100)); // the serving process re-reads the approvals each second
+      await wua.handshake();
+      const { report, xmlById } = await simulatedScan(wua);
+      const byUpdate = new Map(
+        report.delivered.map((d) => [coreFacts(xmlById.get(d.revisionId)!).updateId, d]),
+      );
+      assert.equal(byUpdate.get(cat.sec)?.deployment.action, 'Install');
+      for (const u of [cat.defs, cat.secOther])
+        assert.notEqual(byUpdate.get(u)?.deployment.action, 'Install', `${u}: A's approval does not reach C`);
+      const ext = await wua.extended([byUpdate.get(cat.sec)!.revisionId]);
+      const loc = ext.locations.find((l) => l.digest.toString('hex').toUpperCase() === top.files.sec.hex);
+      assert.ok(loc, 'C locates the file');
+      assert.equal(new URL(loc.url).origin, c.baseUrl, 'served by C');
+      const got = await request(loc.url);
+      assert.equal(got.statusCode, 200);
+      assert.ok(Buffer.from(await got.body.arrayBuffer()).equals(top.files.sec.bytes), 'byte-exact at C');
 
-    // 4. News at the top: a healthy revision and a poisoned one. One sync per tier brings the first to C;
-    //    A quarantines the second, which never goes further.
-    const news = published(1);
-    const bad = published(2);
-    top.catalog.put({
-      identity: { updateId: news, revisionNumber: 100 },
-      text: definition(news, 'news'),
-      listed: true,
-    });
-    top.catalog.put({
-      identity: { updateId: bad, revisionNumber: 100 },
-      text: definition(bad, 'poisoned').slice(0, -20),
-      listed: true,
-    });
-    const a3 = await sync(a, [0, 1]);
-    assert.equal(a3.sync.counters['revisionsQuarantined'], 1, JSON.stringify(a3.sync));
-    assert.deepEqual(
-      (await listQuarantine(dbA)).map((q) => q.updateId),
-      [bad],
-      'A quarantined the poisoned revision',
-    );
-    for (const [tier, h2] of [
-      [b, dbB],
-      [c, dbC],
-    ] as const) {
-      const r = await sync(tier);
-      assert.equal(r.sync.outcome, 'succeeded', tier.name);
-      assert.equal(r.sync.calls['GetUpdateData'], 1, `${tier.name}: only the news are fetched`);
-      const members = await activeMembers(h2);
-      assert.ok(members.has(`${news}/100`), `${tier.name}: the news arrived in its next sync`);
-      assert.ok(!members.has(`${bad}/100`), `${tier.name}: the poisoned revision never arrives`);
-      assert.deepEqual(await listQuarantine(h2), [], `${tier.name} never saw it, not even to quarantine it`);
-    }
-
-    // 5. A rollback pin at A: A serves the generation before the news again and keeps it while pinned, even
-    //    after syncing something newer from the top. What B sees at its next sync is that generation: the
-    //    revision A imported while pinned does not come down, and a downstream synchronizing from scratch gets
-    //    exactly the pinned generation. (A revision B already holds stays at B: MS-WSUSSS has no way to take
-    //    one back, WSUS neither; docs/upstream.md says so.)
-    const atB3 = await activeMembers(dbB);
-    const pinned = await a.cliJson<{ active: { generationId: number } }>(['catalog', 'rollback']);
-    const later = published(3);
-    top.catalog.put({
-      identity: { updateId: later, revisionNumber: 100 },
-      text: definition(later, 'later'),
-      listed: true,
-    });
-    await sync(a, [0, 1]);
-    const servedByA = await activeMembers(dbA);
-    assert.ok(!servedByA.has(`${later}/100`), 'A is pinned: the later revision is imported but not served');
-    assert.ok(!servedByA.has(`${news}/100`), 'A serves the generation before the news');
-    const b4 = await sync(b);
-    assert.equal(b4.sync.outcome, 'succeeded');
-    const atB4 = await activeMembers(dbB);
-    assert.equal(b4.sync.calls['GetUpdateData'] ?? 0, 0, 'nothing new for B while A is pinned');
-    assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atB3].sort());
-    const fresh = await openTestDb(t, kind);
-    const freshRun = await runSync(
-      { db: fresh, transport: testTransport(t) },
-      { ...syncOptionsFromConfig(await b.config()), nodeId: 'fresh' },
-    );
-    assert.equal(freshRun.outcome, 'succeeded');
-    assert.deepEqual(
-      [...(await activeMembers(fresh))].sort(),
-      [...servedByA].sort(),
-      `a downstream syncing from scratch gets A's pinned generation ${pinned.active.generationId}`,
-    );
-
-    // 6. kill -9 of A during B's sync. More revisions at the top make B's fetch long enough to be cut.
-    await a.cli('catalog', 'unpin');
-    for (let n = 0; n < 400; n++) {
-      const u = published(0x1000 + n);
+      step('4');
+      // 4. News at the top: a healthy revision and a poisoned one. One sync per tier brings the first to C;
+      //    A quarantines the second, which never goes further.
+      const news = published(1);
+      const bad = published(2);
       top.catalog.put({
-        identity: { updateId: u, revisionNumber: 100 },
-        text: definition(u, `bulk ${n}`),
+        identity: { updateId: news, revisionNumber: 100 },
+        text: definition(news, 'news'),
         listed: true,
       });
-    }
-    await sync(a, [0, 1]);
-    const beforeKill = a.logs().length;
-    const running = b.cli('sync', '--quiet', '--json', '--no-content');
-    // B's update list from A: the next call is GetUpdateData, which is where A dies.
-    await waitFor(() =>
-      a
-        .logs()
-        .slice(beforeKill)
-        .some((r) => r.msg === 'downstream server sync: revision list' && r['getConfig'] === false),
-    );
-    await a.kill9();
-    const failed = await running;
-    assert.notEqual(failed.code, 0, `B's sync fails while A is down\n${failed.stdout}\n${failed.stderr}`);
-    assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atB4].sort(), 'B keeps serving its catalog');
-    await a.start();
-    const b5 = await sync(b);
-    assert.equal(b5.sync.outcome, 'succeeded', JSON.stringify(b5));
-    // The same catalog as a clean sync from A, no duplicates or missing revisions.
-    const clean = await openTestDb(t, kind);
-    const cleanRun = await runSync(
-      { db: clean, transport: testTransport(t) },
-      { ...syncOptionsFromConfig(await b.config()), nodeId: 'clean' },
-    );
-    assert.equal(cleanRun.outcome, 'succeeded');
-    const atB5 = await activeMembers(dbB);
-    assert.deepEqual([...atB5].sort(), [...(await activeMembers(clean))].sort(), 'B equals a clean sync');
-    assert.deepEqual([...atB5].sort(), [...(await activeMembers(dbA))].sort(), 'B equals A');
-    await checkIntegrity(dbB);
-    const history = await b.cliJson<{ outcome: string; kind: string; error: { code: string } | null }[]>([
-      'sync',
-      'history',
-    ]);
-    const metadataRuns = history.filter((r) => r.kind === 'metadata');
-    assert.equal(metadataRuns[0]?.outcome, 'succeeded');
-    const failedRun = metadataRuns[1];
-    assert.equal(failedRun?.outcome, 'failed', JSON.stringify(metadataRuns.slice(0, 2)));
-    assert.match(failedRun?.error?.code ?? '', /^PB_ERR_UPSTREAM_/, 'a typed error');
-  });
+      top.catalog.put({
+        identity: { updateId: bad, revisionNumber: 100 },
+        text: definition(bad, 'poisoned').slice(0, -20),
+        listed: true,
+      });
+      const a3 = await sync(a, [0, 1]);
+      assert.equal(a3.sync.counters['revisionsQuarantined'], 1, JSON.stringify(a3.sync));
+      assert.deepEqual(
+        (await listQuarantine(dbA)).map((q) => q.updateId),
+        [bad],
+        'A quarantined the poisoned revision',
+      );
+      for (const [tier, h2] of [
+        [b, dbB],
+        [c, dbC],
+      ] as const) {
+        const r = await sync(tier);
+        assert.equal(r.sync.outcome, 'succeeded', tier.name);
+        assert.equal(r.sync.calls['GetUpdateData'], 1, `${tier.name}: only the news are fetched`);
+        const members = await activeMembers(h2);
+        assert.ok(members.has(`${news}/100`), `${tier.name}: the news arrived in its next sync`);
+        assert.ok(!members.has(`${bad}/100`), `${tier.name}: the poisoned revision never arrives`);
+        assert.deepEqual(
+          await listQuarantine(h2),
+          [],
+          `${tier.name} never saw it, not even to quarantine it`,
+        );
+      }
+
+      step('5');
+      // 5. A rollback pin at A: A serves the generation before the news again and keeps it while pinned, even
+      //    after syncing something newer from the top. What B sees at its next sync is that generation: the
+      //    revision A imported while pinned does not come down, and a downstream synchronizing from scratch gets
+      //    exactly the pinned generation. (A revision B already holds stays at B: MS-WSUSSS has no way to take
+      //    one back, WSUS neither; docs/upstream.md says so.)
+      const atB3 = await activeMembers(dbB);
+      const pinned = await a.cliJson<{ active: { generationId: number } }>(['catalog', 'rollback']);
+      const later = published(3);
+      top.catalog.put({
+        identity: { updateId: later, revisionNumber: 100 },
+        text: definition(later, 'later'),
+        listed: true,
+      });
+      await sync(a, [0, 1]);
+      const servedByA = await activeMembers(dbA);
+      assert.ok(!servedByA.has(`${later}/100`), 'A is pinned: the later revision is imported but not served');
+      assert.ok(!servedByA.has(`${news}/100`), 'A serves the generation before the news');
+      const b4 = await sync(b);
+      assert.equal(b4.sync.outcome, 'succeeded');
+      const atB4 = await activeMembers(dbB);
+      assert.equal(b4.sync.calls['GetUpdateData'] ?? 0, 0, 'nothing new for B while A is pinned');
+      assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atB3].sort());
+      const fresh = await openTestDb(t, kind);
+      const freshRun = await runSync(
+        { db: fresh, transport: testTransport(t) },
+        { ...syncOptionsFromConfig(await b.config()), nodeId: 'fresh' },
+      );
+      assert.equal(freshRun.outcome, 'succeeded');
+      assert.deepEqual(
+        [...(await activeMembers(fresh))].sort(),
+        [...servedByA].sort(),
+        `a downstream syncing from scratch gets A's pinned generation ${pinned.active.generationId}`,
+      );
+
+      step('6');
+      // 6. kill -9 of A during B's sync. More revisions at the top make B's fetch long enough to be cut.
+      await a.cli('catalog', 'unpin');
+      for (let n = 0; n < 400; n++) {
+        const u = published(0x1000 + n);
+        top.catalog.put({
+          identity: { updateId: u, revisionNumber: 100 },
+          text: definition(u, `bulk ${n}`),
+          listed: true,
+        });
+      }
+      await sync(a, [0, 1]);
+      const beforeKill = a.logs().length;
+      const running = b.cli('sync', '--quiet', '--json', '--no-content');
+      // B's update list from A: the next call is GetUpdateData, which is where A dies.
+      await waitFor(() =>
+        a
+          .logs()
+          .slice(beforeKill)
+          .some((r) => r.msg === 'downstream server sync: revision list' && r['getConfig'] === false),
+      );
+      await a.kill9();
+      const failed = await running;
+      assert.notEqual(failed.code, 0, `B's sync fails while A is down\n${failed.stdout}\n${failed.stderr}`);
+      assert.deepEqual(
+        [...(await activeMembers(dbB))].sort(),
+        [...atB4].sort(),
+        'B keeps serving its catalog',
+      );
+      await a.start();
+      const b5 = await sync(b);
+      assert.equal(b5.sync.outcome, 'succeeded', JSON.stringify(b5));
+      // The same catalog as a clean sync from A, no duplicates or missing revisions.
+      const clean = await openTestDb(t, kind);
+      const cleanRun = await runSync(
+        { db: clean, transport: testTransport(t) },
+        { ...syncOptionsFromConfig(await b.config()), nodeId: 'clean' },
+      );
+      assert.equal(cleanRun.outcome, 'succeeded');
+      const atB5 = await activeMembers(dbB);
+      assert.deepEqual([...atB5].sort(), [...(await activeMembers(clean))].sort(), 'B equals a clean sync');
+      assert.deepEqual([...atB5].sort(), [...(await activeMembers(dbA))].sort(), 'B equals A');
+      await checkIntegrity(dbB);
+      const history = await b.cliJson<{ outcome: string; kind: string; error: { code: string } | null }[]>([
+        'sync',
+        'history',
+      ]);
+      const metadataRuns = history.filter((r) => r.kind === 'metadata');
+      assert.equal(metadataRuns[0]?.outcome, 'succeeded');
+      const failedRun = metadataRuns[1];
+      assert.equal(failedRun?.outcome, 'failed', JSON.stringify(metadataRuns.slice(0, 2)));
+      assert.match(failedRun?.error?.code ?? '', /^PB_ERR_UPSTREAM_/, 'a typed error');
+      step('done');
+    },
+  );
 }
 
 async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
