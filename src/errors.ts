@@ -158,6 +158,14 @@ export const errorCatalogue = {
     title: 'Missing or invalid API token',
   },
   PB_ERR_FORBIDDEN: { status: 403, fault: 'InvalidParameters', exit: 77, title: 'The token lacks the role' },
+  // `[upstream] mode = replica`: groups, approvals and declines come from the upstream at every sync, so a local
+  // change is refused (EX_NOPERM, like WSUS refusing approvals on a replica); the message names the upstream.
+  PB_ERR_REPLICA_READ_ONLY: {
+    status: 403,
+    fault: 'InvalidParameters',
+    exit: 77,
+    title: 'This server is a replica: its upstream manages groups, approvals and declines',
+  },
   PB_ERR_GROUP_CYCLE: {
     status: 409,
     fault: 'InvalidParameters',

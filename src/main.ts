@@ -11,7 +11,7 @@ import { createClientWebService } from './client-service/index.js';
 import { createUpstreamService } from './upstream-service/index.js';
 import type { Config } from './config/index.js';
 import { registerConnectorJobs, type ConnectorConfig } from './connectors/index.js';
-import { createAdminServices } from './admin/index.js';
+import { createAdminServices, replicaOfConfig } from './admin/index.js';
 import { createReportsService } from './reports/index.js';
 import { AppError } from './errors.js';
 import { announceContentChange, ContentAutoDownload, downloadAndAnnounce } from './content-sync/index.js';
@@ -289,6 +289,7 @@ export async function startPatchbay(
           contentMode: config.content.mode,
           onApprovalsApplied: () => autoDownload.kick(),
           declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
+          ...replicaOfConfig(config),
         }),
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
       }),

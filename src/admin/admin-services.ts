@@ -10,6 +10,7 @@ import { ComputersAdminService } from '../fleet/index.js';
 import { GroupsService } from '../fleet/index.js';
 import { UpdatesService } from '../fleet/index.js';
 import { SupersededDeclineService } from '../fleet/index.js';
+import { ReplicaGuard, replicaUpstreamName } from '../fleet/index.js';
 import type { ContentMode } from '../domain/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { DownstreamsService } from './downstreams-service.js';
@@ -47,20 +48,40 @@ export interface AdminServicesOptions {
   readonly onApprovalsApplied?: (updateIds: readonly string[]) => void;
   /** `maintenance.decline_superseded_after_days` (default 30, the configuration default). */
   readonly declineSupersededAfterDays?: number;
+  /**
+   * The `[upstream] url` when `[upstream] mode = replica`: approval, decline, group-tree and rule changes are
+   * then refused naming it (PB_ERR_REPLICA_READ_ONLY). Undefined: autonomous.
+   */
+  readonly replicaOf?: string;
+}
+
+/** The `replicaOf` option the configuration implies. */
+export function replicaOfConfig(config: {
+  readonly upstream: { readonly mode: string; readonly url: string };
+}): { replicaOf?: string } {
+  return config.upstream.mode === 'replica' ? { replicaOf: config.upstream.url } : {};
 }
 
 export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions = {}): AdminServices {
   const store = adminStoreFor(handle);
   const updates = new UpdatesService(store, opts.contentMode);
-  const groups = new GroupsService(store);
-  const approvals = new ApprovalsService(store, updates, groups, opts.onApprovalsApplied);
+  const replica = new ReplicaGuard(
+    opts.replicaOf === undefined ? undefined : replicaUpstreamName(opts.replicaOf),
+  );
+  const groups = new GroupsService(store, replica);
+  const approvals = new ApprovalsService(store, updates, groups, opts.onApprovalsApplied, replica);
   return {
     updates,
     groups,
     computers: new ComputersAdminService(store, groups),
     approvals,
-    supersededDeclines: new SupersededDeclineService(store, approvals, opts.declineSupersededAfterDays ?? 30),
-    rules: new ApprovalRulesService(store, approvals, groups),
+    supersededDeclines: new SupersededDeclineService(
+      store,
+      approvals,
+      opts.declineSupersededAfterDays ?? 30,
+      replica,
+    ),
+    rules: new ApprovalRulesService(store, approvals, groups, replica),
     audit: new AuditService(store),
     tokens: new TokenService(store),
     downstreams: new DownstreamsService(store),

@@ -1,5 +1,5 @@
 // Administration: the service bundle shared by the REST API and the CLI, API tokens, roles and permissions.
-export { createAdminServices, adminStoreFor, type AdminServices } from './admin-services.js';
+export { createAdminServices, adminStoreFor, replicaOfConfig, type AdminServices } from './admin-services.js';
 export { TokenService, hashToken, type TokenView, type AuthenticatedToken } from './token-service.js';
 export {
   roles,

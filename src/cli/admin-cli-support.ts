@@ -5,7 +5,7 @@
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { createAdminServices, type AdminServices } from '../admin/index.js';
+import { createAdminServices, replicaOfConfig, type AdminServices } from '../admin/index.js';
 import { type AdminActor } from '../fleet/index.js';
 import { AppError } from '../errors.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
@@ -40,6 +40,7 @@ export async function withAdmin<T>(
     const services = createAdminServices(handle, {
       contentMode: config.content.mode,
       declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
+      ...replicaOfConfig(config),
     });
     return await fn(services, cliActor(io));
   } finally {

@@ -195,6 +195,14 @@ const upstream = z.object({
     default: defaultUpstreamUrl,
     description: 'Upstream server sync web service (Microsoft Update, or another WSUS/Patchbay server).',
   }),
+  mode: enumField({
+    values: ['autonomous', 'replica'],
+    default: 'autonomous',
+    description:
+      'autonomous: groups, approvals and declines are managed here. replica: every sync copies them from the ' +
+      'upstream (a WSUS or Patchbay server, GetDeployments) and local approval, decline, group and rule changes ' +
+      'are refused (PB_ERR_REPLICA_READ_ONLY); computers are still assigned to groups here.',
+  }),
   proxyUrl: urlField({
     default: '',
     description:
@@ -424,6 +432,14 @@ const log = z.object({
 /** Checks that involve more than one key. Paths are schema paths (camelCase); the loader maps them. */
 function crossChecks(c: z.output<typeof sections>, ctx: z.RefinementCtx): void {
   const s = c.server;
+  // A replica's declines come from its upstream: the automatic superseded-decline would be refused every sync.
+  if (c.upstream.mode === 'replica' && c.maintenance.autoDeclineSuperseded) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maintenance', 'autoDeclineSuperseded'],
+      message: 'must be off while [upstream] mode = replica (the upstream decides the declines)',
+    });
+  }
   if ((s.tlsCertFile === '') !== (s.tlsKeyFile === '')) {
     ctx.addIssue({
       code: 'custom',

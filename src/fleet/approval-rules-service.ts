@@ -6,6 +6,7 @@ import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './
 import type { AdminStore } from './admin-store.js';
 import type { ApprovalChange, ApprovalsService } from './approvals-service.js';
 import type { GroupsService } from './groups-service.js';
+import { autonomous, type ReplicaGuard } from './replica-guard.js';
 import { unknownNameError } from './unknown-name.js';
 
 /** The two server-wide switches of WSUS's "Automatic Approvals > Advanced" page. */
@@ -52,6 +53,8 @@ export class ApprovalRulesService {
     private readonly store: AdminStore,
     private readonly approvals: ApprovalsService,
     private readonly groups: GroupsService,
+    /** `[upstream] mode = replica`: no automatic approvals (WSUS disables them on replicas). */
+    private readonly replica: ReplicaGuard = autonomous,
   ) {}
 
   async list(page: PageRequest = {}): Promise<Page<ApprovalRuleRecord>> {
@@ -78,6 +81,7 @@ export class ApprovalRulesService {
   }
 
   async create(input: RuleInput, actor: AdminActor, now = Date.now()): Promise<ApprovalRuleRecord> {
+    this.replica.refuse('creating approval rules');
     const fields = await this.resolveInput(input);
     return this.store.transaction(async (r) => {
       const rule = await r.approvalRules.create(
@@ -112,6 +116,7 @@ export class ApprovalRulesService {
     actor: AdminActor,
     now = Date.now(),
   ): Promise<ApprovalRuleRecord> {
+    this.replica.refuse('changing approval rules');
     const current = await this.get(ruleId);
     const fields = await this.resolveInput(patch, current);
     return this.store.transaction(async (r) => {
@@ -175,6 +180,7 @@ export class ApprovalRulesService {
     actor: AdminActor,
     now = Date.now(),
   ): Promise<RuleSwitches> {
+    this.replica.refuse('changing the approval rule switches');
     for (const [k, v] of Object.entries(patch))
       if (!(k in defaultSwitches) || typeof v !== 'boolean')
         throw new AppError('PB_ERR_INVALID_PARAMETER', `${k} must be true or false`, {
@@ -207,6 +213,7 @@ export class ApprovalRulesService {
     actor: AdminActor,
     now = Date.now(),
   ): Promise<RuleRunResult> {
+    this.replica.refuse('running approval rules');
     const rule = await this.get(ruleId);
     const matches: UpdateRow[] = [];
     for (let after: string | undefined; ;) {

@@ -5,6 +5,7 @@ import { requireGuid } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminStores, AdminStore } from './admin-store.js';
 import type { GroupsService, GroupView } from './groups-service.js';
+import { autonomous, type ReplicaGuard } from './replica-guard.js';
 import type { UpdateSelection, UpdatesService } from './updates-service.js';
 
 export type { ApprovalAction };
@@ -67,6 +68,8 @@ export class ApprovalsService {
     private readonly groups: GroupsService,
     /** Told after approvals were written, so a running server queues and downloads their files at once. */
     private readonly onApplied?: (updateIds: readonly string[]) => void,
+    /** `[upstream] mode = replica`: every change here is refused (the sync writes the upstream's). */
+    private readonly replica: ReplicaGuard = autonomous,
   ) {}
 
   /** Explicit approvals, by update then group. */
@@ -94,6 +97,7 @@ export class ApprovalsService {
   }
 
   async approve(req: ApproveRequest, actor: AdminActor, now = Date.now()): Promise<ApprovalPlan> {
+    this.replica.refuse('approving updates');
     if (!['install', 'uninstall', 'not_approved'].includes(req.action))
       throw new AppError('PB_ERR_INVALID_PARAMETER', 'action must be install, uninstall or not_approved', {
         detail: { parameter: 'action' },
@@ -162,6 +166,7 @@ export class ApprovalsService {
     actor: AdminActor,
     now = Date.now(),
   ): Promise<ApprovalPlan> {
+    this.replica.refuse('removing approvals');
     const groups = await this.resolveGroups(req.groups);
     const rows = await this.updates.resolve(req.selection);
     const changes: ApprovalChange[] = [];
@@ -195,6 +200,7 @@ export class ApprovalsService {
    * (update, group) and writes one audit row per change.
    */
   async apply(changes: readonly ApprovalChange[], actor: AdminActor, now = Date.now()): Promise<void> {
+    this.replica.refuse('changing approvals');
     const todo = changes.filter((c) => c.changed);
     if (todo.length === 0) return;
     await this.store.transaction(async (r) => {
@@ -243,6 +249,7 @@ export class ApprovalsService {
     actor: AdminActor,
     now = Date.now(),
   ): Promise<{ dryRun: boolean; changes: DeclineChange[] }> {
+    this.replica.refuse('declining updates');
     const reason = req.reason?.slice(0, 1000) ?? null;
     const rows = await this.updates.resolve(req.selection);
     const changes: DeclineChange[] = [];
@@ -293,6 +300,7 @@ export class ApprovalsService {
     actor: AdminActor,
     now = Date.now(),
   ): Promise<{ dryRun: boolean; changes: DeclineChange[] }> {
+    this.replica.refuse('un-declining updates');
     const rows = await this.updates.resolve(req.selection);
     const changes = rows.map((u) => ({
       updateId: u.updateId,

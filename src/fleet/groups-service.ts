@@ -10,6 +10,7 @@ import {
   type TargetingMode,
 } from './client-targeting.js';
 import { requireGuid, requireName } from './admin-input.js';
+import { autonomous, type ReplicaGuard } from './replica-guard.js';
 import { unknownNameError } from './unknown-name.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
 import type { AdminStores, AdminStore } from './admin-store.js';
@@ -29,7 +30,11 @@ export interface GroupView {
 
 /** Computer groups: the tree, memberships, and the targeting mode. Every change is audited. */
 export class GroupsService {
-  constructor(private readonly store: AdminStore) {}
+  constructor(
+    private readonly store: AdminStore,
+    /** `[upstream] mode = replica`: the group tree comes from the upstream; memberships stay local. */
+    private readonly replica: ReplicaGuard = autonomous,
+  ) {}
 
   async list(
     filter: { text?: string; parentGroupId?: string } = {},
@@ -114,6 +119,7 @@ export class GroupsService {
     actor: AdminActor,
     now = Date.now(),
   ): Promise<GroupView> {
+    this.replica.refuse('creating computer groups');
     const name = requireName(input.name, 'name');
     const parent = input.parent === undefined ? allComputersGroupId : (await this.get(input.parent)).groupId;
     if (parent === unassignedComputersGroupId)
@@ -143,6 +149,7 @@ export class GroupsService {
   }
 
   async delete(idOrName: string, actor: AdminActor, now = Date.now()): Promise<GroupView> {
+    this.replica.refuse('deleting computer groups');
     const g = await this.get(idOrName);
     await this.store.transaction(async (r) => {
       // Its approvals go with it: clients still holding it in their cookie see those updates change.
@@ -164,6 +171,7 @@ export class GroupsService {
 
   /** Re-parents a group; a move under itself or one of its descendants is PB_ERR_GROUP_CYCLE. */
   async move(idOrName: string, newParent: string, actor: AdminActor, now = Date.now()): Promise<GroupView> {
+    this.replica.refuse('moving computer groups');
     const g = await this.get(idOrName);
     const parent = await this.get(newParent);
     if (g.isBuiltin) throw new AppError('PB_ERR_CONFLICT', `built-in group ${g.name} cannot be moved`);

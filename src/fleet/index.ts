@@ -24,6 +24,7 @@ export {
 export { unknownNameError } from './unknown-name.js';
 // The administration services (the CLI and the REST API call the same ones; src/admin bundles them).
 export { GroupsService, type GroupView } from './groups-service.js';
+export { ReplicaGuard, replicaUpstreamName } from './replica-guard.js';
 export {
   UpdatesService,
   type UpdateFilter,

@@ -9,6 +9,7 @@ import type { ApprovalRecord, SupersedingUpdate, UpdateRow } from '../storage/in
 import { actorText, type AdminActor } from './admin-actor.js';
 import type { AdminStore } from './admin-store.js';
 import type { ApprovalsService } from './approvals-service.js';
+import { autonomous, type ReplicaGuard } from './replica-guard.js';
 import { readStoredDocument } from './stored-document.js';
 
 /** Why the rule keeps a superseded update (machine-readable; the message says it in words). */
@@ -53,6 +54,7 @@ export class SupersededDeclineService {
     private readonly approvals: ApprovalsService,
     /** `maintenance.decline_superseded_after_days`. */
     private readonly defaultMinDays: number,
+    private readonly replica: ReplicaGuard = autonomous,
   ) {}
 
   /**
@@ -64,6 +66,7 @@ export class SupersededDeclineService {
     requestedBy: AdminActor,
     now = Date.now(),
   ): Promise<SupersededDeclinePlan> {
+    this.replica.refuse('declining superseded updates');
     const minDays = options.minDays ?? this.defaultMinDays;
     if (!Number.isInteger(minDays) || minDays < 0 || minDays > 3650)
       throw new AppError('PB_ERR_INVALID_PARAMETER', 'minDays must be an integer from 0 to 3650', {

@@ -60,6 +60,11 @@ export function serverSyncEndpoints(service: UpstreamWebService): SoapEndpoint[]
     )
     .register(
       serverSyncNs,
+      'GetDeployments',
+      h((op, c) => service.getDeployments(op, c)),
+    )
+    .register(
+      serverSyncNs,
       'DownloadFiles',
       h((op, c) => service.downloadFiles(op, c)),
     )

@@ -54,9 +54,10 @@ export interface SyncPipelineResult {
 /** The metadata sync options the configuration implies ([upstream] url, [selection], [content] mode). */
 export function syncOptionsFromConfig(
   config: Config,
-): Pick<SyncOptions, 'upstreamUrl' | 'defaultSelection' | 'contentMode'> {
+): Pick<SyncOptions, 'upstreamUrl' | 'defaultSelection' | 'contentMode' | 'replica'> {
   return {
     upstreamUrl: config.upstream.url,
+    replica: config.upstream.mode === 'replica',
     defaultSelection: {
       products: [...config.selection.products],
       classifications: [...config.selection.classifications],
@@ -86,7 +87,11 @@ export async function runSyncPipeline(
       ...(o.onSyncProgress ? { onProgress: o.onSyncProgress } : {}),
     },
   );
-  const { rules, rulesError } = await applyApprovalRules(deps, sync.importedRevisionIds);
+  // A replica's approvals and declines are the upstream's (applied by the sync itself): no local rules.
+  const { rules, rulesError } =
+    o.config.upstream.mode === 'replica'
+      ? { rules: undefined, rulesError: undefined }
+      : await applyApprovalRules(deps, sync.importedRevisionIds);
   const declines = await declineSuperseded(deps, o.config);
   if (o.skipContent === true || o.config.content.mode === 'none')
     return { sync, rules, rulesError, ...declines, content: undefined, contentError: undefined };

@@ -26,6 +26,7 @@ export function createUpstreamService(db: DbHandle, w: UpstreamServiceWiring): U
   return new UpstreamWebService({
     stores: {
       catalog: repos.upstreamCatalog,
+      deployments: repos.deploymentFeed,
       downstreams: repos.downstreamServers,
       enabledLanguages: async () => (await getSelection(db, w.selectionFallback)).languages,
       queueFiles: (sha1s, now) => repos.contentState.queueAbsent(sha1s, now),

@@ -6,5 +6,6 @@ export * from './downstream-admission.js';
 export * from './languages.js';
 export * from './upstream-ports.js';
 export * from './update-data.js';
+export * from './deployments.js';
 export * from './upstream-web-service.js';
 export * from './create-upstream-service.js';

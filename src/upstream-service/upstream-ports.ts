@@ -1,5 +1,6 @@
 import type { ServedPosition, ServedRevision, ServedRevisionQuery } from '../storage/index.js';
 import type { DownstreamAuth, RevisionIdentity } from '../storage/index.js';
+import type { DeploymentPoint, FeedApproval, FeedGroup, FeedRevision, StoredBlob } from '../storage/index.js';
 
 /** The served catalog as the upstream role reads it; `createRepositories(...).upstreamCatalog` implements it. */
 export interface UpstreamCatalogStore {
@@ -22,8 +23,23 @@ export interface DownstreamRegistryStore {
   recordSync(serverId: string, at: number): Promise<void>;
 }
 
+/** The deployment change log and state GetDeployments serves (`createRepositories(...).deploymentFeed`). */
+export interface DeploymentFeedStore {
+  latest(): Promise<DeploymentPoint | undefined>;
+  point(seq: number): Promise<DeploymentPoint | undefined>;
+  pointBefore(seq: number): Promise<DeploymentPoint | undefined>;
+  groups(): Promise<FeedGroup[]>;
+  approvalsChanged(after: number, upTo: number): Promise<FeedApproval[]>;
+  approvalsCleared(after: number, upTo: number): Promise<{ updateId: string; groupId: string }[]>;
+  declinedUpdateIds(): Promise<string[]>;
+  acceptedEulaIds(): Promise<string[]>;
+  highestServed(generationId: number, updateIds: readonly string[]): Promise<Map<string, FeedRevision>>;
+  documents(revisionIds: readonly number[]): Promise<Map<number, StoredBlob>>;
+}
+
 export interface UpstreamStores {
   readonly catalog: UpstreamCatalogStore;
+  readonly deployments: DeploymentFeedStore;
   readonly downstreams: DownstreamRegistryStore;
   /** The language codes we synchronize (`[selection] languages` or the admin's selection). */
   enabledLanguages(): Promise<readonly string[]>;

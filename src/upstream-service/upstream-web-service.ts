@@ -8,6 +8,8 @@ import {
   decodeGetAuthorizationCookieRequest,
   decodeGetConfigDataRequest,
   decodeGetCookieRequest,
+  decodeGetDeploymentsRequest,
+  encodeGetDeploymentsResponse,
   decodeGetRelatedRevisionsRequest,
   decodeGetRevisionIdListRequest,
   decodeGetUpdateDataRequest,
@@ -30,6 +32,7 @@ import {
 } from '../protocol/server-sync/index.js';
 import { childElement, type XmlElement } from '../protocol/xml/index.js';
 import { formatAnchor, parseAnchor } from './anchors.js';
+import { DeploymentsAnswer } from './deployments.js';
 import { DownstreamAdmission } from './downstream-admission.js';
 import { parseProtocolVersion, type DssCookies, type DssSession } from './dss-cookies.js';
 import { upstreamLanguageList } from './languages.js';
@@ -85,6 +88,7 @@ export class UpstreamWebService {
   readonly limits = defaultServerSyncLimits;
   readonly #blobs: UpdateBlobCache;
   readonly #admits: DownstreamAdmission;
+  readonly #deployments: DeploymentsAnswer;
 
   constructor(
     private readonly deps: {
@@ -98,6 +102,7 @@ export class UpstreamWebService {
   ) {
     this.#blobs = new UpdateBlobCache(deps.options.blobCacheBytes);
     this.#admits = new DownstreamAdmission(deps.options);
+    this.#deployments = new DeploymentsAnswer(deps.stores.catalog, deps.stores.deployments);
   }
 
   getAuthConfig(op: XmlElement, call: UpstreamCall): string {
@@ -245,6 +250,32 @@ export class UpstreamWebService {
         this.#blobs.blobOf(rev),
       ),
     );
+  }
+
+  /**
+   * GetDeployments (replica downstreams, SPEC 3.1.4.10): groups, the approvals changed since the
+   * deploymentAnchor, declines as HiddenUpdates and the accepted EULAs (deployments.ts). An anchor we never
+   * issued is InvalidParameters naming it; an autonomous DSS may call it too (nothing in the protocol stops it).
+   */
+  async getDeployments(op: XmlElement, call: UpstreamCall): Promise<string> {
+    const session = await this.session(op, call);
+    const r = decodeGetDeploymentsRequest(op, this.limits);
+    const answer = await this.#deployments.build(r, call.nowMs);
+    await this.deps.stores.downstreams.recordSync(session.dssId, call.nowMs);
+    this.deps.logger.info(
+      {
+        dssId: session.dssId,
+        ip: call.ipAddress,
+        complete: answer.complete,
+        groups: answer.groups.length,
+        deployments: answer.deployments.length,
+        deadDeployments: answer.deadDeployments.length,
+        heldBack: answer.heldBack,
+        hiddenUpdates: answer.hiddenUpdates.length,
+      },
+      'downstream server sync: deployments',
+    );
+    return encodeGetDeploymentsResponse(answer);
   }
 
   async getRelatedRevisionsForUpdates(op: XmlElement, call: UpstreamCall): Promise<string> {

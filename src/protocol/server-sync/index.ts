@@ -29,4 +29,5 @@ export * from './download-files.js';
 export * from './related-revisions.js';
 export * from './decryption-data.js';
 export * from './ping.js';
+export * from './get-deployments.js';
 export { expectServerSyncOperation } from './envelope.js';

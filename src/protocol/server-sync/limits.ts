@@ -22,6 +22,10 @@ export interface ServerSyncLimits {
   readonly maxCookieBytes: number;
   /** Entries of the language list in GetConfigData. */
   readonly maxLanguages: number;
+  /** Target groups in one GetDeployments answer (an upstream lists all of its groups). */
+  readonly maxTargetGroups: number;
+  /** Deployments (and dead deployments) in one GetDeployments answer. */
+  readonly maxDeployments: number;
   /** Characters of short strings (anchors, URLs, plug-in ids, language names). */
   readonly maxShortString: number;
   /** The XML reader's limits for whole response bodies. */
@@ -37,6 +41,8 @@ export const defaultServerSyncLimits: ServerSyncLimits = Object.freeze({
   maxCabinetBytes: 64 * 1024 * 1024,
   maxCookieBytes: 16 * 1024,
   maxLanguages: 1024,
+  maxTargetGroups: 10_000,
+  maxDeployments: 1_000_000,
   maxShortString: 4096,
   xml: Object.freeze({
     maxBytes: 512 * 1024 * 1024,

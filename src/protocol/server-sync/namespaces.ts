@@ -9,7 +9,7 @@ export const dssAuthNs = 'http://www.microsoft.com/SoftwareDistribution/Server/D
 export const serverSyncPath = '/ServerSyncWebService/ServerSyncWebService.asmx';
 
 export type ServerSyncOperation =
-  'GetAuthConfig' | 'GetCookie' | 'GetConfigData' | 'GetRevisionIdList' | 'GetUpdateData';
+  'GetAuthConfig' | 'GetCookie' | 'GetConfigData' | 'GetRevisionIdList' | 'GetUpdateData' | 'GetDeployments';
 
 export function serverSyncAction(op: ServerSyncOperation): string {
   return `${serverSyncNs}/${op}`;

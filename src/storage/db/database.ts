@@ -41,6 +41,8 @@ export interface Database {
   job_leases: JobLeasesTable;
   upstream_catalog_log: UpstreamCatalogLogTable;
   downstream_servers: DownstreamServersTable;
+  replica_deployments: ReplicaDeploymentsTable;
+  accepted_eulas: AcceptedEulasTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -224,6 +226,23 @@ export interface DownstreamServersTable {
   last_sync_at: number | null;
   sync_calls: Generated<number>;
   computers: Generated<number>;
+}
+
+/** A replica's record of an upstream deployment (migration 0011): DeploymentGuid -> the approval it set. */
+export interface ReplicaDeploymentsTable {
+  deployment_guid: string;
+  update_id: string;
+  group_id: string;
+  revision_number: number;
+  applied_at: number;
+}
+
+/** EULAs accepted (migration 0011); a replica mirrors its upstream's list. */
+export interface AcceptedEulasTable {
+  eula_id: string;
+  /** 'upstream' on a replica. */
+  accepted_via: string;
+  accepted_at: number;
 }
 
 export interface GenerationMembersTable {

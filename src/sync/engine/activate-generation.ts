@@ -1,5 +1,5 @@
 import { isAppError } from '../../errors.js';
-import type { GenerationMember } from '../../storage/index.js';
+import type { Executor, GenerationMember } from '../../storage/index.js';
 import type { ClosureResult } from './closure.js';
 import type { SyncRunContext } from './sync-context.js';
 
@@ -9,6 +9,8 @@ export interface Activation {
   readonly changed: boolean;
   /** Set when `catalog rollback` pinned the catalog: the run's changes wait for `catalog unpin`. */
   readonly pinned?: { generationId: number; added: number; removed: number };
+  /** Whether `alsoInTransaction` ran inside the activation (false: no activation happened). */
+  readonly ranInActivation?: boolean;
 }
 
 /**
@@ -19,6 +21,7 @@ export interface Activation {
 export async function activateMembers(
   ctx: SyncRunContext,
   members: ClosureResult['members'],
+  alsoInTransaction?: (trx: Executor) => Promise<void>,
 ): Promise<Activation> {
   const generations = ctx.stores.generations;
   const active = await generations.getActive();
@@ -65,7 +68,7 @@ export async function activateMembers(
   if (upserts.length > 0) await generations.addMembers(staged.generationId, upserts);
   let activated;
   try {
-    activated = await generations.activate(staged.generationId);
+    activated = await generations.activate(staged.generationId, undefined, alsoInTransaction);
   } catch (e) {
     // A rollback landed while this run was staging: the pin wins.
     if (!isAppError(e) || e.code !== 'PB_ERR_CATALOG_PINNED') throw e;
@@ -81,5 +84,5 @@ export async function activateMembers(
     },
     'catalog generation activated',
   );
-  return { generationId: activated.generationId, changed: true };
+  return { generationId: activated.generationId, changed: true, ranInActivation: true };
 }

@@ -8,6 +8,9 @@ import {
   decodeGetAuthorizationCookieResult,
   decodeGetConfigDataResult,
   decodeGetCookieResult,
+  decodeGetDeploymentsResult,
+  encodeGetDeploymentsRequest,
+  type DeploymentsResult,
   decodeGetRevisionIdListResult,
   decodeGetUpdateDataResponse,
   decodeServerSyncResponse,
@@ -243,6 +246,20 @@ export class ServerSyncClient {
       (body) =>
         decodeGetRevisionIdListResult(
           decodeServerSyncResponse(body, serverSyncNs, 'GetRevisionIdList', this.#limits),
+          this.#limits,
+        ),
+      this.#limits.xml.maxBytes,
+    );
+  }
+
+  /** Replica mode: the upstream's groups, approvals, declines and EULAs (SPEC 3.1.4.10). */
+  getDeployments(deploymentAnchor: string | undefined, syncAnchor: string): Promise<DeploymentsResult> {
+    return this.#call(
+      'GetDeployments',
+      (cookie) => encodeGetDeploymentsRequest({ cookie, deploymentAnchor, syncAnchor }),
+      (body) =>
+        decodeGetDeploymentsResult(
+          decodeServerSyncResponse(body, serverSyncNs, 'GetDeployments', this.#limits),
           this.#limits,
         ),
       this.#limits.xml.maxBytes,

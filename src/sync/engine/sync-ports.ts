@@ -2,6 +2,7 @@ import type { LeaseStore } from '../../jobs/index.js';
 import type {
   AnchorRecord,
   CatalogPin,
+  Executor,
   GenerationMember,
   GenerationRecord,
   QuarantineInput,
@@ -82,7 +83,11 @@ export interface GenerationStore {
   copyMembers(fromGenerationId: number, toGenerationId: number): Promise<void>;
   removeMembers(generationId: number, revisionIds: readonly number[]): Promise<void>;
   addMembers(generationId: number, members: readonly GenerationMember[]): Promise<void>;
-  activate(generationId: number, now?: number): Promise<GenerationRecord>;
+  activate(
+    generationId: number,
+    now?: number,
+    alsoInTransaction?: (trx: Executor) => Promise<void>,
+  ): Promise<GenerationRecord>;
   abandon(generationId: number, now?: number): Promise<void>;
 }
 

@@ -1,9 +1,17 @@
 import type { UpdateIdentity } from '../../domain/index.js';
+import { AppError } from '../../errors.js';
+import type { Executor } from '../../storage/index.js';
 import { activateMembers } from './activate-generation.js';
 import { checkClosure } from './closure-check.js';
 import { BatchCommitter } from './commit-batch.js';
 import { RevisionFetcher } from './fetch-revisions.js';
 import { HeldState } from './held-state.js';
+import {
+  fetchDeployments,
+  replicaApplier,
+  deploymentsAnchorScope,
+  type ReplicaOutcome,
+} from './replica-deployments.js';
 import { RunTally } from './run-tally.js';
 import { resolvedSelection, updatesScope } from './selection-scope.js';
 import { isFault } from './server-sync-client.js';
@@ -38,7 +46,7 @@ export class SyncRun {
       if (isFault(e, 'ServerChanged')) {
         // docs/protocol/server-sync.md §2.1: the upstream's identity changed; every anchor is void.
         this.#ctx.log.warn('upstream reported ServerChanged: anchors reset, the next run lists everything');
-        for (const scope of ['config', 'categories', await this.#updatesScope()])
+        for (const scope of ['config', 'categories', deploymentsAnchorScope, await this.#updatesScope()])
           await this.#ctx.stores.anchors.reset(scope);
       }
       throw e;
@@ -79,6 +87,9 @@ export class SyncRun {
     if (cats.anchor) await anchors.setPending('categories', cats.anchor, ctx.runId);
     await this.#fetcher.fetchAll(catWanted, 'categories');
     if (cats.anchor) await anchors.promote('categories');
+    // The revision anchor GetDeployments is bounded by: the updates listing's, else the categories' (SPEC
+    // 3.2.4.2: both listings of a sync store theirs in the one "last SyncAnchor" slot).
+    let syncAnchor = cats.anchor;
 
     // Updates: products AND classifications from the selection; Delta exactly when an anchor is sent.
     const scope = await this.#updatesScope();
@@ -104,6 +115,7 @@ export class SyncRun {
       });
       const wanted = this.#plan(list.revisions, 'revisionsListed');
       if (list.anchor) await anchors.setPending(scope, list.anchor, ctx.runId);
+      syncAnchor = list.anchor ?? syncAnchor;
       await this.#fetcher.fetchAll(wanted, 'updates');
       await this.#closureFetch();
       if (list.anchor) await anchors.promote(scope);
@@ -115,8 +127,30 @@ export class SyncRun {
 
     tally.progress('validate');
     const members = await checkClosure(ctx);
+    // Replica mode: the upstream's deployments are fetched now (every revision they name is held), and applied
+    // in the activation's transaction; a failed fetch fails the run before anything of it is applied.
+    let replica: ReplicaOutcome | undefined;
+    let applyReplica: ((trx: Executor) => Promise<void>) | undefined;
+    if (ctx.options.replica !== true) {
+      // Autonomous: a mirrored state left from replica days is local now; a later switch back starts complete.
+      await anchors.reset(deploymentsAnchorScope);
+    } else {
+      tally.progress('deployments');
+      if (syncAnchor === undefined)
+        throw new AppError('PB_ERR_UPSTREAM_PROTOCOL', 'upstream GetRevisionIdList answer: no Anchor', {
+          detail: { operation: 'GetRevisionIdList' },
+        });
+      const fetched = await fetchDeployments(ctx, syncAnchor);
+      applyReplica = replicaApplier(this.#deps.db, fetched, ctx.runId, ctx.now(), (o) => (replica = o));
+    }
     tally.progress('activate');
-    const { generationId, changed, pinned } = await activateMembers(ctx, members);
+    const { generationId, changed, pinned, ranInActivation } = await activateMembers(
+      ctx,
+      members,
+      applyReplica,
+    );
+    if (applyReplica !== undefined && ranInActivation !== true) await this.#deps.db.transaction(applyReplica);
+    if (replica !== undefined) ctx.log.info({ ...replica }, 'upstream deployments mirrored');
     tally.progress('done');
     return {
       syncRunId: ctx.runId,
@@ -132,6 +166,7 @@ export class SyncRun {
       counters: { ...tally.counters },
       calls: { ...ctx.client.calls },
       importedRevisionIds: [...tally.importedRevisionIds],
+      ...(replica !== undefined ? { replica } : {}),
     };
   }
 

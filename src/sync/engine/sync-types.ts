@@ -3,10 +3,11 @@ import type { ContentMode } from '../../domain/index.js';
 import type { ServerSyncLimits } from '../../protocol/server-sync/index.js';
 import type { DbHandle } from '../../storage/index.js';
 import type { SyncSelection } from './selection.js';
+import type { ReplicaOutcome } from './replica-deployments.js';
 import type { SoapPoster } from './server-sync-client.js';
 
 export type SyncPhase =
-  'auth' | 'config' | 'categories' | 'updates' | 'closure' | 'validate' | 'activate' | 'done';
+  'auth' | 'config' | 'categories' | 'updates' | 'closure' | 'validate' | 'deployments' | 'activate' | 'done';
 
 /** Progress for the CLI bar: cumulative counters of the run and the phase's total when known. */
 export interface SyncProgress {
@@ -38,6 +39,11 @@ export interface SyncOptions {
   readonly protocolVersion?: string;
   readonly accountName?: string;
   readonly accountGuid?: string;
+  /**
+   * `[upstream] mode = replica`: after the metadata, GetDeployments, and the upstream's groups, approvals,
+   * declines and EULA acceptances applied with the activation.
+   */
+  readonly replica?: boolean;
   /** `all` queues every imported file for download; `approved` leaves it to approvals; `none` never. */
   readonly contentMode?: ContentMode;
   /** Quarantine retry backoff: base * 2^retries, capped. */
@@ -64,6 +70,8 @@ export interface SyncResult {
   readonly calls: Readonly<Record<string, number>>;
   /** Revision ids this run stored (committed batches), for the automatic approval rules. */
   readonly importedRevisionIds: readonly number[];
+  /** Replica mode: what the upstream's deployments changed here (all counts zero when nothing changed). */
+  readonly replica?: ReplicaOutcome;
 }
 
 /** The sync's job lease: one metadata synchronization at a time across the cluster. */

@@ -136,7 +136,15 @@ export class GenerationRepository {
    * Makes a staged generation the active one, atomically: the previous active generation becomes
    * `retired` and is remembered for rollback. Readers see either the old or the new generation.
    */
-  async activate(generationId: number, now = Date.now()): Promise<GenerationRecord> {
+  /**
+   * Makes a staged generation the active one. `alsoInTransaction` runs inside the same transaction after the
+   * switch (a replica's mirrored approvals: clients see the new catalog and its approvals at once, or neither).
+   */
+  async activate(
+    generationId: number,
+    now = Date.now(),
+    alsoInTransaction?: (trx: Executor) => Promise<void>,
+  ): Promise<GenerationRecord> {
     return inTransaction(this.db, async (trx) => {
       await this.lock(trx);
       await this.requireState(trx, generationId, 'staged');
@@ -175,6 +183,7 @@ export class GenerationRepository {
         .where('generation_id', '=', generationId)
         .returningAll()
         .executeTakeFirstOrThrow();
+      if (alsoInTransaction) await alsoInTransaction(trx);
       return toGeneration(row);
     });
   }

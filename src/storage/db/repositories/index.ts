@@ -19,6 +19,8 @@ import { CookieKeyRepository } from './cookie-key-repository.js';
 import { DatabaseSizeRepository } from './database-size-repository.js';
 import { DownstreamServerRepository } from './downstream-server-repository.js';
 import { DeploymentChangeRepository } from './deployment-change-repository.js';
+import { DeploymentFeedRepository } from './deployment-feed-repository.js';
+import { ReplicaRepository } from './replica-repository.js';
 import { FileRepository } from './file-repository.js';
 import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
@@ -74,6 +76,8 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     reportQueries: new ReportQueryRepository(db, dialect),
     upstreamCatalog: new UpstreamCatalogRepository(db),
     downstreamServers: new DownstreamServerRepository(db),
+    deploymentFeed: new DeploymentFeedRepository(db),
+    replica: new ReplicaRepository(db, dialect),
   };
 }
 
@@ -97,6 +101,8 @@ export * from './content-state-repository.js';
 export * from './cookie-key-repository.js';
 export * from './database-size-repository.js';
 export * from './deployment-change-repository.js';
+export * from './deployment-feed-repository.js';
+export * from './replica-repository.js';
 export * from './downstream-server-repository.js';
 export * from './file-repository.js';
 export * from './generation-repository.js';
