@@ -10,6 +10,7 @@ import { up0007CatalogPin } from './0007-catalog-pin.js';
 import { up0008UpstreamCatalogLog } from './0008-upstream-catalog-log.js';
 import { up0009SupersedenceView } from './0009-supersedence-view.js';
 import { up0010DownstreamServers } from './0010-downstream-servers.js';
+import { up0012ReportingRollup } from './0012-reporting-rollup.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -28,6 +29,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0008-upstream-catalog-log': { up: (db) => up0008UpstreamCatalogLog(db, dialect) },
     '0009-supersedence-view': { up: (db) => up0009SupersedenceView(db, dialect) },
     '0010-downstream-servers': { up: (db) => up0010DownstreamServers(db, dialect) },
+    '0012-reporting-rollup': { up: (db) => up0012ReportingRollup(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -26,6 +26,8 @@ import { HealthRepository } from './health-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
+import { RollupRepository } from './rollup-repository.js';
+import { RollupOutboxRepository } from './rollup-outbox-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
@@ -74,6 +76,8 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     reportQueries: new ReportQueryRepository(db, dialect),
     upstreamCatalog: new UpstreamCatalogRepository(db),
     downstreamServers: new DownstreamServerRepository(db),
+    rollup: new RollupRepository(db),
+    rollupOutbox: new RollupOutboxRepository(db),
   };
 }
 
@@ -98,6 +102,8 @@ export * from './cookie-key-repository.js';
 export * from './database-size-repository.js';
 export * from './deployment-change-repository.js';
 export * from './downstream-server-repository.js';
+export * from './rollup-repository.js';
+export * from './rollup-outbox-repository.js';
 export * from './file-repository.js';
 export * from './generation-repository.js';
 export * from './group-repository.js';
