@@ -27,7 +27,13 @@ import {
   eventRetentionJob,
 } from './jobs/index.js';
 import type { Logger } from './observability/index.js';
-import { runSyncPipeline, transportOptionsFromConfig, UpstreamTransport } from './sync/index.js';
+import {
+  rollupAfterSync,
+  rollupEnabled,
+  runSyncPipeline,
+  transportOptionsFromConfig,
+  UpstreamTransport,
+} from './sync/index.js';
 import {
   createRepositories,
   migrateToLatest,
@@ -414,6 +420,23 @@ function registerSyncJobs(
       }
     },
   });
+  // Reporting roll-up between syncs (each sync also rolls up): computers report all day, not at sync time.
+  if (rollupEnabled(config) && config.upstream.rollupIntervalMinutes > 0)
+    jobs.register({
+      name: 'rollup',
+      description: 'roll up computers and their update states to the upstream',
+      trigger: { kind: 'interval', everyMs: config.upstream.rollupIntervalMinutes * 60_000 },
+      leaseTtlMs: 20 * 60_000,
+      run: async ({ logger: log }) => {
+        const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger: log }));
+        try {
+          const r = await rollupAfterSync({ db, transport, logger: log }, config);
+          if (r.rollupError) throw r.rollupError;
+        } finally {
+          await transport.close();
+        }
+      },
+    });
   const staleAfterMs = config.sync.staleAfterHours * 3_600_000;
   const syncHistory = createRepositories(db);
   jobs.register(staleSyncJob({ source: syncHistory, staleAfterMs }));

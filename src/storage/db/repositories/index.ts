@@ -28,6 +28,7 @@ import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
 import { RollupRepository } from './rollup-repository.js';
 import { RollupOutboxRepository } from './rollup-outbox-repository.js';
+import { RollupSummaryRepository } from './rollup-summary-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
@@ -78,6 +79,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     downstreamServers: new DownstreamServerRepository(db),
     rollup: new RollupRepository(db),
     rollupOutbox: new RollupOutboxRepository(db),
+    rollupSummary: new RollupSummaryRepository(db, dialect),
   };
 }
 

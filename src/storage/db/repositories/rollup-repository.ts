@@ -411,17 +411,17 @@ export class RollupRepository {
     await this.db.deleteFrom('rollup_servers').where('reported_by', '=', reportedBy).execute();
   }
 
-  /** The servers a direct downstream reported (itself included), parents first where the data allows. */
-  async serversReportedBy(reportedBy: string) {
+  /** The servers rolled up to us (all direct downstreams' subtrees, their own entries included). */
+  async reportedServers() {
     const rows = await this.db
       .selectFrom('rollup_servers')
       .selectAll()
-      .where('reported_by', '=', reportedBy)
       .orderBy('received_at')
       .orderBy('server_id')
       .execute();
     return rows.map((r) => ({
       serverId: r.server_id,
+      reportedBy: r.reported_by,
       parentServerId: r.parent_server_id,
       name: r.name,
       version: r.version,
