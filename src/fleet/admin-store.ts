@@ -15,6 +15,7 @@ import type {
   ComputerRepository,
   DeploymentChangeRepository,
   DownstreamServerRepository,
+  RollupRepository,
   FileRepository,
   GenerationRepository,
   GroupRepository,
@@ -125,6 +126,11 @@ export interface AdminDownstreamStore {
   remove: DownstreamServerRepository['remove'];
 }
 
+/** What downstreams rolled up (`patchbay downstreams show`). */
+export interface AdminRollupStore {
+  reportedServers: RollupRepository['reportedServers'];
+}
+
 export interface AdminStores {
   readonly revisions: AdminRevisionStore;
   readonly groups: AdminGroupStore;
@@ -141,6 +147,7 @@ export interface AdminStores {
   readonly quarantine: AdminQuarantineStore;
   readonly supersedence: AdminSupersedenceStore;
   readonly downstreamServers: AdminDownstreamStore;
+  readonly rollup: AdminRollupStore;
 }
 
 export interface AdminStore {

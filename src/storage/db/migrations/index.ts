@@ -11,6 +11,7 @@ import { up0008UpstreamCatalogLog } from './0008-upstream-catalog-log.js';
 import { up0009SupersedenceView } from './0009-supersedence-view.js';
 import { up0010DownstreamServers } from './0010-downstream-servers.js';
 import { up0011ReplicaDeployments } from './0011-replica-deployments.js';
+import { up0012ReportingRollup } from './0012-reporting-rollup.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -30,6 +31,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0009-supersedence-view': { up: (db) => up0009SupersedenceView(db, dialect) },
     '0010-downstream-servers': { up: (db) => up0010DownstreamServers(db, dialect) },
     '0011-replica-deployments': { up: (db) => up0011ReplicaDeployments(db, dialect) },
+    '0012-reporting-rollup': { up: (db) => up0012ReportingRollup(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -28,6 +28,9 @@ import { HealthRepository } from './health-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
+import { RollupRepository } from './rollup-repository.js';
+import { RollupOutboxRepository } from './rollup-outbox-repository.js';
+import { RollupSummaryRepository } from './rollup-summary-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
@@ -78,6 +81,9 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     downstreamServers: new DownstreamServerRepository(db),
     deploymentFeed: new DeploymentFeedRepository(db),
     replica: new ReplicaRepository(db, dialect),
+    rollup: new RollupRepository(db),
+    rollupOutbox: new RollupOutboxRepository(db),
+    rollupSummary: new RollupSummaryRepository(db, dialect),
   };
 }
 
@@ -104,6 +110,8 @@ export * from './deployment-change-repository.js';
 export * from './deployment-feed-repository.js';
 export * from './replica-repository.js';
 export * from './downstream-server-repository.js';
+export * from './rollup-repository.js';
+export * from './rollup-outbox-repository.js';
 export * from './file-repository.js';
 export * from './generation-repository.js';
 export * from './group-repository.js';
