@@ -29,6 +29,8 @@ export interface TierOptions {
   readonly database: TierDatabase;
   /** `[upstream] url`: Microsoft Update, a fake upstream, or another tier's `serverSyncUrl`. */
   readonly upstreamUrl: string;
+  /** More `[upstream]` keys, one `key = value` per line (e.g. `mode = replica`). */
+  readonly upstreamKeys?: string;
   /** The client port; default a free one. Given when a downstream's configuration must name it first. */
   readonly httpPort?: number;
   /** Extra INI text appended to the generated file (`[content]`, `[selection]`, `[upstream] mode`, …). */
@@ -92,7 +94,7 @@ export async function startTier(t: TestContext, o: TierOptions): Promise<Tier> {
       // Manual synchronizations only: the test says when each tier syncs.
       `[sync]\nsyncs_per_day = 0\n` +
       `[log]\nformat = json\nlevel = info\n` +
-      `[upstream]\nurl = ${o.upstreamUrl}\n` +
+      `[upstream]\nurl = ${o.upstreamUrl}\n${o.upstreamKeys ?? ''}` +
       (o.ini ?? ''),
   );
   const cliProcess = (...args: string[]) => runCliProcess(args, { cwd: dir, timeoutMs: 90_000 });

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
-import { createAdminServices } from '../../../src/admin/index.js';
+import { createAdminServices, replicaOfConfig } from '../../../src/admin/index.js';
 import type { AdminActor } from '../../../src/fleet/index.js';
 import { createRepositories, openDatabase, type DbHandle } from '../../../src/storage/index.js';
 import { listQuarantine, runSync, syncOptionsFromConfig } from '../../../src/sync/index.js';
@@ -102,6 +102,8 @@ export function threeTierScenario(kind: DbKind): void {
           database: targets[0],
           httpPort: portA,
           upstreamUrl: top.serverSyncUrl,
+          // The top stands for Microsoft Update, which has no reporting service: no roll-up (automatic for MU).
+          upstreamKeys: 'rollup = false\n',
           ini: selectionIni,
         }),
         startTier(t, {
@@ -111,10 +113,17 @@ export function threeTierScenario(kind: DbKind): void {
           upstreamUrl: urlOf(portA),
           ini: selectionIni,
         }),
-        startTier(t, { name: 'C', database: targets[2], upstreamUrl: urlOf(portB), ini: selectionIni }),
+        startTier(t, {
+          name: 'C',
+          database: targets[2],
+          upstreamUrl: urlOf(portB),
+          upstreamKeys: 'mode = replica\n',
+          ini: selectionIni,
+        }),
       ]);
       const [dbA, dbB, dbC] = targets.map((x) => openTier(t, x)) as [DbHandle, DbHandle, DbHandle];
-      const [adminA, adminB, adminC] = [dbA, dbB, dbC].map((h) => createAdminServices(h));
+      const [adminA, adminB] = [dbA, dbB].map((h) => createAdminServices(h));
+      const adminC = createAdminServices(dbC, replicaOfConfig(await c.config()));
       const sync = (tier: Tier, ok: readonly number[] = [0]) =>
         tier.cliJson<SyncJson>(['sync', '--quiet'], ok);
 
@@ -140,20 +149,23 @@ export function threeTierScenario(kind: DbKind): void {
       assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atA].sort(), 'B has A catalog');
       assert.deepEqual([...(await activeMembers(dbC))].sort(), [...atA].sort(), 'C has B catalog');
 
-      // B, then C: their own approvals (the security update for Ring 1, nothing else). Each serving process
-      // notices the approval and fetches the file from its upstream's /Content/: B from A, then C from B.
-      for (const [s, h2] of [
-        [adminB!, dbB],
-        [adminC!, dbC],
-      ] as const) {
-        await s.groups.create({ name: 'Ring 1' }, admin);
-        await s.approvals.approve(
-          { selection: { updateIds: [cat.sec] }, groups: ['Ring 1'], action: 'install' },
-          admin,
-        );
-        await waitFor(async () => (await contentState(h2, top.files.sec.hex)) === 'verified');
-      }
-      assert.equal(top.contentRequests.filter(secPath).length, 1, 'the top served the file once, to A');
+      // B: its own approvals (the security update for Ring 1, nothing else). B's serving process notices the
+      // approval and fetches the file from A's /Content/.
+      await adminB!.groups.create({ name: 'Ring 1' }, admin);
+      await adminB!.approvals.approve(
+        { selection: { updateIds: [cat.sec] }, groups: ['Ring 1'], action: 'install' },
+        admin,
+      );
+      await waitFor(async () => (await contentState(dbB, top.files.sec.hex)) === 'verified');
+      // C is a replica of B: approving there is refused, naming the upstream (exit 77).
+      const refused = await c.cli('approve', cat.secOther, '--group', 'All Computers');
+      assert.equal(refused.code, 77, refused.stderr);
+      assert.match(refused.stderr, /PB_ERR_REPLICA_READ_ONLY/);
+      assert.ok(refused.stderr.includes(`127.0.0.1:${portB}`), `names the upstream: ${refused.stderr}`);
+      await assert.rejects(
+        adminC.groups.create({ name: 'Local' }, admin),
+        (e: Error & { code?: string }) => e.code === 'PB_ERR_REPLICA_READ_ONLY',
+      );
 
       step('2');
       // 2. Unchanged re-syncs: zero GetUpdateData at every tier, counted on both sides of each link.
@@ -184,12 +196,17 @@ export function threeTierScenario(kind: DbKind): void {
       );
       assert.equal(
         (await callsSeenUpstream(dbB)) - seenAtB,
-        c2.sync.calls['GetRevisionIdList'],
+        (c2.sync.calls['GetRevisionIdList'] ?? 0) + (c2.sync.calls['GetDeployments'] ?? 0),
         'B: C made no GetUpdateData',
       );
+      // The replica's sync copied B's group and approval; C fetches the file from B's /Content/.
+      assert.ok((c2.sync.calls['GetDeployments'] ?? 0) > 0, 'the replica asked B for its deployments');
+      await waitFor(async () => (await contentState(dbC, top.files.sec.hex)) === 'verified');
+      assert.equal(top.contentRequests.filter(secPath).length, 1, 'the top served the file once, to A');
 
       step('3');
-      // 3. A Windows-like client at C, in C's Ring 1: C's approval (Install), not A's (A approved all three).
+      // 3. A Windows-like client at C, in Ring 1 (assigned at C, the group B's): B's approval (Install), not A's
+      //    (A approved all three).
       const h = {
         baseUrl: c.baseUrl,
         post: (p: string, body: string, hd?: Record<string, string>) => postSoap(c.baseUrl + p, body, hd),
@@ -198,7 +215,7 @@ export function threeTierScenario(kind: DbKind): void {
       const wua = new WuspClient(h as unknown as Harness, clientId);
       await wua.handshake();
       await wua.register();
-      await adminC!.groups.addComputer('Ring 1', clientId, admin);
+      await adminC.groups.addComputer('Ring 1', clientId, admin);
       await new Promise((r) => setTimeout(r, 1_100)); // the serving process re-reads the approvals each second
       await wua.handshake();
       const { report, xmlById } = await simulatedScan(wua);
@@ -276,6 +293,20 @@ export function threeTierScenario(kind: DbKind): void {
       const b4 = await sync(b);
       assert.equal(b4.sync.outcome, 'succeeded');
       const atB4 = await activeMembers(dbB);
+      // Reporting roll-up: C's sync (step 4) rolled its computer up to B, B's sync just now rolled it to A.
+      for (const tier of [b, a]) {
+        const page = await tier.cliJson<{ items: { computerId: string }[] }>([
+          'computers',
+          'list',
+          '--text',
+          clientId,
+        ]);
+        assert.deepEqual(
+          page.items.map((x) => x.computerId),
+          [clientId],
+          `C's computer appears at ${tier.name}`,
+        );
+      }
       assert.equal(b4.sync.calls['GetUpdateData'] ?? 0, 0, 'nothing new for B while A is pinned');
       assert.deepEqual([...(await activeMembers(dbB))].sort(), [...atB3].sort());
       const fresh = await openTestDb(t, kind);
