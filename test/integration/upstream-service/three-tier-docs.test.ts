@@ -1,6 +1,6 @@
 /**
  * The "Three-tier hierarchy" section of docs/upstream.md stays true: each tier's INI block loads as a
- * configuration, B names A's ServerSync endpoint and C names B's, each tier's selection is its upstream's
+ * configuration, B names A's ServerSync endpoint and C names B's (as a replica), each tier's selection is its upstream's
  * (a downstream can only narrow it), and A admits B's network. The hierarchy itself runs in
  * three-tier-*.test.ts with the same keys.
  */
@@ -44,6 +44,11 @@ void test('docs/upstream.md: the three tiers configuration loads and chains A ->
     assert.deepEqual(tier.selection.products, a!.selection.products);
     assert.deepEqual(tier.selection.classifications, a!.selection.classifications);
   }
+  assert.deepEqual(
+    [a!, b!, c!].map((x) => x.upstream.mode),
+    ['autonomous', 'autonomous', 'replica'],
+    'C is a replica of B',
+  );
   assert.deepEqual(a!.upstream_service.allowedAddresses, ['10.20.0.0/16']);
   assert.deepEqual(b!.upstream_service.allowedAddresses, ['10.30.0.0/16']);
   assert.deepEqual(

@@ -1,16 +1,17 @@
 /**
  * Three tiers end to end (issue 12), run on both databases (three-tier-*.test.ts): the catalog-mode fake
  * upstream with its `/Content/` tree (test/integration/e2e/product-upstream.ts) -> Patchbay A -> Patchbay B
- * (autonomous, its own approvals) -> Patchbay C. Every tier is a real `patchbay serve` process with its own
- * directory, `patchbay.ini` and database (test/helpers/tier.ts), synchronized with `patchbay sync` as an
- * operator runs it; a Windows-like client scans C over HTTP. Asserted:
- * - C's client gets C's approvals, not A's (each tier is autonomous);
+ * (autonomous, its own approvals) -> Patchbay C (a replica of B). Every tier is a real `patchbay serve` process
+ * with its own directory, `patchbay.ini` and database (test/helpers/tier.ts), synchronized with `patchbay sync`
+ * as an operator runs it; a Windows-like client scans C over HTTP. Asserted:
+ * - C's client gets B's approvals, not A's; a local approval at C is refused (exit 77) naming B;
  * - content flows down: a file only the fake upstream had is fetched by A, then by B from A's /Content/, then
  *   by C from B's, and C's client downloads it byte for byte from C;
  * - an unchanged re-sync makes zero GetUpdateData calls at every tier, counted at the downstream (sync
  *   summary) and at each upstream (the fake's request log; A's and B's downstream registry call counters);
  * - an update published at the top arrives at C in the next sync of each tier;
  * - a poisoned revision at the top is quarantined at A and never reaches B or C;
+ * - reporting roll-up: C's computer appears at B, then at A;
  * - `patchbay catalog rollback` at A (a pin) is what B sees at its next sync;
  * - kill -9 of A during B's sync: B's run fails with a typed error in its history, A restarts, and B's next
  *   sync completes with exactly the catalog a clean sync from A gets, no duplicate or missing revision.
