@@ -203,6 +203,13 @@ export const errorCatalogue = {
     exit: 74,
     title: 'Database migration failed',
   },
+  // Backup and restore: a folder that does not verify is refused before anything changes.
+  PB_ERR_BACKUP_INVALID: {
+    status: 422,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'The backup is incomplete or does not verify',
+  },
   PB_ERR_CONTENT_DIGEST_MISMATCH: {
     status: 422,
     fault: 'InvalidParameters',

@@ -26,6 +26,7 @@ import { AppError, errorCatalogue, type ErrorCode } from '../errors.js';
 import { createLogger, type Logger } from '../observability/index.js';
 import { openDatabase, type DbHandle } from '../storage/index.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
+import { packageVersion } from './package-version.js';
 
 export const defaultConnectorIni = 'connector.ini';
 
@@ -37,17 +38,6 @@ function connectorIniFor(opts: GlobalOptions, io: CliIo): string {
     'PB_ERR_USAGE',
     `no connector configuration: pass -c FILE (or create ./${defaultConnectorIni})`,
   );
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }
 
 function connectorLogger(config: ConnectorConfig): Logger {

@@ -2,7 +2,6 @@
  * The `patchbay` command line: global options, one registration per command group, and one error
  * mapper. `runCli` returns the exit code instead of exiting, so it can be tested in-process.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerApprovalCommands } from './approval-commands.js';
 import { registerComputersCommands } from './computers-commands.js';
@@ -23,19 +22,9 @@ import { registerServeCommand } from './serve-command.js';
 import { registerTlsCommands } from './tls-commands.js';
 import { registerSyncCommands } from './sync-commands.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerBackupCommands } from './backup-commands.js';
+import { packageVersion } from './package-version.js';
 import { processIo, type CliIo } from './cli-io.js';
-
-function packageVersion(): string {
-  try {
-    // Same relative location from src/cli (tsx) and dist/cli (built).
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('patchbay')
@@ -67,6 +56,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerRulesCommands(program, io, setExitCode);
   registerTokensCommands(program, io, setExitCode);
   registerStatusCommand(program, io, setExitCode);
+  registerBackupCommands(program, io, setExitCode);
   // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.
   const apply = (cmd: Command) => {
     for (const sub of cmd.commands) {

@@ -148,35 +148,34 @@ export function registerUpdatesCommands(
   ).action(async (opts: FilterOptions & JsonOption & { limit?: string; cursor?: string }, cmd: Command) =>
     withAdmin(cmd, io, async (s) => {
       const page = await s.updates.list(await toFilter(s, opts), pageRequest(opts));
-      emit(
-        io,
-        opts,
-        page,
-        () =>
-          renderTable(
-            [
-              'UPDATE ID',
-              'KB',
-              'SEVERITY',
-              'CLASSIFICATION',
-              'STATE',
-              'CATALOG',
-              'NEEDED',
-              'SUPERSEDED BY',
-              'TITLE',
-            ],
-            page.items.map((u) => [
-              u.updateId,
-              u.kbArticleId ? `KB${u.kbArticleId}` : '',
-              u.msrcSeverity ?? '',
-              u.classifications.map((c) => c.title ?? c.updateId).join(', '),
-              approvalState(u),
-              catalogText(u),
-              u.neededCount,
-              supersededText(u),
-              u.title,
-            ]),
-          ) + nextPageHint(page.nextCursor),
+      emit(io, opts, page, () =>
+        // A bare header row read like a listing that failed; say that nothing matched instead.
+        page.items.length === 0
+          ? 'No updates match these filters.\n'
+          : renderTable(
+              [
+                'UPDATE ID',
+                'KB',
+                'SEVERITY',
+                'CLASSIFICATION',
+                'STATE',
+                'CATALOG',
+                'NEEDED',
+                'SUPERSEDED BY',
+                'TITLE',
+              ],
+              page.items.map((u) => [
+                u.updateId,
+                u.kbArticleId ? `KB${u.kbArticleId}` : '',
+                u.msrcSeverity ?? '',
+                u.classifications.map((c) => c.title ?? c.updateId).join(', '),
+                approvalState(u),
+                catalogText(u),
+                u.neededCount,
+                supersededText(u),
+                u.title,
+              ]),
+            ) + nextPageHint(page.nextCursor),
       );
     }),
   );

@@ -8,7 +8,7 @@
 import { deepFreeze, suggestKey } from './key-helpers.js';
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { configSchema, sectionNames, type ParsedConfig } from './schema.js';
 import {
   configFields,
@@ -94,7 +94,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadC
   }
   if (problems.length > 0) return { ok: false, problems, file };
 
-  const resolved = await resolveConfig(parsed.data, { cwd, env, origins, problems });
+  const resolved = await resolveConfig(parsed.data, { cwd, file, env, origins, problems });
   if (problems.length > 0) return { ok: false, problems, file };
   return { ok: true, config: deepFreeze(resolved), file };
 }
@@ -186,6 +186,8 @@ function readEnv(
 
 interface ResolveContext {
   cwd: string;
+  /** The INI file read, if any: relative paths written in it resolve against its folder. */
+  file: string | undefined;
   env: Readonly<Record<string, string | undefined>>;
   origins: Map<string, Origin>;
   problems: ConfigProblem[];
@@ -193,19 +195,27 @@ interface ResolveContext {
 
 async function resolveConfig(c: ParsedConfig, ctx: ResolveContext): Promise<ParsedConfig> {
   const { cwd, origins, problems } = ctx;
-  const abs = (p: string) => (p === '' ? '' : isAbsolute(p) ? p : resolve(cwd, p));
+  // A relative path written in the INI file means "next to this file", so a data directory that carries its
+  // patchbay.ini (a restored backup, a copied install) works wherever it lands; one from the environment or
+  // a default keeps the working directory as its base.
+  const fileDir = ctx.file === undefined ? undefined : dirname(ctx.file);
+  const abs = (p: string, iniPath: string) => {
+    if (p === '' || isAbsolute(p)) return p;
+    const base = fileDir !== undefined && origins.get(iniPath)?.fromFile === true ? fileDir : cwd;
+    return resolve(base, p);
+  };
   const sourceOf = (path: string) => origins.get(path)?.source;
   const problem = (path: string, message: string) => {
     const source = sourceOf(path);
     problems.push({ path, message, ...(source ? { source } : {}) });
   };
 
-  const dataDir = abs(c.server.dataDir);
+  const dataDir = abs(c.server.dataDir, 'server.data_dir');
   const server = {
     ...c.server,
     dataDir,
-    tlsCertFile: abs(c.server.tlsCertFile),
-    tlsKeyFile: abs(c.server.tlsKeyFile),
+    tlsCertFile: abs(c.server.tlsCertFile, 'server.tls_cert_file'),
+    tlsKeyFile: abs(c.server.tlsKeyFile, 'server.tls_key_file'),
   };
   for (const [key, path] of [
     ['tls_cert_file', server.tlsCertFile],
@@ -215,9 +225,14 @@ async function resolveConfig(c: ParsedConfig, ctx: ResolveContext): Promise<Pars
   }
 
   // Database: the URL never keeps a password; one from the environment moves to `password`.
-  const database = { ...c.database, path: '', passwordFile: abs(c.database.passwordFile) };
+  const database = {
+    ...c.database,
+    path: '',
+    passwordFile: abs(c.database.passwordFile, 'database.password_file'),
+  };
   if (c.database.driver === 'sqlite')
-    database.path = c.database.path === '' ? join(dataDir, 'patchbay.db') : abs(c.database.path);
+    database.path =
+      c.database.path === '' ? join(dataDir, 'patchbay.db') : abs(c.database.path, 'database.path');
   if (database.url !== '') {
     const u = new URL(database.url);
     if (u.password !== '') {
@@ -244,10 +259,16 @@ async function resolveConfig(c: ParsedConfig, ctx: ResolveContext): Promise<Pars
     if (secret !== undefined) database.password = secret;
   }
 
-  const content = { ...c.content, dir: c.content.dir === '' ? join(dataDir, 'content') : abs(c.content.dir) };
+  const content = {
+    ...c.content,
+    dir: c.content.dir === '' ? join(dataDir, 'content') : abs(c.content.dir, 'content.dir'),
+  };
 
   // Upstream proxy: the configured one, else the standard variables (unless NO_PROXY covers the upstream).
-  const upstream = { ...c.upstream, proxyPasswordFile: abs(c.upstream.proxyPasswordFile) };
+  const upstream = {
+    ...c.upstream,
+    proxyPasswordFile: abs(c.upstream.proxyPasswordFile, 'upstream.proxy_password_file'),
+  };
   let proxySourcePath = 'upstream.proxy_url';
   if (upstream.proxyUrl === '') {
     const fromEnv = proxyFromEnvironment(upstream.url, ctx.env);

@@ -33,7 +33,8 @@ const server = z.object({
     default: './data',
     description:
       'Directory for the database, downloaded update content and other state. Created at start. ' +
-      'Relative paths resolve against the working directory.',
+      "Relative paths written in the configuration file resolve against that file's folder; from the " +
+      'environment or the default, against the working directory.',
   }),
   bind: stringField({
     default: '0.0.0.0',

@@ -40,19 +40,48 @@ export async function verifyContent(
   });
   const bad = report.bad.map((b) => ({ sha1: b.sha1, reason: b.reason ?? 'metadata' }));
   for (const b of bad) deps.logger?.warn({ sha1: b.sha1, reason: b.reason }, 'stored content is corrupt');
+  const badKeys = bad.map((b) => Buffer.from(b.sha1, 'hex'));
+  const r = await reconcileContentState(stores, store, now, badKeys);
+  return { checked: report.checked, bad, ...r };
+}
 
+export interface ContentReconcileReport {
+  readonly missing: number;
+  readonly requeued: number;
+  readonly adopted: number;
+}
+
+/**
+ * Makes the database's download states agree with what the store holds, without re-hashing: `verified` files
+ * the store lacks (and `alsoRequeue`) are queued again, stored objects not recorded as verified are adopted.
+ * `content verify` runs it after re-hashing; `restore` runs it after ingesting a backup's files (ingest verifies).
+ */
+export async function reconcileContentState(
+  stores: ContentStores,
+  store: ContentStore,
+  now: number,
+  alsoRequeue: readonly Buffer[] = [],
+): Promise<ContentReconcileReport> {
   const present = new Set<string>();
   for await (const sha1 of store.list()) present.add(sha1);
 
   const verified = await stores.contentState.verifiedSha1s();
   const missing = verified.filter((sha1) => !present.has(toSha1Hex(sha1)));
-  const badKeys = bad.map((b) => Buffer.from(b.sha1, 'hex'));
-  const requeued = await stores.files.setState([...missing, ...badKeys], 'queued', null, now);
+  const requeued = await stores.files.setState([...missing, ...alsoRequeue], 'queued', null, now);
 
   // Objects present but not recorded as verified (a restored backup, a run killed after publishing).
   const presentKeys = [...present].map((h) => Buffer.from(h, 'hex'));
   const adopted = await stores.contentState.adoptStored(presentKeys, now);
-  return { checked: report.checked, bad, missing: missing.length, requeued, adopted };
+  return { missing: missing.length, requeued, adopted };
+}
+
+/** `reconcileContentState` over an open database. */
+export function reconcileContent(
+  db: DbHandle,
+  store: ContentStore,
+  now = Date.now(),
+): Promise<ContentReconcileReport> {
+  return reconcileContentState(createRepositories(db), store, now);
 }
 
 export interface ContentStatus {

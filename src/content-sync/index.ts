@@ -26,7 +26,9 @@ export {
 } from './content-autodownload.js';
 export {
   verifyContent,
+  reconcileContent,
   contentStatus,
+  type ContentReconcileReport,
   type ContentVerifyReport,
   type ContentStatus,
 } from './content-verify.js';

@@ -1,6 +1,7 @@
 export * from './blob-codec.js';
 export * from './bulk-insert.js';
 export type * from './database.js';
+export * from './database-snapshot.js';
 export * from './dialect.js';
 export * from './migrate.js';
 export * from './open-database.js';

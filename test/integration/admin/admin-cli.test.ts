@@ -192,6 +192,10 @@ for (const driver of adminDrivers()) {
         /KB5099001\s+Critical\s+Security Updates\s+approved\s+pending activation\s+0\s+2026-10 Cumulative/,
       );
 
+      const none = await cli(db, 'updates', 'list', '--text', 'no such title anywhere');
+      assert.equal(none.code, 0);
+      assert.equal(none.stdout, 'No updates match these filters.\n');
+
       // Stale computers.
       const stale = await json(db, 'computers', 'remove-stale', '--days', '30', '--dry-run');
       assert.deepEqual(

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -35,6 +35,28 @@ function ok(r: LoadConfigResult) {
   if (!r.ok) assert.fail(`unexpected problems:\n${r.problems.map(formatProblem).join('\n')}`);
   return r.config;
 }
+
+void test('relative paths written in the file resolve against its folder; from the environment, against cwd', async (t) => {
+  const cwd = await tempDir(t);
+  const etc = join(await tempDir(t), 'etc');
+  await mkdir(etc, { recursive: true });
+  await writeFile(join(etc, 'cert.pem'), 'not parsed by the loader\n');
+  await writeFile(join(etc, 'key.pem'), 'not parsed by the loader\n');
+  const file = join(etc, 'patchbay.ini');
+  await writeFile(
+    file,
+    '[server]\ndata_dir = ../var\ntls_cert_file = cert.pem\ntls_key_file = key.pem\n[content]\ndir = store\n',
+  );
+  const c = ok(await loadConfig({ file, env: {}, cwd }));
+  assert.equal(c.server.dataDir, join(etc, '..', 'var'));
+  assert.equal(c.database.path, join(etc, '..', 'var', 'patchbay.db'));
+  assert.equal(c.content.dir, join(etc, 'store'));
+  assert.equal(c.server.tlsCertFile, join(etc, 'cert.pem'));
+  // The same key from the environment keeps the working directory as its base.
+  const e = ok(await loadConfig({ file, env: { PATCHBAY_CONTENT_DIR: 'store' }, cwd }));
+  assert.equal(e.content.dir, join(cwd, 'store'));
+  assert.equal(e.server.dataDir, join(etc, '..', 'var'));
+});
 
 void test('embedded defaults: ports, data dir and derived paths resolve against cwd', async (t) => {
   const cwd = await tempDir(t);
