@@ -83,7 +83,7 @@ function definition(updateId: string, title: string): string {
 
 export function threeTierScenario(kind: DbKind): void {
   void test(
-    `[${kind}] fake upstream -> A -> B (autonomous) -> C: approvals, content, news, zero re-fetch, quarantine, rollback pin, kill -9 of A`,
+    `[${kind}] fake upstream -> A -> B (autonomous) -> C (replica of B): approvals, content, roll-up, news, zero re-fetch, quarantine, rollback pin, kill -9 of A`,
     { timeout: 600_000 },
     async (t: TestContext) => {
       const began = Date.now();
