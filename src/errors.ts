@@ -293,6 +293,14 @@ export const errorCatalogue = {
     exit: 75,
     title: 'The downstream server registry is full',
   },
+  // Reporting roll-up names a parent server that is neither us nor a server of the caller's subtree: the
+  // SPEC's answer (MS-WSUSSS 3.1.4.14/15) is InternalServerError, which stops the DSS's reporting step.
+  PB_ERR_ROLLUP_UNKNOWN_PARENT: {
+    status: 400,
+    fault: 'InternalServerError',
+    exit: 65,
+    title: 'Roll-up names a parent server this upstream does not know',
+  },
   PB_ERR_SERVER_BUSY: { status: 503, fault: 'ServerBusy', exit: 75, title: 'Server is busy, retry later' },
   // A client id new to this server from an address that reached clients.new_computers_per_address: ServerBusy,
   // so the client retries later instead of treating itself as broken.

@@ -43,6 +43,8 @@ import type { ContentDownloadResult } from './content-sync/index.js';
 import {
   catalogRolloutJob,
   createCatalogRolloutService,
+  rollupAfterSync,
+  rollupEnabled,
   runSyncPipeline,
   storedCatalogRings,
   transportOptionsFromConfig,
@@ -106,11 +108,26 @@ async function ensureDirectory(path: string, key: string): Promise<void> {
   }
 }
 
-async function readTls(config: Config): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+async function readTls(
+  config: Config,
+): Promise<{ cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined> {
   const { tlsCertFile, tlsKeyFile } = config.server;
   if (tlsCertFile === '' || tlsKeyFile === '') return undefined;
+  const caFile = config.upstream_service.clientCaFile;
+  let clientCa: Buffer | undefined;
   try {
-    return { cert: await readFile(tlsCertFile), key: await readFile(tlsKeyFile) };
+    if (caFile !== '') clientCa = await readFile(caFile);
+  } catch (e) {
+    throw new AppError('PB_ERR_CONFIG_INVALID', `upstream_service.client_ca_file: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  try {
+    return {
+      cert: await readFile(tlsCertFile),
+      key: await readFile(tlsKeyFile),
+      ...(clientCa ? { clientCa } : {}),
+    };
   } catch (e) {
     throw new AppError(
       'PB_ERR_CONFIG_INVALID',
@@ -156,7 +173,12 @@ async function reloadTlsInto(httpsApp: FastifyInstance | undefined, config: Conf
   if (tls === undefined) return 'tls_cert_file / tls_key_file are now unset; keeping the current certificate';
   try {
     // Builds the context first: a bad PEM or a key that does not match the certificate throws here.
-    (httpsApp.server as unknown as TlsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+    // The downstream client CA lives in the same context: a reload keeps (or re-reads) it.
+    (httpsApp.server as unknown as TlsServer).setSecureContext({
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.clientCa ? { ca: tls.clientCa } : {}),
+    });
   } catch (e) {
     throw new AppError(
       'PB_ERR_CONFIG_INVALID',
@@ -315,6 +337,10 @@ export async function startPatchbay(
             maxDownstreams: uss.maxDownstreams,
             allowedDownstreams: uss.allowedDownstreams,
             allowedAddresses: uss.allowedAddresses,
+            requireClientCertificate: uss.clientCaFile !== '',
+            rollupDetailed: uss.rollupDetailed,
+            rollupMaxComputers: uss.rollupMaxComputersPerDownstream,
+            rollupMaxServers: uss.rollupMaxServersPerDownstream,
           },
           onFilesQueued: () => autoDownload.kick(),
         })
@@ -519,6 +545,23 @@ function registerSyncJobs(
       }
     },
   });
+  // Reporting roll-up between syncs (each sync also rolls up): computers report all day, not at sync time.
+  if (rollupEnabled(config) && config.upstream.rollupIntervalMinutes > 0)
+    jobs.register({
+      name: 'rollup',
+      description: 'roll up computers and their update states to the upstream',
+      trigger: { kind: 'interval', everyMs: config.upstream.rollupIntervalMinutes * 60_000 },
+      leaseTtlMs: 20 * 60_000,
+      run: async ({ logger: log }) => {
+        const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger: log }));
+        try {
+          const r = await rollupAfterSync({ db, transport, logger: log }, config);
+          if (r.rollupError) throw r.rollupError;
+        } finally {
+          await transport.close();
+        }
+      },
+    });
   const staleAfterMs = config.sync.staleAfterHours * 3_600_000;
   const syncHistory = createRepositories(db);
   jobs.register(

@@ -8,25 +8,38 @@ import { AppError } from '../errors.js';
 import { actorText, unknownNameError, type AdminActor, type AdminStore } from '../fleet/index.js';
 import type { DownstreamServer } from '../storage/index.js';
 
+/** A registered downstream and the servers its roll-up reported below it (any depth). */
 export interface DownstreamView extends DownstreamServer {
-  /** Reporting roll-up (issue 12 item 3) is not implemented: `computers` stays 0 and this null. */
-  readonly lastRollupAt: null;
-  readonly rollup: 'not implemented';
+  readonly servers: readonly RolledUpServer[];
+}
+
+export interface RolledUpServer {
+  readonly serverId: string;
+  readonly name: string | null;
+  readonly parentServerId: string;
+  readonly version: string | null;
+  readonly isReplica: boolean;
+  readonly lastSyncAt: number | null;
+  readonly lastRollupAt: number | null;
+  /** The 18 ServerSummary counters of its last roll-up (MS-WSUSSS), null when it sent none. */
+  readonly summary: Readonly<Record<string, number>> | null;
 }
 
 export class DownstreamsService {
   constructor(private readonly store: AdminStore) {}
 
   async list(): Promise<{ items: DownstreamView[] }> {
-    return { items: (await this.store.repos.downstreamServers.list()).map(toView) };
+    const servers = await this.store.repos.rollup.reportedServers();
+    return { items: (await this.store.repos.downstreamServers.list()).map((d) => toView(d, servers)) };
   }
 
   async show(ref: string): Promise<DownstreamView> {
-    return toView(await this.resolve(ref));
+    return toView(await this.resolve(ref), await this.store.repos.rollup.reportedServers());
   }
 
   async remove(ref: string, actor: AdminActor, now = Date.now()): Promise<DownstreamView> {
     const d = await this.resolve(ref);
+    const view = toView(d, await this.store.repos.rollup.reportedServers());
     await this.store.transaction(async (r) => {
       await r.downstreamServers.remove(d.serverId);
       await r.auditLog.append(
@@ -35,12 +48,12 @@ export class DownstreamsService {
           action: 'downstream.remove',
           targetType: 'downstream',
           targetId: d.serverId,
-          detail: { name: d.name, address: d.address, lastSyncAt: d.lastSyncAt },
+          detail: { name: d.name, address: d.address, lastSyncAt: d.lastSyncAt, computers: d.computers },
         },
         now,
       );
     });
-    return toView(d);
+    return view;
   }
 
   /** By id, else by name (case-insensitive); a name two servers share is a conflict naming both ids. */
@@ -67,6 +80,12 @@ export class DownstreamsService {
   }
 }
 
-function toView(d: DownstreamServer): DownstreamView {
-  return { ...d, lastRollupAt: null, rollup: 'not implemented' };
+function toView(
+  d: DownstreamServer,
+  reported: readonly (RolledUpServer & { readonly reportedBy: string })[],
+): DownstreamView {
+  return {
+    ...d,
+    servers: reported.filter((r) => r.reportedBy === d.serverId).map(({ reportedBy: _by, ...r }) => r),
+  };
 }

@@ -4,9 +4,6 @@ import type { DownstreamView } from '../admin/index.js';
 import type { CliIo } from './cli-io.js';
 import { emit, formatTime, renderTable, withAdmin, type JsonOption } from './admin-cli-support.js';
 
-const rollupNote =
-  'Computers and last roll-up: reporting roll-up is not implemented yet (always 0 / never).\n';
-
 function details(d: DownstreamView): string {
   return [
     `Server id:   ${d.serverId}`,
@@ -17,8 +14,18 @@ function details(d: DownstreamView): string {
     `First seen:  ${formatTime(d.firstSeenAt)}`,
     `Last auth:   ${formatTime(d.lastAuthAt)}`,
     `Last sync:   ${formatTime(d.lastSyncAt)} (${d.syncCalls} sync calls)`,
-    `Computers:   ${d.computers} (reporting roll-up is not implemented yet)`,
-    `Last rollup: never (not implemented yet)`,
+    `Computers:   ${d.computers}`,
+    `Last rollup: ${formatTime(d.lastRollupAt)}`,
+    ...(d.servers.length === 0
+      ? []
+      : [
+          'Servers rolled up:',
+          ...d.servers.map(
+            (s) =>
+              `  ${s.serverId}  ${s.name ?? ''}  parent ${s.parentServerId}${s.isReplica ? '  replica' : ''}` +
+              `  last sync ${formatTime(s.lastSyncAt)}  computers ${s.summary?.['ComputerTargetCount'] ?? '?'}`,
+          ),
+        ]),
     '',
   ].join('\n');
 }
@@ -43,7 +50,16 @@ export function registerDownstreamsCommands(
           page.items.length === 0
             ? 'No downstream server has synchronized from this server.\n'
             : renderTable(
-                ['SERVER ID', 'NAME', 'ADDRESS', 'PROTOCOL', 'FIRST SEEN', 'LAST SYNC', 'COMPUTERS'],
+                [
+                  'SERVER ID',
+                  'NAME',
+                  'ADDRESS',
+                  'PROTOCOL',
+                  'FIRST SEEN',
+                  'LAST SYNC',
+                  'LAST ROLLUP',
+                  'COMPUTERS',
+                ],
                 page.items.map((d) => [
                   d.serverId,
                   d.name,
@@ -51,9 +67,10 @@ export function registerDownstreamsCommands(
                   d.protocolVersion,
                   formatTime(d.firstSeenAt),
                   formatTime(d.lastSyncAt),
+                  formatTime(d.lastRollupAt),
                   d.computers,
                 ]),
-              ) + rollupNote,
+              ),
         );
       }),
     );

@@ -281,6 +281,27 @@ const upstream = z.object({
     description:
       'Retries of a failed upstream request, with exponential backoff; connection refused and unknown host fail at once.',
   }),
+  clientCertificateFile: pathField({
+    default: '',
+    description:
+      'PEM client certificate presented to the upstream over HTTPS (for an upstream Patchbay with ' +
+      '[upstream_service] client_ca_file). Needs client_key_file. Empty: none.',
+  }),
+  clientKeyFile: pathField({ default: '', description: 'PEM private key of client_certificate_file.' }),
+  rollup: booleanField({
+    default: true,
+    description:
+      'Roll up our computers, their update states and our downstream servers to the upstream after each ' +
+      'sync and every rollup_interval_minutes (reporting roll-up, as a WSUS downstream does). Never done ' +
+      'towards Microsoft Update, which has no reporting service.',
+  }),
+  rollupIntervalMinutes: integerField({
+    min: 0,
+    max: 10_080,
+    default: 60,
+    description:
+      'Minutes between scheduled roll-ups in `patchbay serve` (besides the one after each sync). 0: only after syncs.',
+  }),
 });
 
 const sync = z.object({
@@ -467,6 +488,34 @@ const upstreamService = z.object({
     description:
       'Source addresses (IPs or CIDR ranges) downstream servers may sync from. Empty: any (as WSUS). ' +
       "Behind a proxy the address is the proxy's.",
+  }),
+  clientCaFile: pathField({
+    default: '',
+    description:
+      'PEM CA bundle for downstream TLS client certificates. Set: the HTTPS port asks every connection for a ' +
+      'certificate (Windows clients without one are served as before), and server-sync and roll-up calls ' +
+      'without a certificate signed by this CA are refused (also on the HTTP port). Empty: no certificate needed.',
+  }),
+  rollupDetailed: booleanField({
+    default: true,
+    description:
+      'Take computers and their update states in reporting roll-up (DoDetailedRollup). Off: downstreams roll ' +
+      'up only their server summaries.',
+  }),
+  rollupMaxComputersPerDownstream: integerField({
+    min: 0,
+    max: 10_000_000,
+    default: 100_000,
+    description:
+      'Rolled-up computers kept per direct downstream server (its whole subtree). Beyond it new computers ' +
+      'are dropped with a warning in the log; states are kept only for updates in our catalog.',
+  }),
+  rollupMaxServersPerDownstream: integerField({
+    min: 1,
+    max: 100_000,
+    default: 1000,
+    description:
+      'Servers below one direct downstream (any depth) kept from its roll-up; beyond it they are dropped with a warning.',
   }),
 });
 
@@ -707,6 +756,13 @@ function crossChecks(c: z.output<typeof sections>, ctx: z.RefinementCtx): void {
       message: 'set either the password or password_file',
     });
   }
+  const up = c.upstream;
+  if ((up.clientCertificateFile === '') !== (up.clientKeyFile === ''))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['upstream', up.clientCertificateFile === '' ? 'clientCertificateFile' : 'clientKeyFile'],
+      message: 'a client certificate needs both client_certificate_file and client_key_file',
+    });
   for (const [i, a] of c.upstream_service.allowedAddresses.entries())
     if (parseAddressRange(a) === undefined)
       ctx.addIssue({

@@ -15,6 +15,7 @@ import type {
   ComputerRepository,
   DeploymentChangeRepository,
   DownstreamServerRepository,
+  RollupRepository,
   FileRepository,
   GenerationRepository,
   GroupRepository,
@@ -154,6 +155,11 @@ export interface AdminRingFigureStore {
   failures: RingFigureRepository['failures'];
 }
 
+/** What downstreams rolled up (`patchbay downstreams show`). */
+export interface AdminRollupStore {
+  reportedServers: RollupRepository['reportedServers'];
+}
+
 export interface AdminStores {
   readonly revisions: AdminRevisionStore;
   readonly groups: AdminGroupStore;
@@ -173,6 +179,7 @@ export interface AdminStores {
   readonly rings: AdminRingStore;
   readonly rollouts: AdminRolloutStore;
   readonly ringFigures: AdminRingFigureStore;
+  readonly rollup: AdminRollupStore;
 }
 
 export interface AdminStore {

@@ -11,8 +11,10 @@ import type { Logger, PatchbayMetrics } from '../observability/index.js';
 import type { ClientWebService } from '../client-service/index.js';
 import type { UpstreamWebService } from '../upstream-service/index.js';
 import type { ContentStore } from '../storage/index.js';
-import { clientWsEndpoints } from './client-ws-routes.js';
-import { serverSyncEndpoints } from './server-sync-routes.js';
+import { clientWsEndpoints, reportingPaths, reportingXmlLimits } from './client-ws-routes.js';
+import { registerRollupOperations, serverSyncEndpoints } from './server-sync-routes.js';
+import { SoapOperationRegistry } from '../protocol/soap/index.js';
+import type { SoapHandler } from './soap-routes.js';
 import { BodyBudget } from './body-receive.js';
 import { registerConcurrencyLimit, type BusyResponder } from './concurrency-limit.js';
 import { contentRoutes } from './content-routes.js';
@@ -46,8 +48,12 @@ export interface ClientServerDeps {
 }
 
 export interface ClientServerOptions {
-  /** PEM certificate and key: builds the HTTPS server. */
-  tls?: { cert: Buffer; key: Buffer };
+  /**
+   * PEM certificate and key: builds the HTTPS server. `clientCa` (`[upstream_service] client_ca_file`): every
+   * connection is asked for a client certificate, none is required at the handshake (Windows Update Agents
+   * send none); the upstream role checks the verdict per call (server-sync-routes.ts clientCertificateOf).
+   */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
 }
 
 /** Builds (does not start) the client-facing server. */
@@ -71,7 +77,17 @@ export async function buildClientServer(
     // WUA writes `client.asmx`, WS2025 also answers `Client.asmx`: every path is matched case-insensitively.
     routerOptions: { caseSensitive: false },
     return503OnClosing: true,
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    ...(options.tls
+      ? {
+          https: {
+            cert: options.tls.cert,
+            key: options.tls.key,
+            ...(options.tls.clientCa
+              ? { ca: options.tls.clientCa, requestCert: true, rejectUnauthorized: false }
+              : {}),
+          },
+        }
+      : {}),
   };
   // fastify's https typing changes the instance type; the routes are identical, so view both as one.
   const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
@@ -79,9 +95,23 @@ export async function buildClientServer(
 
   registerErrorHandler(app);
   registerRequestLog(app, { accessLog: deps.config.log.accessLog });
+  const rollup = deps.upstreamService?.rollup;
+  const withRollup = (r: SoapOperationRegistry<SoapHandler>) =>
+    rollup === undefined ? r : registerRollupOperations(r, rollup);
   const soapEndpoints = [
-    ...(deps.clientService ? clientWsEndpoints(deps.clientService) : []),
+    ...(deps.clientService ? clientWsEndpoints(deps.clientService, withRollup) : []),
     ...(deps.upstreamService ? serverSyncEndpoints(deps.upstreamService) : []),
+    // Without the client service the Reporting endpoint carries the roll-up operations alone.
+    ...(!deps.clientService && rollup
+      ? [
+          {
+            paths: [...reportingPaths],
+            style: 'asmx' as const,
+            registry: withRollup(new SoapOperationRegistry<SoapHandler>()),
+            xmlLimits: reportingXmlLimits,
+          },
+        ]
+      : []),
   ];
   // Over the cap, a SOAP endpoint answers a ServerBusy fault (503 + Retry-After, no queueing); others a plain 503.
   const soapBusy: BusyResponder = (request, reply) => {

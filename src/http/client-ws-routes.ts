@@ -42,7 +42,11 @@ export function reportingXmlLimits(bodyLimit: number): XmlReadLimits {
 }
 
 /** The three SOAP endpoints of a Windows Update server, bound to one client web service. */
-export function clientWsEndpoints(service: ClientWebService): SoapEndpoint[] {
+export function clientWsEndpoints(
+  service: ClientWebService,
+  /** Adds operations to the Reporting endpoint (the upstream role's roll-up, server-sync-routes.ts). */
+  extendReporting: (r: SoapOperationRegistry<SoapHandler>) => SoapOperationRegistry<SoapHandler> = (r) => r,
+): SoapEndpoint[] {
   const h =
     (fn: (op: Parameters<SoapHandler>[0], call: ClientCall) => Promise<string> | string): SoapHandler =>
     (op, ctx) =>
@@ -98,10 +102,12 @@ export function clientWsEndpoints(service: ClientWebService): SoapEndpoint[] {
     'GetAuthorizationCookie',
     h((op, c) => service.getAuthorizationCookie(op, c)),
   );
-  const reporting = new SoapOperationRegistry<SoapHandler>().register(
-    reportingNs,
-    'ReportEventBatch',
-    h((op, c) => service.reportEventBatch(op, c)),
+  const reporting = extendReporting(
+    new SoapOperationRegistry<SoapHandler>().register(
+      reportingNs,
+      'ReportEventBatch',
+      h((op, c) => service.reportEventBatch(op, c)),
+    ),
   );
   return [
     {

@@ -4,11 +4,31 @@
  * SPEC writes the DssAuth path in lower case, WSUS serves any case).
  */
 import { dssAuthNs, monitorableNs, serverSyncNs, serverSyncPath } from '../protocol/server-sync/index.js';
+import type { TLSSocket } from 'node:tls';
+import { reportingNs } from '../protocol/reporting/index.js';
 import { SoapOperationRegistry } from '../protocol/soap/index.js';
-import type { UpstreamCall, UpstreamWebService } from '../upstream-service/index.js';
+import type {
+  ClientCertificateState,
+  RollupWebService,
+  UpstreamCall,
+  UpstreamWebService,
+} from '../upstream-service/index.js';
 import type { SoapCallContext, SoapEndpoint, SoapHandler } from './soap-routes.js';
 
 export const dssAuthPath = '/DssAuthWebService/DssAuthWebService.asmx';
+
+/**
+ * The client certificate of the connection. The HTTPS port asks for one only when `[upstream_service]
+ * client_ca_file` is set, and never rejects the handshake (Windows Update Agents present none): the verdict
+ * is the socket's, checked per server-sync and roll-up call by the admission rules.
+ */
+export function clientCertificateOf(ctx: SoapCallContext): ClientCertificateState {
+  const socket = ctx.request.raw.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true || typeof socket.getPeerCertificate !== 'function') return 'absent';
+  if (socket.authorized === true) return 'valid';
+  const peer = socket.getPeerCertificate();
+  return peer && Object.keys(peer).length > 0 ? 'invalid' : 'absent';
+}
 
 function callOf(ctx: SoapCallContext): UpstreamCall {
   const ip = ctx.request.ip;
@@ -18,7 +38,48 @@ function callOf(ctx: SoapCallContext): UpstreamCall {
     isHttps: ctx.baseUrl.startsWith('https:'),
     ipAddress: typeof ip === 'string' && ip.length <= 64 ? ip.replace(/^::ffff:/, '') : undefined,
     userAgent: typeof ua === 'string' ? ua.slice(0, 256) : undefined,
+    clientCertificate: clientCertificateOf(ctx),
   };
+}
+
+/**
+ * The five reporting roll-up operations (docs/protocol/upstream.md §2) for the ReportingWebService endpoint,
+ * which they share with the clients' ReportEventBatch (client-ws-routes.ts mounts them beside it).
+ */
+export function registerRollupOperations(
+  registry: SoapOperationRegistry<SoapHandler>,
+  rollup: RollupWebService,
+): SoapOperationRegistry<SoapHandler> {
+  const h =
+    (fn: (op: Parameters<SoapHandler>[0], call: UpstreamCall) => Promise<string>): SoapHandler =>
+    (op, ctx: SoapCallContext) =>
+      fn(op, callOf(ctx));
+  return registry
+    .register(
+      reportingNs,
+      'GetRollupConfiguration',
+      h((op, c) => rollup.getRollupConfiguration(op, c)),
+    )
+    .register(
+      reportingNs,
+      'RollupDownstreamServers',
+      h((op, c) => rollup.rollupDownstreamServers(op, c)),
+    )
+    .register(
+      reportingNs,
+      'RollupComputers',
+      h((op, c) => rollup.rollupComputers(op, c)),
+    )
+    .register(
+      reportingNs,
+      'GetOutOfSyncComputers',
+      h((op, c) => rollup.getOutOfSyncComputers(op, c)),
+    )
+    .register(
+      reportingNs,
+      'RollupComputerStatus',
+      h((op, c) => rollup.rollupComputerStatus(op, c)),
+    );
 }
 
 export function serverSyncEndpoints(service: UpstreamWebService): SoapEndpoint[] {

@@ -3,7 +3,10 @@
 // (metadata sync, then the approval rules, then the content download of src/content-sync).
 export * from './upstream-transport/index.js';
 export * from './engine/index.js';
+export * from './rollup/index.js';
 export {
+  rollupAfterSync,
+  rollupEnabled,
   runSyncPipeline,
   syncOptionsFromConfig,
   type SyncPipelineDeps,

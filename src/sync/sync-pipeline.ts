@@ -11,6 +11,7 @@ import {
   type ContentProgress,
 } from '../content-sync/index.js';
 import { runSync, type SyncOptions, type SyncProgress, type SyncResult } from './engine/index.js';
+import { isMicrosoftUpdate, runRollup, type RollupRunResult } from './rollup/index.js';
 import type { UpstreamTransport } from './upstream-transport/index.js';
 
 export interface SyncPipelineDeps {
@@ -46,6 +47,10 @@ export interface SyncPipelineResult {
    */
   readonly superseded?: SupersededDeclinePlan | undefined;
   readonly supersededError?: AppError | undefined;
+  /** The reporting roll-up to the upstream after the sync (undefined when `[upstream] rollup` does not apply). */
+  readonly rollup?: RollupRunResult | undefined;
+  /** The roll-up failed (reported, not thrown: the sync committed; the next sync or schedule retries). */
+  readonly rollupError?: AppError | undefined;
   readonly content: ContentDownloadResult | undefined;
   /** The content download failed as a whole (the metadata sync still committed). */
   readonly contentError: AppError | undefined;
@@ -92,7 +97,10 @@ export async function runSyncPipeline(
     o.config.upstream.mode === 'replica'
       ? { rules: undefined, rulesError: undefined }
       : await applyApprovalRules(deps, sync.importedRevisionIds);
-  const declines = await declineSuperseded(deps, o.config);
+  const declines = {
+    ...(await declineSuperseded(deps, o.config)),
+    ...(await rollupAfterSync(deps, o.config)),
+  };
   if (o.skipContent === true || o.config.content.mode === 'none')
     return { sync, rules, rulesError, ...declines, content: undefined, contentError: undefined };
   try {
@@ -133,6 +141,38 @@ export async function runSyncPipeline(
         'content download failed; the synchronized catalog stays active',
       );
     return { sync, rules, rulesError, ...declines, content: undefined, contentError: err };
+  }
+}
+
+/** Whether `[upstream] rollup` applies: on, and the upstream is a WSUS/Patchbay server (not Microsoft Update). */
+export function rollupEnabled(config: Config): boolean {
+  return config.upstream.rollup && !isMicrosoftUpdate(config.upstream.url);
+}
+
+/**
+ * Reporting roll-up after the metadata step, as a WSUS downstream does (MS-WSUSSS <70>). A failure is
+ * reported, not thrown: the synchronized catalog is active, and the next sync or scheduled roll-up resends
+ * whatever did not go (the outbox only advances on the upstream's answer).
+ */
+export async function rollupAfterSync(
+  deps: Pick<SyncPipelineDeps, 'db' | 'transport' | 'logger'>,
+  config: Config,
+): Promise<{ rollup?: RollupRunResult; rollupError?: AppError }> {
+  if (!rollupEnabled(config)) return {};
+  try {
+    return {
+      rollup: await runRollup(
+        { db: deps.db, transport: deps.transport, ...(deps.logger ? { logger: deps.logger } : {}) },
+        { upstreamUrl: config.upstream.url },
+      ),
+    };
+  } catch (e) {
+    const err = toAppError(e);
+    deps.logger?.warn(
+      { err, code: err.code },
+      'reporting roll-up to the upstream failed; the synchronized catalog stays active (retried at the next sync or roll-up)',
+    );
+    return { rollupError: err };
   }
 }
 

@@ -1,5 +1,12 @@
 import type { ServedPosition, ServedRevision, ServedRevisionQuery } from '../storage/index.js';
-import type { DownstreamAuth, RevisionIdentity } from '../storage/index.js';
+import type {
+  DownstreamAuth,
+  RevisionIdentity,
+  RollupComputerRow,
+  RollupOutcome,
+  RollupServerRow,
+  RollupStatusRow,
+} from '../storage/index.js';
 import type { DeploymentPoint, FeedApproval, FeedGroup, FeedRevision, StoredBlob } from '../storage/index.js';
 
 /** The served catalog as the upstream role reads it; `createRepositories(...).upstreamCatalog` implements it. */
@@ -45,4 +52,33 @@ export interface UpstreamStores {
   enabledLanguages(): Promise<readonly string[]>;
   /** Queues absent files for download; returns how many moved. */
   queueFiles(sha1s: readonly Buffer[], now: number): Promise<number>;
+}
+
+/** Reporting roll-up storage (`createRollupStore` in create-upstream-service.ts adapts the repositories). */
+export interface RollupStore {
+  /** This server's RollupResetGuid (created once; a new one makes every downstream resend everything). */
+  resetGuid(): Promise<string>;
+  /** A registered (direct) downstream: its last authorization address. */
+  downstream(serverId: string): Promise<{ readonly address: string | null } | undefined>;
+  isDownstream(serverId: string): Promise<boolean>;
+  /** The direct downstream a server id belongs to (itself, or the one that rolled it up). */
+  ownerOf(serverId: string): Promise<string | undefined>;
+  subtree(reportedBy: string): Promise<Set<string>>;
+  recordServers(
+    reportedBy: string,
+    servers: readonly RollupServerRow[],
+    maxServers: number,
+    now: number,
+  ): Promise<RollupOutcome>;
+  recordComputers(
+    reportedBy: string,
+    computers: readonly RollupComputerRow[],
+    maxComputers: number,
+    now: number,
+  ): Promise<RollupOutcome & { readonly newParent: string[] }>;
+  outOfSync(
+    reportedBy: string,
+    numbers: readonly { readonly computerId: string; readonly rollupNumber: number }[],
+  ): Promise<string[]>;
+  recordStatus(reportedBy: string, rows: readonly RollupStatusRow[], now: number): Promise<RollupOutcome>;
 }

@@ -33,9 +33,10 @@ import {
 import { childElement, type XmlElement } from '../protocol/xml/index.js';
 import { formatAnchor, parseAnchor } from './anchors.js';
 import { DeploymentsAnswer } from './deployments.js';
-import { DownstreamAdmission } from './downstream-admission.js';
+import { DownstreamAdmission, type ClientCertificateState } from './downstream-admission.js';
 import { parseProtocolVersion, type DssCookies, type DssSession } from './dss-cookies.js';
 import { upstreamLanguageList } from './languages.js';
+import type { RollupWebService } from './rollup-web-service.js';
 import { buildUpdateData, UpdateBlobCache } from './update-data.js';
 import type { UpstreamStores } from './upstream-ports.js';
 
@@ -46,6 +47,8 @@ export interface UpstreamCall {
   readonly ipAddress: string | undefined;
   /** The HTTP User-Agent (capped): the only product version a DSS tells us. */
   readonly userAgent?: string | undefined;
+  /** The TLS client certificate, when the port asks for one (`[upstream_service] client_ca_file`). */
+  readonly clientCertificate?: ClientCertificateState;
 }
 
 export interface UpstreamServiceOptions {
@@ -61,6 +64,14 @@ export interface UpstreamServiceOptions {
   readonly allowedDownstreams: readonly string[];
   /** `[upstream_service] allowed_addresses` (IPs, CIDR ranges); empty: any. */
   readonly allowedAddresses: readonly string[];
+  /** `[upstream_service] client_ca_file` is set: a downstream must present a certificate it signed. */
+  readonly requireClientCertificate: boolean;
+  /** `[upstream_service] rollup_detailed`: computers and their states are rolled up, not only servers. */
+  readonly rollupDetailed: boolean;
+  /** `[upstream_service] rollup_max_computers_per_downstream`. */
+  readonly rollupMaxComputers: number;
+  /** `[upstream_service] rollup_max_servers_per_downstream`: servers below one direct downstream. */
+  readonly rollupMaxServers: number;
 }
 
 export const defaultUpstreamServiceOptions: UpstreamServiceOptions = Object.freeze({
@@ -70,6 +81,10 @@ export const defaultUpstreamServiceOptions: UpstreamServiceOptions = Object.free
   maxDownstreams: 1000,
   allowedDownstreams: [],
   allowedAddresses: [],
+  requireClientCertificate: false,
+  rollupDetailed: true,
+  rollupMaxComputers: 100_000,
+  rollupMaxServers: 1000,
 });
 
 /** The SPEC ServiceUrl of the DSS authorization plug-in, relative to the server root. */
@@ -89,6 +104,13 @@ export class UpstreamWebService {
   readonly #blobs: UpdateBlobCache;
   readonly #admits: DownstreamAdmission;
   readonly #deployments: DeploymentsAnswer;
+  /** The reporting roll-up operations (set by createUpstreamService; the routes mount them when present). */
+  rollup: RollupWebService | undefined;
+
+  /** The admission rules, shared with the roll-up operations (rollup-web-service.ts). */
+  get admission(): DownstreamAdmission {
+    return this.#admits;
+  }
 
   constructor(
     private readonly deps: {
@@ -329,7 +351,7 @@ export class UpstreamWebService {
 
   /** `[upstream_service] allowed_*`: a refused downstream gets PB_ERR_DOWNSTREAM_REFUSED and a log line. */
   private admit(dssId: string, call: UpstreamCall, who: Record<string, unknown>): void {
-    const refusal = this.#admits.refusal(dssId, call.ipAddress);
+    const refusal = this.#admits.refusal(dssId, call.ipAddress, call.clientCertificate);
     if (refusal === undefined) return;
     this.deps.logger.warn({ ...who, reason: refusal }, 'downstream server refused');
     throw new AppError('PB_ERR_DOWNSTREAM_REFUSED', `downstream server refused: ${refusal}`, {
@@ -355,7 +377,11 @@ export class UpstreamWebService {
       throw new AppError('PB_ERR_COOKIE_INVALID', 'cookie absent or unreadable', { cause: e });
     }
     if (cookie.encryptedData.length === 0) throw new AppError('PB_ERR_COOKIE_INVALID', 'empty cookie');
-    return this.deps.cookies.openSession(cookie.encryptedData, call.nowMs);
+    const session = await this.deps.cookies.openSession(cookie.encryptedData, call.nowMs);
+    // A session minted over a certificate-checked connection is not a pass for one without a certificate.
+    if (this.deps.options.requireClientCertificate)
+      this.admit(session.dssId, call, { dssId: session.dssId, ip: call.ipAddress });
+    return session;
   }
 }
 

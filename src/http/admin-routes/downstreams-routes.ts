@@ -18,9 +18,35 @@ const downstreamSchema = {
     lastAuthAt: { type: 'integer' },
     lastSyncAt: { ...nullable('integer'), description: 'Its last GetRevisionIdList or GetUpdateData.' },
     syncCalls: { type: 'integer' },
-    computers: { type: 'integer', description: 'Always 0: reporting roll-up is not implemented yet.' },
-    lastRollupAt: { type: 'null', description: 'Always null: reporting roll-up is not implemented yet.' },
-    rollup: { type: 'string', enum: ['not implemented'] },
+    computers: {
+      type: 'integer',
+      description: 'Computers it rolled up (its whole subtree), as of its last roll-up.',
+    },
+    lastRollupAt: { ...nullable('integer'), description: 'Its last reporting roll-up call (epoch ms).' },
+    servers: {
+      type: 'array',
+      description: 'The servers its roll-up reported: itself and the servers below it, any depth.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['serverId', 'parentServerId', 'isReplica'],
+        properties: {
+          serverId: { type: 'string' },
+          name: nullable('string'),
+          parentServerId: { type: 'string', description: 'This server id for the downstream itself.' },
+          version: nullable('string'),
+          isReplica: { type: 'boolean' },
+          lastSyncAt: nullable('integer'),
+          lastRollupAt: nullable('integer'),
+          summary: {
+            type: ['object', 'null'],
+            description:
+              'The 18 ServerSummary counters of MS-WSUSSS (UpdateCount, ComputerTargetCount, ...).',
+            additionalProperties: { type: 'integer' },
+          },
+        },
+      },
+    },
   },
 } as const;
 

@@ -58,6 +58,19 @@ export function decodeServerSyncResponse(
   operation: string,
   limits: ServerSyncLimits = defaultServerSyncLimits,
 ): XmlElement {
+  const payload = decodeServerSyncResponseElement(body, ns, operation, limits);
+  for (const c of payload.children)
+    if (c.kind === 'element' && c.uri === ns && c.local === `${operation}Result`) return c;
+  throw protocolError(operation, `missing ${operation}Result`);
+}
+
+/** As decodeServerSyncResponse, but returns the `<operation>Response` element (for answers without a Result). */
+export function decodeServerSyncResponseElement(
+  body: Uint8Array | string,
+  ns: string,
+  operation: string,
+  limits: ServerSyncLimits = defaultServerSyncLimits,
+): XmlElement {
   let payload: XmlElement;
   try {
     const env = decodeSoapEnvelope(body, limits.xml);
@@ -82,9 +95,7 @@ export function decodeServerSyncResponse(
       operation,
       `unexpected body element {${payload.uri.slice(0, 100)}}${payload.local.slice(0, 100)}`,
     );
-  for (const c of payload.children)
-    if (c.kind === 'element' && c.uri === ns && c.local === `${operation}Result`) return c;
-  throw protocolError(operation, `missing ${operation}Result`);
+  return payload;
 }
 
 /** Runs a decoder over an already located element, turning its InvalidParameters into a protocol error. */

@@ -6,6 +6,7 @@ export * from './limits.js';
 export {
   wrapServerSyncRequest,
   decodeServerSyncResponse,
+  decodeServerSyncResponseElement,
   upstreamFaultError,
   upstreamFaultCode,
   protocolError,

@@ -50,6 +50,9 @@ export interface Database {
   ring_groups: RingGroupsTable;
   rollouts: RolloutsTable;
   rollout_history: RolloutHistoryTable;
+  rollup_servers: RollupServersTable;
+  rollup_computers: RollupComputersTable;
+  rollup_outbox: RollupOutboxTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -261,6 +264,39 @@ export interface DownstreamServersTable {
   last_sync_at: number | null;
   sync_calls: Generated<number>;
   computers: Generated<number>;
+  /** Its last reporting roll-up call (migration 0012). */
+  last_rollup_at: number | null;
+}
+
+/** A server a direct downstream rolled up: itself or one below it (migration 0012, docs/upstream.md). */
+export interface RollupServersTable {
+  server_id: string;
+  /** The direct downstream whose roll-up reported it (the caps are per direct downstream). */
+  reported_by: string;
+  parent_server_id: string;
+  name: string | null;
+  version: string | null;
+  is_replica: number;
+  last_sync_at: number | null;
+  last_rollup_at: number | null;
+  /** JSON object of the 18 ServerSummary counters. */
+  summary: string | null;
+  received_at: number;
+}
+
+/** Which direct downstream owns a rolled-up `computers` row, and its roll-up number (migration 0012). */
+export interface RollupComputersTable {
+  computer_id: string;
+  reported_by: string;
+  rollup_number: number;
+  last_rollup_at: number;
+}
+
+/** Downstream role: what was last rolled up to our upstream, per computer (migration 0012). */
+export interface RollupOutboxTable {
+  computer_id: string;
+  rollup_number: number;
+  sent_at: number;
 }
 
 /** A replica's record of an upstream deployment (migration 0011): DeploymentGuid -> the approval it set. */

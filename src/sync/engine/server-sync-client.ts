@@ -55,12 +55,22 @@ export interface ServerSyncClientOptions {
   readonly logger?: Logger;
   /** Deadline of one SOAP attempt (the transport retries). */
   readonly timeoutMs?: number;
+  /**
+   * A `ServerBusy` fault (an upstream shedding load, e.g. a Patchbay upstream whose event loop lags) is tried
+   * again after 1, 2, 4, 8, 8 s (the base here, default 1,000 ms), at most this many times per call (default 5)
+   * before the run fails with it.
+   */
+  readonly busyRetries?: number;
+  readonly busyDelayMs?: number;
 }
+
+const maxBusyDelayMs = 8_000;
 
 /**
  * The DSS side of MS-WSUSSS over the transport: the auth flow (GetAuthConfig -> DSS GetAuthorizationCookie ->
  * GetCookie), cookie renewal before expiry (re-authenticate between 2 and 30 minutes before `Expiration`, as
- * MS-SAMPLE does; never send an expired cookie), one re-authentication on an `InvalidCookie` fault, and typed
+ * MS-SAMPLE does; never send an expired cookie), one re-authentication on an `InvalidCookie` fault, bounded
+ * retries with a growing delay on a `ServerBusy` fault, and typed
  * operations. Counts calls per operation (tests, the "zero GetUpdateData on an unchanged re-sync" check).
  */
 export class ServerSyncClient {
@@ -96,8 +106,34 @@ export class ServerSyncClient {
     return res.body;
   }
 
+  /**
+   * Runs `fn` again while the upstream answers ServerBusy (WSUS's "try later"), with a growing delay: a busy
+   * moment of the upstream costs seconds, not the whole run (a 50,000-revision first sync is 500 calls).
+   */
+  async #whileBusy<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    const retries = this.#o.busyRetries ?? 5;
+    const base = this.#o.busyDelayMs ?? 1_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (upstreamFaultCode(e) !== 'ServerBusy' || attempt >= retries) throw e;
+        const delayMs = Math.min(maxBusyDelayMs, base * 2 ** attempt);
+        this.#o.logger?.warn(
+          { op, attempt: attempt + 1, of: retries, delayMs },
+          'upstream answered ServerBusy; trying again',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
   /** Full authorization: a new auth cookie, then GetCookie (with the previous session cookie as oldCookie). */
-  async authenticate(): Promise<ServerSyncCookie> {
+  authenticate(): Promise<ServerSyncCookie> {
+    return this.#whileBusy('authenticate', () => this.#authenticate());
+  }
+
+  async #authenticate(): Promise<ServerSyncCookie> {
     const small = 1024 * 1024;
     const authConfig = decodeGetAuthConfigResult(
       decodeServerSyncResponse(
@@ -175,7 +211,9 @@ export class ServerSyncClient {
     for (let attempt = 0; ; attempt++) {
       const cookie = await this.#session();
       try {
-        return decode(await this.#post(this.#o.url, serverSyncAction(op), build(cookie), maxResponseBytes));
+        return await this.#whileBusy(op, async () =>
+          decode(await this.#post(this.#o.url, serverSyncAction(op), build(cookie), maxResponseBytes)),
+        );
       } catch (e) {
         const code = upstreamFaultCode(e);
         if (attempt === 0 && (code === 'InvalidCookie' || code === 'CookieExpired')) {

@@ -33,7 +33,13 @@ export function transportOptionsFromConfig(
             ...(u.proxyUsername === '' ? {} : { username: u.proxyUsername, password: u.proxyPassword }),
             ...(noProxy === undefined ? {} : { noProxy }),
           },
-    tls: { verify: u.tlsVerify, pins: [...u.pinnedSha256] },
+    tls: {
+      verify: u.tlsVerify,
+      pins: [...u.pinnedSha256],
+      ...(u.clientCertificateFile === ''
+        ? {}
+        : { clientCertificateFile: u.clientCertificateFile, clientKeyFile: u.clientKeyFile }),
+    },
     timeouts: {
       connectMs: u.connectTimeoutSeconds * 1000,
       headersMs: noProgressMs,

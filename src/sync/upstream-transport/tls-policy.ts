@@ -23,6 +23,9 @@ export interface UpstreamTlsOptions {
   caFile?: string;
   ca?: string;
   pins?: readonly string[];
+  /** A PEM client certificate and key presented to the upstream (`[upstream] client_certificate_file`). */
+  clientCertificateFile?: string;
+  clientKeyFile?: string;
 }
 
 export interface Pin {
@@ -51,8 +54,11 @@ export function parsePins(pins: readonly string[] | undefined): Pin[] {
 export function buildTlsConnectOptions(options: UpstreamTlsOptions | undefined): {
   rejectUnauthorized: boolean;
   ca?: string[];
+  cert?: string;
+  key?: string;
 } {
   const verify = options?.verify ?? true;
+  const client = readClientCertificate(options);
   const extra: string[] = [];
   if (options?.caFile !== undefined) {
     try {
@@ -64,9 +70,31 @@ export function buildTlsConnectOptions(options: UpstreamTlsOptions | undefined):
     }
   }
   if (options?.ca !== undefined) extra.push(options.ca);
-  if (extra.length === 0) return { rejectUnauthorized: verify };
+  if (extra.length === 0) return { rejectUnauthorized: verify, ...client };
   // Passing `ca` replaces Node's default store; keep the public roots alongside the extra CAs.
-  return { rejectUnauthorized: verify, ca: [...rootCertificates, ...extra] };
+  return { rejectUnauthorized: verify, ca: [...rootCertificates, ...extra], ...client };
+}
+
+/** The client certificate and key, read once when the transport is built (a bad file fails the start). */
+function readClientCertificate(options: UpstreamTlsOptions | undefined): { cert?: string; key?: string } {
+  const certFile = options?.clientCertificateFile ?? '';
+  const keyFile = options?.clientKeyFile ?? '';
+  if (certFile === '' && keyFile === '') return {};
+  if (certFile === '' || keyFile === '')
+    throw new AppError(
+      'PB_ERR_CONFIG_INVALID',
+      'a client certificate needs both a certificate and a key file',
+    );
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new AppError('PB_ERR_CONFIG_INVALID', `cannot read the upstream client ${what} ${file}`, {
+        cause: e,
+      });
+    }
+  };
+  return { cert: read(certFile, 'certificate'), key: read(keyFile, 'key') };
 }
 
 /** Whether any certificate of the (detailed) peer chain matches a pin. */

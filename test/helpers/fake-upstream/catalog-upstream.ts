@@ -70,6 +70,9 @@ export interface CatalogFaults {
   garbageAnswers?: boolean;
   /** The next n authenticated calls fault InvalidCookie (cookie handling). */
   invalidCookie?: number;
+  /** The next n calls of `serverBusyOp` (default GetUpdateData) fault ServerBusy (an upstream shedding load). */
+  serverBusy?: number;
+  serverBusyOp?: string;
 }
 
 export interface CatalogUpstream extends FakeSoapServer {
@@ -128,6 +131,10 @@ export async function startCatalogUpstream(options: {
 
   const handler = async (req: RecordedRequest): Promise<SoapAnswer> => {
     if (req.op === 'GetUpdateData' && faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
+    if ((faults.serverBusy ?? 0) > 0 && req.op === (faults.serverBusyOp ?? 'GetUpdateData')) {
+      faults.serverBusy!--;
+      return wsusFault('ServerBusy', 'Server', req.op);
+    }
     switch (req.op) {
       case 'GetAuthConfig':
         return ok(

@@ -11,6 +11,7 @@ import { up0008UpstreamCatalogLog } from './0008-upstream-catalog-log.js';
 import { up0009SupersedenceView } from './0009-supersedence-view.js';
 import { up0010DownstreamServers } from './0010-downstream-servers.js';
 import { up0011ReplicaDeployments } from './0011-replica-deployments.js';
+import { up0012ReportingRollup } from './0012-reporting-rollup.js';
 import { up0013CleanupJournal } from './0013-cleanup-journal.js';
 import { up0014Rings } from './0014-rings.js';
 import { up0015CatalogRollouts } from './0015-catalog-rollouts.js';
@@ -33,6 +34,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0009-supersedence-view': { up: (db) => up0009SupersedenceView(db, dialect) },
     '0010-downstream-servers': { up: (db) => up0010DownstreamServers(db, dialect) },
     '0011-replica-deployments': { up: (db) => up0011ReplicaDeployments(db, dialect) },
+    '0012-reporting-rollup': { up: (db) => up0012ReportingRollup(db, dialect) },
     '0013-cleanup-journal': { up: (db) => up0013CleanupJournal(db, dialect) },
     '0014-rings': { up: (db) => up0014Rings(db, dialect) },
     '0015-catalog-rollouts': { up: (db) => up0015CatalogRollouts(db, dialect) },

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DownstreamServersTable } from '../database.js';
 import type { Executor } from '../transaction.js';
+import { RollupRepository } from './rollup-repository.js';
 
 /** A downstream server as the registry holds it (docs/upstream.md, `patchbay downstreams`). */
 export interface DownstreamServer {
@@ -18,8 +19,10 @@ export interface DownstreamServer {
   /** Its last GetRevisionIdList or GetUpdateData. */
   readonly lastSyncAt: number | null;
   readonly syncCalls: number;
-  /** Always 0 until reporting roll-up (issue 12 item 3) fills it. */
+  /** Computers it rolled up (its whole subtree), as of its last roll-up. */
   readonly computers: number;
+  /** Its last reporting roll-up call, null before the first. */
+  readonly lastRollupAt: number | null;
 }
 
 export interface DownstreamAuth {
@@ -107,7 +110,9 @@ export class DownstreamServerRepository {
     return rows.map(toServer);
   }
 
+  /** Removes the server and everything it rolled up (its servers, computers and their states). */
   async remove(serverId: string): Promise<boolean> {
+    await new RollupRepository(this.db).removeReportedBy(serverId);
     const r = await this.db
       .deleteFrom('downstream_servers')
       .where('server_id', '=', serverId)
@@ -132,5 +137,6 @@ function toServer(r: {
     lastSyncAt: r.last_sync_at === null ? null : Number(r.last_sync_at),
     syncCalls: Number(r.sync_calls),
     computers: Number(r.computers),
+    lastRollupAt: r.last_rollup_at === null ? null : Number(r.last_rollup_at),
   };
 }

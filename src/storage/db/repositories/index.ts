@@ -34,6 +34,9 @@ import { ReportQueryRepository } from './report-query-repository.js';
 import { RingFigureRepository } from './ring-figure-repository.js';
 import { RingRepository } from './ring-repository.js';
 import { RolloutRepository } from './rollout-repository.js';
+import { RollupRepository } from './rollup-repository.js';
+import { RollupOutboxRepository } from './rollup-outbox-repository.js';
+import { RollupSummaryRepository } from './rollup-summary-repository.js';
 import { RevisionGraphRepository } from './revision-graph-repository.js';
 import { RevisionRepository } from './revision-repository.js';
 import { SettingsRepository } from './settings-repository.js';
@@ -90,6 +93,9 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     rings: new RingRepository(db, dialect),
     ringFigures: new RingFigureRepository(db),
     rollouts: new RolloutRepository(db),
+    rollup: new RollupRepository(db),
+    rollupOutbox: new RollupOutboxRepository(db),
+    rollupSummary: new RollupSummaryRepository(db, dialect),
   };
 }
 
@@ -118,6 +124,8 @@ export * from './deployment-change-repository.js';
 export * from './deployment-feed-repository.js';
 export * from './replica-repository.js';
 export * from './downstream-server-repository.js';
+export * from './rollup-repository.js';
+export * from './rollup-outbox-repository.js';
 export * from './file-repository.js';
 export * from './ops-stats-repository.js';
 export * from './generation-repository.js';

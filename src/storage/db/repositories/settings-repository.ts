@@ -23,6 +23,16 @@ export class SettingsRepository {
       .execute();
   }
 
+  /** The value of `key`, storing `initial` first when absent (first writer wins, also across nodes). */
+  async getOrCreate<T>(key: string, initial: T, now = Date.now()): Promise<T> {
+    await this.db
+      .insertInto('settings')
+      .values({ key, value: JSON.stringify(initial), updated_at: now, updated_by: 'system' })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    return (await this.get<T>(key)) as T;
+  }
+
   async delete(key: string): Promise<boolean> {
     const r = await this.db.deleteFrom('settings').where('key', '=', key).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;

@@ -1,0 +1,3 @@
+import { threeTierScenario } from './three-tier-scenario.js';
+
+threeTierScenario('sqlite');
