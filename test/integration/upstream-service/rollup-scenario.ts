@@ -142,7 +142,7 @@ export function rollupScenario(kind: DbKind): void {
       expected,
       'the states arrived as C holds them',
     );
-    const dss = await (v as any)
+    const dss = await v
       .selectFrom('vdownstreamserver')
       .select([
         'downstreamserverid as id',
@@ -152,10 +152,10 @@ export function rollupScenario(kind: DbKind): void {
       ])
       .execute();
     assert.equal(dss.length, 1);
-    assert.equal(dss[0].id, cId);
-    assert.equal(dss[0].name, 'c.lab.invalid');
-    assert.equal(Number(dss[0].computers), 1, "C's own summary: one computer");
-    assert.ok(dss[0].at !== null);
+    assert.equal(dss[0]!.id, cId);
+    assert.equal(dss[0]!.name, 'c.lab.invalid');
+    assert.equal(Number(dss[0]!.computers), 1, "C's own summary: one computer");
+    assert.ok(dss[0]!.at !== null);
 
     // The computer report, `downstreams show` (service the CLI and REST call) and the REST API.
     const report = await createReportsService(createRepositories(b.db)).computerStatus();
