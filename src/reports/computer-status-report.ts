@@ -28,6 +28,8 @@ export async function computerStatusReport(
     name: r.name,
     ipAddress: r.ipAddress,
     os: r.os,
+    // Rolled-up computers (reporting roll-up) name the downstream server they talk to; ours are empty.
+    server: r.parentServerId,
     lastSync: r.lastSyncMs,
     lastReport: r.lastReportMs,
     ...stateCells(r),
@@ -42,6 +44,7 @@ export async function computerStatusReport(
       col('name', 'Name'),
       col('ipAddress', 'IP address'),
       col('os', 'Operating system'),
+      col('server', 'Downstream server'),
       col('lastSync', 'Last sync', 'time'),
       col('lastReport', 'Last report', 'time'),
       ...stateColumns,

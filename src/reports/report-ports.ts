@@ -28,6 +28,8 @@ export interface ComputerLine extends StateCounts {
   readonly name: string | null;
   readonly ipAddress: string | null;
   readonly os: string | null;
+  /** The downstream server a rolled-up computer talks to (reporting roll-up); null for our own clients. */
+  readonly parentServerId: string | null;
   readonly lastSyncMs: number | null;
   readonly lastReportMs: number | null;
 }

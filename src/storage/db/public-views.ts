@@ -117,6 +117,18 @@ export interface PublicViewsDatabase {
     issupersedingapproved: number;
     issupersedingdeclined: number;
   };
+  /** Patchbay view (migration 0012): the downstream servers below us and their roll-up summaries. */
+  vdownstreamserver: {
+    downstreamserverid: string;
+    domainname: string | null;
+    parentserverid: string | null;
+    reportedbyserverid: string;
+    rolluplastsynctime: ViewTime | null;
+    lastrolluptime: ViewTime | null;
+    version: string | null;
+    isreplica: number;
+    computertargetcount: number | null;
+  };
   vupdateinstallationinfo: {
     updateid: string;
     computertargetid: string;

@@ -88,17 +88,18 @@ export function downstreamRegistryScenario(kind: DbKind): void {
     assert.ok(row.firstSeenAt >= before && row.lastSyncAt !== null && row.lastSyncAt >= row.firstSeenAt);
     assert.ok(row.syncCalls >= 4, `GetRevisionIdList x2 per sync (${row.syncCalls})`);
     assert.equal(row.computers, 0);
+    assert.equal(row.lastRollupAt, null, 'no roll-up yet');
 
     // CLI
     const list = await cli(a, 'downstreams', 'list', '--json');
     assert.equal(list.code, 0, list.stderr);
     assert.deepEqual(
-      JSON.parse(list.stdout).items.map((d: any) => [d.serverId, d.name, d.computers, d.rollup]),
-      [[bId, 'b.lab.invalid', 0, 'not implemented']],
+      JSON.parse(list.stdout).items.map((d: any) => [d.serverId, d.name, d.computers, d.lastRollupAt]),
+      [[bId, 'b.lab.invalid', 0, null]],
     );
     const human = await cli(a, 'downstreams', 'list');
     assert.match(human.stdout, /b\.lab\.invalid/);
-    assert.match(human.stdout, /roll-up is not implemented/);
+    assert.match(human.stdout, /LAST ROLLUP/);
     const shown = await cli(a, 'downstreams', 'show', 'B.LAB.INVALID', '--json');
     assert.equal(shown.code, 0, shown.stderr);
     assert.equal(JSON.parse(shown.stdout).serverId, bId);

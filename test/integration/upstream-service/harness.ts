@@ -74,6 +74,8 @@ export async function serveUpstream(
   t: TestContext,
   db: DbHandle,
   options: Partial<UpstreamServiceOptions> = {},
+  /** HTTPS instead of HTTP (and a downstream client CA, `[upstream_service] client_ca_file`). */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer },
 ): Promise<{ baseUrl: string; store: FsContentStore }> {
   const dir = mkdtempSync(join(tmpdir(), 'pb-uss-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,17 +91,23 @@ export async function serveUpstream(
     logger: silentLogger,
     options,
   });
-  const app = await buildClientServer({
-    config,
-    logger: silentLogger,
-    readiness: [],
-    clientService: service,
-    contentStore: store,
-    upstreamService,
-    maxEventLoopLagMs: 1000,
-  });
+  const app = await buildClientServer(
+    {
+      config,
+      logger: silentLogger,
+      readiness: [],
+      clientService: service,
+      contentStore: store,
+      upstreamService,
+      maxEventLoopLagMs: 1000,
+    },
+    tls ? { tls } : {},
+  );
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());
   const addr = app.server.address();
-  return { baseUrl: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`, store };
+  return {
+    baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`,
+    store,
+  };
 }

@@ -34,6 +34,8 @@ export interface ComputerStateCountsRow extends StateCountsRow {
   readonly name: string | null;
   readonly ipAddress: string | null;
   readonly os: string | null;
+  /** The downstream server a rolled-up computer talks to; null for our own clients. */
+  readonly parentServerId: string | null;
   readonly lastSyncMs: number | null;
   readonly lastReportMs: number | null;
 }
@@ -247,6 +249,7 @@ export class ReportQueryRepository {
         'c.name as name',
         'c.ipaddress as ip',
         'c.osdescription as os',
+        'c.parentserverid as parent_server',
         'c.lastsynctime as last_sync',
         'c.lastreportedstatustime as last_report',
         's.installed',
@@ -262,6 +265,7 @@ export class ReportQueryRepository {
       name: r.name,
       ipAddress: r.ip,
       os: r.os,
+      parentServerId: r.parent_server,
       lastSyncMs: viewTimeToMs(r.last_sync),
       lastReportMs: viewTimeToMs(r.last_report),
       ...counts(r),

@@ -1,0 +1,3 @@
+import { clientCertScenario } from './client-cert-scenario.js';
+
+clientCertScenario('sqlite');

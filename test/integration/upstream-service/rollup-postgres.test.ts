@@ -1,0 +1,3 @@
+import { rollupScenario } from './rollup-scenario.js';
+
+rollupScenario('postgres');
