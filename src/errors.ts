@@ -348,7 +348,9 @@ export class AppError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-    this.detail = options?.detail ? Object.freeze({ ...options.detail }) : undefined;
+    // A copy, not frozen: pino's error serializer tags every error-like value while it serializes (a detail
+    // with a `message`, as an upstream fault's has, counts), and a frozen detail made every such log line throw.
+    this.detail = options?.detail ? { ...options.detail } : undefined;
   }
 
   get status(): number {

@@ -136,3 +136,22 @@ void test('a child rebinding a key of its parent (component) writes it once, wit
   assert.deepEqual([b?.component, b?.reqId, b?.token], ['upstream-transport', 'req-2', '[redacted]']);
   assert.equal(c?.component, 'jobs');
 });
+
+void test('an upstream fault logged as err: its detail (error-like: it has a message) serializes, the log call never throws', async () => {
+  const { upstreamFaultError } = await import('../../../src/protocol/server-sync/index.js');
+  const { logger, records } = memoryLogger();
+  const err = upstreamFaultError({
+    errorCode: 'InvalidCookie',
+    message: 'the cookie is not valid',
+    code: 'Client',
+    id: undefined,
+    operation: 'GetRollupConfiguration',
+  });
+  // Seen in `patchbay sync`: a failed roll-up's warning threw "object is not extensible" and failed the sync.
+  logger.warn({ err, code: err.code }, 'reporting roll-up failed');
+  logger.warn({ err }, 'again: the serializer cleaned up after itself');
+  const [first, second] = records();
+  assert.equal((first!.err as { message: string }).message, err.message);
+  assert.equal((first!.err as { detail: { errorCode: string } }).detail.errorCode, 'InvalidCookie');
+  assert.ok(second);
+});
