@@ -100,6 +100,13 @@ export function clientCertScenario(kind: DbKind): void {
       );
     }
 
+    // The roll-up operations take the same rule: C without its certificate may not roll up.
+    await assert.rejects(
+      runRollup({ db: c, transport: transport() }, { upstreamUrl: httpsSync }),
+      (e) => faultOf(e) === 'InvalidParameters' && /no TLS client certificate/.test((e as Error).message),
+      'a roll-up without a certificate is refused',
+    );
+
     // A Windows Update Agent on the same HTTPS port presents no certificate and is served.
     const dispatcher = new Agent({ connect: { ca: pki.caPem } });
     t.after(() => dispatcher.close());
