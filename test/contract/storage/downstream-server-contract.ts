@@ -39,6 +39,7 @@ export function runDownstreamServerContract(name: string, makeDb: MakeDb): void 
         lastSyncAt: null,
         syncCalls: 0,
         computers: 0,
+        lastRollupAt: null,
       });
     });
 

@@ -163,6 +163,8 @@ export function runReportQueryContract(name: string, makeDb: MakeDb): void {
         name: 'srv-db01.contoso.local',
         ipAddress: '10.0.0.11',
         os: 'Windows Server 2022 Standard',
+        // Managed here, not rolled up from a downstream server.
+        parentServerId: null,
         lastSyncMs: t0 + hour,
         lastReportMs: t0 + hour + 60_000,
         installed: 1,
