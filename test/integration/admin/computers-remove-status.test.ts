@@ -59,12 +59,16 @@ for (const driver of adminDrivers())
       assert.ok(s.database.bytes > 0, 'a migrated, seeded database has a size');
       assert.equal(s.content.files, 0);
       assert.equal(s.content.bytes, 0);
-      assert.equal(s.cleanup, undefined, 'no cleanup estimate until patchbay cleanup exists');
+      // What `patchbay cleanup` would reclaim now: its dry run's totals.
+      assert.deepEqual(Object.keys(s.cleanup).sort(), ['bytes', 'files', 'rows']);
+      const dry = await adminJson(h.db, 'cleanup', '--dry-run');
+      assert.deepEqual(s.cleanup, dry.total);
       if (driver === 'sqlite') assert.equal(typeof s.database.freeBytes, 'number');
       else assert.equal(s.database.freeBytes, null);
       const text = await adminCli(h.db, 'status');
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /database size: /);
       assert.match(text.stdout, /content size: {2}0 B in 0 file\(s\)/);
+      assert.match(text.stdout, /cleanup would reclaim: \d+ row\(s\), \d+ file\(s\)/);
     });
   });
