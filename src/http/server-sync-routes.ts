@@ -43,7 +43,7 @@ function callOf(ctx: SoapCallContext): UpstreamCall {
 }
 
 /**
- * The five reporting roll-up operations (docs/protocol/upstream.md §2) for the ReportingWebService endpoint,
+ * The five reporting roll-up operations (docs/protocol/upstream.md §U2) for the ReportingWebService endpoint,
  * which they share with the clients' ReportEventBatch (client-ws-routes.ts mounts them beside it).
  */
 export function registerRollupOperations(

@@ -24,7 +24,7 @@ import type { UpstreamCall, UpstreamServiceOptions } from './upstream-web-servic
 const skewToleranceMs = 60_000;
 
 /**
- * The upstream side of reporting roll-up (docs/upstream.md "Reporting roll-up", docs/protocol/upstream.md §2,
+ * The upstream side of reporting roll-up (docs/upstream.md "Reporting roll-up", docs/protocol/upstream.md §U2,
  * SPEC only): the five ReportingWebService operations a downstream server calls on us.
  *
  * The SPEC's cookie is a fixed value that authenticates nothing, so every call is bound to a downstream we

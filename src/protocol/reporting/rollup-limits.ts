@@ -1,5 +1,5 @@
 /**
- * Reporting roll-up (docs/protocol/upstream.md §2, MS-WSUSSS 3.1.4.13-17): the batch sizes we announce in
+ * Reporting roll-up (docs/protocol/upstream.md §U2, MS-WSUSSS 3.1.4.13-17): the batch sizes we announce in
  * GetRollupConfiguration and enforce on every request. The four batch sizes are Windows' own (SPEC: "always
  * 5,000 / 1,500 / 20,000 / 500"), so a Windows DSS never sends more; the other caps bound what one request
  * may make us parse and are far above what the SPEC's types allow a real DSS to send.

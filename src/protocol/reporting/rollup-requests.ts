@@ -1,5 +1,5 @@
 /**
- * Reporting roll-up requests (docs/protocol/upstream.md §2, SPEC only: MS-WSUSSS 3.1.4.13-17 and 6.3; no real
+ * Reporting roll-up requests (docs/protocol/upstream.md §U2, SPEC only: MS-WSUSSS 3.1.4.13-17 and 6.3; no real
  * capture exists): decoders for the upstream role and encoders for Patchbay as a downstream, element order as
  * the WSDL gives it. Every string is untrusted text with a length cap; every list is capped (rollup-limits.ts);
  * a violation is InvalidParameters naming the WSDL parameter.

@@ -1,5 +1,5 @@
 /**
- * Reporting roll-up answers (docs/protocol/upstream.md §2, SPEC only): encoders for the upstream role and
+ * Reporting roll-up answers (docs/protocol/upstream.md §U2, SPEC only): encoders for the upstream role and
  * decoders for Patchbay as a downstream, which reads an upstream's answer as untrusted input too.
  */
 import { parseBoolean, parseGuid, parseInt32, readRequired } from '../soap/index.js';

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { columnTypes, type DialectName } from '../dialect.js';
 
 /**
- * Reporting roll-up (docs/upstream.md "Reporting roll-up", docs/protocol/upstream.md §2), both roles.
+ * Reporting roll-up (docs/upstream.md "Reporting roll-up", docs/protocol/upstream.md §U2), both roles.
  *
  * Upstream role: rolled-up computers are rows of `computers` with `downstream_server_id` = the server the
  * client talks to (so vComputerTarget's ParentServerId, the status views and the reports show them as WSUS
