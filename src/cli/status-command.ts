@@ -3,7 +3,6 @@
  * and what a `patchbay cleanup` would reclaim now (its dry run's totals, so the figure is what the cleanup would
  * really do, never a guess).
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config/index.js';
 import { serverStatus, type ServerStatus } from '../operations/index.js';
@@ -14,6 +13,7 @@ import type { CliIo } from './cli-io.js';
 import { describeDatabase } from './cli-database.js';
 import { databaseOptions } from '../main.js';
 import { formatBytes, printJson, withSyncCli } from './sync-cli-support.js';
+import { packageVersion } from './package-version.js';
 
 export interface StorageStatus {
   readonly database: { readonly location: string } & DatabaseSize;
@@ -59,18 +59,7 @@ export async function storageStatus(
   };
 }
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
-/** `patchbay status --json`: the server status and, once `patchbay cleanup` exists, its estimate. */
+/** `patchbay status --json`: the server status and what `patchbay cleanup` would reclaim. */
 export type StatusReport = ServerStatus & { readonly cleanup?: CleanupEstimate };
 
 export async function statusReport(
