@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { createAdminServices } from '../../../src/admin/index.js';
 import { isEmptyDatabase, openDatabase } from '../../../src/storage/index.js';
@@ -19,6 +19,7 @@ import {
   emptyPostgresUrl,
   openTestDatabase,
   stopAdminPostgres,
+  type Driver,
 } from '../../helpers/admin-db.js';
 import { runCliProcess } from '../../helpers/cli.js';
 import type { WuspClient } from '../client-service/wusp-client.js';
@@ -75,20 +76,23 @@ async function scan(
   throw new Error('scan did not finish in 50 pages');
 }
 
+/** A synchronized server with one approved update whose file is stored: what both tests back up. */
+async function syncedServer(t: TestContext, driver: Driver) {
+  const source = await openTestDatabase(t, driver);
+  const up = await startProductUpstream(t);
+  const env = { ...source.env, ...productEnv(up, source.dir) };
+  const cli = cliFor(source.dir, env);
+  await createAdminServices(source.handle).groups.create({ name: 'Ring 1' }, { via: 'cli', name: 'tester' });
+  await cli('sync', '--quiet');
+  await cli('approve', cat.sec, '--group', 'Ring 1');
+  await cli('content', 'download');
+  return { source, up, env, cli };
+}
+
 for (const driver of adminDrivers()) {
   void describe(`backup and restore (${driver})`, () => {
     void test('backup while clients scan, restore on a fresh data directory, the same answers', async (t) => {
-      const source = await openTestDatabase(t, driver);
-      const up = await startProductUpstream(t);
-      const env = { ...source.env, ...productEnv(up, source.dir) };
-      const cli = cliFor(source.dir, env);
-      await createAdminServices(source.handle).groups.create(
-        { name: 'Ring 1' },
-        { via: 'cli', name: 'tester' },
-      );
-      await cli('sync', '--quiet');
-      await cli('approve', cat.sec, '--group', 'Ring 1');
-      await cli('content', 'download');
+      const { source, up, env, cli } = await syncedServer(t, driver);
 
       const server = await startE2eClientServer(t, source.handle, env);
       const clientId = randomUUID();
@@ -169,17 +173,7 @@ for (const driver of adminDrivers()) {
     });
 
     void test('a tampered file, a truncated database copy or a missing manifest is refused and changes nothing', async (t) => {
-      const source = await openTestDatabase(t, driver);
-      const up = await startProductUpstream(t);
-      const env = { ...source.env, ...productEnv(up, source.dir) };
-      const cli = cliFor(source.dir, env);
-      await createAdminServices(source.handle).groups.create(
-        { name: 'Ring 1' },
-        { via: 'cli', name: 'tester' },
-      );
-      await cli('sync', '--quiet');
-      await cli('approve', cat.sec, '--group', 'Ring 1');
-      await cli('content', 'download');
+      const { source, up, cli } = await syncedServer(t, driver);
       const folder = join(source.dir, 'backup');
       await cli('backup', '--to', folder);
       const manifest = JSON.parse(await readFile(join(folder, 'backup.json'), 'utf8')) as {
