@@ -60,7 +60,7 @@ for (const driver of adminDrivers())
       assert.equal(s.content.files, 0);
       assert.equal(s.content.bytes, 0);
       // What `patchbay cleanup` would reclaim now: its dry run's totals.
-      assert.deepEqual(Object.keys(s.cleanup).sort(), ['bytes', 'files', 'rows']);
+      assert.deepEqual(Object.keys(s.cleanup as object).sort(), ['bytes', 'files', 'rows']);
       const dry = await adminJson(h.db, 'cleanup', '--dry-run');
       assert.deepEqual(s.cleanup, dry.total);
       if (driver === 'sqlite') assert.equal(typeof s.database.freeBytes, 'number');
