@@ -168,8 +168,10 @@ export async function rollupAfterSync(
     };
   } catch (e) {
     const err = toAppError(e);
+    // The code and the reason, not the error with its stack: an upstream without a reporting service answers
+    // this at every sync, and it is an expected condition, not a bug to debug.
     deps.logger?.warn(
-      { err, code: err.code },
+      { code: err.code, reason: err.message },
       'reporting roll-up to the upstream failed; the synchronized catalog stays active (retried at the next sync or roll-up)',
     );
     return { rollupError: err };

@@ -87,11 +87,11 @@ void test('patchbay serve on embedded defaults: data dir, migrated SQLite, healt
     assert.deepEqual(await live.json(), { status: 'ok' });
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ok', checks: { database: 'ok' } });
+    assert.deepEqual(await ready.json(), { status: 'ok', checks: { database: 'ok', content: 'ok' } });
   }
   const tlsReady = await httpsGet(`https://127.0.0.1:${httpsPort}/readyz`, pki.caPem);
   assert.equal(tlsReady.status, 200);
-  assert.deepEqual(JSON.parse(tlsReady.body), { status: 'ok', checks: { database: 'ok' } });
+  assert.deepEqual(JSON.parse(tlsReady.body), { status: 'ok', checks: { database: 'ok', content: 'ok' } });
   const unknown = await fetch(`http://127.0.0.1:${httpPort}/nope`);
   assert.equal(unknown.status, 404);
 
