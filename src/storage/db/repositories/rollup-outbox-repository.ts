@@ -1,25 +1,12 @@
+import type { RollupComputerDetails } from './rollup-repository.js';
 import type { Executor } from '../transaction.js';
 import { chunkRows } from '../transaction.js';
 
 /** A computer as the downstream role rolls it up: its row, what was last sent, when its states last changed. */
-export interface OutboxComputer {
+export interface OutboxComputer extends RollupComputerDetails {
   readonly computerId: string;
   /** null: a client of ours; else the downstream server it talks to (rolled up to us). */
   readonly downstreamServerId: string | null;
-  readonly dnsName: string | null;
-  readonly ipAddress: string | null;
-  readonly osMajor: number | null;
-  readonly osMinor: number | null;
-  readonly osBuild: number | null;
-  readonly osServicePackMajor: number | null;
-  readonly osServicePackMinor: number | null;
-  readonly osLocale: string | null;
-  readonly osDescription: string | null;
-  readonly computerMake: string | null;
-  readonly computerModel: string | null;
-  readonly biosVersion: string | null;
-  readonly clientVersion: string | null;
-  readonly processorArchitecture: string | null;
   readonly lastSyncAt: number | null;
   readonly lastReportAt: number | null;
   readonly lastInventoryAt: number | null;

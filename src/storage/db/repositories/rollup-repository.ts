@@ -27,24 +27,7 @@ export interface RollupComputerRow {
   readonly lastReportAt: number | null;
   readonly lastInventoryAt: number | null;
   /** Absent: the DSS sent no Details (allowed only for a computer we hold under the same parent). */
-  readonly details:
-    | {
-        readonly dnsName: string | null;
-        readonly ipAddress: string | null;
-        readonly osMajor: number | null;
-        readonly osMinor: number | null;
-        readonly osBuild: number | null;
-        readonly osServicePackMajor: number | null;
-        readonly osServicePackMinor: number | null;
-        readonly osLocale: string | null;
-        readonly osDescription: string | null;
-        readonly computerMake: string | null;
-        readonly computerModel: string | null;
-        readonly biosVersion: string | null;
-        readonly clientVersion: string | null;
-        readonly processorArchitecture: string | null;
-      }
-    | undefined;
+  readonly details: RollupComputerDetails | undefined;
 }
 
 export interface RollupStatusRow {
@@ -431,4 +414,22 @@ export class RollupRepository {
       summary: r.summary === null ? null : (JSON.parse(r.summary) as Record<string, number>),
     }));
   }
+}
+
+/** What a roll-up carries about one computer (its Details): the same fields both roles read and write. */
+export interface RollupComputerDetails {
+  readonly dnsName: string | null;
+  readonly ipAddress: string | null;
+  readonly osMajor: number | null;
+  readonly osMinor: number | null;
+  readonly osBuild: number | null;
+  readonly osServicePackMajor: number | null;
+  readonly osServicePackMinor: number | null;
+  readonly osLocale: string | null;
+  readonly osDescription: string | null;
+  readonly computerMake: string | null;
+  readonly computerModel: string | null;
+  readonly biosVersion: string | null;
+  readonly clientVersion: string | null;
+  readonly processorArchitecture: string | null;
 }
