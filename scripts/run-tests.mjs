@@ -21,6 +21,26 @@ function collect(dir) {
   return out;
 }
 
+/** dist/cli/bin.js exists and is newer than every file under src/ (so it was built from this tree). */
+function builtIsCurrent() {
+  let built;
+  try {
+    built = statSync(join(root, 'dist', 'cli', 'bin.js')).mtimeMs;
+  } catch {
+    return false;
+  }
+  const newest = (dir) =>
+    Math.max(
+      0,
+      ...readdirSync(dir).map((name) => {
+        const p = join(dir, name);
+        const st = statSync(p);
+        return st.isDirectory() ? newest(p) : st.mtimeMs;
+      }),
+    );
+  return newest(join(root, 'src')) <= built;
+}
+
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const filters = args.filter((a) => a !== '--quick');
@@ -34,6 +54,8 @@ if (files.length === 0) {
   console.error('no test files matched', filters);
   process.exit(1);
 }
+// Child CLI processes run the build when it is current (test/helpers/cli.ts says why).
+if (env.PATCHBAY_TEST_BUILT_CLI === undefined) env.PATCHBAY_TEST_BUILT_CLI = builtIsCurrent() ? '1' : '0';
 const concurrency = process.env.PATCHBAY_TEST_CONCURRENCY ?? '2';
 const r = spawnSync(
   process.execPath,
