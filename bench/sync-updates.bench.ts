@@ -70,8 +70,53 @@ export async function closedLoop(pool: Pool, body: string, connections: number, 
   return { perSecond: (lat.length / ms) * 1000, lat, errors };
 }
 
+/**
+ * A Windows-like client's session: GetConfig, GetAuthorizationCookie (client-side targeting into `group`),
+ * GetCookie, then one SyncUpdates with a fresh cookie. The first call of a fresh cookie also carries every
+ * approved cached revision as ChangedUpdates (REAL: 295 at a fresh anchor); the returned steady-state body
+ * uses its NewCookie, whose anchor is current, and a real-shaped cached-id load.
+ */
+export async function scanSession(
+  pool: Pool,
+  o: { group: string; installed: readonly number[]; other: readonly number[] },
+): Promise<string> {
+  const cfg = await post(pool, envelope('GetConfig', '<protocolVersion>2.90</protocolVersion>'), 'GetConfig');
+  const lastChange = /<LastChange>([^<]+)/.exec(cfg.body)![1]!;
+  const clientId = randomUUID();
+  const authResp = await pool.request({
+    path: '/SimpleAuthWebService/SimpleAuth.asmx',
+    method: 'POST',
+    body: `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetAuthorizationCookie xmlns="http://www.microsoft.com/SoftwareDistribution/Server/SimpleAuthWebService"><clientId>${clientId}</clientId><targetGroupName>${o.group}</targetGroupName><dnsName>bench</dnsName></GetAuthorizationCookie></s:Body></s:Envelope>`,
+    headers: { 'content-type': 'text/xml; charset=utf-8' },
+  });
+  const authData = /<CookieData>([^<]+)/.exec(await authResp.body.text())![1]!;
+  const gc = await post(
+    pool,
+    envelope(
+      'GetCookie',
+      `<authCookies><AuthorizationCookie><PlugInId>SimpleTargeting</PlugInId><CookieData>${authData}</CookieData></AuthorizationCookie></authCookies><lastChange>${lastChange}</lastChange><protocolVersion>2.90</protocolVersion>`,
+    ),
+    'GetCookie',
+  );
+  const exp = /<Expiration>([^<]+)/.exec(gc.body)![1]!;
+  const data = /<EncryptedData>([^<]+)/.exec(gc.body)![1]!;
+  const ints = (xs: readonly number[]) => xs.map((x) => `<int>${x}</int>`).join('');
+  const syncBodyWith = (expiration: string, encrypted: string): string =>
+    envelope(
+      'SyncUpdates',
+      `<cookie><Expiration>${expiration}</Expiration><EncryptedData>${encrypted}</EncryptedData></cookie><parameters><ExpressQuery>false</ExpressQuery>` +
+        `<InstalledNonLeafUpdateIDs>${ints(o.installed)}</InstalledNonLeafUpdateIDs><OtherCachedUpdateIDs>${ints(o.other)}</OtherCachedUpdateIDs>` +
+        `<SkipSoftwareSync>false</SkipSoftwareSync><NeedTwoGroupOutOfScopeUpdates>true</NeedTwoGroupOutOfScopeUpdates><AlsoPerformRegularSync>false</AlsoPerformRegularSync>` +
+        `<ProductsParameters><SyncCurrentVersionOnly>false</SyncCurrentVersionOnly><DeviceAttributes>${'X=1;'.repeat(400)}</DeviceAttributes><CallerAttributes>Interactive=0;Id=bench;</CallerAttributes><Products/></ProductsParameters></parameters>`,
+    );
+  const fresh = await post(pool, syncBodyWith(exp, data), 'SyncUpdates');
+  if (fresh.status !== 200) throw new Error(`SyncUpdates failed: ${fresh.body.slice(0, 400)}`);
+  const nc = /<NewCookie><Expiration>([^<]+)<\/Expiration><EncryptedData>([^<]+)/.exec(fresh.body)!;
+  return syncBodyWith(nc[1]!, nc[2]!);
+}
+
 /** Open loop at a fixed rate (P2 "at half load"): latency includes any queueing. */
-async function openLoop(pool: Pool, body: string, rate: number, ms: number): Promise<number[]> {
+export async function openLoop(pool: Pool, body: string, rate: number, ms: number): Promise<number[]> {
   const lat: number[] = [];
   const n = Math.max(1, Math.floor((rate * ms) / 1000));
   const start = performance.now();
@@ -124,7 +169,7 @@ function watchStalls(): { stop(): string } {
   };
 }
 
-const pct = (xs: number[], p: number): number => {
+export const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
@@ -263,47 +308,9 @@ export async function prepareSyncBench(opts: {
     closers.push(() => pool.close());
 
     // Handshake once; the request then carries the cookie and a real-shaped cached-id load.
-    const cfg = await post(
-      pool,
-      envelope('GetConfig', '<protocolVersion>2.90</protocolVersion>'),
-      'GetConfig',
-    );
-    const lastChange = /<LastChange>([^<]+)/.exec(cfg.body)![1]!;
-    const clientId = randomUUID();
-    const authResp = await pool.request({
-      path: '/SimpleAuthWebService/SimpleAuth.asmx',
-      method: 'POST',
-      body: `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetAuthorizationCookie xmlns="http://www.microsoft.com/SoftwareDistribution/Server/SimpleAuthWebService"><clientId>${clientId}</clientId><targetGroupName>Bench</targetGroupName><dnsName>bench</dnsName></GetAuthorizationCookie></s:Body></s:Envelope>`,
-      headers: { 'content-type': 'text/xml; charset=utf-8' },
-    });
-    const authData = /<CookieData>([^<]+)/.exec(await authResp.body.text())![1]!;
-    const gc = await post(
-      pool,
-      envelope(
-        'GetCookie',
-        `<authCookies><AuthorizationCookie><PlugInId>SimpleTargeting</PlugInId><CookieData>${authData}</CookieData></AuthorizationCookie></authCookies><lastChange>${lastChange}</lastChange><protocolVersion>2.90</protocolVersion>`,
-      ),
-      'GetCookie',
-    );
-    const exp = /<Expiration>([^<]+)/.exec(gc.body)![1]!;
-    const data = /<EncryptedData>([^<]+)/.exec(gc.body)![1]!;
     const installed = [...cats, ...detectoids].map((r) => ids.get(r.updateId)!);
     const other = leaves.slice(0, 1_300).map((r) => ids.get(r.updateId)!);
-    const ints = (xs: number[]) => xs.map((x) => `<int>${x}</int>`).join('');
-    const syncBodyWith = (expiration: string, encrypted: string): string =>
-      envelope(
-        'SyncUpdates',
-        `<cookie><Expiration>${expiration}</Expiration><EncryptedData>${encrypted}</EncryptedData></cookie><parameters><ExpressQuery>false</ExpressQuery>` +
-          `<InstalledNonLeafUpdateIDs>${ints(installed)}</InstalledNonLeafUpdateIDs><OtherCachedUpdateIDs>${ints(other)}</OtherCachedUpdateIDs>` +
-          `<SkipSoftwareSync>false</SkipSoftwareSync><NeedTwoGroupOutOfScopeUpdates>true</NeedTwoGroupOutOfScopeUpdates><AlsoPerformRegularSync>false</AlsoPerformRegularSync>` +
-          `<ProductsParameters><SyncCurrentVersionOnly>false</SyncCurrentVersionOnly><DeviceAttributes>${'X=1;'.repeat(400)}</DeviceAttributes><CallerAttributes>Interactive=0;Id=bench;</CallerAttributes><Products/></ProductsParameters></parameters>`,
-      );
-    // The first call of a fresh cookie also carries every approved cached revision as ChangedUpdates
-    // (REAL: 295 at a fresh anchor); the measured calls use the NewCookie, whose anchor is current.
-    const fresh = await post(pool, syncBodyWith(exp, data), 'SyncUpdates');
-    if (fresh.status !== 200) throw new Error(`SyncUpdates failed: ${fresh.body.slice(0, 400)}`);
-    const nc = /<NewCookie><Expiration>([^<]+)<\/Expiration><EncryptedData>([^<]+)/.exec(fresh.body)!;
-    const syncBody = syncBodyWith(nc[1]!, nc[2]!);
+    const syncBody = await scanSession(pool, { group: 'Bench', installed, other });
     const first = await post(pool, syncBody, 'SyncUpdates');
     if (first.status !== 200) throw new Error(`SyncUpdates failed: ${first.body.slice(0, 400)}`);
     const page = (first.body.match(/<UpdateInfo>/g) ?? []).length;

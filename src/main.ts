@@ -27,7 +27,12 @@ import {
   eventRetentionJob,
   rolloutPromotionJob,
 } from './jobs/index.js';
-import { cleanupJob, cleanupSettingsFrom, createCleanupService } from './maintenance/index.js';
+import {
+  cleanupJob,
+  cleanupSettingsFrom,
+  createCleanupService,
+  finishInterruptedCleanup,
+} from './maintenance/index.js';
 import { PatchbayMetrics, type Logger } from './observability/index.js';
 import { notifierFromConfig, serverName, syncFailedNotification, type Notifier } from './notify/index.js';
 import {
@@ -380,6 +385,7 @@ export async function startPatchbay(
       });
     }
     const cleanup = createCleanupService(db, contentStore, cleanupSettingsFrom(config));
+    await finishInterruptedCleanup(cleanup, logger);
     servers.push({
       name: 'admin',
       app: await buildAdminServer({

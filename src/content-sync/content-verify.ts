@@ -62,17 +62,27 @@ export async function reconcileContentState(
   now: number,
   alsoRequeue: readonly Buffer[] = [],
 ): Promise<ContentReconcileReport> {
-  const present = new Set<string>();
-  for await (const sha1 of store.list()) present.add(sha1);
-
-  const verified = await stores.contentState.verifiedSha1s();
-  const missing = verified.filter((sha1) => !present.has(toSha1Hex(sha1)));
+  const { present, missing } = await compareStoreAndDatabase(stores, store);
   const requeued = await stores.files.setState([...missing, ...alsoRequeue], 'queued', null, now);
 
   // Objects present but not recorded as verified (a restored backup, a run killed after publishing).
   const presentKeys = [...present].map((h) => Buffer.from(h, 'hex'));
   const adopted = await stores.contentState.adoptStored(presentKeys, now);
   return { missing: missing.length, requeued, adopted };
+}
+
+/**
+ * Every SHA-1 (hex) the store holds, and the files the database says are `verified` that it lacks (`content
+ * verify` queues them again; `cleanup` reports them).
+ */
+export async function compareStoreAndDatabase(
+  stores: Pick<ContentStores, 'contentState'>,
+  store: ContentStore,
+): Promise<{ present: Set<string>; missing: Buffer[] }> {
+  const present = new Set<string>();
+  for await (const sha1 of store.list()) present.add(sha1);
+  const verified = await stores.contentState.verifiedSha1s();
+  return { present, missing: verified.filter((sha1) => !present.has(toSha1Hex(sha1))) };
 }
 
 /** `reconcileContentState` over an open database. */

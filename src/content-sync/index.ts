@@ -26,6 +26,7 @@ export {
 } from './content-autodownload.js';
 export {
   verifyContent,
+  compareStoreAndDatabase,
   reconcileContent,
   contentStatus,
   type ContentReconcileReport,

@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+import { isAppError } from '../errors.js';
 import type { JobDefinition } from '../jobs/index.js';
 import type { CleanupService } from './cleanup-service.js';
 
@@ -32,4 +34,26 @@ export function cleanupJob(deps: {
       );
     },
   };
+}
+
+/**
+ * At `serve` start, before serving: the deletions an interrupted cleanup left (CleanupService.finishInterrupted),
+ * logged. A busy lease means another node is cleaning and finishes them itself; any other failure is logged and
+ * serving goes on (the next cleanup finishes the journal), since the journal never leaves a served row without
+ * its object.
+ */
+export async function finishInterruptedCleanup(service: CleanupService, logger: Logger): Promise<void> {
+  try {
+    const r = await service.finishInterrupted();
+    if (r.files > 0 || r.bytes > 0)
+      logger.warn(
+        { files: r.files, bytes: r.bytes },
+        'finished an interrupted cleanup: deleted the content objects it had already removed from the database',
+      );
+  } catch (e) {
+    const code = isAppError(e) ? e.code : 'PB_ERR_INTERNAL';
+    if (code === 'PB_ERR_SYNC_BUSY')
+      logger.info({ code }, 'another node holds the cleanup lease: it finishes any interrupted cleanup');
+    else logger.error({ code, err: e }, 'could not finish an interrupted cleanup; the next cleanup retries');
+  }
 }

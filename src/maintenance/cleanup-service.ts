@@ -15,7 +15,7 @@ import {
 } from '../fleet/index.js';
 import { processHolder, withJobLease } from '../jobs/index.js';
 import { createRepositories, type ContentStore, type DbHandle, type Repositories } from '../storage/index.js';
-import { cleanFiles } from './file-cleanup.js';
+import { cleanFiles, finishJournal } from './file-cleanup.js';
 import {
   cleanupSteps,
   type CleanupItem,
@@ -34,6 +34,12 @@ const pageSize = 1_000;
 export const cleanupLeaseName = 'cleanup';
 const syncLeaseName = 'sync';
 const contentLeaseName = 'content';
+/** What a busy lease's error says the cleanup waits for. */
+const leaseWhat: Record<string, string> = {
+  [cleanupLeaseName]: 'a cleanup',
+  [syncLeaseName]: 'a synchronization (cleanup waits for it to finish)',
+  [contentLeaseName]: 'a content download (cleanup waits for it to finish)',
+};
 
 /** The author of the declines the cleanup makes for expired updates (audit actor `rule:decline-expired`). */
 export const expiredRuleActor: AdminActor = { via: 'rule', name: 'decline-expired' };
@@ -83,21 +89,50 @@ export class CleanupService {
   async run(options: CleanupRunOptions, requestedBy: AdminActor): Promise<CleanupReport> {
     const dryRun = options.dryRun === true;
     if (dryRun) return this.execute(options, requestedBy, true);
-    const leases = this.#repos.jobLeases;
-    const holder = options.nodeId ?? processHolder();
-    const lease = (name: string, what: string, fn: (signal: AbortSignal) => Promise<CleanupReport>) =>
-      withJobLease(
-        leases,
-        { name, holder, ttlMs: 10 * 60_000, what, ...(options.signal ? { signal: options.signal } : {}) },
-        fn,
-      );
-    return lease(cleanupLeaseName, 'a cleanup', (s1) =>
-      lease(syncLeaseName, 'a synchronization (cleanup waits for it to finish)', (s2) =>
-        lease(contentLeaseName, 'a content download (cleanup waits for it to finish)', (s3) =>
-          this.execute({ ...options, signal: AbortSignal.any([s1, s2, s3]) }, requestedBy, false),
-        ),
-      ),
+    return this.withLeases(options, [cleanupLeaseName, syncLeaseName, contentLeaseName], (signal) =>
+      this.execute({ ...options, signal }, requestedBy, false),
     );
+  }
+
+  /**
+   * What `serve` does before serving: finishes the deletions an interrupted cleanup (kill -9, power loss)
+   * committed in the database but left in the store (the journal, migration 0013), under the `cleanup` and
+   * `content` leases. A busy lease is PB_ERR_SYNC_BUSY: another node is cleaning and finishes it itself.
+   */
+  async finishInterrupted(options: { nodeId?: string } = {}): Promise<{ files: number; bytes: number }> {
+    return this.withLeases(options, [cleanupLeaseName, contentLeaseName], async () => {
+      const r = await finishJournal(this.#repos, this.deps.store, false);
+      return { files: r.files, bytes: r.bytes };
+    });
+  }
+
+  /** Runs `fn` holding these leases, acquired in this order (a busy one is PB_ERR_SYNC_BUSY). */
+  private withLeases<T>(
+    options: { signal?: AbortSignal; nodeId?: string },
+    names: readonly string[],
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const holder = options.nodeId ?? processHolder();
+    const held: AbortSignal[] = [];
+    const next = (i: number): Promise<T> => {
+      if (i === names.length) return fn(AbortSignal.any(held));
+      const name = names[i]!;
+      return withJobLease(
+        this.#repos.jobLeases,
+        {
+          name,
+          holder,
+          ttlMs: 10 * 60_000,
+          what: leaseWhat[name] ?? name,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        (signal) => {
+          held.push(signal);
+          return next(i + 1);
+        },
+      );
+    };
+    return next(0);
   }
 
   /** Rows, files and bytes a cleanup would reclaim now (`patchbay status`): the dry run's totals. */
@@ -116,6 +151,19 @@ export class CleanupService {
     const state: RunState = { removedRevisions: new Set(), declinedUpdates: new Set() };
     const before = await this.totals();
     const steps: CleanupStepReport[] = [];
+    // The files step finishes an interrupted cleanup first; a run without it (--only) still does.
+    if (!only.has('files')) {
+      const t0 = performance.now();
+      const r = await finishJournal(this.#repos, this.deps.store, dryRun);
+      if (r.items.length > 0)
+        steps.push({
+          step: 'files',
+          rows: 0,
+          ...r,
+          ms: Math.round(performance.now() - t0),
+          skipped: 'not selected: only finished an interrupted cleanup',
+        });
+    }
     for (const step of cleanupSteps) {
       if (!only.has(step)) continue;
       options.signal?.throwIfAborted();

@@ -16,7 +16,16 @@ export type CleanupStep = (typeof cleanupSteps)[number];
 
 /** One thing a step removes (or, in a dry run, would): a revision, a decline, a file, a computer... */
 export interface CleanupItem {
-  readonly kind: 'revision' | 'decline' | 'file' | 'computer' | 'events' | 'generation' | 'statement';
+  readonly kind:
+    | 'revision'
+    | 'decline'
+    | 'file'
+    | 'computer'
+    | 'events'
+    | 'generation'
+    | 'statement'
+    /** Reported only: a `verified` file row whose object the content store lacks. */
+    | 'missing';
   readonly id: string;
   /** Why, in words (the rule that selected it). */
   readonly detail: string;

@@ -11,6 +11,7 @@ import {
   type Repositories,
 } from '../storage/index.js';
 import type { CleanupItem } from './cleanup-types.js';
+import { scanOrphans } from './orphan-files.js';
 
 const dayMs = 86_400_000;
 const pageSize = 2_000;
@@ -101,26 +102,11 @@ export async function cleanFiles(input: FileStepInput): Promise<FileStepResult> 
   let files = 0;
   let bytes = 0;
 
-  // 1. What an interrupted run committed but did not delete from the store. The journal holds one page at
-  // most: every page clears its entries before the next page is planned.
-  const journal = await repos.cleanup.journal(journalLimit);
-  for (const e of journal) {
-    const hex = e.sha1.toString('hex');
-    if (await keepsItsObject(repos, e.sha1)) continue;
-    const had = await store.has(hex);
-    if (!input.dryRun) await deleteObject(store, hex);
-    if (had) {
-      files++;
-      bytes += e.size;
-    }
-    items.push({
-      kind: 'file',
-      id: hex,
-      detail: 'finishing an interrupted cleanup',
-      bytes: had ? e.size : 0,
-    });
-  }
-  if (!input.dryRun) await repos.cleanup.clearJournal(journal.map((e) => e.sha1));
+  // 1. What an interrupted run committed but did not delete from the store.
+  const recovered = await finishJournal(repos, store, input.dryRun);
+  items.push(...recovered.items);
+  files += recovered.files;
+  bytes += recovered.bytes;
 
   // 2. Files no stored generation needs.
   const needed = await neededFiles(input);
@@ -161,8 +147,50 @@ export async function cleanFiles(input: FileStepInput): Promise<FileStepResult> 
     }
     if (page.length < pageSize) break;
   }
-  return { rows, files, bytes, items };
+
+  // 3. The store and the database compared: orphan objects, and verified rows without their object.
+  const orphans = await scanOrphans({
+    repos,
+    store,
+    graceCutoff: input.graceCutoff,
+    dryRun: input.dryRun,
+  });
+  items.push(...orphans.items);
+  return { rows, files: files + orphans.files, bytes: bytes + orphans.bytes, items };
 }
+
+/**
+ * Finishes what an interrupted cleanup committed but did not delete from the store (the journal of migration
+ * 0013): each journaled object is deleted unless its file was downloaded again since, then the journal is
+ * cleared. The journal holds one page at most (every page clears its entries before the next is planned).
+ * `serve` runs it at start, every cleanup before its first step; a dry run only lists it.
+ */
+export async function finishJournal(
+  repos: Repositories,
+  store: ContentStore,
+  dryRun: boolean,
+): Promise<{ files: number; bytes: number; items: CleanupItem[] }> {
+  const items: CleanupItem[] = [];
+  let files = 0;
+  let bytes = 0;
+  const journal = await repos.cleanup.journal(journalLimit);
+  for (const e of journal) {
+    const hex = e.sha1.toString('hex');
+    if (await keepsItsObject(repos, e.sha1)) continue;
+    const had = await store.has(hex);
+    if (!dryRun) await deleteObject(store, hex);
+    if (had) {
+      files++;
+      bytes += e.size;
+    }
+    items.push({ kind: 'file', id: hex, detail: interruptedDetail, bytes: had ? e.size : 0 });
+  }
+  if (!dryRun) await repos.cleanup.clearJournal(journal.map((e) => e.sha1));
+  return { files, bytes, items };
+}
+
+/** The item detail of a deletion an interrupted cleanup left to do. */
+export const interruptedDetail = 'finishing an interrupted cleanup';
 
 /** A journaled file that was queued and downloaded again since keeps its (new) object. */
 async function keepsItsObject(repos: Repositories, sha1: Buffer): Promise<boolean> {

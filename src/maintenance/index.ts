@@ -18,5 +18,5 @@ export {
   type CleanupStepReport,
   type StorageTotals,
 } from './cleanup-types.js';
-export { cleanupJob } from './cleanup-job.js';
+export { cleanupJob, finishInterruptedCleanup } from './cleanup-job.js';
 export { createCleanupService, cleanupSettingsFrom } from './create-cleanup-service.js';

@@ -272,6 +272,17 @@ export class CleanupRepository {
     });
   }
 
+  /** Which of these SHA-1s have a `files` row (any state): a stored object without one is an orphan. */
+  async knownFileSha1s(sha1s: readonly Buffer[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const chunk of chunkRows(sha1s, 1, 4000)) {
+      if (chunk.length === 0) continue;
+      const rows = await this.db.selectFrom('files').select('sha1').where('sha1', 'in', chunk).execute();
+      for (const r of rows) out.add(r.sha1.toString('hex'));
+    }
+    return out;
+  }
+
   /** Files the journal says are being deleted (oldest first). */
   async journal(limit: number): Promise<{ sha1: Buffer; size: number }[]> {
     const rows = await this.db
