@@ -380,6 +380,11 @@ export async function startPatchbay(
       });
     }
     const cleanup = createCleanupService(db, contentStore, cleanupSettingsFrom(config));
+    // One ringed-catalog service for the promotion job and the REST API (the CLI builds the same).
+    const catalogRollouts = createCatalogRolloutService(db, {
+      rings: storedCatalogRings(db),
+      logger: logger.child({ component: 'catalog-rollout' }),
+    });
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -390,6 +395,7 @@ export async function startPatchbay(
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
+        catalogRollouts,
       }),
       host: config.admin.bind,
       port: config.admin.port,
@@ -423,10 +429,7 @@ export async function startPatchbay(
     }
     jobs.register(
       catalogRolloutJob({
-        service: createCatalogRolloutService(db, {
-          rings: storedCatalogRings(db),
-          logger: logger.child({ component: 'catalog-rollout' }),
-        }),
+        service: catalogRollouts,
         ...(options.schedulerClock ? { clock: () => options.schedulerClock!.now() } : {}),
       }),
     );
