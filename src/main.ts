@@ -29,7 +29,14 @@ import {
 } from './jobs/index.js';
 import { cleanupJob, cleanupSettingsFrom, createCleanupService } from './maintenance/index.js';
 import { PatchbayMetrics, type Logger } from './observability/index.js';
-import { notifierFromConfig, serverName, syncFailedNotification, type Notifier } from './notify/index.js';
+import {
+  catalogHoldNotification,
+  notifierFromConfig,
+  rolloutEventNotification,
+  serverName,
+  syncFailedNotification,
+  type Notifier,
+} from './notify/index.js';
 import {
   conditionWatchJob,
   notifyStale,
@@ -360,7 +367,12 @@ export async function startPatchbay(
       onApprovalsApplied: () => autoDownload.kick(),
       declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
       // Stable event names (docs/rings.md "Events"): one log line per stage change of a ringed approval.
-      rolloutEvents: (event, fields) => logger.info({ event, ...fields }, event),
+      // A rollout that pauses on its gate is also an alert through the notification channels.
+      rolloutEvents: (event, fields) => {
+        logger.info({ event, ...fields }, event);
+        const n = rolloutEventNotification(ops.server, event, fields);
+        if (n !== undefined) notifier.notify(n);
+      },
       ...replicaOfConfig(config),
     });
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
@@ -384,6 +396,7 @@ export async function startPatchbay(
     const catalogRollouts = createCatalogRolloutService(db, {
       rings: storedCatalogRings(db),
       logger: logger.child({ component: 'catalog-rollout' }),
+      onHeld: (h) => notifier.notify(catalogHoldNotification(ops.server, h)),
     });
     servers.push({
       name: 'admin',

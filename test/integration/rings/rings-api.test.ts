@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Role } from '../../../src/admin/index.js';
+import { PatchbayMetrics } from '../../../src/observability/index.js';
+import { storageScrapeSource } from '../../../src/operations/index.js';
 import { adminDrivers, seed, stopAdminPostgres } from '../../helpers/admin-db.js';
 import { adminJson, startApi } from '../admin/harness.js';
 
@@ -212,9 +214,20 @@ for (const driver of adminDrivers())
       const skipped = await call('POST', `/api/v1/rollouts/${id}/skip`, { role: 'approver', body: {} });
       assert.equal(skipped.status, 200, JSON.stringify(skipped.json));
       assert.equal(skipped.json.ring, 'broad');
+      const metrics = new PatchbayMetrics({ cacheMs: 0, processMetrics: false });
+      metrics.setScrapeSource(storageScrapeSource(h.db.handle, h.db.dir));
+      const rolloutGauge = async () =>
+        (await metrics.expose()).body.split('\n').filter((l) => l.startsWith('patchbay_rollouts{'));
+      assert.deepEqual(await rolloutGauge(), [
+        'patchbay_rollouts{state="running"} 1',
+        'patchbay_rollouts{state="paused"} 0',
+        'patchbay_rollouts{state="completed"} 0',
+        'patchbay_rollouts{state="stopped"} 0',
+      ]);
       const stopped = await call('POST', `/api/v1/rollouts/${id}/stop`, { body: {} });
       assert.equal(stopped.json.state, 'stopped');
       problem(await call('POST', `/api/v1/rollouts/${id}/stop`, { body: {} }), 409, 'PB_ERR_CONFLICT');
+      assert.ok((await rolloutGauge()).includes('patchbay_rollouts{state="stopped"} 1'));
       problem(await call('GET', '/api/v1/rollouts/999999'), 404, 'PB_ERR_NOT_FOUND');
       problem(await call('GET', '/api/v1/rollouts/abc'), 400, 'PB_ERR_INVALID_PARAMETER');
 
