@@ -17,6 +17,7 @@ import { createLogger } from '../src/observability/index.js';
 import { createReportsService } from '../src/reports/index.js';
 import { createCleanupService, cleanupSettingsFrom } from '../src/maintenance/index.js';
 import { createRepositories, FsContentStore, migrateToLatest, openDatabase } from '../src/storage/index.js';
+import { createCatalogRolloutService, storedCatalogRings } from '../src/sync/index.js';
 
 export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 export const configDocPath = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
@@ -105,13 +106,15 @@ export async function renderOpenApi(): Promise<string> {
     await migrateToLatest(db);
     const config = await loadConfigOrThrow({ env: {} });
     const store = await FsContentStore.open(join(dir, 'content'));
+    const logger = createLogger({ level: 'silent', format: 'json' });
     const app = await buildAdminServer({
       config,
-      logger: createLogger({ level: 'silent', format: 'json' }),
+      logger,
       readiness: [],
       adminServices: createAdminServices(db),
       reports: createReportsService(createRepositories(db)),
       cleanup: createCleanupService(db, store, cleanupSettingsFrom(config)),
+      catalogRollouts: createCatalogRolloutService(db, { rings: storedCatalogRings(db), logger }),
       version,
     });
     try {

@@ -34,7 +34,14 @@ import {
   finishInterruptedCleanup,
 } from './maintenance/index.js';
 import { PatchbayMetrics, type Logger } from './observability/index.js';
-import { notifierFromConfig, serverName, syncFailedNotification, type Notifier } from './notify/index.js';
+import {
+  catalogHoldNotification,
+  notifierFromConfig,
+  rolloutEventNotification,
+  serverName,
+  syncFailedNotification,
+  type Notifier,
+} from './notify/index.js';
 import {
   conditionWatchJob,
   notifyStale,
@@ -365,7 +372,12 @@ export async function startPatchbay(
       onApprovalsApplied: () => autoDownload.kick(),
       declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
       // Stable event names (docs/rings.md "Events"): one log line per stage change of a ringed approval.
-      rolloutEvents: (event, fields) => logger.info({ event, ...fields }, event),
+      // A rollout that pauses on its gate is also an alert through the notification channels.
+      rolloutEvents: (event, fields) => {
+        logger.info({ event, ...fields }, event);
+        const n = rolloutEventNotification(ops.server, event, fields);
+        if (n !== undefined) notifier.notify(n);
+      },
       ...replicaOfConfig(config),
     });
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
@@ -386,6 +398,12 @@ export async function startPatchbay(
     }
     const cleanup = createCleanupService(db, contentStore, cleanupSettingsFrom(config));
     await finishInterruptedCleanup(cleanup, logger);
+    // One ringed-catalog service for the promotion job and the REST API (the CLI builds the same).
+    const catalogRollouts = createCatalogRolloutService(db, {
+      rings: storedCatalogRings(db),
+      logger: logger.child({ component: 'catalog-rollout' }),
+      onHeld: (h) => notifier.notify(catalogHoldNotification(ops.server, h)),
+    });
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -396,6 +414,7 @@ export async function startPatchbay(
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
+        catalogRollouts,
       }),
       host: config.admin.bind,
       port: config.admin.port,
@@ -429,10 +448,7 @@ export async function startPatchbay(
     }
     jobs.register(
       catalogRolloutJob({
-        service: createCatalogRolloutService(db, {
-          rings: storedCatalogRings(db),
-          logger: logger.child({ component: 'catalog-rollout' }),
-        }),
+        service: catalogRollouts,
         ...(options.schedulerClock ? { clock: () => options.schedulerClock!.now() } : {}),
       }),
     );

@@ -11,8 +11,10 @@ import { registerFleetRoutes } from './fleet-routes.js';
 import { OpenApiRecorder } from './openapi.js';
 import type { ReportsService } from '../../reports/index.js';
 import type { CleanupService } from '../../maintenance/index.js';
+import type { CatalogRolloutService } from '../../sync/index.js';
 import { registerProblemHandlers } from './problem.js';
 import { registerReportRoutes } from './reports-routes.js';
+import { registerRingRoutes } from './rings-routes.js';
 import { registerRuleRoutes } from './rules-routes.js';
 import { problemSchema, problems } from './schemas.js';
 import { registerUpdateRoutes } from './updates-routes.js';
@@ -24,6 +26,8 @@ export interface AdminApiOptions {
   reports?: ReportsService;
   /** The server cleanup (src/maintenance); `POST /api/v1/cleanup` is served when given. */
   cleanup?: CleanupService;
+  /** The ringed catalog change (src/sync/rollout); `/api/v1/catalog/rollout...` is served when given. */
+  catalogRollouts?: CatalogRolloutService;
 }
 
 export { OpenApiRecorder } from './openapi.js';
@@ -83,6 +87,10 @@ export async function registerAdminApi(
     registerFleetRoutes(scope, opts.services);
     registerRuleRoutes(scope, opts.services);
     registerDownstreamRoutes(scope, opts.services);
+    registerRingRoutes(scope, {
+      services: opts.services,
+      ...(opts.catalogRollouts !== undefined ? { catalogRollouts: opts.catalogRollouts } : {}),
+    });
     if (opts.reports !== undefined) registerReportRoutes(scope, opts.reports);
     if (opts.cleanup !== undefined) registerCleanupRoutes(scope, opts.cleanup);
     done();

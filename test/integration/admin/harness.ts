@@ -11,6 +11,7 @@ import { buildAdminServer } from '../../../src/http/index.js';
 import { createLogger } from '../../../src/observability/index.js';
 import { cleanupSettingsFrom, createCleanupService } from '../../../src/maintenance/index.js';
 import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
+import { createCatalogRolloutService, storedCatalogRings } from '../../../src/sync/index.js';
 import { openTestDatabase, seedCatalog, type Driver, type TestDatabase } from '../../helpers/admin-db.js';
 
 export const silentLogger = createLogger({
@@ -50,6 +51,10 @@ export async function startApi(t: TestContext, driver: Driver): Promise<ApiHarne
       await FsContentStore.open(join(db.dir, 'content')),
       cleanupSettingsFrom(config),
     ),
+    catalogRollouts: createCatalogRolloutService(db.handle, {
+      rings: storedCatalogRings(db.handle),
+      logger: silentLogger,
+    }),
     version: '0.0.0-test',
   });
   t.after(() => app.close());

@@ -13,6 +13,7 @@ import { buildAdminServer } from '../../../src/http/index.js';
 import { createReportsService } from '../../../src/reports/index.js';
 import { cleanupSettingsFrom, createCleanupService } from '../../../src/maintenance/index.js';
 import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
+import { createCatalogRolloutService, storedCatalogRings } from '../../../src/sync/index.js';
 import { openTestDatabase, seedCatalog } from '../../helpers/admin-db.js';
 import { silentLogger } from './harness.js';
 
@@ -46,6 +47,10 @@ void test('the OpenAPI 3.1 document describes every route of the admin server', 
       await FsContentStore.open(join(db.dir, 'content')),
       cleanupSettingsFrom(await loadConfigOrThrow({ env: {} })),
     ),
+    catalogRollouts: createCatalogRolloutService(db.handle, {
+      rings: storedCatalogRings(db.handle),
+      logger: silentLogger,
+    }),
   });
   t.after(() => app.close());
   await app.ready();
