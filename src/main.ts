@@ -19,7 +19,9 @@ import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http
 import {
   checkStaleSync,
   JobRegistry,
+  JobRunner,
   logStale,
+  processHolder,
   Scheduler,
   type SchedulerClock,
   settingsSlotLedger,
@@ -34,6 +36,7 @@ import {
   conditionWatchJob,
   notifyStale,
   probeContentStore,
+  ServerAdmin,
   storageScrapeSource,
   summaryJob,
   syncOutcomeNotifications,
@@ -80,6 +83,14 @@ export function databaseOptions(config: Config): OpenDatabaseOptions {
   const url = new URL(d.url);
   if (d.password !== '') url.password = encodeURIComponent(d.password);
   return { driver: 'postgres', connectionString: url.toString(), poolSize: d.poolSize };
+}
+
+/** Where the database is, for the status screen and messages: the SQLite path or the URL without password. */
+export function describeDatabase(options: OpenDatabaseOptions): string {
+  if (options.driver === 'sqlite') return `sqlite ${options.path}`;
+  const u = new URL(options.connectionString);
+  u.password = '';
+  return `postgres ${u.toString()}`;
 }
 
 /** Opens the database and brings its schema up to date. */
@@ -380,6 +391,27 @@ export async function startPatchbay(
       });
     }
     const cleanup = createCleanupService(db, contentStore, cleanupSettingsFrom(config));
+    // Jobs the REST API starts (POST /api/v1/sync, content verify/download): state in the database, so any
+    // node answers for a job another node runs. Stopped (recorded as failed) before the database closes.
+    const apiJobs = new JobRunner({
+      store: createRepositories(db).jobs,
+      nodeId: processHolder(),
+      logger: logger.child({ component: 'api-jobs' }),
+    });
+    closers.push(() => apiJobs.close());
+    const serverAdmin = new ServerAdmin({
+      db,
+      config,
+      store: contentStore,
+      services: adminServices,
+      jobs: apiJobs,
+      nodeId: processHolder(),
+      version: options.version ?? '0.0.0',
+      databaseLocation: describeDatabase(databaseOptions(config)),
+      logger,
+      cleanupEstimate: () => cleanup.estimate(),
+      onSyncFinished: (r, started) => recordSyncRun(ops, r, started),
+    });
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -390,6 +422,7 @@ export async function startPatchbay(
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
+        server: { admin: serverAdmin, jobs: apiJobs },
       }),
       host: config.admin.bind,
       port: config.admin.port,
