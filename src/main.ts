@@ -19,9 +19,7 @@ import { buildAdminServer, buildClientServer, type ReadinessCheck } from './http
 import {
   checkStaleSync,
   JobRegistry,
-  JobRunner,
   logStale,
-  processHolder,
   Scheduler,
   type SchedulerClock,
   settingsSlotLedger,
@@ -36,7 +34,7 @@ import {
   conditionWatchJob,
   notifyStale,
   probeContentStore,
-  ServerAdmin,
+  createServerApi,
   storageScrapeSource,
   summaryJob,
   syncOutcomeNotifications,
@@ -393,25 +391,18 @@ export async function startPatchbay(
     const cleanup = createCleanupService(db, contentStore, cleanupSettingsFrom(config));
     // Jobs the REST API starts (POST /api/v1/sync, content verify/download): state in the database, so any
     // node answers for a job another node runs. Stopped (recorded as failed) before the database closes.
-    const apiJobs = new JobRunner({
-      store: createRepositories(db).jobs,
-      nodeId: processHolder(),
-      logger: logger.child({ component: 'api-jobs' }),
-    });
-    closers.push(() => apiJobs.close());
-    const serverAdmin = new ServerAdmin({
+    const serverApi = createServerApi({
       db,
       config,
       store: contentStore,
       services: adminServices,
-      jobs: apiJobs,
-      nodeId: processHolder(),
       version: options.version ?? '0.0.0',
       databaseLocation: describeDatabase(databaseOptions(config)),
       logger,
       cleanupEstimate: () => cleanup.estimate(),
       onSyncFinished: (r, started) => recordSyncRun(ops, r, started),
     });
+    closers.push(() => serverApi.jobs.close());
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -422,7 +413,7 @@ export async function startPatchbay(
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
-        server: { admin: serverAdmin, jobs: apiJobs },
+        server: serverApi,
       }),
       host: config.admin.bind,
       port: config.admin.port,

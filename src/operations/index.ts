@@ -29,6 +29,7 @@ export {
   type SelectionRow,
 } from './selection-admin.js';
 export {
+  createServerApi,
   runtimeSettings,
   ServerAdmin,
   type RuntimeSettingsPatch,

@@ -11,7 +11,7 @@ import { effectiveConfigObject, type Config } from '../config/index.js';
 import { contentStatus, downloadAndAnnounce, verifyContent } from '../content-sync/index.js';
 import { AppError } from '../errors.js';
 import type { AdminActor, RuleSwitches, TargetingMode } from '../fleet/index.js';
-import { checkStaleSync, describeHolder, type JobRunner, type JobView } from '../jobs/index.js';
+import { checkStaleSync, describeHolder, JobRunner, processHolder, type JobView } from '../jobs/index.js';
 import { createRepositories, type ContentStore, type DbHandle } from '../storage/index.js';
 import {
   catalogStatus,
@@ -283,4 +283,21 @@ export class ServerAdmin {
       ...(detail !== undefined ? { detail } : {}),
     });
   }
+}
+
+/**
+ * The server operations and the job runner they start jobs on, over one database: what `serve` mounts on the
+ * admin port (and the OpenAPI generator and tests build the same way). Close `jobs` before the database.
+ */
+export function createServerApi(d: Omit<ServerAdminDeps, 'jobs' | 'nodeId'> & { readonly nodeId?: string }): {
+  admin: ServerAdmin;
+  jobs: JobRunner;
+} {
+  const nodeId = d.nodeId ?? processHolder();
+  const jobs = new JobRunner({
+    store: createRepositories(d.db).jobs,
+    nodeId,
+    ...(d.logger ? { logger: d.logger.child({ component: 'api-jobs' }) } : {}),
+  });
+  return { admin: new ServerAdmin({ ...d, nodeId, jobs }), jobs };
 }

@@ -322,7 +322,12 @@ export function registerServerRoutes(app: FastifyInstance, server: ServerAdmin):
       path,
       {
         config: { permission: 'server:write' },
-        schema: { summary, tags: ['content'], response: { 202: jobAccepted, ...problems(403, 409) } },
+        schema: {
+          summary,
+          tags: ['content'],
+          body: { type: 'object', additionalProperties: false, properties: {} },
+          response: { 202: jobAccepted, ...problems(403, 409) },
+        },
       },
       async (req, reply) => reply.code(202).send({ job: await start(actor(req)) }),
     );
