@@ -46,6 +46,7 @@ import {
   conditionWatchJob,
   notifyStale,
   probeContentStore,
+  createServerApi,
   storageScrapeSource,
   summaryJob,
   syncOutcomeNotifications,
@@ -92,6 +93,14 @@ export function databaseOptions(config: Config): OpenDatabaseOptions {
   const url = new URL(d.url);
   if (d.password !== '') url.password = encodeURIComponent(d.password);
   return { driver: 'postgres', connectionString: url.toString(), poolSize: d.poolSize };
+}
+
+/** Where the database is, for the status screen and messages: the SQLite path or the URL without password. */
+export function describeDatabase(options: OpenDatabaseOptions): string {
+  if (options.driver === 'sqlite') return `sqlite ${options.path}`;
+  const u = new URL(options.connectionString);
+  u.password = '';
+  return `postgres ${u.toString()}`;
 }
 
 /** Opens the database and brings its schema up to date. */
@@ -404,6 +413,20 @@ export async function startPatchbay(
       logger: logger.child({ component: 'catalog-rollout' }),
       onHeld: (h) => notifier.notify(catalogHoldNotification(ops.server, h)),
     });
+    // Jobs the REST API starts (POST /api/v1/sync, content verify/download): state in the database, so any
+    // node answers for a job another node runs. Stopped (recorded as failed) before the database closes.
+    const serverApi = createServerApi({
+      db,
+      config,
+      store: contentStore,
+      services: adminServices,
+      version: options.version ?? '0.0.0',
+      databaseLocation: describeDatabase(databaseOptions(config)),
+      logger,
+      cleanupEstimate: () => cleanup.estimate(),
+      onSyncFinished: (r, started) => recordSyncRun(ops, r, started),
+    });
+    closers.push(() => serverApi.jobs.close());
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -415,6 +438,7 @@ export async function startPatchbay(
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
         catalogRollouts,
+        server: serverApi,
       }),
       host: config.admin.bind,
       port: config.admin.port,

@@ -10,6 +10,7 @@ import type { Logger, PatchbayMetrics } from '../observability/index.js';
 import type { ReportsService } from '../reports/index.js';
 import type { CleanupService } from '../maintenance/index.js';
 import type { CatalogRolloutService } from '../sync/index.js';
+import type { AdminApiOptions } from './admin-routes/index.js';
 import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
@@ -28,6 +29,8 @@ export interface AdminServerDeps {
   cleanup?: CleanupService;
   /** The ringed catalog change; `/api/v1/catalog/rollout...` is served when given (with the admin services). */
   catalogRollouts?: CatalogRolloutService;
+  /** Sync, catalog, content, selection, settings and jobs routes; served when given (with the admin services). */
+  server?: AdminApiOptions['server'];
   version?: string;
   /** Served at /metrics when given (`[metrics] enabled`). */
   metrics?: PatchbayMetrics;
@@ -79,6 +82,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
         ...(deps.reports !== undefined ? { reports: deps.reports } : {}),
         ...(deps.cleanup !== undefined ? { cleanup: deps.cleanup } : {}),
         ...(deps.catalogRollouts !== undefined ? { catalogRollouts: deps.catalogRollouts } : {}),
+        ...(deps.server !== undefined ? { server: deps.server } : {}),
       },
       recorder,
     );
