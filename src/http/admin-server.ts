@@ -10,6 +10,7 @@ import type { Logger, PatchbayMetrics } from '../observability/index.js';
 import type { ReportsService } from '../reports/index.js';
 import type { CleanupService } from '../maintenance/index.js';
 import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
+import { defaultConsoleDir, registerConsole, registerSecurityHeaders } from './console-static.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
@@ -28,6 +29,8 @@ export interface AdminServerDeps {
   version?: string;
   /** Served at /metrics when given (`[metrics] enabled`). */
   metrics?: PatchbayMetrics;
+  /** The built web console (default dist/console); served at / with the REST API. */
+  consoleDir?: string;
 }
 
 /** Builds (does not start) the admin server. */
@@ -46,6 +49,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   app.server.headersTimeout = deps.config.server.headersTimeoutSeconds * 1000;
   registerErrorHandler(app);
   registerRequestLog(app, { accessLog: deps.config.log.accessLog });
+  registerSecurityHeaders(app);
   // Recorded from the first route on, so the OpenAPI document covers the health routes too.
   const recorder = new OpenApiRecorder({
     '/healthz': 'Liveness: the process answers HTTP',
@@ -78,6 +82,8 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
       },
       recorder,
     );
+  // The console needs the API (sign-in); it is never registered on the client server.
+  if (deps.adminServices !== undefined) registerConsole(app, deps.consoleDir ?? defaultConsoleDir());
 
   return app;
 }
