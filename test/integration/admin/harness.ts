@@ -35,7 +35,11 @@ export interface ApiHarness {
   fingerprint(): Promise<Record<string, number>>;
 }
 
-export async function startApi(t: TestContext, driver: Driver): Promise<ApiHarness> {
+export async function startApi(
+  t: TestContext,
+  driver: Driver,
+  extra: { consoleDir?: string } = {},
+): Promise<ApiHarness> {
   const db = await openTestDatabase(t, driver);
   const revisionIds = await seedCatalog(db.handle);
   const services = createAdminServices(db.handle);
@@ -51,6 +55,7 @@ export async function startApi(t: TestContext, driver: Driver): Promise<ApiHarne
       cleanupSettingsFrom(config),
     ),
     version: '0.0.0-test',
+    ...extra,
   });
   t.after(() => app.close());
   const tokens = {} as Record<Role, string>;
