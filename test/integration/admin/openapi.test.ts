@@ -59,7 +59,8 @@ void test('the OpenAPI 3.1 document describes every route of the admin server', 
   for (const [path, ops] of Object.entries<any>(doc.paths))
     for (const method of Object.keys(ops))
       described.push(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`);
-  const registered = routesFromTree(app.printRoutes({ commonPrefix: false }));
+  // The console's static files (GET /*, src/http/console-static.ts) are not API and not described.
+  const registered = routesFromTree(app.printRoutes({ commonPrefix: false })).filter((r) => r !== 'GET *');
   assert.ok(registered.length >= 40, `only ${registered.length} routes found in the tree`);
   assert.deepEqual(described.sort(), registered);
 
