@@ -15,6 +15,7 @@ import { RingsService, RolloutsService, type RolloutEventSink } from '../fleet/i
 import type { ContentMode } from '../domain/index.js';
 import { createRepositories, decodeBlob, type DbHandle } from '../storage/index.js';
 import { DownstreamsService } from './downstreams-service.js';
+import { SessionService } from './session-service.js';
 import { TokenService } from './token-service.js';
 
 export interface AdminServices {
@@ -26,6 +27,8 @@ export interface AdminServices {
   readonly rules: ApprovalRulesService;
   readonly audit: AuditService;
   readonly tokens: TokenService;
+  /** Web console sessions (cookie sign-in). */
+  readonly sessions: SessionService;
   readonly downstreams: DownstreamsService;
   readonly rings: RingsService;
   readonly rollouts: RolloutsService;
@@ -76,6 +79,7 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
   const groups = new GroupsService(store, replica);
   const approvals = new ApprovalsService(store, updates, groups, opts.onApprovalsApplied, replica);
   const rings = new RingsService(store, groups);
+  const tokens = new TokenService(store);
   return {
     updates,
     groups,
@@ -89,7 +93,8 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
     ),
     rules: new ApprovalRulesService(store, approvals, groups, replica),
     audit: new AuditService(store),
-    tokens: new TokenService(store),
+    tokens,
+    sessions: new SessionService(createRepositories(handle).adminSessions, tokens),
     downstreams: new DownstreamsService(store),
     rings,
     rollouts: new RolloutsService(store, rings, approvals, {

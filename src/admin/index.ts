@@ -11,3 +11,4 @@ export {
   type Permission,
 } from './roles.js';
 export { DownstreamsService, type DownstreamView } from './downstreams-service.js';
+export { SessionService, csrfMatches, sessionLifetimeMs, type SessionView } from './session-service.js';

@@ -12,6 +12,7 @@ import type { CleanupService } from '../maintenance/index.js';
 import type { CatalogRolloutService } from '../sync/index.js';
 import type { AdminApiOptions } from './admin-routes/index.js';
 import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
+import { defaultConsoleDir, registerConsole, registerSecurityHeaders } from './console-static.js';
 import { registerErrorHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
@@ -34,6 +35,8 @@ export interface AdminServerDeps {
   version?: string;
   /** Served at /metrics when given (`[metrics] enabled`). */
   metrics?: PatchbayMetrics;
+  /** The built web console (default dist/console); served at / with the REST API. */
+  consoleDir?: string;
 }
 
 /** Builds (does not start) the admin server. */
@@ -52,6 +55,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
   app.server.headersTimeout = deps.config.server.headersTimeoutSeconds * 1000;
   registerErrorHandler(app);
   registerRequestLog(app, { accessLog: deps.config.log.accessLog });
+  registerSecurityHeaders(app);
   // Recorded from the first route on, so the OpenAPI document covers the health routes too.
   const recorder = new OpenApiRecorder({
     '/healthz': 'Liveness: the process answers HTTP',
@@ -86,6 +90,8 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
       },
       recorder,
     );
+  // The console needs the API (sign-in); it is never registered on the client server.
+  if (deps.adminServices !== undefined) registerConsole(app, deps.consoleDir ?? defaultConsoleDir());
 
   return app;
 }

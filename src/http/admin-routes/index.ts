@@ -20,6 +20,7 @@ import { registerProblemHandlers } from './problem.js';
 import { registerReportRoutes } from './reports-routes.js';
 import { registerRingRoutes } from './rings-routes.js';
 import { registerRuleRoutes } from './rules-routes.js';
+import { registerSessionRoutes } from './session-routes.js';
 import { problemSchema, problems } from './schemas.js';
 import { registerUpdateRoutes } from './updates-routes.js';
 
@@ -54,7 +55,8 @@ export async function registerAdminApi(
     // Schemas validate and document; answers are written as plain JSON so a schema can never drop a field.
     scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
     registerProblemHandlers(scope);
-    registerAuth(scope, opts.services.tokens);
+    registerAuth(scope, opts.services.tokens, opts.services.sessions);
+    registerSessionRoutes(scope, opts.services.sessions);
 
     scope.get(
       '/openapi.json',

@@ -24,6 +24,8 @@ export class OpenApiRecorder {
   /** Install before the routes are registered (same scope or a parent). */
   attach(app: FastifyInstance): void {
     app.addHook('onRoute', (route: RouteOptions) => {
+      // The console's static files are not API (config.openapi false).
+      if ((route.config as { openapi?: boolean } | undefined)?.openapi === false) return;
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       for (const m of methods) {
         if (m === 'HEAD' || m === 'OPTIONS') continue;

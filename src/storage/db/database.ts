@@ -37,6 +37,7 @@ export interface Database {
   client_events: ClientEventsTable;
   update_status: UpdateStatusTable;
   api_tokens: ApiTokensTable;
+  admin_sessions: AdminSessionsTable;
   settings: SettingsTable;
   cookie_keys: CookieKeysTable;
   connector_state: ConnectorStateTable;
@@ -513,6 +514,15 @@ export interface ApiTokensTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+}
+
+/** Web console sessions (migration 0019): the cookie's SHA-256, never the cookie. */
+export interface AdminSessionsTable {
+  session_hash: Buffer;
+  token_id: number;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface SettingsTable {

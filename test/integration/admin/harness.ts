@@ -37,7 +37,11 @@ export interface ApiHarness {
   fingerprint(): Promise<Record<string, number>>;
 }
 
-export async function startApi(t: TestContext, driver: Driver): Promise<ApiHarness> {
+export async function startApi(
+  t: TestContext,
+  driver: Driver,
+  extra: { consoleDir?: string } = {},
+): Promise<ApiHarness> {
   const db = await openTestDatabase(t, driver);
   const revisionIds = await seedCatalog(db.handle);
   const services = createAdminServices(db.handle);
@@ -62,6 +66,7 @@ export async function startApi(t: TestContext, driver: Driver): Promise<ApiHarne
       databaseLocation: 'test',
     }),
     version: '0.0.0-test',
+    ...extra,
   });
   t.after(() => app.close());
   const tokens = {} as Record<Role, string>;

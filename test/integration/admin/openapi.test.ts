@@ -76,7 +76,8 @@ void test('the OpenAPI 3.1 document describes every route of the admin server', 
   for (const [path, ops] of Object.entries<any>(doc.paths))
     for (const method of Object.keys(ops))
       described.push(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`);
-  const registered = routesFromTree(app.printRoutes({ commonPrefix: false }));
+  // The console's static files (GET /*, src/http/console-static.ts) are not API and not described.
+  const registered = routesFromTree(app.printRoutes({ commonPrefix: false })).filter((r) => r !== 'GET *');
   assert.ok(registered.length >= 40, `only ${registered.length} routes found in the tree`);
   assert.deepEqual(described.sort(), registered);
 
@@ -90,7 +91,8 @@ void test('the OpenAPI 3.1 document describes every route of the admin server', 
       );
       const isPublic = op.security.length === 0;
       if (path.startsWith('/api/')) {
-        assert.equal(isPublic, false, `${where} needs a token`);
+        // Console sign-in is the one public API route: the token travels in its body.
+        assert.equal(isPublic, where === 'POST /api/v1/session', `${where} needs a token`);
         for (const status of ['400', '401'])
           assert.equal(
             op.responses[status]?.content['application/problem+json'].schema.$ref,

@@ -2,6 +2,7 @@ import { CleanupRepository } from './cleanup-repository.js';
 import type { DialectName } from '../dialect.js';
 import type { Executor } from '../transaction.js';
 import { AdminQueryRepository } from './admin-query-repository.js';
+import { AdminSessionRepository } from './admin-session-repository.js';
 import { AnchorRepository } from './anchor-repository.js';
 import { ApiTokenRepository } from './api-token-repository.js';
 import { ApprovalRepository } from './approval-repository.js';
@@ -70,6 +71,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     settings: new SettingsRepository(db),
     cookieKeys: new CookieKeyRepository(db),
     apiTokens: new ApiTokenRepository(db),
+    adminSessions: new AdminSessionRepository(db),
     jobLeases: new JobLeaseRepository(db),
     jobs: new JobRepository(db),
     auditLog: new AuditLogRepository(db),
@@ -104,6 +106,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
 export type Repositories = ReturnType<typeof createRepositories>;
 
 export * from './admin-query-repository.js';
+export * from './admin-session-repository.js';
 export * from './anchor-repository.js';
 export * from './api-token-repository.js';
 export * from './approval-repository.js';
