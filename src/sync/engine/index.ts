@@ -32,3 +32,4 @@ export {
   type QuarantineReason,
 } from './prepare-revision.js';
 export { membersDigest } from './activate-generation.js';
+export { importRevisionBatches } from './import-run.js';
