@@ -41,7 +41,12 @@ const manifestSchema = z.object({
   createdAt: z.string().max(64),
   patchbayVersion: z.string().max(64),
   contentMode: z.enum(contentModes),
-  includes: z.object({ approvals: z.boolean(), declines: z.boolean(), groups: z.boolean(), rules: z.boolean() }),
+  includes: z.object({
+    approvals: z.boolean(),
+    declines: z.boolean(),
+    groups: z.boolean(),
+    rules: z.boolean(),
+  }),
   chunkSize: z.number().int().min(minChunkBytes).max(maxChunkBytes),
   totalBytes: count,
   chunks: z.array(z.object({ size: count, sha256: hex(64) })).max(1_000_000),

@@ -49,6 +49,8 @@ export interface ExportInput {
   readonly chunkSize?: number;
   readonly patchbayVersion: string;
   readonly now?: () => number;
+  /** Test hook: awaited after each chunk is in place (a throw interrupts the export there). */
+  readonly afterChunk?: (written: number) => void | Promise<void>;
 }
 
 export interface ExportSummary {
@@ -77,10 +79,7 @@ export async function exportBundle(input: ExportInput): Promise<ExportSummary> {
   const dir = input.to;
   const staging = join(dir, stagingFolder);
   if (existsSync(join(dir, manifestName)))
-    throw new AppError(
-      'PB_ERR_CONFLICT',
-      `${dir} already holds a finished bundle: export into a new folder`,
-    );
+    throw new AppError('PB_ERR_CONFLICT', `${dir} already holds a finished bundle: export into a new folder`);
   await mkdir(join(dir, chunkFolder), { recursive: true });
   await mkdir(staging, { recursive: true });
   const planPath = join(staging, 'plan.json');
@@ -106,9 +105,10 @@ export async function exportBundle(input: ExportInput): Promise<ExportSummary> {
     filePart(join(staging, 'rules.json'), plan.rules.size),
     ...plan.content.map((c) => storePart(input.store, c.sha1, c.size)),
   ];
-  const chunks = await writeChunks(dir, parts, plan.chunkSize, kept, (records) =>
-    atomicWrite(progressPath, JSON.stringify(records)),
-  );
+  const chunks = await writeChunks(dir, parts, plan.chunkSize, kept, async (records) => {
+    await atomicWrite(progressPath, JSON.stringify(records));
+    await input.afterChunk?.(records.length);
+  });
   const { carriedContent, generationId, ...identity } = plan;
   const manifest: BundleManifest = { ...identity, chunks };
   const text = Buffer.from(JSON.stringify(manifest, null, 1));
@@ -140,7 +140,9 @@ export async function exportBundle(input: ExportInput): Promise<ExportSummary> {
 /** The export this one continues: an export id of this server, or the folder of one. */
 async function sinceExport(db: DbHandle, since: string) {
   const repos = createRepositories(db);
-  const id = /^[0-9a-f-]{36}$/i.test(since) ? since.toLowerCase() : (await readBundleManifest(since)).exportId;
+  const id = /^[0-9a-f-]{36}$/i.test(since)
+    ? since.toLowerCase()
+    : (await readBundleManifest(since)).exportId;
   const prior = await repos.bundles.get('export', id);
   if (prior === undefined || prior.finishedAt === null)
     throw new AppError(
@@ -163,7 +165,10 @@ async function newPlan(input: ExportInput, staging: string, at: number): Promise
   const prior = input.since === undefined ? undefined : await sinceExport(db, input.since);
   const position = await repos.upstreamCatalog.currentPosition(at);
   if (position === undefined)
-    throw new AppError('PB_ERR_CONFLICT', 'nothing to export: no catalog generation is active (patchbay sync first)');
+    throw new AppError(
+      'PB_ERR_CONFLICT',
+      'nothing to export: no catalog generation is active (patchbay sync first)',
+    );
   const sinceGeneration =
     prior?.generationId != null && (await repos.upstreamCatalog.generationKept(prior.generationId))
       ? prior.generationId
@@ -272,7 +277,12 @@ async function newPlan(input: ExportInput, staging: string, at: number): Promise
     createdAt: new Date(at).toISOString(),
     patchbayVersion: input.patchbayVersion,
     contentMode: input.content,
-    includes: { approvals: input.approvals, declines: input.declines, groups: input.groups, rules: input.rules },
+    includes: {
+      approvals: input.approvals,
+      declines: input.declines,
+      groups: input.groups,
+      rules: input.rules,
+    },
     chunkSize,
     totalBytes: offset,
     documents: { ...span(0, documents), count: lines.length },
@@ -303,5 +313,3 @@ async function atomicWrite(path: string, data: string | Buffer): Promise<void> {
   await writeFile(`${path}.tmp`, data);
   await rename(`${path}.tmp`, path);
 }
-
-

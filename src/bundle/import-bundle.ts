@@ -42,6 +42,8 @@ export interface ImportInput {
   /** `content.mode` here: `all` queues the files the bundle did not bring (shown as queued, never hidden). */
   readonly contentMode: ContentMode;
   readonly logger?: Logger;
+  /** Test hook: awaited after each chunk is verified (a throw interrupts the import there). */
+  readonly afterChunkVerified?: (verified: number) => void | Promise<void>;
 }
 
 export interface ImportSummary {
@@ -70,7 +72,10 @@ export async function importBundle(input: ImportInput): Promise<ImportSummary> {
   const repos = createRepositories(db);
   const m = await readBundleManifest(from);
   if (input.expectDigest !== undefined && input.expectDigest.toLowerCase() !== m.manifestSha256)
-    throw invalidBundle(from, `the manifest's SHA-256 is ${m.manifestSha256}, not the expected ${input.expectDigest}`);
+    throw invalidBundle(
+      from,
+      `the manifest's SHA-256 is ${m.manifestSha256}, not the expected ${input.expectDigest}`,
+    );
 
   const done = await repos.bundles.get('import', m.exportId);
   if (done?.finishedAt != null)
@@ -104,8 +109,7 @@ export async function importBundle(input: ImportInput): Promise<ImportSummary> {
     documents: m.documents.count,
     contentFiles: m.content.length,
   };
-  if (input.dryRun === true)
-    return { ...base, contentAlreadyPresent: 0, durationMs: Date.now() - started };
+  if (input.dryRun === true) return { ...base, contentAlreadyPresent: 0, durationMs: Date.now() - started };
 
   let alreadyPresent = 0;
   for (const c of m.content) {
@@ -182,16 +186,28 @@ async function verifyChunks(
       }
       const got = await hashChunk(input.from, index);
       if (got === undefined)
-        throw invalidBundle(input.from, `chunk ${index + 1} of ${m.chunks.length} is missing (truncated bundle)`);
+        throw invalidBundle(
+          input.from,
+          `chunk ${index + 1} of ${m.chunks.length} is missing (truncated bundle)`,
+        );
       if (got.size !== want.size)
-        throw invalidBundle(input.from, `chunk ${index + 1} has ${got.size} bytes, the manifest says ${want.size}`);
+        throw invalidBundle(
+          input.from,
+          `chunk ${index + 1} has ${got.size} bytes, the manifest says ${want.size}`,
+        );
       if (got.sha256 !== want.sha256)
-        throw invalidBundle(input.from, `chunk ${index + 1}: SHA-256 differs from the manifest (changed or damaged)`);
+        throw invalidBundle(
+          input.from,
+          `chunk ${index + 1}: SHA-256 differs from the manifest (changed or damaged)`,
+        );
       ok.push({ index, size: got.size, mtimeMs: got.mtimeMs });
       if (record) await bundles.recordVerified(m.exportId, ok);
+      await input.afterChunkVerified?.(ok.length);
     }
   } catch (e) {
-    if (record) await bundles.forget('import', m.exportId);
+    // A bundle that does not verify leaves nothing behind; an interruption keeps what was verified.
+    if (record && e instanceof AppError && e.code === 'PB_ERR_BUNDLE_INVALID')
+      await bundles.forget('import', m.exportId);
     throw e;
   }
   return { verified: m.chunks.length - skipped, skipped };
@@ -253,7 +269,12 @@ async function applyRules(
   return { created, updated };
 }
 
-async function readJson<T>(dir: string, m: BundleManifest, span: { offset: number; size: number }, what: string): Promise<T> {
+async function readJson<T>(
+  dir: string,
+  m: BundleManifest,
+  span: { offset: number; size: number },
+  what: string,
+): Promise<T> {
   const parts: Buffer[] = [];
   for await (const p of readRange(dir, m.chunkSize, span.offset, span.size)) parts.push(p);
   try {
@@ -300,7 +321,12 @@ function parseDocumentLine(
   line: Buffer,
   dir: string,
   lineNo: number,
-): { updateId: string; revisionNumber: number; document: string; fileUrls: { fileDigest: string; muUrl: string }[] } {
+): {
+  updateId: string;
+  revisionNumber: number;
+  document: string;
+  fileUrls: { fileDigest: string; muUrl: string }[];
+} {
   let d: unknown;
   try {
     d = JSON.parse(line.toString('utf8'));

@@ -1,6 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { digestName, invalidBundle, manifestName, maxManifestBytes, parseManifest } from './bundle-manifest.js';
+import {
+  digestName,
+  invalidBundle,
+  manifestName,
+  maxManifestBytes,
+  parseManifest,
+} from './bundle-manifest.js';
 import type { BundleManifest } from './bundle-manifest.js';
 
 /** The manifest of a finished bundle folder, checked against its digest file (PB_ERR_BUNDLE_INVALID). */
