@@ -38,7 +38,13 @@ export async function importRevisionBatches(
     const fetcher = new RevisionFetcher(ctx, new BatchCommitter(ctx));
     for await (const batch of batches) {
       source.current = batch;
-      await fetcher.fetchAll(fetcher.plan(batch.updates.map((u) => u.identity), 'revisionsListed'), 'updates');
+      await fetcher.fetchAll(
+        fetcher.plan(
+          batch.updates.map((u) => u.identity),
+          'revisionsListed',
+        ),
+        'updates',
+      );
     }
     // Rollbacks queued by the last batch are recorded with an empty fetch.
     await fetcher.fetchAll([], 'updates');

@@ -93,9 +93,7 @@ export class BundleRepository {
     return row?.top == null ? 0 : Number(row.top);
   }
 
-  async start(
-    r: Omit<BundleRecord, 'verifiedChunks' | 'manifestSha256' | 'finishedAt'>,
-  ): Promise<void> {
+  async start(r: Omit<BundleRecord, 'verifiedChunks' | 'manifestSha256' | 'finishedAt'>): Promise<void> {
     await this.db
       .insertInto('bundles')
       .values({
