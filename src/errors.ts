@@ -210,6 +210,19 @@ export const errorCatalogue = {
     exit: 65,
     title: 'The backup is incomplete or does not verify',
   },
+  // Air-gap bundles (docs/operations.md "Air-gapped networks"): refused before anything changes.
+  PB_ERR_BUNDLE_INVALID: {
+    status: 422,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'The bundle is incomplete, tampered with or does not verify',
+  },
+  PB_ERR_BUNDLE_REPLAYED: {
+    status: 409,
+    fault: 'InvalidParameters',
+    exit: 65,
+    title: 'The bundle is not newer than the last one imported from its server',
+  },
   PB_ERR_CONTENT_DIGEST_MISMATCH: {
     status: 422,
     fault: 'InvalidParameters',

@@ -25,6 +25,7 @@ import { registerSyncCommands } from './sync-commands.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerCleanupCommand } from './cleanup-command.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { registerBundleCommands } from './bundle-commands.js';
 import { packageVersion } from './package-version.js';
 import { registerHealthCommands } from './health-command.js';
 import { processIo, type CliIo } from './cli-io.js';
@@ -62,6 +63,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerStatusCommand(program, io, setExitCode);
   registerCleanupCommand(program, io);
   registerBackupCommands(program, io, setExitCode);
+  registerBundleCommands(program, io);
   registerHealthCommands(program, io, setExitCode);
   // Subcommands inherit exitOverride/output only when set on each; apply to the whole tree.
   const apply = (cmd: Command) => {

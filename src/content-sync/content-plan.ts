@@ -22,18 +22,24 @@ export async function planContent(
   mode: ContentMode,
   now = Date.now(),
 ): Promise<ContentPlanResult> {
-  if (mode === 'none') return { wanted: 0, queued: 0 };
+  const sha1s = await contentScope(db, mode);
+  if (sha1s.length === 0) return { wanted: 0, queued: 0 };
+  const queued = await createRepositories(db).contentState.queueAbsent(sha1s, now);
+  return { wanted: sha1s.length, queued };
+}
+
+/** The files (SHA-1s, deduplicated) the mode covers in the active generation; an export selects these too. */
+export async function contentScope(db: DbHandle, mode: ContentMode): Promise<Buffer[]> {
+  if (mode === 'none') return [];
   const stores: ContentStores = createRepositories(db);
   const active = await stores.generations.getActive();
-  if (active === undefined) return { wanted: 0, queued: 0 };
+  if (active === undefined) return [];
   const plan = stores.contentPlan;
   const revisionIds =
     mode === 'all'
       ? await plan.memberRevisionIds(active.generationId)
       : await approvedRevisions(plan, active.generationId);
-  const sha1s = await plan.fileSha1sOf(revisionIds);
-  const queued = await stores.contentState.queueAbsent(sha1s, now);
-  return { wanted: sha1s.length, queued };
+  return plan.fileSha1sOf(revisionIds);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Content download: which update files to fetch (content.mode), the resumable parallel downloader, and the
 // store/database reconciliation behind `patchbay content verify|status`.
-export { planContent, type ContentPlanResult } from './content-plan.js';
+export { contentScope, planContent, type ContentPlanResult } from './content-plan.js';
 export {
   contentSourceFor,
   contentSourceUrl,

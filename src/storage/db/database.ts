@@ -55,6 +55,7 @@ export interface Database {
   rollup_computers: RollupComputersTable;
   rollup_outbox: RollupOutboxTable;
   jobs: JobsTable;
+  bundles: BundlesTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -641,4 +642,20 @@ export interface RolloutHistoryTable {
   position: number;
   actor: string;
   detail: string | null;
+}
+
+/** An exported or imported bundle (migration 0020, docs/operations.md "Air-gapped networks"). */
+export interface BundlesTable {
+  role: 'export' | 'import';
+  export_id: string;
+  source_server_id: string;
+  sequence: number;
+  since_export_id: string | null;
+  generation_id: number | null;
+  deployment_anchor: string | null;
+  carried_content: Generated<string>;
+  verified_chunks: Generated<string>;
+  manifest_sha256: string | null;
+  started_at: number;
+  finished_at: number | null;
 }

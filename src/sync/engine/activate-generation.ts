@@ -3,7 +3,7 @@ import { noCatalogRings } from '../../domain/index.js';
 import { isAppError } from '../../errors.js';
 import type { Executor, GenerationMember } from '../../storage/index.js';
 import type { ClosureResult } from './closure.js';
-import type { SyncRunContext } from './sync-context.js';
+import type { RevisionImportContext } from './sync-context.js';
 
 export interface Activation {
   /** The active generation afterwards. */
@@ -39,7 +39,7 @@ export function membersDigest(members: ClosureResult['members']): string {
  * is in progress a run's changes wait (its work is kept, as under a pin) until it completes or is aborted.
  */
 export async function activateMembers(
-  ctx: SyncRunContext,
+  ctx: RevisionImportContext,
   members: ClosureResult['members'],
   alsoInTransaction?: (trx: Executor) => Promise<void>,
 ): Promise<Activation> {
@@ -140,7 +140,7 @@ export async function activateMembers(
 
 /** The staged generation goes to ring 0; everyone else keeps the active one. */
 async function startRollout(
-  ctx: SyncRunContext,
+  ctx: RevisionImportContext,
   generationId: number,
   digest: string,
   added: number,

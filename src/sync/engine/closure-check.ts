@@ -2,7 +2,7 @@ import type { QuarantineInput } from '../../storage/index.js';
 import { computeClosure, type ClosureResult, type GraphRevision } from './closure.js';
 import { identityKey } from './held-state.js';
 import { closureReasons } from './prepare-revision.js';
-import type { SyncRunContext } from './sync-context.js';
+import type { RevisionImportContext } from './sync-context.js';
 
 /**
  * Validates the relationship closure over every held revision (closure.ts) and brings the closure quarantine
@@ -10,7 +10,7 @@ import type { SyncRunContext } from './sync-context.js';
  * alone. Held revisions an operator or a document check quarantined stay out of the graph. Returns the
  * members the next generation must have.
  */
-export async function checkClosure(ctx: SyncRunContext): Promise<ClosureResult['members']> {
+export async function checkClosure(ctx: RevisionImportContext): Promise<ClosureResult['members']> {
   const { state } = ctx;
   const nodes = await ctx.stores.revisionGraph.nodes();
   const excluded = new Set(

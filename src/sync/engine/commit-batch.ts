@@ -1,7 +1,7 @@
 import { AppError } from '../../errors.js';
 import { identityKey } from './held-state.js';
 import type { Prepared, QuarantineReason } from './prepare-revision.js';
-import type { SyncRunContext } from './sync-context.js';
+import type { RevisionImportContext } from './sync-context.js';
 import { defaultLeaseTtlMs, syncLeaseName } from './sync-types.js';
 
 export type ImportedRevision = Extract<Prepared, { ok: true }>;
@@ -21,7 +21,7 @@ export interface RefusedRevision {
 export class BatchCommitter {
   #leaseRenewedAt = 0;
 
-  constructor(private readonly ctx: SyncRunContext) {}
+  constructor(private readonly ctx: RevisionImportContext) {}
 
   async commit(
     ok: readonly ImportedRevision[],

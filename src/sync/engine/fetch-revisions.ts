@@ -5,8 +5,9 @@ import type { BatchCommitter, ImportedRevision, RefusedRevision } from './commit
 import { identityKey } from './held-state.js';
 import { prepareRevision, type Prepared } from './prepare-revision.js';
 import { isFault } from './server-sync-client.js';
-import type { SyncRunContext } from './sync-context.js';
+import type { RevisionImportContext } from './sync-context.js';
 import type { SyncPhase } from './sync-types.js';
+import { planListing } from './sync-plan.js';
 
 /** Single ids in a row whose answer is unreadable before the upstream itself is deemed broken. */
 const maxProtocolErrorStreak = 4;
@@ -23,13 +24,32 @@ export class RevisionFetcher {
   readonly #pendingRollbacks: UpdateIdentity[] = [];
 
   constructor(
-    private readonly ctx: SyncRunContext,
+    private readonly ctx: RevisionImportContext,
     private readonly committer: BatchCommitter,
   ) {}
 
   /** Rollback attempts to record in quarantine with the next fetch. */
   queueRollbacks(rollbacks: readonly UpdateIdentity[]): void {
     this.#pendingRollbacks.push(...rollbacks);
+  }
+
+  /**
+   * A listing planned (sync-plan.ts): what must be fetched, counted under `counter`; its rollback attempts are
+   * logged and queued for quarantine with the next fetch.
+   */
+  plan(listing: readonly UpdateIdentity[], counter: string): UpdateIdentity[] {
+    const { tally, log } = this.ctx;
+    const plan = planListing(this.ctx.state, listing, this.ctx.now());
+    tally.counters[counter] = (tally.counters[counter] ?? 0) + plan.listed;
+    if (plan.rollbacks.length > 0) {
+      log.warn(
+        { count: plan.rollbacks.length, sample: plan.rollbacks.slice(0, 5) },
+        'upstream offered lower revisions than held (rollback attempt): refused',
+      );
+      tally.counters.rollbacksRejected! += plan.rollbacks.length;
+      this.queueRollbacks(plan.freshRollbacks);
+    }
+    return plan.wanted;
   }
 
   async fetchAll(ids: readonly UpdateIdentity[], phase: SyncPhase): Promise<void> {

@@ -32,3 +32,5 @@ export {
   type QuarantineReason,
 } from './prepare-revision.js';
 export { membersDigest } from './activate-generation.js';
+export { replicaInput } from './replica-deployments.js';
+export { importRevisionBatches } from './import-run.js';

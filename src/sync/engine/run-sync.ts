@@ -7,6 +7,7 @@ import { createRepositories } from '../../storage/index.js';
 import { ServerSyncClient } from './server-sync-client.js';
 import { SyncRun } from './sync-run.js';
 import { syncStoresOf } from './sync-stores.js';
+import type { SyncRunContext } from './sync-context.js';
 import {
   defaultLeaseTtlMs,
   syncLeaseName,
@@ -30,6 +31,43 @@ import {
  * Throws AppError after recording the run as failed; the previous generation keeps serving.
  */
 export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<SyncResult> {
+  return recordedRun(deps, options, async (base) => {
+    const client = new ServerSyncClient({
+      transport: deps.transport,
+      url: options.upstreamUrl,
+      accountName: options.accountName,
+      // A stable server id (our instance id, as WSUS sends its ServerId): the upstream's registry of its
+      // downstream servers then holds one row for us, not one per sync.
+      accountGuid:
+        options.accountGuid ?? (await createRepositories(deps.db).settings.getOrCreateInstanceId()),
+      protocolVersion: options.protocolVersion,
+      limits: base.limits,
+      now: base.now,
+      logger: base.log,
+    });
+    const engine = new SyncRun(deps, {
+      ...base,
+      client,
+      // The stored rings unless the caller gives its own: a changed catalog then starts in ring 0.
+      options: { ...options, rings: options.rings ?? storedCatalogRings(deps.db) },
+    });
+    return engine.execute();
+  });
+}
+
+/** What a recorded run hands its body: the context of a run without its upstream client. */
+export type RecordedRunBase = Omit<SyncRunContext, 'client' | 'state' | 'tally'>;
+
+/**
+ * The frame of a metadata run, shared by runSync and the bundle import (src/bundle): the sync lease, runs and
+ * staged generations a dead process left behind, the run record, and its outcome (failed with the error,
+ * the previous generation serving).
+ */
+export async function recordedRun(
+  deps: Omit<SyncDeps, 'transport'>,
+  options: SyncOptions,
+  body: (base: RecordedRunBase) => Promise<SyncResult>,
+): Promise<SyncResult> {
   const log = (deps.logger ?? pino({ level: 'silent' })).child({ component: 'sync' });
   const now = deps.now ?? Date.now;
   const { stores, transaction } = syncStoresOf(deps.db);
@@ -62,34 +100,17 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Syn
     triggerSource: options.triggerSource ?? 'manual',
     nodeId,
   });
-  const runLog = log.child({ syncRunId: run.syncRunId });
-  const limits = options.limits ?? defaultServerSyncLimits;
-  const client = new ServerSyncClient({
-    transport: deps.transport,
-    url: options.upstreamUrl,
-    accountName: options.accountName,
-    // A stable server id (our instance id, as WSUS sends its ServerId): the upstream's registry of its
-    // downstream servers then holds one row for us, not one per sync.
-    accountGuid: options.accountGuid ?? (await createRepositories(deps.db).settings.getOrCreateInstanceId()),
-    protocolVersion: options.protocolVersion,
-    limits,
-    now,
-    logger: runLog,
-  });
-  const engine = new SyncRun(deps, {
-    stores,
-    transaction,
-    client,
-    // The stored rings unless the caller gives its own: a changed catalog then starts in ring 0.
-    options: { ...options, rings: options.rings ?? storedCatalogRings(deps.db) },
-    limits,
-    log: runLog,
-    now,
-    runId: run.syncRunId,
-    leaseHolder: lease.holder,
-  });
   try {
-    const result = await engine.execute();
+    const result = await body({
+      stores,
+      transaction,
+      options,
+      limits: options.limits ?? defaultServerSyncLimits,
+      log: log.child({ syncRunId: run.syncRunId }),
+      now,
+      runId: run.syncRunId,
+      leaseHolder: lease.holder,
+    });
     await stores.syncRuns.finish(run.syncRunId, {
       outcome: result.outcome,
       generationId: result.generationId ?? undefined,

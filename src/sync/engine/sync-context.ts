@@ -21,3 +21,12 @@ export interface SyncRunContext {
   readonly state: HeldState;
   readonly tally: RunTally;
 }
+
+/**
+ * What the revision import steps (fetch-revisions, commit-batch, closure-check, activate-generation) use of a
+ * run: only GetUpdateData of the upstream client. A bundle import (src/bundle) supplies the documents
+ * through the same steps, so they pass the same validation and quarantine as a sync.
+ */
+export type RevisionImportContext = Omit<SyncRunContext, 'client'> & {
+  readonly client: Pick<ServerSyncClient, 'getUpdateData'>;
+};

@@ -16,7 +16,7 @@ import { RunTally } from './run-tally.js';
 import { resolvedSelection, updatesScope } from './selection-scope.js';
 import { isFault } from './server-sync-client.js';
 import type { SyncRunContext } from './sync-context.js';
-import { closureNeeds, dueRetries, planListing } from './sync-plan.js';
+import { closureNeeds, dueRetries } from './sync-plan.js';
 import type { SyncDeps, SyncResult } from './sync-types.js';
 import { languageFilter, refreshUpstreamConfig } from './upstream-config.js';
 
@@ -170,20 +170,9 @@ export class SyncRun {
     };
   }
 
-  /** A listing planned (sync-plan.ts), counted, and its rollback attempts logged and queued for quarantine. */
+  /** A listing planned, counted, its rollback attempts queued for quarantine (RevisionFetcher.plan). */
   #plan(listing: readonly UpdateIdentity[], counter: string): UpdateIdentity[] {
-    const { tally, log } = this.#ctx;
-    const plan = planListing(this.#ctx.state, listing, this.#ctx.now());
-    tally.counters[counter] = (tally.counters[counter] ?? 0) + plan.listed;
-    if (plan.rollbacks.length > 0) {
-      log.warn(
-        { count: plan.rollbacks.length, sample: plan.rollbacks.slice(0, 5) },
-        'upstream offered lower revisions than held (rollback attempt): refused',
-      );
-      tally.counters.rollbacksRejected! += plan.rollbacks.length;
-      this.#fetcher.queueRollbacks(plan.freshRollbacks);
-    }
-    return plan.wanted;
+    return this.#fetcher.plan(listing, counter);
   }
 
   /**

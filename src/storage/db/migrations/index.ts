@@ -17,6 +17,7 @@ import { up0014Rings } from './0014-rings.js';
 import { up0015CatalogRollouts } from './0015-catalog-rollouts.js';
 import { up0018Jobs } from './0018-jobs.js';
 import { up0019AdminSessions } from './0019-admin-sessions.js';
+import { up0020Bundles } from './0020-bundles.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -42,6 +43,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0015-catalog-rollouts': { up: (db) => up0015CatalogRollouts(db, dialect) },
     '0018-jobs': { up: (db) => up0018Jobs(db, dialect) },
     '0019-admin-sessions': { up: (db) => up0019AdminSessions(db, dialect) },
+    '0020-bundles': { up: (db) => up0020Bundles(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

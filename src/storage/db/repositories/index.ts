@@ -1,3 +1,4 @@
+import { BundleCatalogRepository, BundleRepository } from './bundle-repository.js';
 import { CleanupRepository } from './cleanup-repository.js';
 import type { DialectName } from '../dialect.js';
 import type { Executor } from '../transaction.js';
@@ -100,6 +101,8 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     rollup: new RollupRepository(db),
     rollupOutbox: new RollupOutboxRepository(db),
     rollupSummary: new RollupSummaryRepository(db, dialect),
+    bundles: new BundleRepository(db),
+    bundleCatalog: new BundleCatalogRepository(db),
   };
 }
 
@@ -114,6 +117,7 @@ export * from './approval-rule-repository.js';
 export * from './audit-log-repository.js';
 export * from './catalog-rollout-repository.js';
 export * from './category-repository.js';
+export * from './bundle-repository.js';
 export * from './cleanup-repository.js';
 export * from './client-catalog-repository.js';
 export * from './client-event-repository.js';
