@@ -279,6 +279,39 @@ export async function prepareSyncBench(opts: {
   }
 }
 
+/**
+ * The SAX anchor: a minimal node:http handler that SAX-parses the request (saxes, counting its ints) and
+ * answers the precomputed `answer`; what a bare parse-and-precomputed-answer server costs on this machine.
+ */
+export async function startSaxAnchor(answer: Buffer): Promise<{ pool: Pool; close(): Promise<void> }> {
+  const anchorServer: Server = createServer((req, res) => {
+    const parser = new SaxesParser({ xmlns: true });
+    let ints = 0;
+    parser.on('opentag', (t) => {
+      if (t.local === 'int') ints++;
+    });
+    req.on('data', (c: Buffer) => parser.write(c.toString('utf8')));
+    req.on('end', () => {
+      parser.close();
+      if (ints === 0) res.statusCode = 500;
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': answer.length });
+      res.end(answer);
+    });
+  });
+  anchorServer.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => anchorServer.listen(0, '127.0.0.1', r));
+  const pool = new Pool(`http://127.0.0.1:${(anchorServer.address() as { port: number }).port}`, {
+    connections: 8,
+  });
+  return {
+    pool,
+    async close() {
+      await pool.close();
+      await new Promise((r) => anchorServer.close(r));
+    },
+  };
+}
+
 export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
   const revisions = opts.quick ? 5_000 : 100_000;
   const approvalsCount = opts.quick ? 1_000 : 5_000;
@@ -288,30 +321,9 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
   try {
     // Anchor: node:http + saxes parse of the same request + the precomputed answer.
     const precomputed = setup.firstPage;
-    const anchorServer: Server = createServer((req, res) => {
-      const parser = new SaxesParser({ xmlns: true });
-      let ints = 0;
-      parser.on('opentag', (t) => {
-        if (t.local === 'int') ints++;
-      });
-      req.on('data', (c: Buffer) => parser.write(c.toString('utf8')));
-      req.on('end', () => {
-        parser.close();
-        if (ints === 0) res.statusCode = 500;
-        res.writeHead(200, {
-          'content-type': 'text/xml; charset=utf-8',
-          'content-length': precomputed.length,
-        });
-        res.end(precomputed);
-      });
-    });
-    anchorServer.keepAliveTimeout = 65_000;
-    await new Promise<void>((r) => anchorServer.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise((r) => anchorServer.close(r)));
-    const anchorPool = new Pool(`http://127.0.0.1:${(anchorServer.address() as { port: number }).port}`, {
-      connections: 8,
-    });
-    closers.push(() => anchorPool.close());
+    const anchorServer = await startSaxAnchor(precomputed);
+    closers.push(() => anchorServer.close());
+    const anchorPool = anchorServer.pool;
 
     await closedLoop(pool, syncBody, 8, 500); // warm-up
     await closedLoop(anchorPool, syncBody, 8, 500);

@@ -17,6 +17,8 @@ export interface BenchCatalog {
   /** Revision ids of the leaves in catalog order; the first `approvals` of them are approved. */
   readonly leafIds: number[];
   readonly approvals: number;
+  /** The detectoid no client holds, gating the leaves beyond `applicableLeaves` (absent when all apply). */
+  readonly unmetDetectoidId: number | undefined;
   readonly groupId: string;
   readonly revisions: number;
 }
@@ -25,7 +27,15 @@ const chunkSize = 5_000;
 
 export async function seedBenchCatalog(
   handle: DbHandle,
-  opts: { revisions: number; approvals: number },
+  opts: {
+    revisions: number;
+    approvals: number;
+    /**
+     * Leaves a client can be offered; the rest need a detectoid no client holds, so a large catalog
+     * (500,000 revisions) still pages a fleet only what applies to it, as a real fleet's scan does.
+     */
+    applicableLeaves?: number;
+  },
 ): Promise<BenchCatalog> {
   const repos = createRepositories(handle);
   const nonLeaf = [
@@ -42,23 +52,29 @@ export async function seedBenchCatalog(
       }),
     ),
   ];
-  const leafCount = opts.revisions - nonLeaf.length;
+  const applicable = opts.applicableLeaves ?? Number.POSITIVE_INFINITY;
+  const unmet = benchGuid(124);
+  const gated = applicable < opts.revisions - nonLeaf.length;
+  const leafCount = opts.revisions - nonLeaf.length - (gated ? 1 : 0);
   const leaf = (i: number) =>
     syntheticRevision({
       updateId: benchGuid(10_000 + i),
       type: 'Software',
-      prerequisites: [[benchGuid(100 + (i % 24))]],
+      prerequisites: [[i < applicable ? benchGuid(100 + (i % 24)) : unmet]],
       categoryPrerequisites: [benchGuid(3), benchGuid(4 + (i % 2))],
       files: [{ name: `kb${i}.msu`, bytes: Buffer.from(`synthetic payload ${i}`) }],
     });
   const nonLeafIds = await repos.revisions.upsertMany(nonLeaf);
+  const unmetDetectoidId = gated
+    ? (await repos.revisions.upsertMany([syntheticRevision({ updateId: unmet, type: 'Detectoid' })]))[0]
+    : undefined;
   const leafIds: number[] = [];
   for (let i = 0; i < leafCount; i += chunkSize) {
     const chunk = Array.from({ length: Math.min(chunkSize, leafCount - i) }, (_, n) => leaf(i + n));
     leafIds.push(...(await repos.revisions.upsertMany(chunk)));
   }
   const gen = await repos.generations.createStaged({ note: 'bench' });
-  const all = [...nonLeafIds, ...leafIds];
+  const all = [...nonLeafIds, ...(unmetDetectoidId === undefined ? [] : [unmetDetectoidId]), ...leafIds];
   for (let i = 0; i < all.length; i += 50_000)
     await repos.generations.addMembers(
       gen.generationId,
@@ -80,6 +96,7 @@ export async function seedBenchCatalog(
   return {
     nonLeafIds,
     leafIds,
+    unmetDetectoidId,
     approvals: approved.length,
     groupId: group.groupId,
     revisions: all.length,
