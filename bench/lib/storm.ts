@@ -172,6 +172,29 @@ export async function sampleSyncPage(origin: string, fleet: StormFleet, n: numbe
   }
 }
 
+/**
+ * Handshake with `handshakeOrigin`, then a SyncUpdates page from `syncOrigin` with that cookie (cookies of one
+ * node accepted by another); returns the page.
+ */
+export async function crossNodePage(
+  handshakeOrigin: string,
+  syncOrigin: string,
+  fleet: StormFleet,
+  n: number,
+): Promise<string> {
+  const [a, b] = [new Client(handshakeOrigin), new Client(syncOrigin)];
+  try {
+    const opts = { origin: handshakeOrigin, fleet, scansPerSecond: 1, seconds: 1 };
+    const first = new StormScan(a, fleet.clientId(n), opts, emptyResult());
+    await first.handshake();
+    const second = new StormScan(b, fleet.clientId(n), opts, emptyResult());
+    second.cookie = first.cookie;
+    return await second.syncPage(fleet.cachedLeafIds);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+}
+
 /** One simulated computer's scan over its own connection. */
 class StormScan {
   cookie: Cookie | undefined;
@@ -234,7 +257,8 @@ class StormScan {
           else s.unexpected5xx++;
         } else if (status >= 500) s.unexpected5xx++;
         if (status === 200 || status === 206) return text;
-        if (status !== 503 || attempt > 0) throw new ScanFailed(`${op} ${status}`);
+        // 503: busy; 502/504: a balancer whose node died under the call. WUA tries again.
+        if (![502, 503, 504].includes(status) || attempt > 0) throw new ScanFailed(`${op} ${status}`);
       } catch (e) {
         if (e instanceof ScanFailed) throw e;
         s.connectionErrors++;
@@ -299,13 +323,6 @@ class StormScan {
         other.push(Number(m[1]));
         delivered.push(Number(m[1]));
       }
-      console.error(
-        page,
-        (news.match(/<UpdateInfo>/g) ?? []).length,
-        answer.includes('<Truncated>true</Truncated>'),
-        answer.length,
-        answer.replace(/<Xml>[\s\S]*?<\/Xml>/g, '').slice(0, 600),
-      );
       if (!answer.includes('<Truncated>true</Truncated>')) break;
     }
     await this.call(
