@@ -26,8 +26,8 @@ import { loadConfigOrThrow } from '../src/config/index.js';
 import { buildClientServer } from '../src/http/index.js';
 import type { CatalogRingSource } from '../src/domain/index.js';
 import { createLogger } from '../src/observability/index.js';
-import { FsContentStore, createRepositories, migrateToLatest, openDatabase } from '../src/storage/index.js';
-import { seedGeneration, syntheticRevision } from '../test/helpers/seed-catalog.js';
+import { FsContentStore, migrateToLatest, openDatabase } from '../src/storage/index.js';
+import { seedBenchCatalog } from './lib/bench-catalog.js';
 import { formatResult, type BenchResult } from './lib/result.js';
 
 const clientNs = 'http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService';
@@ -36,7 +36,6 @@ const silent = createLogger({
   format: 'json',
   destination: new Writable({ write: (_c, _e, cb) => cb() }),
 });
-const guid = (n: number): string => `10000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
 export function envelope(op: string, inner: string): string {
   return `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><${op} xmlns="${clientNs}">${inner}</${op}></s:Body></s:Envelope>`;
@@ -232,60 +231,8 @@ export async function prepareSyncBench(opts: {
     const handle = openDatabase({ driver: 'sqlite', path: join(dir, 'patchbay.db') });
     closers.push(() => handle.close());
     await migrateToLatest(handle);
-    const repos = createRepositories(handle);
-
-    // Catalog: Company -> Family -> Product chain, 2 classifications, 24 detectoids (one level deep), leaves.
-    const cats = [
-      syntheticRevision({ updateId: guid(1), type: 'Category' }),
-      syntheticRevision({ updateId: guid(2), type: 'Category', categoryPrerequisites: [guid(1)] }),
-      syntheticRevision({ updateId: guid(3), type: 'Category', categoryPrerequisites: [guid(2)] }),
-      syntheticRevision({ updateId: guid(4), type: 'Category' }),
-      syntheticRevision({ updateId: guid(5), type: 'Category' }),
-    ];
-    const detectoids = Array.from({ length: 24 }, (_, i) =>
-      syntheticRevision({
-        updateId: guid(100 + i),
-        type: 'Detectoid',
-        prerequisites: i > 0 ? [[guid(100)]] : [],
-      }),
-    );
-    const leaves = Array.from({ length: revisions - cats.length - detectoids.length }, (_, i) =>
-      syntheticRevision({
-        updateId: guid(10_000 + i),
-        type: 'Software',
-        prerequisites: [[guid(100 + (i % 24))]],
-        categoryPrerequisites: [guid(3), guid(4 + (i % 2))],
-        files: [{ name: `kb${i}.msu`, bytes: Buffer.from(`synthetic payload ${i}`) }],
-      }),
-    );
-    const all = [...cats, ...detectoids, ...leaves];
     const seedStart = performance.now();
-    const ids = new Map<string, number>();
-    for (let i = 0; i < all.length; i += 5_000) {
-      const chunk = all.slice(i, i + 5_000);
-      const got = await repos.revisions.upsertMany(chunk);
-      chunk.forEach((r, n) => ids.set(r.updateId, got[n]!));
-    }
-    // seedGeneration would re-insert; build the generation from the stored ids directly.
-    const gen = await repos.generations.createStaged({ note: 'bench' });
-    await repos.generations.addMembers(
-      gen.generationId,
-      [...ids.values()].map((revisionId) => ({ revisionId, isLeaf: false, isBundleMember: false })),
-    );
-    await repos.generations.activate(gen.generationId);
-    void seedGeneration;
-    const group = await repos.groups.create({ name: 'Bench' });
-    // The bench client names its group (client-side targeting), as a GPO-targeted fleet does.
-    await repos.settings.set('targeting.mode', 'client', 'bench');
-    await repos.approvals.set(
-      leaves.slice(0, approvalsCount).map((l) => ({
-        updateId: l.updateId,
-        groupId: group.groupId,
-        action: 'install' as const,
-        approvedBy: 'bench',
-        approvedVia: 'api',
-      })),
-    );
+    const catalog = await seedBenchCatalog(handle, { revisions, approvals: approvalsCount });
     const seedMs = performance.now() - seedStart;
 
     const store = await FsContentStore.open(join(dir, 'content'));
@@ -308,8 +255,8 @@ export async function prepareSyncBench(opts: {
     closers.push(() => pool.close());
 
     // Handshake once; the request then carries the cookie and a real-shaped cached-id load.
-    const installed = [...cats, ...detectoids].map((r) => ids.get(r.updateId)!);
-    const other = leaves.slice(0, 1_300).map((r) => ids.get(r.updateId)!);
+    const installed = catalog.nonLeafIds;
+    const other = catalog.leafIds.slice(0, 1_300);
     const syncBody = await scanSession(pool, { group: 'Bench', installed, other });
     const first = await post(pool, syncBody, 'SyncUpdates');
     if (first.status !== 200) throw new Error(`SyncUpdates failed: ${first.body.slice(0, 400)}`);
@@ -339,6 +286,39 @@ export async function prepareSyncBench(opts: {
   }
 }
 
+/**
+ * The SAX anchor: a minimal node:http handler that SAX-parses the request (saxes, counting its ints) and
+ * answers the precomputed `answer`; what a bare parse-and-precomputed-answer server costs on this machine.
+ */
+export async function startSaxAnchor(answer: Buffer): Promise<{ pool: Pool; close(): Promise<void> }> {
+  const anchorServer: Server = createServer((req, res) => {
+    const parser = new SaxesParser({ xmlns: true });
+    let ints = 0;
+    parser.on('opentag', (t) => {
+      if (t.local === 'int') ints++;
+    });
+    req.on('data', (c: Buffer) => parser.write(c.toString('utf8')));
+    req.on('end', () => {
+      parser.close();
+      if (ints === 0) res.statusCode = 500;
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': answer.length });
+      res.end(answer);
+    });
+  });
+  anchorServer.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => anchorServer.listen(0, '127.0.0.1', r));
+  const pool = new Pool(`http://127.0.0.1:${(anchorServer.address() as { port: number }).port}`, {
+    connections: 8,
+  });
+  return {
+    pool,
+    async close() {
+      await pool.close();
+      await new Promise((r) => anchorServer.close(r));
+    },
+  };
+}
+
 export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
   const revisions = opts.quick ? 5_000 : 100_000;
   const approvalsCount = opts.quick ? 1_000 : 5_000;
@@ -348,30 +328,9 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
   try {
     // Anchor: node:http + saxes parse of the same request + the precomputed answer.
     const precomputed = setup.firstPage;
-    const anchorServer: Server = createServer((req, res) => {
-      const parser = new SaxesParser({ xmlns: true });
-      let ints = 0;
-      parser.on('opentag', (t) => {
-        if (t.local === 'int') ints++;
-      });
-      req.on('data', (c: Buffer) => parser.write(c.toString('utf8')));
-      req.on('end', () => {
-        parser.close();
-        if (ints === 0) res.statusCode = 500;
-        res.writeHead(200, {
-          'content-type': 'text/xml; charset=utf-8',
-          'content-length': precomputed.length,
-        });
-        res.end(precomputed);
-      });
-    });
-    anchorServer.keepAliveTimeout = 65_000;
-    await new Promise<void>((r) => anchorServer.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise((r) => anchorServer.close(r)));
-    const anchorPool = new Pool(`http://127.0.0.1:${(anchorServer.address() as { port: number }).port}`, {
-      connections: 8,
-    });
-    closers.push(() => anchorPool.close());
+    const anchorServer = await startSaxAnchor(precomputed);
+    closers.push(() => anchorServer.close());
+    const anchorPool = anchorServer.pool;
 
     await closedLoop(pool, syncBody, 8, 500); // warm-up
     await closedLoop(anchorPool, syncBody, 8, 500);
