@@ -7,3 +7,11 @@ export {
   maxPageSize,
 } from './delivery-types.js';
 export { syncUpdates, describeDelivery } from './sync-updates.js';
+export {
+  driverPass,
+  type DriverCandidate,
+  type DriverPassDevice,
+  type DriverPassRequest,
+  type PrerequisitesOf,
+  type RankedDriver,
+} from './driver-pass.js';
