@@ -31,7 +31,12 @@ const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g,
 export function driverDocument(
   d: SyntheticDriver,
   revision: number,
-  o: { categories: readonly (readonly string[])[]; prerequisites?: readonly (readonly string[])[] },
+  o: {
+    categories: readonly (readonly string[])[];
+    prerequisites?: readonly (readonly string[])[];
+    /** Only the attributes the ranking needs (keeps a huge document's size down). */
+    lean?: boolean;
+  },
 ): string {
   const base = syntheticDocument(d.updateId, revision, {
     title: `SYNTHETIC (test) driver ${d.updateId}`,
@@ -39,9 +44,10 @@ export function driverDocument(
     ...(o.prerequisites ? { prerequisites: o.prerequisites } : {}),
   });
   const metadata = d.hardwareIds
-    .map(
-      (h) =>
-        `<drv:WindowsDriverMetaData HardwareID="${escapeAttr(h)}" WhqlDriverID="1" Manufacturer="Contoso" Company="Contoso" Provider="Contoso" DriverVerDate="${d.verDate}" DriverVerVersion="${d.verVersion}" Class="Display" Model="SYNTHETIC adapter" />`,
+    .map((h) =>
+      o.lean === true
+        ? `<drv:WindowsDriverMetaData HardwareID="${escapeAttr(h)}" DriverVerDate="${d.verDate}" DriverVerVersion="${d.verVersion}"/>`
+        : `<drv:WindowsDriverMetaData HardwareID="${escapeAttr(h)}" WhqlDriverID="1" Manufacturer="Contoso" Company="Contoso" Provider="Contoso" DriverVerDate="${d.verDate}" DriverVerVersion="${d.verVersion}" Class="Display" Model="SYNTHETIC adapter" />`,
     )
     .join('');
   const rules = `<upd:ApplicabilityRules><upd:Metadata>${metadata}</upd:Metadata></upd:ApplicabilityRules>`;

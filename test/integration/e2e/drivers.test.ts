@@ -31,7 +31,7 @@ import { startE2eClientServer } from './e2e-client-server.js';
 after(() => stopAdminPostgres());
 
 const admin: AdminActor = { via: 'cli', name: 'tester' };
-const driverCount = 2_000;
+const driverCount = 1_000;
 const hardwareIdCount = 50;
 
 for (const driver of adminDrivers()) {
@@ -77,7 +77,7 @@ for (const driver of adminDrivers()) {
             { updateId: gated.updateId, revisionNumber: 100 },
             driverDocument(gated, 100, { categories, prerequisites: [[ids.detectoids[0]]] }),
           ),
-          entry({ updateId: flood.updateId, revisionNumber: 100 }, driverDocument(flood, 100, { categories })),
+          entry({ updateId: flood.updateId, revisionNumber: 100 }, driverDocument(flood, 100, { categories, lean: true })),
         ],
       });
       t.after(() => up.close());
