@@ -77,7 +77,10 @@ for (const driver of adminDrivers()) {
             { updateId: gated.updateId, revisionNumber: 100 },
             driverDocument(gated, 100, { categories, prerequisites: [[ids.detectoids[0]]] }),
           ),
-          entry({ updateId: flood.updateId, revisionNumber: 100 }, driverDocument(flood, 100, { categories, lean: true })),
+          entry(
+            { updateId: flood.updateId, revisionNumber: 100 },
+            driverDocument(flood, 100, { categories, lean: true }),
+          ),
         ],
       });
       t.after(() => up.close());
@@ -152,7 +155,9 @@ for (const driver of adminDrivers()) {
         return undefined;
       };
       const newest = (id: string) =>
-        model.drivers.filter((d) => d.hardwareIds[0] === id).sort((a, b) => b.verDate.localeCompare(a.verDate))[0]!;
+        model.drivers
+          .filter((d) => d.hardwareIds[0] === id)
+          .sort((a, b) => b.verDate.localeCompare(a.verDate))[0]!;
       const devices = [
         // A hardware-id match beats a newer compatible-id match.
         { hardwareIds: [hardwareIdOf(0)], compatibleIds: [hardwareIdOf(1)] },
@@ -192,7 +197,11 @@ for (const driver of adminDrivers()) {
       // With the detectoid installed, the gated driver (newest, approved) wins device 1.
       const detectoidRev = revisionOf.get(ids.detectoids[0]);
       assert.ok(detectoidRev !== undefined);
-      const gatedPass = await wua.sync({ driver: true, devices: devices.slice(0, 1), installed: [detectoidRev] });
+      const gatedPass = await wua.sync({
+        driver: true,
+        devices: devices.slice(0, 1),
+        installed: [detectoidRev],
+      });
       assert.deepEqual(
         gatedPass.newUpdates.map((u) => u.id),
         [revisionOf.get(gated.updateId)],

@@ -79,7 +79,11 @@ export class DriverRepository {
       }
     }
     // Clause indices count category clauses too: drop the holes they leave.
-    for (const [id, clauses] of out) out.set(id, clauses.filter((c) => c !== undefined));
+    for (const [id, clauses] of out)
+      out.set(
+        id,
+        clauses.filter((c) => c !== undefined),
+      );
     return out;
   }
 }
