@@ -1,6 +1,5 @@
 import {
   describeDelivery,
-  driverPass,
   syncUpdates,
   type DeliveredRevision,
   type DeliveryResult,
@@ -46,7 +45,7 @@ import {
 } from '../protocol/reporting/index.js';
 import type { XmlElement } from '../protocol/xml/index.js';
 import type { CatalogCache } from './catalog-cache.js';
-import { driverPassDevices, type DriverSource } from './driver-source.js';
+import { answerDriverPass, driverPassDevices, type DriverSource } from './driver-source.js';
 import { sessionLifetimeMs, type ClientCookies, type SessionClaims } from './client-cookies.js';
 import type { ClientConfig } from './client-config.js';
 import type { FileLocator } from './file-locator.js';
@@ -275,20 +274,12 @@ export class ClientWebService {
     if (req.skipSoftwareSync && req.systemSpec !== undefined && drivers !== undefined) {
       // The driver pass (docs/protocol/upstream.md §U5): candidates through the hardware-id index only.
       const devices = driverPassDevices(req.systemSpec.devices);
-      const candidates = await drivers.candidates(devices.flatMap((d) => d.ids));
-      const prerequisites = await drivers.prerequisites([...new Set(candidates.map((c) => c.revisionId))]);
-      result = driverPass(
-        g.index,
-        scope,
-        {
-          devices,
-          installedNonLeafRevisionIds: req.installedNonLeafRevisionIds,
-          cachedDriverRevisionIds: req.cachedDriverRevisionIds,
-          anchor: session.position.changeSeq,
-        },
-        candidates,
-        (id) => prerequisites.get(id) ?? [],
-      );
+      result = await answerDriverPass(g.index, scope, drivers, {
+        devices,
+        installedNonLeafRevisionIds: req.installedNonLeafRevisionIds,
+        cachedDriverRevisionIds: req.cachedDriverRevisionIds,
+        anchor: session.position.changeSeq,
+      });
     } else
       result = syncUpdates(g.index, scope, {
         installedNonLeafRevisionIds: req.installedNonLeafRevisionIds,

@@ -195,8 +195,8 @@ export function storageFileSource(handle: DbHandle, store: ContentStore): FileSo
 export function storageDriverSource(handle: DbHandle): DriverSource {
   const repos = createRepositories(handle);
   return {
-    candidates: async (ids) =>
-      (await repos.drivers.forHardwareIds(ids)).map((r) => ({
+    candidates: async (ids, perId) =>
+      (await repos.drivers.forHardwareIds(ids, perId)).map((r) => ({
         revisionId: r.revisionId,
         hardwareId: r.hardwareId,
         matchedId: r.hardwareId,

@@ -40,8 +40,19 @@ export interface DriverPassRequest {
   readonly anchor?: number | undefined;
 }
 
-/** The prerequisite clauses (update ids, any of which satisfies) of the candidate revisions. */
-export type PrerequisitesOf = (revisionId: RevisionId) => readonly (readonly string[])[];
+/**
+ * The prerequisite clauses (update ids, any of which satisfies) of a candidate revision; undefined when the
+ * caller has not read them yet (then the candidate counts as satisfied and the caller reads the clauses of the
+ * chosen ones and runs the pass again: see `DriverPassResult.chosenRevisionIds`).
+ */
+export type PrerequisitesOf = (revisionId: RevisionId) => readonly (readonly string[])[] | undefined;
+
+export interface DriverPassResult extends DeliveryResult {
+  /** Every driver chosen for some device (cached ones included), in no particular order. */
+  readonly chosenRevisionIds: readonly RevisionId[];
+  /** Per request device: the position in its ids of the best eligible driver's id; Infinity if none. */
+  readonly winnerPositions: readonly number[];
+}
 
 /**
  * The client driver pass (docs/protocol/upstream.md §U5.3). A candidate is eligible when it is the current
@@ -54,7 +65,8 @@ export type PrerequisitesOf = (revisionId: RevisionId) => readonly (readonly str
  * docs/protocol/upstream.md. New = needed - CachedDriverIDs; cached - needed = OutOfScope. At most 200 per
  * answer (WSUS <55>), Truncated beyond.
  *
- * Cost: proportional to the candidates the caller found through the hardware-id index, never the catalog.
+ * `candidates` must be ordered per hardware id by date then version, newest first (DriverRepository's order).
+ * Cost: at most the candidates the caller found through the hardware-id index, never the catalog.
  */
 export function driverPass(
   index: CatalogIndex,
@@ -62,7 +74,7 @@ export function driverPass(
   request: DriverPassRequest,
   candidates: readonly DriverCandidate[],
   prerequisitesOf: PrerequisitesOf,
-): DeliveryResult {
+): DriverPassResult {
   const installedUpdates = new Set<string>();
   for (const id of request.installedNonLeafRevisionIds ?? []) {
     const r = index.findRevision(id);
@@ -85,6 +97,7 @@ export function driverPass(
   }
 
   const needed = new Map<RevisionId, DeliveredRevision>();
+  const winnerPositions: number[] = [];
   for (const device of request.devices) {
     let best: DriverCandidate | undefined;
     let bestPos = Infinity;
@@ -93,14 +106,20 @@ export function driverPass(
       const id = raw.toLowerCase();
       if (seen.has(id)) return;
       seen.add(id);
+      // Candidates come newest first per id (the index order): past the first eligible one only exact
+      // date and version ties can still win, so the scan of this id stops at the first row that ranks lower.
+      let first: DriverCandidate | undefined;
       for (const c of byId.get(id) ?? []) {
+        if (first !== undefined && (c.verDate !== first.verDate || c.verVersion !== first.verVersion)) break;
         if (!isEligible(c.revisionId)) continue;
+        first ??= c;
         if (best === undefined || better(pos, c, bestPos, best)) {
           best = c;
           bestPos = pos;
         }
       }
     });
+    winnerPositions.push(bestPos);
     if (best === undefined) continue;
     if (device.installed !== undefined) {
       const m = device.installed.matchedId?.toLowerCase();
@@ -120,6 +139,8 @@ export function driverPass(
     .sort((a, b) => a.revisionId - b.revisionId);
   const page = fresh.slice(0, maxPageSize);
   return {
+    chosenRevisionIds: [...needed.keys()],
+    winnerPositions,
     newUpdates: page,
     outOfScopeRevisionIds: outOfScope,
     changedUpdates: [],
@@ -158,7 +179,7 @@ function driverEligible(
   const u = index.updateOf[r]!;
   if (index.currentOf[u] !== r || (index.revFlags[r]! & revFlag.expired) !== 0) return false;
   if (scope.deployments.get(u)?.decision !== 'install') return false;
-  return prerequisitesOf(revisionId).every((clause) =>
+  return (prerequisitesOf(revisionId) ?? []).every((clause) =>
     clause.some((id) => installedUpdates.has(id.toLowerCase())),
   );
 }

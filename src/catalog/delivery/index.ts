@@ -12,6 +12,7 @@ export {
   type DriverCandidate,
   type DriverPassDevice,
   type DriverPassRequest,
+  type DriverPassResult,
   type PrerequisitesOf,
   type RankedDriver,
 } from './driver-pass.js';

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { chunkRows, type Executor } from '../transaction.js';
 
 /** One `revision_drivers` row as the driver pass ranks it. */
@@ -7,10 +8,8 @@ export interface DriverRow {
   readonly hardwareId: string;
   readonly verDate: string;
   readonly verVersion: string;
-  readonly class: string | null;
   readonly manufacturer: string | null;
   readonly provider: string | null;
-  readonly model: string | null;
 }
 
 /**
@@ -21,30 +20,39 @@ export class DriverRepository {
   constructor(private readonly db: Executor) {}
 
   /**
-   * Rows for these hardware ids (any case), at most `maxRows` (newest first per id, so a capped answer keeps the
-   * rows that rank best within each id).
+   * Rows for these hardware ids (any case), newest first per id (date, then version). With `perId`, at most
+   * that many rows of each id (a window over the index range, so a pass never ships thousands of old drivers
+   * of one id); without it every row of the ids, at most `maxRows` in all.
    */
-  async forHardwareIds(hardwareIds: readonly string[], maxRows = 200_000): Promise<DriverRow[]> {
+  async forHardwareIds(
+    hardwareIds: readonly string[],
+    perId?: number,
+    maxRows = 200_000,
+  ): Promise<DriverRow[]> {
     const ids = [...new Set(hardwareIds.map((h) => h.toLowerCase()))];
     const out: DriverRow[] = [];
     for (const chunk of chunkRows(ids, 1, 1000)) {
       if (out.length >= maxRows) break;
-      const rows = await this.db
+      const ranked = this.db
         .selectFrom('revision_drivers')
         .select([
           'revision_id',
           'hardware_id',
           'ver_date',
           'ver_version',
-          'class',
           'manufacturer',
           'provider',
-          'model',
+          sql<number>`row_number() over (partition by hardware_id order by ver_date desc, ver_version desc)`.as(
+            'rn',
+          ),
         ])
         .where('hardware_id', 'in', chunk)
+        .as('ranked');
+      let q = this.db.selectFrom(ranked).selectAll();
+      if (perId !== undefined) q = q.where('rn', '<=', perId);
+      const rows = await q
         .orderBy('hardware_id')
-        .orderBy('ver_date', 'desc')
-        .orderBy('ver_version', 'desc')
+        .orderBy('rn')
         .limit(maxRows - out.length)
         .execute();
       for (const r of rows)
@@ -53,10 +61,8 @@ export class DriverRepository {
           hardwareId: r.hardware_id,
           verDate: r.ver_date,
           verVersion: r.ver_version,
-          class: r.class,
           manufacturer: r.manufacturer,
           provider: r.provider,
-          model: r.model,
         });
     }
     return out;
