@@ -31,7 +31,7 @@ import { startE2eClientServer } from './e2e-client-server.js';
 after(() => stopAdminPostgres());
 
 const admin: AdminActor = { via: 'cli', name: 'tester' };
-const driverCount = 1_000;
+const driverCount = 500;
 const hardwareIdCount = 50;
 
 for (const driver of adminDrivers()) {

@@ -21,8 +21,8 @@ export class DriverRepository {
 
   /**
    * Rows for these hardware ids (any case), newest first per id (date, then version). With `perId`, at most
-   * that many rows of each id (a window over the index range, so a pass never ships thousands of old drivers
-   * of one id); without it every row of the ids, at most `maxRows` in all.
+   * that many rows of each id, read as one `limit`ed index range per id (cost O(perId) per id, however many
+   * drivers an id has); without it every row of the ids, at most `maxRows` in all.
    */
   async forHardwareIds(
     hardwareIds: readonly string[],
@@ -31,30 +31,34 @@ export class DriverRepository {
   ): Promise<DriverRow[]> {
     const ids = [...new Set(hardwareIds.map((h) => h.toLowerCase()))];
     const out: DriverRow[] = [];
-    for (const chunk of chunkRows(ids, 1, 1000)) {
+    const columns = sql.raw('revision_id, hardware_id, ver_date, ver_version, manufacturer, provider');
+    for (const chunk of chunkRows(ids, 1, perId === undefined ? 1000 : 200)) {
       if (out.length >= maxRows) break;
-      const ranked = this.db
-        .selectFrom('revision_drivers')
-        .select([
-          'revision_id',
-          'hardware_id',
-          'ver_date',
-          'ver_version',
-          'manufacturer',
-          'provider',
-          sql<number>`row_number() over (partition by hardware_id order by ver_date desc, ver_version desc)`.as(
-            'rn',
-          ),
-        ])
-        .where('hardware_id', 'in', chunk)
-        .as('ranked');
-      let q = this.db.selectFrom(ranked).selectAll();
-      if (perId !== undefined) q = q.where('rn', '<=', perId);
-      const rows = await q
-        .orderBy('hardware_id')
-        .orderBy('rn')
-        .limit(maxRows - out.length)
-        .execute();
+      let rows: DriverColumns[];
+      if (perId === undefined)
+        rows = await this.db
+          .selectFrom('revision_drivers')
+          .select(['revision_id', 'hardware_id', 'ver_date', 'ver_version', 'manufacturer', 'provider'])
+          .where('hardware_id', 'in', chunk)
+          .orderBy('hardware_id')
+          .orderBy('ver_date', 'desc')
+          .orderBy('ver_version', 'desc')
+          .limit(maxRows - out.length)
+          .execute();
+      else {
+        const parts = chunk.map(
+          (id, i) =>
+            sql`select * from (select ${columns} from revision_drivers where hardware_id = ${id} order by ver_date desc, ver_version desc limit ${perId}) as ${sql.raw(`t${i}`)}`,
+        );
+        rows = (await sql<DriverColumns>`${sql.join(parts, sql` union all `)}`.execute(this.db)).rows;
+        // UNION ALL keeps no order by itself: newest first per id again.
+        rows.sort(
+          (x, y) =>
+            cmp(x.hardware_id, y.hardware_id) ||
+            cmp(y.ver_date, x.ver_date) ||
+            cmp(y.ver_version, x.ver_version),
+        );
+      }
       for (const r of rows)
         out.push({
           revisionId: r.revision_id,
@@ -92,4 +96,17 @@ export class DriverRepository {
       );
     return out;
   }
+}
+
+interface DriverColumns {
+  revision_id: number;
+  hardware_id: string;
+  ver_date: string;
+  ver_version: string;
+  manufacturer: string | null;
+  provider: string | null;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
