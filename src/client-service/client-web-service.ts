@@ -1,4 +1,9 @@
-import { describeDelivery, syncUpdates, type DeliveredRevision } from '../catalog/index.js';
+import {
+  describeDelivery,
+  syncUpdates,
+  type DeliveredRevision,
+  type DeliveryResult,
+} from '../catalog/index.js';
 import type { RevisionId, UpdateId } from '../domain/index.js';
 import { AppError } from '../errors.js';
 import type { ClientEventIngest, ComputerService } from '../fleet/index.js';
@@ -40,6 +45,7 @@ import {
 } from '../protocol/reporting/index.js';
 import type { XmlElement } from '../protocol/xml/index.js';
 import type { CatalogCache } from './catalog-cache.js';
+import { answerDriverPass, driverPassDevices, type DriverSource } from './driver-source.js';
 import { sessionLifetimeMs, type ClientCookies, type SessionClaims } from './client-cookies.js';
 import type { ClientConfig } from './client-config.js';
 import type { FileLocator } from './file-locator.js';
@@ -66,6 +72,8 @@ export interface ClientWebServiceDeps {
   readonly fragments: FragmentCache;
   readonly localized: LocalizedSource;
   readonly files: FileLocator;
+  /** The driver metadata index; without it the driver pass answers no drivers (DriverSyncNotNeeded). */
+  readonly drivers?: DriverSource;
   /** Records scans of a generation under a ringed rollout: the gate's evidence (docs/rings.md). */
   readonly rolloutScans?: RolloutScanRecorder;
   /** NewUpdates per SyncUpdates page (REAL WS2025: 30; WUA accepts up to 200). */
@@ -261,14 +269,26 @@ export class ClientWebService {
     tracked: boolean,
   ): Promise<string> {
     const scope = await this.deps.catalog.scope(g, session.groupIds);
-    const result = syncUpdates(g.index, scope, {
-      installedNonLeafRevisionIds: req.installedNonLeafRevisionIds,
-      otherCachedRevisionIds: req.otherCachedRevisionIds,
-      skipSoftwareSync: req.skipSoftwareSync,
-      filterCategoryIds: req.filterCategoryIds,
-      anchor: session.position.changeSeq,
-      pageSize: this.deps.pageSize,
-    });
+    const drivers = this.deps.drivers;
+    let result: DeliveryResult;
+    if (req.skipSoftwareSync && req.systemSpec !== undefined && drivers !== undefined) {
+      // The driver pass (docs/protocol/upstream.md §U5): candidates through the hardware-id index only.
+      const devices = driverPassDevices(req.systemSpec.devices);
+      result = await answerDriverPass(g.index, scope, drivers, {
+        devices,
+        installedNonLeafRevisionIds: req.installedNonLeafRevisionIds,
+        cachedDriverRevisionIds: req.cachedDriverRevisionIds,
+        anchor: session.position.changeSeq,
+      });
+    } else
+      result = syncUpdates(g.index, scope, {
+        installedNonLeafRevisionIds: req.installedNonLeafRevisionIds,
+        otherCachedRevisionIds: req.otherCachedRevisionIds,
+        skipSoftwareSync: req.skipSoftwareSync,
+        filterCategoryIds: req.filterCategoryIds,
+        anchor: session.position.changeSeq,
+        pageSize: this.deps.pageSize,
+      });
     const newUpdates = await this.withCore(result.newUpdates);
     const changedUpdates = await this.withCore(result.changedUpdates);
     // The scan goes on while the client will call again (Truncated, or a non-leaf revision to evaluate);

@@ -20,6 +20,7 @@ import { FragmentCache } from './fragment-cache.js';
 import {
   storageCatalogSource,
   storageDeploymentSource,
+  storageDriverSource,
   storageFileSource,
   storageFragmentSource,
   storageLocalizedSource,
@@ -104,6 +105,7 @@ export async function createClientWebService(
     fragments: new FragmentCache(storageFragmentSource(handle), options.fragmentCacheBytes),
     localized: storageLocalizedSource(handle),
     files: new FileLocator(storageFileSource(handle, store), options.contentMode),
+    drivers: storageDriverSource(handle),
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
     ...(options.onScanCompleted !== undefined ? { onScanCompleted: options.onScanCompleted } : {}),
   });

@@ -14,6 +14,7 @@ import {
   type DbHandle,
 } from '../storage/index.js';
 import type { CatalogSource, DeploymentSource } from './catalog-cache.js';
+import type { DriverSource } from './driver-source.js';
 import type { FileSource, RevisionFile } from './file-locator.js';
 import type { FragmentKindName, FragmentSource } from './fragment-cache.js';
 import type { LocalizedSource } from './localized.js';
@@ -188,5 +189,22 @@ export function storageFileSource(handle: DbHandle, store: ContentStore): FileSo
         muUrl: r.muUrl,
       })),
     has: (sha1) => store.has(sha1),
+  };
+}
+
+export function storageDriverSource(handle: DbHandle): DriverSource {
+  const repos = createRepositories(handle);
+  return {
+    candidates: async (ids, perId) =>
+      (await repos.drivers.forHardwareIds(ids, perId)).map((r) => ({
+        revisionId: r.revisionId,
+        hardwareId: r.hardwareId,
+        matchedId: r.hardwareId,
+        verDate: r.verDate,
+        verVersion: r.verVersion,
+        manufacturer: r.manufacturer,
+        provider: r.provider,
+      })),
+    prerequisites: (revisionIds) => repos.drivers.prerequisites(revisionIds),
   };
 }

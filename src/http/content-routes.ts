@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseSha1Hex, type ContentHandle, type ContentStore, type Sha1Hex } from '../storage/index.js';
+import { contentTypeFor } from './content-types.js';
 import { decideRange, evaluatePreconditions, ifRangeAllowsRange, type Validators } from './content-range.js';
 
 export interface ContentRoutesOptions {
@@ -10,7 +11,8 @@ export interface ContentRoutesOptions {
 }
 
 export type ContentPathResult =
-  { readonly ok: true; readonly sha1: Sha1Hex } | { readonly ok: false; readonly status: 400 | 403 | 404 };
+  | { readonly ok: true; readonly sha1: Sha1Hex; readonly extension: string }
+  | { readonly ok: false; readonly status: 400 | 403 | 404 };
 
 const maxUrlLength = 512;
 /** Percent signs, backslashes, NUL, dot-dot and doubled slashes have no place in a WSUS content URL. */
@@ -39,8 +41,9 @@ export function parseContentPath(rawTarget: string): ContentPathResult {
   const sha1 = parseSha1Hex(dot < 0 ? file : file.slice(0, dot));
   if (sha1 === undefined) return { ok: false, status: 404 };
   if (dot < 0) return { ok: false, status: 403 };
-  if (!extension.test(file.slice(dot + 1))) return { ok: false, status: 404 };
-  return { ok: true, sha1 };
+  const ext = file.slice(dot + 1);
+  if (!extension.test(ext)) return { ok: false, status: 404 };
+  return { ok: true, sha1, extension: ext };
 }
 
 const statusText: Record<number, string> = {
@@ -84,7 +87,7 @@ export async function contentRoutes(app: FastifyInstance, opts: ContentRoutesOpt
       return sendStatus(reply, 503);
     }
     try {
-      return await respond(request, reply, handle, opts.onBytesServed);
+      return await respond(request, reply, handle, contentTypeFor(parsed.extension), opts.onBytesServed);
     } catch (e) {
       await handle.close();
       throw e;
@@ -104,6 +107,7 @@ async function respond(
   request: FastifyRequest,
   reply: FastifyReply,
   handle: ContentHandle,
+  contentType: string,
   onBytesServed?: (bytes: number) => void,
 ): Promise<FastifyReply> {
   const v: Validators = { etag: `"${handle.sha1}"`, lastModifiedMs: handle.storedAt };
@@ -123,7 +127,7 @@ async function respond(
     return sendStatus(reply, 412);
   }
   // Header order follows the real WS2025/IIS answers (test/fixtures/.../content-headers).
-  reply.header('content-type', 'application/octet-stream');
+  reply.header('content-type', contentType);
   reply.header('last-modified', lastModified);
   reply.header('accept-ranges', 'bytes');
   reply.header('etag', v.etag);

@@ -63,6 +63,13 @@ export {
   type SyncUpdatesRequest,
 } from './sync-updates.js';
 export {
+  decodeSystemSpec,
+  maxIdsPerDevice,
+  maxIdsPerSystemSpec,
+  type InstalledDriver,
+  type SystemSpecDevice,
+} from './system-spec.js';
+export {
   decodeSyncPrinterCatalogRequest,
   encodeSyncPrinterCatalogResponse,
   type SyncPrinterCatalogRequest,

@@ -6,6 +6,7 @@ import { clientNs } from './namespaces.js';
 import { decodeRequestCookie, type SessionCookie } from './session-cookie.js';
 import { encodeSyncInfo, type SyncUpdatesResult } from './sync-info.js';
 import { streamedRevisionIds } from './sync-updates-stream.js';
+import { decodeSystemSpec, type SystemSpecDevice } from './system-spec.js';
 import {
   complexArrayItems,
   expectOperation,
@@ -38,8 +39,8 @@ export interface SyncUpdatesRequest {
   /** Everything else the client has cached (leaves included); does not satisfy prerequisites. */
   readonly otherCachedRevisionIds: readonly RevisionId[] | undefined;
   readonly cachedDriverRevisionIds: readonly RevisionId[] | undefined;
-  /** Present on the driver pass only; device details are not decoded (we serve no drivers yet). */
-  readonly systemSpec: { readonly deviceCount: number } | undefined;
+  /** Present on the driver pass only: the devices whose drivers the client asks for. */
+  readonly systemSpec: { readonly devices: readonly SystemSpecDevice[] } | undefined;
   /** True on the driver pass. */
   readonly skipSoftwareSync: boolean;
   /** Category-filtered scans (REAL: the OOBE ZDP scan). */
@@ -85,9 +86,7 @@ export function decodeSyncUpdatesRequest(
   let systemSpec: SyncUpdatesRequest['systemSpec'];
   const specEl = childElement(params, clientNs, 'SystemSpec');
   if (specEl)
-    systemSpec = {
-      deviceCount: complexArrayItems(specEl, p('SystemSpec'), limits.maxSystemSpecDevices).length,
-    };
+    systemSpec = { devices: decodeSystemSpec(specEl, p('SystemSpec'), limits.maxSystemSpecDevices) };
 
   let filterCategoryIds: UpdateId[] | undefined;
   const filterEl = childElement(params, clientNs, 'FilterCategoryIds');

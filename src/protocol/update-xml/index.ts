@@ -11,7 +11,14 @@ export type {
   UpdateFile,
   AdditionalDigest,
   OriginalEncoding,
+  DriverMetadataSummary,
 } from './update-document.js';
+export {
+  type DriverMetadata,
+  maxDriverMetadataPerDocument,
+  packDriverVersion,
+  driverDate,
+} from './driver-metadata.js';
 export { type UpdateDocumentReason, updateDocumentError } from './update-document-error.js';
 export {
   type ParseUpdateDocumentOptions,

@@ -12,6 +12,8 @@ import { categoryHandlerNs, updateNs, xsiNs } from './namespaces.js';
 import { excerpt, updateDocumentError } from './update-document-error.js';
 import { streamUpdateDocument } from './stream-update-document.js';
 import { streamedPartsKey } from './streamed-parts.js';
+import { DriverMetadataCollector } from './driver-metadata.js';
+import { windowsDriverNs } from './namespaces.js';
 import type {
   AdditionalDigest,
   BundleGroup,
@@ -89,7 +91,7 @@ export function parseUpdateDocument(
   // Anything else takes the full tree from saxes, which also gives the typed error for bad XML.
   const streamed = streamUpdateDocument(text, limits);
   if (!streamed) return interpretUpdateTree(parseTextWithSaxes(text, limits), input, originalEncoding);
-  const fields = recordFields(streamed.skeleton, input, originalEncoding);
+  const fields = recordFields(streamed.skeleton, input, originalEncoding, streamed.drivers);
   // The full tree only on demand (nothing in Patchbay asks for it): parsed again from `original`, once.
   // Both extra properties are non-enumerable, so spreading or comparing records never builds the tree.
   let root: XmlElement | undefined;
@@ -118,7 +120,28 @@ export function interpretUpdateTree(
   original: Uint8Array | string,
   originalEncoding: OriginalEncoding,
 ): UpdateDocument {
-  return Object.freeze({ ...recordFields(root, original, originalEncoding), root });
+  return Object.freeze({ ...recordFields(root, original, originalEncoding, driversOfTree(root)), root });
+}
+
+/** The tree path's driver metadata: every `drv:WindowsDriverMetaData` under the first ApplicabilityRules. */
+function driversOfTree(root: XmlElement): DriverMetadataCollector {
+  const collector = new DriverMetadataCollector();
+  const rules = root.children.find(
+    (c): c is XmlElement => c.kind === 'element' && c.uri === updateNs && c.local === 'ApplicabilityRules',
+  );
+  const stack: XmlElement[] = rules ? [rules] : [];
+  while (stack.length > 0) {
+    const el = stack.pop()!;
+    if (el.uri === windowsDriverNs && el.local === 'WindowsDriverMetaData') {
+      collector.add((n) => attr(el, n));
+      continue;
+    }
+    for (let i = el.children.length - 1; i >= 0; i--) {
+      const c = el.children[i]!;
+      if (c.kind === 'element') stack.push(c);
+    }
+  }
+  return collector;
 }
 
 /** The record without `root`, read from the top-level parts of `root` (a full tree or the streamed skeleton). */
@@ -126,6 +149,7 @@ function recordFields(
   root: XmlElement,
   original: Uint8Array | string,
   originalEncoding: OriginalEncoding,
+  drivers: DriverMetadataCollector,
 ): Omit<UpdateDocument, 'root'> {
   if (root.uri !== updateNs || root.local !== 'Update')
     throw updateDocumentError('not-an-update', `root element is {${root.uri}}${root.local}, not upd:Update`);
@@ -233,6 +257,11 @@ function recordFields(
     categoryIds: relationships.categoryIds,
     handlerSpecificType: handlerDataEl ? attr(handlerDataEl, 'type', xsiNs) : undefined,
     files: filesEl ? readFiles(filesEl) : Object.freeze([]),
+    drivers: Object.freeze({
+      entries: Object.freeze(drivers.entries),
+      count: drivers.count,
+      problem: drivers.problem,
+    }),
     original,
     originalEncoding,
   };

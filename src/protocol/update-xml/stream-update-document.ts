@@ -14,6 +14,7 @@ import {
   windowsDriverNs,
   xsiNs,
 } from './namespaces.js';
+import { DriverMetadataCollector } from './driver-metadata.js';
 
 /**
  * The update-document reader for plain documents (targets.md P3, P5): one scan that
@@ -35,6 +36,8 @@ export interface StreamedUpdateDocument {
   readonly skeleton: XmlElement;
   /** The ApplicabilityRules part of the Core fragment; undefined when the document has none. */
   readonly applicabilityRules: string | undefined;
+  /** The driver metadata read on the way (its children are dropped from the fragment anyway). */
+  readonly drivers: DriverMetadataCollector;
 }
 
 const enum Mode {
@@ -95,6 +98,7 @@ class UpdateDocumentStreamer extends TreeBuilder {
   private readonly seen = new Set<string>();
   private sawApplicabilityRules = false;
   applicabilityRules: string | undefined;
+  readonly drivers = new DriverMetadataCollector();
 
   // Fragment writer state (Mode.Stream). Output = `out` + input[runStart, current position).
   private out = '';
@@ -171,6 +175,7 @@ class UpdateDocumentStreamer extends TreeBuilder {
     const name = fragmentName(tag.uri, tag.local);
     if (tag.uri === windowsDriverNs && tag.local === 'WindowsDriverMetaData') {
       // Attributes kept, children dropped (MS-SAMPLE): the whole element is replaced up to its end tag.
+      this.drivers.add((n) => unprefixedAttribute(tag, n));
       this.replace(tag.start, `<${name}${fragmentAttributes(tag)} />`, tag.end);
       if (!tag.selfClosing) this.dropBelow = depth;
       return;
@@ -207,6 +212,12 @@ class UpdateDocumentStreamer extends TreeBuilder {
   }
 }
 
+function unprefixedAttribute(tag: PlainTag, local: string): string | undefined {
+  for (let a = 0; a < tag.count; a++)
+    if (tag.locals[a] === local && tag.uris[a] === '' && tag.prefixes[a] === '') return tag.values[a];
+  return undefined;
+}
+
 /** See StreamedUpdateDocument. `text` is the decoded document; the size limit is the caller's. */
 export function streamUpdateDocument(
   text: string,
@@ -214,5 +225,5 @@ export function streamUpdateDocument(
 ): StreamedUpdateDocument | undefined {
   const s = new UpdateDocumentStreamer(text);
   if (!scanPlainXml(text, limits, s) || !s.root) return undefined;
-  return { skeleton: s.root, applicabilityRules: s.applicabilityRules };
+  return { skeleton: s.root, applicabilityRules: s.applicabilityRules, drivers: s.drivers };
 }

@@ -1,5 +1,6 @@
 import type { UpdateId, UpdateIdentity } from '../../domain/index.js';
 import type { XmlElement } from '../xml/index.js';
+import type { DriverMetadata } from './driver-metadata.js';
 
 /** `Properties/@UpdateType`; anything else is refused (`bad-update-type`). */
 export type UpdateType = 'Software' | 'Driver' | 'Category' | 'Detectoid';
@@ -133,7 +134,18 @@ export interface UpdateDocument {
   /** The `xsi:type` of HandlerSpecificData as written (`cmd:CommandLineInstallation`, `cat:Category`). */
   readonly handlerSpecificType: string | undefined;
   readonly files: readonly UpdateFile[];
+  /** `drv:WindowsDriverMetaData` under ApplicabilityRules (driver updates), bounded (see driver-metadata.ts). */
+  readonly drivers: DriverMetadataSummary;
   readonly original: Uint8Array | string;
   readonly originalEncoding: OriginalEncoding;
   readonly root: XmlElement;
+}
+
+export interface DriverMetadataSummary {
+  /** At most `maxDriverMetadataPerDocument`, in document order. */
+  readonly entries: readonly DriverMetadata[];
+  /** How many elements the document has (may exceed `entries.length`). */
+  readonly count: number;
+  /** The first malformed element, if any. */
+  readonly problem: string | undefined;
 }

@@ -16,6 +16,7 @@ export interface Database {
   revision_supersedes: RevisionSupersedesTable;
   revision_categories: RevisionCategoriesTable;
   revision_files: RevisionFilesTable;
+  revision_drivers: RevisionDriversTable;
   categories: CategoriesTable;
   files: FilesTable;
   catalog_generations: CatalogGenerationsTable;
@@ -163,6 +164,22 @@ export interface RevisionFilesTable {
   sha1: Buffer;
   file_name: string;
   patching_type: string | null;
+}
+
+/** One `WindowsDriverMetaData` of a driver revision (migration 0022). */
+export interface RevisionDriversTable {
+  revision_id: number;
+  position: number;
+  /** Lower case. */
+  hardware_id: string;
+  /** `YYYY-MM-DD`. */
+  ver_date: string;
+  /** The packed 64-bit DriverVerVersion as 16 lower-case hex digits. */
+  ver_version: string;
+  class: string | null;
+  manufacturer: string | null;
+  provider: string | null;
+  model: string | null;
 }
 
 export interface CategoriesTable {

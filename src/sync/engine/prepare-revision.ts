@@ -8,6 +8,7 @@ import {
 import {
   deriveFragments,
   parseUpdateDocument,
+  maxDriverMetadataPerDocument,
   type CategoryType,
   type UpdateDocument,
 } from '../../protocol/update-xml/index.js';
@@ -22,7 +23,9 @@ import { encodeBlob, type RevisionInput } from '../../storage/index.js';
  * - closure: `dangling_prerequisite`, `missing_bundle_member`, `dependency` (depends on a quarantined revision);
  * - `revision_rollback`: the upstream offered a lower revision than one already held (R6), refused;
  * - `file_url_refused`: a file's MUUrl is not an http(s) URL (`file:`, a UNC path, `ftp:`...): the downloader
- *   would never fetch it, and a downstream or client must never be told to.
+ *   would never fetch it, and a downstream or client must never be told to;
+ * - `driver_limit`: a driver document lists more `WindowsDriverMetaData` (hardware ids) than
+ *   `maxDriverMetadataPerDocument`: refused whole so no catalog can flood the driver index.
  */
 export type QuarantineReason =
   | 'blob_missing'
@@ -40,7 +43,8 @@ export type QuarantineReason =
   | 'missing_bundle_member'
   | 'dependency'
   | 'revision_rollback'
-  | 'file_url_refused';
+  | 'file_url_refused'
+  | 'driver_limit';
 
 /** Reasons decided by the closure check: re-evaluated on every sync, no re-fetch needed. */
 export const closureReasons: ReadonlySet<string> = new Set([
@@ -186,6 +190,14 @@ export function prepareRevision(
         `file ${f.fileName} MUUrl ${JSON.stringify(url.slice(0, 200))} is not an http(s) URL`,
       );
   }
+  if (doc.drivers.count > maxDriverMetadataPerDocument)
+    return fail(
+      identity,
+      'driver_limit',
+      `the document lists ${doc.drivers.count} driver hardware ids (WindowsDriverMetaData); at most ${maxDriverMetadataPerDocument} are accepted`,
+    );
+  if (doc.drivers.problem !== undefined)
+    return fail(identity, 'document_invalid', `bad-driver-metadata: ${doc.drivers.problem}`);
   if (listed.size > new Set(doc.files.map((f) => f.sha1Base64)).size)
     return fail(identity, 'file_digest_mismatch', 'FileDigestList names files the document does not have');
 
@@ -254,6 +266,7 @@ export function revisionInputFromDocument(
       muUrl: muUrls.get(f.sha1Base64) ?? null,
       patchingType: f.patchingType ?? null,
     })),
+    drivers: doc.drivers.entries,
     category:
       doc.updateType === 'Category'
         ? {

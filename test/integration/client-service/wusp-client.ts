@@ -158,6 +158,9 @@ export class WuspClient {
     other?: readonly number[];
     driver?: boolean;
     filter?: readonly string[];
+    /** Driver pass: the SystemSpec devices (default: one device with one PCI hardware id). */
+    devices?: readonly WuaDevice[];
+    cachedDrivers?: readonly number[];
   }): Promise<SyncAnswer> {
     const filter =
       p.filter === undefined
@@ -166,7 +169,8 @@ export class WuspClient {
     const inner =
       `${cookieXml(this.cookie!)}<parameters><ExpressQuery>false</ExpressQuery>${ints('InstalledNonLeafUpdateIDs', p.installed)}` +
       `${p.driver ? '' : ints('OtherCachedUpdateIDs', p.other)}` +
-      `${p.driver ? '<SystemSpec><Device><HardwareIDs><string>PCI\\VEN_1234</string></HardwareIDs></Device></SystemSpec>' : ''}` +
+      `${p.driver ? systemSpecXml(p.devices ?? [{ hardwareIds: ['PCI\\VEN_1234'] }]) : ''}` +
+      `${p.cachedDrivers ? ints('CachedDriverIDs', p.cachedDrivers) : ''}` +
       `<SkipSoftwareSync>${p.driver === true}</SkipSoftwareSync>${filter}<NeedTwoGroupOutOfScopeUpdates>true</NeedTwoGroupOutOfScopeUpdates>` +
       `<AlsoPerformRegularSync>true</AlsoPerformRegularSync></parameters>`;
     const resp = await this.call(clientPath, 'SyncUpdates', clientNs, inner);
@@ -241,4 +245,30 @@ export function reportingEvent(e: {
     `<ProcessorArchitecture>Amd64Compatible</ProcessorArchitecture><OSVersion><Major>10</Major><Minor>0</Minor><Build>26200</Build>` +
     `<Revision>0</Revision><ServicePackMajor>0</ServicePackMajor><ServicePackMinor>0</ServicePackMinor></OSVersion><OSLocaleID>1033</OSLocaleID></ExtendedData><PrivateData/></ReportingEvent>`
   );
+}
+
+/** A SystemSpec device as the native client writes it (wsus-m0-native/scan/000009): ids specific first. */
+export interface WuaDevice {
+  readonly hardwareIds: readonly string[];
+  readonly compatibleIds?: readonly string[];
+  readonly installed?: { matchingId: string; verDate: string; verVersion: string; class?: string };
+}
+
+function systemSpecXml(devices: readonly WuaDevice[]): string {
+  const strings = (name: string, list: readonly string[]) =>
+    `<${name}>${list.map((s) => `<string>${escapeText(s)}</string>`).join('')}</${name}>`;
+  const device = (d: WuaDevice) =>
+    `<Device>${strings('HardwareIDs', d.hardwareIds)}` +
+    (d.compatibleIds ? strings('CompatibleIDs', d.compatibleIds) : '') +
+    (d.installed
+      ? `<installedDriver><MatchingID>${escapeText(d.installed.matchingId)}</MatchingID><DriverVerDate>${d.installed.verDate}</DriverVerDate>` +
+        `<DriverVerVersion>${d.installed.verVersion}</DriverVerVersion><Class>${d.installed.class ?? '{4D36E97D-E325-11CE-BFC1-08002BE10318}'}</Class>` +
+        `<MatchingComputerHWID a:nil="true" xmlns:a="http://www.w3.org/2001/XMLSchema-instance"/><DriverRank>16719873</DriverRank></installedDriver>`
+      : '') +
+    `</Device>`;
+  return `<SystemSpec>${devices.map(device).join('')}</SystemSpec>`;
+}
+
+function escapeText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }

@@ -135,14 +135,23 @@ void test('SyncUpdates scan: first call omits every cached-id array; later calls
 void test('SyncUpdates driver pass: SystemSpec with inline xmlns:a, 70 devices, hardware ids, matching key', () => {
   const r = decodeSyncUpdatesRequest(requestOf('wsus-m0-native/scan/000009'));
   assert.equal(r.skipSoftwareSync, true);
-  assert.deepEqual(r.systemSpec, { deviceCount: 70 });
+  assert.equal(r.systemSpec?.devices.length, 70);
+  // REAL: a PCI device lists hardware ids then compatible ids, specific first, and its installed driver.
+  const pci = r.systemSpec.devices.find((d) => d.hardwareIds[0]?.startsWith('PCI\\VEN_8086&DEV_2935'));
+  assert.ok(pci);
+  assert.equal(pci.hardwareIds.length, 4);
+  assert.equal(pci.compatibleIds.length, 7);
+  assert.equal(pci.compatibleIds[4], 'PCI\\VEN_8086');
+  assert.equal(pci.installedDriver?.matchingId, 'PCI\\VEN_8086&DEV_2935');
+  assert.equal(pci.installedDriver?.verVersion, '2814751477604080');
+  assert.equal(pci.installedDriver?.verDate, '2006-06-21T00:00:00Z');
   assert.deepEqual(r.installedNonLeafRevisionIds, [108226, 108231]);
   assert.equal(r.otherCachedRevisionIds, undefined);
   assert.equal(r.featureScoreMatchingKey, 'AMD64.10.0');
   assert.equal(r.computerHardwareIds?.length, 6);
   assert.equal(r.computerHardwareIds?.[0], '458ab48b-acb9-5863-b5a8-d2c32f0d3e6f');
   const flowDriver = decodeSyncUpdatesRequest(requestOf('wsus-m0-native/flow/000014'));
-  assert.deepEqual(flowDriver.systemSpec, { deviceCount: 75 });
+  assert.equal(flowDriver.systemSpec?.devices.length, 75);
   assert.equal(flowDriver.installedNonLeafRevisionIds?.length, 94);
   assert.equal(flowDriver.otherCachedRevisionIds, undefined); // the driver pass drops the other list
 });

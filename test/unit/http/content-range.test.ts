@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideRange, evaluatePreconditions, ifRangeAllowsRange } from '../../../src/http/content-range.js';
 import { parseContentPath } from '../../../src/http/content-routes.js';
+import { contentTypeFor } from '../../../src/http/content-types.js';
 
 void test('decideRange: single ranges, suffixes, clamping, unsatisfiable, ignored forms', () => {
   const size = 1000;
@@ -112,8 +113,12 @@ void test('preconditions and If-Range follow RFC 9110 order', () => {
 
 void test('parseContentPath maps only clean WSUS content URLs to a digest', () => {
   const hex = '2F88DF42DA48AA980FB748D13BAA2DE49CD154AB';
-  assert.deepEqual(parseContentPath(`/Content/AB/${hex}.exe`), { ok: true, sha1: hex });
-  assert.deepEqual(parseContentPath(`/content/b/${hex.toLowerCase()}.EXE?x=1`), { ok: true, sha1: hex });
+  assert.deepEqual(parseContentPath(`/Content/AB/${hex}.exe`), { ok: true, sha1: hex, extension: 'exe' });
+  assert.deepEqual(parseContentPath(`/content/b/${hex.toLowerCase()}.EXE?x=1`), {
+    ok: true,
+    sha1: hex,
+    extension: 'EXE',
+  });
   assert.deepEqual(parseContentPath(`/Content/AB/${hex}`), { ok: false, status: 403 });
   assert.deepEqual(parseContentPath(`/Content/AB/${hex.slice(1)}.exe`), { ok: false, status: 404 });
   assert.deepEqual(parseContentPath(`/Content/AB/${hex}.ex.e`), { ok: false, status: 404 });
@@ -130,4 +135,9 @@ void test('parseContentPath maps only clean WSUS content URLs to a digest', () =
   ]) {
     assert.deepEqual(parseContentPath(p), { ok: false, status: 400 }, p);
   }
+});
+
+void test('every update file type is served as opaque bytes (REAL .exe; .cab .msu .psf .wim .esd per WSUS/KB3159706)', () => {
+  for (const ext of ['exe', 'EXE', 'cab', 'msu', 'psf', 'wim', 'esd', 'unknownext'])
+    assert.equal(contentTypeFor(ext), 'application/octet-stream', ext);
 });

@@ -18,6 +18,7 @@ import { up0015CatalogRollouts } from './0015-catalog-rollouts.js';
 import { up0018Jobs } from './0018-jobs.js';
 import { up0019AdminSessions } from './0019-admin-sessions.js';
 import { up0020Bundles } from './0020-bundles.js';
+import { up0022DriverMetadata } from './0022-driver-metadata.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -44,6 +45,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0018-jobs': { up: (db) => up0018Jobs(db, dialect) },
     '0019-admin-sessions': { up: (db) => up0019AdminSessions(db, dialect) },
     '0020-bundles': { up: (db) => up0020Bundles(db, dialect) },
+    '0022-driver-metadata': { up: (db) => up0022DriverMetadata(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -26,6 +26,7 @@ import { DeploymentChangeRepository } from './deployment-change-repository.js';
 import { DeploymentFeedRepository } from './deployment-feed-repository.js';
 import { ReplicaRepository } from './replica-repository.js';
 import { FileRepository } from './file-repository.js';
+import { DriverRepository } from './driver-repository.js';
 import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
 import { HealthRepository } from './health-repository.js';
@@ -61,6 +62,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     catalogRollouts: new CatalogRolloutRepository(db, dialect),
     quarantine: new QuarantineRepository(db),
     files: new FileRepository(db),
+    drivers: new DriverRepository(db),
     anchors: new AnchorRepository(db),
     syncRuns: new SyncRunRepository(db),
     deploymentChanges: new DeploymentChangeRepository(db),
@@ -136,6 +138,7 @@ export * from './downstream-server-repository.js';
 export * from './rollup-repository.js';
 export * from './rollup-outbox-repository.js';
 export * from './file-repository.js';
+export * from './driver-repository.js';
 export * from './ops-stats-repository.js';
 export * from './generation-repository.js';
 export * from './group-repository.js';

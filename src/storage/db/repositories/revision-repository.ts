@@ -27,6 +27,7 @@ const childTables = [
   'revision_supersedes',
   'revision_categories',
   'revision_files',
+  'revision_drivers',
 ] as const;
 
 /** Columns an upsert of an existing revision rewrites (identity and first import time stay). */
@@ -121,6 +122,7 @@ export class RevisionRepository {
       await insert({ table: 'revision_supersedes', columns: c.supersedes }, rows.supersedes);
       await insert({ table: 'revision_categories', columns: c.categories }, rows.categories);
       await insert({ table: 'revision_files', columns: c.revisionFiles }, rows.revisionFiles);
+      await insert({ table: 'revision_drivers', columns: c.drivers }, rows.drivers);
       return revisionIds;
     });
   }

@@ -80,6 +80,17 @@ export const revisionColumns = {
     'file_name',
     'patching_type',
   ] satisfies Columns<'revision_files'>,
+  drivers: [
+    'revision_id',
+    'position',
+    'hardware_id',
+    'ver_date',
+    'ver_version',
+    'class',
+    'manufacturer',
+    'provider',
+    'model',
+  ] satisfies Columns<'revision_drivers'>,
   categoryInfo: [
     'update_id',
     'revision_id',
@@ -128,6 +139,7 @@ export function buildRevisionRows(
     categories: [],
     files: [],
     revisionFiles: [],
+    drivers: [],
     categoryInfo: [],
   };
   const lastIndex = new Map<number, number>();
@@ -230,6 +242,19 @@ export function buildRevisionRows(
         now,
       ]);
       rows.revisionFiles.push([revisionId, position, f.sha1, f.name, f.patchingType ?? null]);
+    });
+    (input.drivers ?? []).forEach((d, position) => {
+      rows.drivers.push([
+        revisionId,
+        position,
+        d.hardwareId.toLowerCase(),
+        d.verDate,
+        d.verVersion,
+        d.class ?? null,
+        d.manufacturer ?? null,
+        d.provider ?? null,
+        d.model ?? null,
+      ]);
     });
     if (isCategory) {
       const prev = categoryInfo.get(updateId);

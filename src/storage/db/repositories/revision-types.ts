@@ -78,6 +78,8 @@ export interface RevisionInput extends RevisionIdentity {
   /** kind: product | classification | company | product_family | other. */
   readonly categories?: readonly { readonly updateId: string; readonly kind: string }[];
   readonly files?: readonly RevisionFileInput[];
+  /** `WindowsDriverMetaData` of a driver update (migration 0022), already bounded by the parser. */
+  readonly drivers?: readonly DriverRowInput[];
   /** Present for UpdateType=Category. */
   readonly category?: CategoryInfoInput;
 }
@@ -120,3 +122,14 @@ export interface LocalizedRecord {
 }
 
 export type FragmentKind = 'core' | 'extended';
+
+/** One driver metadata row: see RevisionDriversTable for the normalized forms. */
+export interface DriverRowInput {
+  readonly hardwareId: string;
+  readonly verDate: string;
+  readonly verVersion: string;
+  readonly class?: string | undefined;
+  readonly manufacturer?: string | undefined;
+  readonly provider?: string | undefined;
+  readonly model?: string | undefined;
+}
