@@ -176,6 +176,7 @@ function recordFields(
   let supportUrl: string | undefined;
   let installationBehavior: InstallBehavior | undefined;
   let uninstallationBehavior: InstallBehavior | undefined;
+  const securedFragments: string[] = [];
   for (const c of propertiesEl.children) {
     if (c.kind !== 'element' || c.uri !== updateNs) continue;
     switch (c.local) {
@@ -193,6 +194,9 @@ function recordFields(
         break;
       case 'UninstallationBehavior':
         uninstallationBehavior ??= readBehavior(c);
+        break;
+      case 'SecuredFragment':
+        securedFragments.push(textOf(c).trim());
         break;
     }
   }
@@ -233,6 +237,7 @@ function recordFields(
     categoryIds: relationships.categoryIds,
     handlerSpecificType: handlerDataEl ? attr(handlerDataEl, 'type', xsiNs) : undefined,
     files: filesEl ? readFiles(filesEl) : Object.freeze([]),
+    securedFragments: Object.freeze(securedFragments),
     original,
     originalEncoding,
   };
@@ -547,6 +552,7 @@ function readFiles(el: XmlElement): readonly UpdateFile[] {
         additionalDigests: Object.freeze(additionalDigests),
         modified: attr(f, 'Modified'),
         patchingType: attr(f, 'PatchingType'),
+        isEncrypted: readBoolean(attr(f, 'IsEncrypted'), false, 'File IsEncrypted'),
       }),
     );
   }

@@ -84,6 +84,11 @@ export interface UpdateFile {
   readonly modified: string | undefined;
   /** `PatchingType` (SelfContained, Express, ...), when present. */
   readonly patchingType: string | undefined;
+  /**
+   * `@IsEncrypted` (docs/protocol/upstream.md §U4, SPEC MS-WSUSSS 3.1.1.1; no real document carries it): the file
+   * as published is encrypted and needs a key from GetUpdateDecryptionData before a client can install it.
+   */
+  readonly isEncrypted: boolean;
 }
 
 /** How the original document was given to `parseUpdateDocument`. */
@@ -133,6 +138,11 @@ export interface UpdateDocument {
   /** The `xsi:type` of HandlerSpecificData as written (`cmd:CommandLineInstallation`, `cat:Category`). */
   readonly handlerSpecificType: string | undefined;
   readonly files: readonly UpdateFile[];
+  /**
+   * `Properties/SecuredFragment` texts as written (SPEC: `FileDecryption` = the update has decryption data,
+   * `FileURL` = secure file URLs; compare case-insensitively).
+   */
+  readonly securedFragments: readonly string[];
   readonly original: Uint8Array | string;
   readonly originalEncoding: OriginalEncoding;
   readonly root: XmlElement;
