@@ -200,6 +200,7 @@ function recordFields(
   let supportUrl: string | undefined;
   let installationBehavior: InstallBehavior | undefined;
   let uninstallationBehavior: InstallBehavior | undefined;
+  const securedFragments: string[] = [];
   for (const c of propertiesEl.children) {
     if (c.kind !== 'element' || c.uri !== updateNs) continue;
     switch (c.local) {
@@ -217,6 +218,9 @@ function recordFields(
         break;
       case 'UninstallationBehavior':
         uninstallationBehavior ??= readBehavior(c);
+        break;
+      case 'SecuredFragment':
+        securedFragments.push(textOf(c).trim());
         break;
     }
   }
@@ -262,6 +266,7 @@ function recordFields(
       count: drivers.count,
       problem: drivers.problem,
     }),
+    securedFragments: Object.freeze(securedFragments),
     original,
     originalEncoding,
   };
@@ -576,6 +581,7 @@ function readFiles(el: XmlElement): readonly UpdateFile[] {
         additionalDigests: Object.freeze(additionalDigests),
         modified: attr(f, 'Modified'),
         patchingType: attr(f, 'PatchingType'),
+        isEncrypted: readBoolean(attr(f, 'IsEncrypted'), false, 'File IsEncrypted'),
       }),
     );
   }

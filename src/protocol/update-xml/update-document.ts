@@ -85,6 +85,11 @@ export interface UpdateFile {
   readonly modified: string | undefined;
   /** `PatchingType` (SelfContained, Express, ...), when present. */
   readonly patchingType: string | undefined;
+  /**
+   * `@IsEncrypted` (docs/protocol/upstream.md §U4, SPEC MS-WSUSSS 3.1.1.1; no real document carries it): the file
+   * as published is encrypted and needs a key from GetUpdateDecryptionData before a client can install it.
+   */
+  readonly isEncrypted: boolean;
 }
 
 /** How the original document was given to `parseUpdateDocument`. */
@@ -136,6 +141,11 @@ export interface UpdateDocument {
   readonly files: readonly UpdateFile[];
   /** `drv:WindowsDriverMetaData` under ApplicabilityRules (driver updates), bounded (see driver-metadata.ts). */
   readonly drivers: DriverMetadataSummary;
+  /**
+   * `Properties/SecuredFragment` texts as written (SPEC: `FileDecryption` = the update has decryption data,
+   * `FileURL` = secure file URLs; compare case-insensitively).
+   */
+  readonly securedFragments: readonly string[];
   readonly original: Uint8Array | string;
   readonly originalEncoding: OriginalEncoding;
   readonly root: XmlElement;
