@@ -33,9 +33,9 @@ import { startFakeSoapServer } from '../test/helpers/fake-upstream/soap-server.j
 import { syntheticDocument } from '../test/helpers/fake-upstream/real-catalog.js';
 import { formatResult, type BenchOptions, type BenchResult } from './lib/result.js';
 
-const product = '8c3fcc84-7410-4a95-8b89-a166a0190486';
-const classification = 'e0789628-ce08-4437-be74-2495b842f43b';
-const guid = (n: number) =>
+export const product = '8c3fcc84-7410-4a95-8b89-a166a0190486';
+export const classification = 'e0789628-ce08-4437-be74-2495b842f43b';
+export const guid = (n: number) =>
   `${n.toString(16).padStart(8, '0')}-5eed-4000-8000-${(n * 7919).toString(16).padStart(12, '0').slice(-12)}`;
 const asmx = { version: '1.1', style: 'asmx' } as const;
 
@@ -51,7 +51,8 @@ function leafDocument(n: number): string {
   });
 }
 
-export async function startBenchUpstream(count: number) {
+/** The bench upstream: `count` leaves, each document from `leaf` (default the Defender-shaped one above). */
+export async function startBenchUpstream(count: number, leaf: (n: number) => string = leafDocument) {
   const categories = [
     syntheticDocument(product, 100, { type: 'Category', categoryType: 'Product' }),
     syntheticDocument(classification, 100, { type: 'Category', categoryType: 'UpdateClassification' }),
@@ -73,7 +74,7 @@ export async function startBenchUpstream(count: number) {
   add(classification, 100, categories[1]!);
   const leaves: { updateId: UpdateId; revisionNumber: number }[] = [];
   for (let n = 1; n <= count; n++) {
-    add(guid(n), 200, leafDocument(n));
+    add(guid(n), 200, leaf(n));
     leaves.push({ updateId: guid(n), revisionNumber: 200 });
   }
   const ok = (xml: string) => ({ status: 200, body: encodeSoapResponse(xml, asmx).body });

@@ -21,7 +21,8 @@ export const bundleFormat = 'patchbay-bundle';
 export const bundleFormatVersion = 1;
 export const maxManifestBytes = 64 * 1024 * 1024;
 export const defaultChunkBytes = 64 * 1024 * 1024;
-export const minChunkBytes = 4096;
+// The range `[bundle] chunk_size` allows (src/config/schema.ts): a chunk per 256 KiB at least, 4 GiB at most.
+export const minChunkBytes = 256 * 1024;
 export const maxChunkBytes = 4 * 1024 * 1024 * 1024;
 
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));

@@ -160,7 +160,7 @@ async function newPlan(input: ExportInput, staging: string, at: number): Promise
   if (!Number.isSafeInteger(chunkSize) || chunkSize < minChunkBytes || chunkSize > maxChunkBytes)
     throw new AppError(
       'PB_ERR_USAGE',
-      `chunk size ${chunkSize}: between ${minChunkBytes} bytes and ${maxChunkBytes / 2 ** 30} GiB`,
+      `chunk size ${chunkSize} bytes: between ${minChunkBytes / 1024} KiB and ${maxChunkBytes / 2 ** 30} GiB`,
     );
   const prior = input.since === undefined ? undefined : await sinceExport(db, input.since);
   const position = await repos.upstreamCatalog.currentPosition(at);

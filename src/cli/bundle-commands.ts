@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { contentModes, defaultChunkBytes, exportBundle, importBundle } from '../bundle/index.js';
+import { contentModes, exportBundle, importBundle } from '../bundle/index.js';
 import type { ContentMode } from '../domain/index.js';
 import { AppError } from '../errors.js';
 import { openContentStore } from '../storage/index.js';
@@ -23,7 +23,7 @@ interface ExportOptions {
   declines: boolean;
   groups: boolean;
   rules: boolean;
-  chunkSize: string;
+  chunkSize?: string;
   json?: boolean;
 }
 
@@ -32,11 +32,13 @@ function contentMode(value: string): ContentMode {
   throw new AppError('PB_ERR_USAGE', `--content ${value}: one of ${contentModes.join(', ')}`);
 }
 
+/** `--chunk-size`: MiB (`64`, `0.5`) or a size with its unit as in the INI file (`4095MiB`, `512KiB`). */
 function chunkBytes(value: string): number {
-  const mib = Number(value);
-  if (!Number.isFinite(mib) || mib <= 0)
-    throw new AppError('PB_ERR_USAGE', `--chunk-size ${value}: MiB, e.g. 64`);
-  return Math.round(mib * 1024 * 1024);
+  const m = /^(\d{1,13}(?:\.\d{1,6})?)\s*(KiB|MiB|GiB)?$/i.exec(value.trim());
+  if (m === null)
+    throw new AppError('PB_ERR_USAGE', `--chunk-size ${value}: MiB (e.g. 64) or a size such as 512KiB, 4GiB`);
+  const unit = { kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }[(m[2] ?? 'MiB').toLowerCase()]!;
+  return Math.round(Number(m[1]) * unit);
 }
 
 export function registerBundleCommands(program: Command, io: CliIo): void {
@@ -53,7 +55,7 @@ export function registerBundleCommands(program: Command, io: CliIo): void {
     .option('--no-declines', 'leave declines out')
     .option('--no-groups', 'leave the computer groups out')
     .option('--no-rules', 'leave the automatic approval rules out')
-    .option('--chunk-size <MiB>', 'chunk size in MiB', String(defaultChunkBytes / 1024 / 1024))
+    .option('--chunk-size <MiB>', 'chunk size in MiB (256 KiB to 4 GiB; default [bundle] chunk_size, 64 MiB)')
     .option('--json', 'print JSON')
     .action(async (opts: ExportOptions, cmd: Command) => {
       const config = await loadCliConfigOrThrow(cmd.optsWithGlobals<GlobalOptions>(), io);
@@ -72,7 +74,7 @@ export function registerBundleCommands(program: Command, io: CliIo): void {
           declines: opts.declines,
           groups: opts.groups,
           rules: opts.rules,
-          chunkSize: chunkBytes(opts.chunkSize),
+          chunkSize: opts.chunkSize !== undefined ? chunkBytes(opts.chunkSize) : config.bundle.chunkSize,
           patchbayVersion: packageVersion(),
         });
         if (opts.json === true) return printJson(io, s);

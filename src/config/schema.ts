@@ -545,6 +545,19 @@ const metrics = z.object({
   }),
 });
 
+/** `patchbay export` (docs/operations.md "Air-gapped networks"). */
+const bundle = z.object({
+  // The range is the one `patchbay export` accepts (src/bundle/bundle-manifest.ts minChunkBytes..maxChunkBytes).
+  chunkSize: sizeField({
+    min: 256 * 1024,
+    max: 4 * 1024 ** 3,
+    default: '64MiB',
+    description:
+      'Size of the chunk files an export is cut in (the last one is smaller): pick one that fits the medium ' +
+      'carried across, e.g. 4095MiB for FAT32. `patchbay export --chunk-size` overrides it.',
+  }),
+});
+
 /** Thresholds of `patchbay health`, the status warnings and the disk-space notification. */
 const health = z.object({
   diskWarningPercent: integerField({
@@ -855,6 +868,7 @@ const sections = z.object({
   maintenance,
   metrics,
   health,
+  bundle,
   notifications,
   notify_smtp: notifySmtp,
   notify_webhook: notifyWebhook,

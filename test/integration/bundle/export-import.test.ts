@@ -251,7 +251,35 @@ for (const driver of adminDrivers()) {
       // An incremental export (sequence 3) and a full one after it (4); the full one imported first, the
       // older one is then refused and changes nothing.
       const b3 = join(source.dir, 'bundle-3');
-      await cli('export', '--to', b3, '--since', join(source.dir, 'bundle-2'), '--content', 'none');
+      // Its chunk size from the configuration (`[bundle] chunk_size`), as no --chunk-size is given.
+      await cliFor(source.dir, { ...env, PATCHBAY_BUNDLE_CHUNK_SIZE: '512KiB' })(
+        'export',
+        '--to',
+        b3,
+        '--since',
+        join(source.dir, 'bundle-2'),
+        '--content',
+        'none',
+      );
+      const m3 = JSON.parse(await readFile(join(b3, 'manifest.json'), 'utf8')) as { chunkSize: number };
+      assert.equal(m3.chunkSize, 512 * 1024);
+      // Out of range: a usage error naming the range, and no export taken.
+      const tiny = await runIn(source.dir, env, [
+        'export',
+        '--to',
+        join(source.dir, 'x'),
+        '--chunk-size',
+        '0.1',
+      ]);
+      assert.equal(tiny.code, 64, tiny.stderr);
+      assert.match(tiny.stderr, /between 256 KiB and 4 GiB/);
+      const badIni = await runIn(source.dir, { ...env, PATCHBAY_BUNDLE_CHUNK_SIZE: '1KiB' }, [
+        'export',
+        '--to',
+        join(source.dir, 'x'),
+      ]);
+      assert.notEqual(badIni.code, 0);
+      assert.match(badIni.stderr, /PATCHBAY_BUNDLE_CHUNK_SIZE/);
       const fourth = JSON.parse(
         await cli('export', '--to', join(source.dir, 'bundle-4'), '--chunk-size', '0.25', '--json'),
       ) as { sequence: number };
