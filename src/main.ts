@@ -289,6 +289,7 @@ export async function startPatchbay(
       serverInstanceId,
     } = await createClientWebService(db, contentStore, logger, {
       contentMode: config.content.mode,
+      express: config.content.express,
       rawEventBudget: { bytes: clients.rawEventBudget, periodMs: budgetPeriodMs },
       newComputerLimit: { perAddress: clients.newComputersPerAddress, periodMs: budgetPeriodMs },
       ...(metrics !== undefined ? { onScanCompleted: () => metrics.scans.inc() } : {}),
@@ -299,6 +300,7 @@ export async function startPatchbay(
     const autoDownload = new ContentAutoDownload({
       db,
       mode: config.content.mode,
+      express: config.content.express,
       logger: logger.child({ component: 'content-download' }),
       download: async (signal) => {
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger }));
@@ -309,6 +311,7 @@ export async function startPatchbay(
             {
               upstreamUrl: config.upstream.url,
               mode: config.content.mode,
+              express: config.content.express,
               triggerSource: 'approval',
               signal,
             },
@@ -357,6 +360,7 @@ export async function startPatchbay(
 
     const adminServices = createAdminServices(db, {
       contentMode: config.content.mode,
+      express: config.content.express,
       onApprovalsApplied: () => autoDownload.kick(),
       declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
       // Stable event names (docs/rings.md "Events"): one log line per stage change of a ringed approval.
@@ -387,7 +391,10 @@ export async function startPatchbay(
         logger,
         readiness,
         adminServices,
-        reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
+        reports: createReportsService(createRepositories(db), {
+          contentMode: config.content.mode,
+          express: config.content.express,
+        }),
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
       }),

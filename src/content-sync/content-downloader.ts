@@ -40,6 +40,8 @@ export interface ContentDownloadOptions {
   /** The configured ServerSync URL: its origin serves `/Content/` unless it is Microsoft Update. */
   readonly upstreamUrl: string;
   readonly mode: ContentMode;
+  /** `[content] express`: also download express-installation files (default false). */
+  readonly express?: boolean;
   /** Default: from the upstream URL (Microsoft Update -> MUUrl, anything else -> its `/Content/`). */
   readonly source?: ContentSourceKind;
   /**
@@ -215,7 +217,9 @@ class ContentRun {
         );
         log.info({ files: stuck.length }, 'resuming downloads left by an interrupted run');
       }
-      const plan = await planContent(this.#deps.db, this.#o.mode, this.#clock.now());
+      const plan = await planContent(this.#deps.db, this.#o.mode, this.#clock.now(), {
+        express: this.#o.express ?? false,
+      });
       const due = await this.#failedDue();
       if (due.length > 0)
         await repos.files.setState(

@@ -9,6 +9,11 @@ export interface ContentPlanResult {
   readonly queued: number;
 }
 
+export interface ContentPlanOptions {
+  /** `[content] express`: also the express-installation files (default false, as WSUS). */
+  readonly express?: boolean;
+}
+
 /** Bundles nest (a bundle's child can itself be a bundle) only a level or two deep; this bounds a bad graph. */
 const maxBundleDepth = 8;
 
@@ -21,6 +26,7 @@ export async function planContent(
   db: DbHandle,
   mode: ContentMode,
   now = Date.now(),
+  options: ContentPlanOptions = {},
 ): Promise<ContentPlanResult> {
   if (mode === 'none') return { wanted: 0, queued: 0 };
   const stores: ContentStores = createRepositories(db);
@@ -31,7 +37,7 @@ export async function planContent(
     mode === 'all'
       ? await plan.memberRevisionIds(active.generationId)
       : await approvedRevisions(plan, active.generationId);
-  const sha1s = await plan.fileSha1sOf(revisionIds);
+  const sha1s = await plan.fileSha1sOf(revisionIds, { express: options.express ?? false });
   const queued = await stores.contentState.queueAbsent(sha1s, now);
   return { wanted: sha1s.length, queued };
 }
