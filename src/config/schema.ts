@@ -184,7 +184,7 @@ const content = z.object({
   express: booleanField({
     default: false,
     description:
-      "Also download express installation files (PatchingType Express and PSF), as WSUS's \"Download " +
+      'Also download express installation files (PatchingType Express and PSF), as WSUS\'s "Download ' +
       'express installation files": smaller client downloads, more server storage. Off: clients install ' +
       'from the full file; an update published with express files only keeps them.',
   }),
