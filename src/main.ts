@@ -310,6 +310,7 @@ export async function startPatchbay(
       serverInstanceId,
     } = await createClientWebService(db, contentStore, logger, {
       contentMode: config.content.mode,
+      express: config.content.express,
       rawEventBudget: { bytes: clients.rawEventBudget, periodMs: budgetPeriodMs },
       newComputerLimit: { perAddress: clients.newComputersPerAddress, periodMs: budgetPeriodMs },
       ...(metrics !== undefined ? { onScanCompleted: () => metrics.scans.inc() } : {}),
@@ -320,6 +321,7 @@ export async function startPatchbay(
     const autoDownload = new ContentAutoDownload({
       db,
       mode: config.content.mode,
+      express: config.content.express,
       logger: logger.child({ component: 'content-download' }),
       download: async (signal) => {
         const transport = new UpstreamTransport(transportOptionsFromConfig(config, { logger }));
@@ -330,6 +332,7 @@ export async function startPatchbay(
             {
               upstreamUrl: config.upstream.url,
               mode: config.content.mode,
+              express: config.content.express,
               triggerSource: 'approval',
               signal,
             },
@@ -378,6 +381,7 @@ export async function startPatchbay(
 
     const adminServices = createAdminServices(db, {
       contentMode: config.content.mode,
+      express: config.content.express,
       onApprovalsApplied: () => autoDownload.kick(),
       declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
       // Stable event names (docs/rings.md "Events"): one log line per stage change of a ringed approval.
@@ -434,7 +438,10 @@ export async function startPatchbay(
         logger,
         readiness,
         adminServices,
-        reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
+        reports: createReportsService(createRepositories(db), {
+          contentMode: config.content.mode,
+          express: config.content.express,
+        }),
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
         catalogRollouts,

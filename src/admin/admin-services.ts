@@ -50,6 +50,8 @@ export function adminStoreFor(handle: DbHandle): AdminStore {
 export interface AdminServicesOptions {
   /** `content.mode`: whether approved updates wait for their files (shown by `updates list/show`). */
   readonly contentMode?: ContentMode;
+  /** `content.express`: with it off, approved updates do not wait for the express files not downloaded. */
+  readonly express?: boolean;
   /** Told after approvals were written (the server starts downloading their files at once). */
   readonly onApprovalsApplied?: (updateIds: readonly string[]) => void;
   /** `maintenance.decline_superseded_after_days` (default 30, the configuration default). */
@@ -72,7 +74,7 @@ export function replicaOfConfig(config: {
 
 export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions = {}): AdminServices {
   const store = adminStoreFor(handle);
-  const updates = new UpdatesService(store, opts.contentMode);
+  const updates = new UpdatesService(store, opts.contentMode, opts.express ?? false);
   const replica = new ReplicaGuard(
     opts.replicaOf === undefined ? undefined : replicaUpstreamName(opts.replicaOf),
   );

@@ -39,6 +39,7 @@ export async function withAdmin<T>(
   try {
     const services = createAdminServices(handle, {
       contentMode: config.content.mode,
+      express: config.content.express,
       declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
       ...replicaOfConfig(config),
     });

@@ -91,6 +91,7 @@ export function registerContentCommands(
               upstreamUrl: config.upstream.url,
               contentHosts: config.upstream.contentHosts,
               mode: config.content.mode,
+              express: config.content.express,
               triggerSource: 'cli',
               // Host and pid: with the bare host name two downloads on one host were the same lease holder,
               // so the second renewed the first's lease and both ran.

@@ -46,7 +46,12 @@ export function registerReportsCommands(
     try {
       io.stdout(
         formatReport(
-          await make(createReportsService(createRepositories(handle), { contentMode: config.content.mode })),
+          await make(
+            createReportsService(createRepositories(handle), {
+              contentMode: config.content.mode,
+              express: config.content.express,
+            }),
+          ),
           format,
         ),
       );

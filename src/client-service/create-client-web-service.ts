@@ -28,6 +28,8 @@ import {
 
 export interface ClientServiceOptions {
   readonly contentMode: ContentMode;
+  /** `[content] express` (default false): which files an approved update waits for. */
+  readonly express?: boolean;
   readonly clientConfig?: Partial<ClientConfig>;
   readonly catalogCache?: Partial<CatalogCacheOptions>;
   readonly cookieKeys?: Partial<CookieKeyPolicy>;
@@ -92,7 +94,7 @@ export async function createClientWebService(
     ),
     catalog: new CatalogCache(
       storageCatalogSource(handle, options.rings),
-      storageDeploymentSource(handle),
+      storageDeploymentSource(handle, options.express ?? false),
       log,
       {
         ...defaultCatalogCacheOptions,

@@ -109,7 +109,8 @@ export function storageCatalogSource(
   };
 }
 
-export function storageDeploymentSource(handle: DbHandle): DeploymentSource {
+/** `express`: `[content] express`; with it off an update does not wait for the express files it skips. */
+export function storageDeploymentSource(handle: DbHandle, express = false): DeploymentSource {
   const repos = createRepositories(handle);
   return {
     latestChangeSeq: () => repos.deploymentChanges.latestSeq(),
@@ -126,7 +127,7 @@ export function storageDeploymentSource(handle: DbHandle): DeploymentSource {
     updatesWithoutContent: async (generationId, updateIds) =>
       updateIds.length === 0
         ? new Set()
-        : new Set((await repos.files.contentGaps(generationId, updateIds)).keys()),
+        : new Set((await repos.files.contentGaps(generationId, updateIds, { express })).keys()),
     changes: async () => {
       const out: { changeSeq: number; changedAt: number; updateId: string; groupId: string | null }[] = [];
       for (let after = 0; ;) {

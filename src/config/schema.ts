@@ -181,6 +181,13 @@ const content = z.object({
       'Which update files are downloaded: approved (only files of approved updates), all, or none ' +
       '(metadata only; clients fetch files from Microsoft Update).',
   }),
+  express: booleanField({
+    default: false,
+    description:
+      'Also download express installation files (PatchingType Express and PSF), as WSUS\'s "Download ' +
+      'express installation files": smaller client downloads, more server storage. Off: clients install ' +
+      'from the full file; an update published with express files only keeps them.',
+  }),
 });
 
 const fingerprint = {

@@ -76,6 +76,8 @@ export async function downloadAndAnnounce(
 export interface ContentAutoDownloadOptions {
   readonly db: DbHandle;
   readonly mode: ContentMode;
+  /** `[content] express` (default false). */
+  readonly express?: boolean;
   readonly logger: Logger;
   /** One lease-guarded download run (`downloadAndAnnounce` with the server's transport and store). */
   readonly download: (signal: AbortSignal) => Promise<ContentDownloadResult>;
@@ -143,7 +145,7 @@ export class ContentAutoDownload {
     const seq = await repos.deploymentChanges.latestSeq();
     if (this.#kicked || seq !== this.#seenSeq) {
       this.#kicked = false;
-      await planContent(this.#o.db, this.#o.mode);
+      await planContent(this.#o.db, this.#o.mode, Date.now(), { express: this.#o.express ?? false });
       this.#seenSeq = seq;
     }
     if ((await repos.files.listByState('queued', 1)).length === 0) return;

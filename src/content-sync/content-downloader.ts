@@ -40,6 +40,8 @@ export interface ContentDownloadOptions {
   /** The configured ServerSync URL: its origin serves `/Content/` unless it is Microsoft Update. */
   readonly upstreamUrl: string;
   readonly mode: ContentMode;
+  /** `[content] express`: also download express-installation files (default false). */
+  readonly express?: boolean;
   /** Default: from the upstream URL (Microsoft Update -> MUUrl, anything else -> its `/Content/`). */
   readonly source?: ContentSourceKind;
   /**
@@ -215,7 +217,9 @@ class ContentRun {
         );
         log.info({ files: stuck.length }, 'resuming downloads left by an interrupted run');
       }
-      const plan = await planContent(this.#deps.db, this.#o.mode, this.#clock.now());
+      const plan = await planContent(this.#deps.db, this.#o.mode, this.#clock.now(), {
+        express: this.#o.express ?? false,
+      });
       const due = await this.#failedDue();
       if (due.length > 0)
         await repos.files.setState(
@@ -446,13 +450,17 @@ class ContentRun {
       throw new AppError('PB_ERR_NOT_FOUND', `no download URL for ${hex} (the upstream sent no MUUrl)`, {
         detail: { sha1: hex },
       });
-    const res = await this.#deps.transport.download({
-      url,
-      ...(resume > 0 ? { range: { start: resume } } : {}),
-      signal: this.#signal,
-      maxBytes: file.size,
-      checkUrl: this.#checkUrl,
-    });
+    const res = await this.#deps.transport
+      .download({
+        url,
+        ...(resume > 0 ? { range: { start: resume } } : {}),
+        signal: this.#signal,
+        maxBytes: file.size,
+        checkUrl: this.#checkUrl,
+      })
+      .catch((e: unknown) => {
+        throw longerThanDeclared(e, file.size, hex);
+      });
     let from = 0;
     try {
       if (res.status === 206) {
@@ -473,7 +481,11 @@ class ContentRun {
         );
       }
       if (from > 0) this.#resumed += from;
-      await store.ingest(this.#count(res.body), expected, { resumeFrom: from, signal: this.#signal });
+      await store
+        .ingest(this.#count(res.body), expected, { resumeFrom: from, signal: this.#signal })
+        .catch((e: unknown) => {
+          throw longerThanDeclared(e, file.size, hex);
+        });
       return false;
     } finally {
       abandon(res.body);
@@ -505,6 +517,19 @@ function failuresError(failures: readonly ContentFailure[], failed: number): App
   return new AppError(code, `${failed} file${failed === 1 ? '' : 's'} failed to download (${counts})`, {
     detail: { filesFailed: failed, failures: failures.slice(0, failuresInHistory) },
   });
+}
+
+/**
+ * The transport stops a body past `maxBytes` (the document's size) as PB_ERR_UPSTREAM_TOO_LARGE; for a file
+ * that means the upstream's copy does not match the update metadata, which is what the admin should read.
+ */
+function longerThanDeclared(e: unknown, size: number, hex: string): unknown {
+  if (!(e instanceof AppError) || e.code !== 'PB_ERR_UPSTREAM_TOO_LARGE') return e;
+  return new AppError(
+    'PB_ERR_CONTENT_SIZE_MISMATCH',
+    `upstream sends more than the ${size} bytes the update metadata declares for ${hex}`,
+    { detail: { sha1: hex, expected: size, ...e.detail } },
+  );
 }
 
 /** Frees an undici body that was not read to its end (an error event without a listener would crash). */

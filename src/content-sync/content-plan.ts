@@ -9,6 +9,11 @@ export interface ContentPlanResult {
   readonly queued: number;
 }
 
+export interface ContentPlanOptions {
+  /** `[content] express`: also the express-installation files (default false, as WSUS). */
+  readonly express?: boolean;
+}
+
 /** Bundles nest (a bundle's child can itself be a bundle) only a level or two deep; this bounds a bad graph. */
 const maxBundleDepth = 8;
 
@@ -21,15 +26,20 @@ export async function planContent(
   db: DbHandle,
   mode: ContentMode,
   now = Date.now(),
+  options: ContentPlanOptions = {},
 ): Promise<ContentPlanResult> {
-  const sha1s = await contentScope(db, mode);
+  const sha1s = await contentScope(db, mode, options);
   if (sha1s.length === 0) return { wanted: 0, queued: 0 };
   const queued = await createRepositories(db).contentState.queueAbsent(sha1s, now);
   return { wanted: sha1s.length, queued };
 }
 
 /** The files (SHA-1s, deduplicated) the mode covers in the active generation; an export selects these too. */
-export async function contentScope(db: DbHandle, mode: ContentMode): Promise<Buffer[]> {
+export async function contentScope(
+  db: DbHandle,
+  mode: ContentMode,
+  options: ContentPlanOptions = {},
+): Promise<Buffer[]> {
   if (mode === 'none') return [];
   const stores: ContentStores = createRepositories(db);
   const active = await stores.generations.getActive();
@@ -39,7 +49,7 @@ export async function contentScope(db: DbHandle, mode: ContentMode): Promise<Buf
     mode === 'all'
       ? await plan.memberRevisionIds(active.generationId)
       : await approvedRevisions(plan, active.generationId);
-  return plan.fileSha1sOf(revisionIds);
+  return plan.fileSha1sOf(revisionIds, { express: options.express ?? false });
 }
 
 /**

@@ -9,7 +9,7 @@ export interface ContentPlanStore {
   installApprovedUpdateIds(): Promise<string[]>;
   memberRevisionIdsOfUpdates(generationId: number, updateIds: readonly string[]): Promise<number[]>;
   bundledRevisionIds(revisionIds: readonly number[]): Promise<number[]>;
-  fileSha1sOf(revisionIds: readonly number[]): Promise<Buffer[]>;
+  fileSha1sOf(revisionIds: readonly number[], options?: { express?: boolean }): Promise<Buffer[]>;
 }
 
 export interface ContentStateStore {

@@ -63,6 +63,7 @@ export class UpdatesService {
   constructor(
     private readonly store: AdminStore,
     private readonly contentMode: ContentMode = 'none',
+    private readonly express = false,
   ) {}
 
   async list(filter: UpdateFilter, page: PageRequest = {}): Promise<Page<UpdateSummary>> {
@@ -248,7 +249,9 @@ export class UpdatesService {
     const gaps: ReadonlyMap<string, UpdateContent> =
       active === undefined
         ? new Map<string, UpdateContent>()
-        : await this.store.repos.files.contentGaps(active.generationId, approved);
+        : await this.store.repos.files.contentGaps(active.generationId, approved, {
+            express: this.express,
+          });
     const content = (r: UpdateRow): UpdateContent | null => {
       if (active === undefined || r.approvalCount === 0 || r.isDeclined) return null;
       return gaps.get(r.updateId) ?? { state: 'stored', reason: null };

@@ -96,6 +96,7 @@ export interface ReportStores {
     contentGaps(
       generationId: number,
       updateIds: readonly string[],
+      options?: { express?: boolean },
     ): Promise<ReadonlyMap<string, { readonly state: 'waiting' | 'failed'; readonly reason: string | null }>>;
   };
 }

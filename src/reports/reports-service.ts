@@ -19,12 +19,16 @@ export interface ReportsService {
 /** `stores`: the storage repositories (`createRepositories(handle)`), or anything else that implements the port. */
 export function createReportsService(
   stores: ReportStores,
-  options: { now?: () => number; contentMode?: ContentMode } = {},
+  options: { now?: () => number; contentMode?: ContentMode; express?: boolean } = {},
 ): ReportsService {
   const clock = { now: options.now ?? Date.now };
   return {
     updateStatus: (filter = {}) =>
-      updateStatusReport(stores, filter, { ...clock, contentMode: options.contentMode }),
+      updateStatusReport(stores, filter, {
+        ...clock,
+        contentMode: options.contentMode,
+        express: options.express,
+      }),
     computerStatus: (filter = {}) => computerStatusReport(stores, filter, clock),
     complianceBySeverity: (filter = {}) => complianceBySeverityReport(stores, filter, clock),
     complianceByGroup: () => complianceByGroupReport(stores, clock),

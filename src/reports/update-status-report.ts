@@ -44,7 +44,11 @@ export async function updateStatusReport(
   stores: ReportStores,
   filter: UpdateReportFilter,
   /** In `approved`/`all` content modes the report says whether approved updates' files are stored. */
-  options: ReportClock & { readonly contentMode?: ContentMode | undefined },
+  options: ReportClock & {
+    readonly contentMode?: ContentMode | undefined;
+    /** `content.express`: which files an approved update waits for (default false). */
+    readonly express?: boolean | undefined;
+  },
 ): Promise<ReportTable> {
   const queries = stores.reportQueries;
   const limit = limitOf(filter.limit);
@@ -83,6 +87,7 @@ export async function updateStatusReport(
     ? await contentOfApproved(
         stores,
         out.map((r) => String(r.updateId)),
+        options.express ?? false,
       )
     : undefined;
   return {
@@ -134,12 +139,13 @@ async function matchText(stores: ReportStores, text: string): Promise<string[]> 
 async function contentOfApproved(
   stores: ReportStores,
   updateIds: readonly string[],
+  express: boolean,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const active = await stores.generations.getActive();
   if (active === undefined || updateIds.length === 0) return out;
   const approved = await stores.reportQueries.installApprovedAmong(updateIds);
-  const gaps = await stores.files.contentGaps(active.generationId, approved);
+  const gaps = await stores.files.contentGaps(active.generationId, approved, { express });
   for (const u of approved) {
     const g = gaps.get(u);
     out.set(

@@ -59,7 +59,7 @@ export interface SyncPipelineResult {
 /** The metadata sync options the configuration implies ([upstream] url, [selection], [content] mode). */
 export function syncOptionsFromConfig(
   config: Config,
-): Pick<SyncOptions, 'upstreamUrl' | 'defaultSelection' | 'contentMode' | 'replica'> {
+): Pick<SyncOptions, 'upstreamUrl' | 'defaultSelection' | 'contentMode' | 'express' | 'replica'> {
   return {
     upstreamUrl: config.upstream.url,
     replica: config.upstream.mode === 'replica',
@@ -69,6 +69,7 @@ export function syncOptionsFromConfig(
       languages: [...config.selection.languages],
     },
     contentMode: config.content.mode,
+    express: config.content.express,
   };
 }
 
@@ -115,6 +116,7 @@ export async function runSyncPipeline(
         upstreamUrl: o.config.upstream.url,
         contentHosts: o.config.upstream.contentHosts,
         mode: o.config.content.mode,
+        express: o.config.content.express,
         triggerSource: o.triggerSource,
         ...(o.nodeId ? { nodeId: o.nodeId } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
@@ -128,7 +130,9 @@ export async function runSyncPipeline(
       // Another runner (the automatic download, another node) holds the content lease. Its drain takes
       // files queued while it runs, and the automatic download starts a run for any still queued after it:
       // queue this sync's files and leave them to it.
-      await planContent(deps.db, o.config.content.mode).catch((planErr: unknown) =>
+      await planContent(deps.db, o.config.content.mode, Date.now(), {
+        express: o.config.content.express,
+      }).catch((planErr: unknown) =>
         deps.logger?.warn({ err: planErr }, "could not queue this sync's files; the next run plans them"),
       );
       deps.logger?.info(

@@ -57,7 +57,10 @@ export class BatchCommitter {
       revisionsReleased: released.length,
     };
     // Content seam: files stay `absent` unless the mode asks for everything; the downloader takes `queued`.
-    const sha1s = o.contentMode === 'all' ? ok.flatMap((p) => p.facts.fileSha1s) : [];
+    const sha1s =
+      o.contentMode === 'all'
+        ? ok.flatMap((p) => (o.express === true ? p.facts.fileSha1s : p.facts.heldFileSha1s))
+        : [];
     let imported: number[] = [];
     await ctx.transaction(async (s) => {
       if (ok.length > 0)

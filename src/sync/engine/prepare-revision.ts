@@ -1,4 +1,4 @@
-import type { UpdateIdentity } from '../../domain/index.js';
+import { filesToHold, type UpdateIdentity } from '../../domain/index.js';
 import { isAppError } from '../../errors.js';
 import {
   decodeUpdateBlobText,
@@ -63,6 +63,8 @@ export type Prepared =
         readonly updateType: string;
         readonly categoryType: CategoryType | null;
         readonly fileSha1s: readonly Buffer[];
+        /** The files held with `[content] express` off (domain/express-files.ts). */
+        readonly heldFileSha1s: readonly Buffer[];
       };
     }
   | {
@@ -210,6 +212,7 @@ export function prepareRevision(
       updateType: doc.updateType,
       categoryType: doc.categoryInformation?.categoryType ?? null,
       fileSha1s: doc.files.map((f) => f.sha1),
+      heldFileSha1s: filesToHold(doc.files, false).map((f) => f.sha1),
     },
   };
 }

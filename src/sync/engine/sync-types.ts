@@ -46,6 +46,8 @@ export interface SyncOptions {
   readonly replica?: boolean;
   /** `all` queues every imported file for download; `approved` leaves it to approvals; `none` never. */
   readonly contentMode?: ContentMode;
+  /** `[content] express`: with `all`, also queue express-installation files (default false). */
+  readonly express?: boolean;
   /**
    * The rollout rings: with two or more, a changed catalog is first served to ring 0 and promoted ring by
    * ring (docs/rings.md "Ringed catalog changes"); none or one: activated for everyone at once.

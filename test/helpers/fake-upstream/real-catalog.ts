@@ -45,7 +45,8 @@ export interface SyntheticOptions {
   readonly prerequisites?: readonly (readonly string[])[];
   readonly categoryClauses?: readonly (readonly string[])[];
   readonly bundled?: readonly UpdateIdentity[];
-  readonly files?: readonly { name: string; sha1: Buffer; size: number }[];
+  /** `patchingType`: the File's PatchingType attribute (SelfContained, Express, PSF), absent when unset. */
+  readonly files?: readonly { name: string; sha1: Buffer; size: number; patchingType?: string }[];
   readonly title?: string;
   /** Extra bytes of description (size-limit tests). */
   readonly padding?: number;
@@ -66,7 +67,7 @@ export function syntheticDocument(id: string, revision: number, o: SyntheticOpti
       ? `<upd:BundledUpdates>${o.bundled.map((b) => `<upd:UpdateIdentity UpdateID="${b.updateId}" RevisionNumber="${b.revisionNumber}" />`).join('')}</upd:BundledUpdates>`
       : '');
   const files = o.files?.length
-    ? `<upd:Files>${o.files.map((f) => `<upd:File Digest="${f.sha1.toString('base64')}" DigestAlgorithm="SHA1" FileName="${f.name}" Size="${f.size}" Modified="2026-01-01T00:00:00Z" />`).join('')}</upd:Files>`
+    ? `<upd:Files>${o.files.map((f) => `<upd:File Digest="${f.sha1.toString('base64')}" DigestAlgorithm="SHA1" FileName="${f.name}" Size="${f.size}" Modified="2026-01-01T00:00:00Z"${f.patchingType === undefined ? '' : ` PatchingType="${f.patchingType}"`} />`).join('')}</upd:Files>`
     : '';
   const handler =
     type === 'Category'

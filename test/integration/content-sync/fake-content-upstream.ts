@@ -29,6 +29,8 @@ export interface Faults {
   readonly cutAfter: Map<string, number>;
   /** Requests for these files get a body of the right length with one byte flipped (`count` times; -1 always). */
   readonly corrupt: Map<string, number>;
+  /** Full answers (200) for these files carry this many extra bytes past the file's size (until removed). */
+  readonly oversize: Map<string, number>;
   /** Answer 503 this many times. */
   readonly unavailable: Map<string, number>;
   /** When set, every body is sent in pieces of this size with `dripDelayMs` between them. */
@@ -72,6 +74,7 @@ export async function startFakeContentUpstream(t: TestContext): Promise<FakeCont
   const faults: Faults = {
     cutAfter: new Map(),
     corrupt: new Map(),
+    oversize: new Map(),
     unavailable: new Map(),
     drip: undefined,
   };
@@ -103,7 +106,8 @@ export async function startFakeContentUpstream(t: TestContext): Promise<FakeCont
     const cut = faults.cutAfter.get(hex);
     if (cut !== undefined) faults.cutAfter.delete(hex);
     const corrupt = once(faults.corrupt);
-    if (cut === undefined && !corrupt && faults.drip === undefined) return; // the real route serves it
+    const extra = range === undefined ? (faults.oversize.get(hex) ?? 0) : 0;
+    if (cut === undefined && !corrupt && extra === 0 && faults.drip === undefined) return; // the real route serves it
     answeredByFault.add(req.raw);
     const d = decideRange(range, file.size);
     const [start, end, status] = d.kind === 'partial' ? [d.start, d.end, 206] : [0, file.size - 1, 200];
@@ -113,6 +117,7 @@ export async function startFakeContentUpstream(t: TestContext): Promise<FakeCont
       body = Buffer.from(body);
       body[body.length >> 1] = (body[body.length >> 1] ?? 0) ^ 0xff;
     }
+    if (extra > 0) body = Buffer.concat([body, Buffer.alloc(extra, 0x5a)]);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(status, {

@@ -29,6 +29,7 @@ export async function startE2eClientServer(
   const store = await FsContentStore.open(config.content.dir);
   const { service } = await createClientWebService(handle, store, silentLogger, {
     contentMode: config.content.mode,
+    express: config.content.express,
     catalogCache: { freshnessMs: 0 },
   });
   const app = await buildClientServer({

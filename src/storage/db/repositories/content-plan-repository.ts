@@ -1,3 +1,4 @@
+import { filesToHold } from '../../../domain/index.js';
 import { chunkRows, type Executor } from '../transaction.js';
 
 /**
@@ -68,18 +69,37 @@ export class ContentPlanRepository {
     return [...out];
   }
 
-  /** The SHA-1s of the files these revisions name. */
-  async fileSha1sOf(revisionIds: readonly number[]): Promise<Buffer[]> {
+  /**
+   * The SHA-1s of the files these revisions name; with `express: false` without the express-installation
+   * files of revisions that also name a full file (domain/express-files.ts). Default: every file.
+   */
+  async fileSha1sOf(revisionIds: readonly number[], options: { express?: boolean } = {}): Promise<Buffer[]> {
+    const express = options.express ?? true;
     const seen = new Map<string, Buffer>();
     for (const chunk of chunkRows(revisionIds, 1, 4000)) {
       const rows = await this.db
         .selectFrom('revision_files')
-        .select('sha1')
-        .distinct()
+        .select(['revision_id', 'sha1', 'patching_type'])
         .where('revision_id', 'in', chunk)
         .execute();
-      for (const r of rows) seen.set(r.sha1.toString('hex'), r.sha1);
+      for (const files of groupByRevision(rows))
+        for (const f of filesToHold(
+          files.map((r) => ({ sha1: r.sha1, patchingType: r.patching_type })),
+          express,
+        ))
+          seen.set(f.sha1.toString('hex'), f.sha1);
     }
     return [...seen.values()];
   }
+}
+
+/** Rows of several revisions, one list per revision (in row order). */
+export function groupByRevision<T extends { readonly revision_id: number }>(rows: readonly T[]): T[][] {
+  const by = new Map<number, T[]>();
+  for (const r of rows) {
+    let list = by.get(r.revision_id);
+    if (list === undefined) by.set(r.revision_id, (list = []));
+    list.push(r);
+  }
+  return [...by.values()];
 }

@@ -1,6 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { ContentState, FilesTable } from '../database.js';
 import { chunkRows, type Executor } from '../transaction.js';
+import { filesToHold } from '../../../domain/index.js';
+import { groupByRevision } from './content-plan-repository.js';
 
 export interface FileRecord {
   readonly sha1: Buffer;
@@ -96,7 +98,11 @@ export class FileRepository {
    * files of their revisions and of the bundle members they install through. Absent from the map = every
    * file is stored (or the update has none).
    */
-  async contentGaps(generationId: number, updateIds: readonly string[]): Promise<Map<string, ContentGap>> {
+  async contentGaps(
+    generationId: number,
+    updateIds: readonly string[],
+    options: { express?: boolean } = {},
+  ): Promise<Map<string, ContentGap>> {
     // revision id -> the requested updates it belongs to (directly or as a bundle member)
     const rootsOf = new Map<number, Set<string>>();
     let frontier: number[] = [];
@@ -142,11 +148,22 @@ export class FileRepository {
       const rows = await this.db
         .selectFrom('revision_files')
         .innerJoin('files', 'files.sha1', 'revision_files.sha1')
-        .select(['revision_files.revision_id', 'files.content_state', 'files.last_error'])
+        .select([
+          'revision_files.revision_id',
+          'revision_files.patching_type',
+          'files.content_state',
+          'files.last_error',
+        ])
         .where('revision_files.revision_id', 'in', chunk)
-        .where('files.content_state', '!=', 'verified')
         .execute();
-      for (const r of rows)
+      // Only the files the server holds count (express off: no express file where a full one exists).
+      const held = groupByRevision(rows).flatMap((files) =>
+        filesToHold(
+          files.map((r) => ({ ...r, patchingType: r.patching_type })),
+          options.express ?? true,
+        ),
+      );
+      for (const r of held.filter((x) => x.content_state !== 'verified'))
         for (const u of rootsOf.get(r.revision_id) ?? []) {
           if (gaps.get(u)?.state === 'failed') continue;
           gaps.set(
