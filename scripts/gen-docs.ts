@@ -15,6 +15,7 @@ import { errorCatalogue } from '../src/errors.js';
 import { buildAdminServer } from '../src/http/index.js';
 import { createLogger } from '../src/observability/index.js';
 import { createReportsService } from '../src/reports/index.js';
+import { createServerApi } from '../src/operations/index.js';
 import { createCleanupService, cleanupSettingsFrom } from '../src/maintenance/index.js';
 import { createRepositories, FsContentStore, migrateToLatest, openDatabase } from '../src/storage/index.js';
 
@@ -105,11 +106,20 @@ export async function renderOpenApi(): Promise<string> {
     await migrateToLatest(db);
     const config = await loadConfigOrThrow({ env: {} });
     const store = await FsContentStore.open(join(dir, 'content'));
+    const adminServices = createAdminServices(db);
     const app = await buildAdminServer({
       config,
       logger: createLogger({ level: 'silent', format: 'json' }),
       readiness: [],
-      adminServices: createAdminServices(db),
+      adminServices,
+      server: createServerApi({
+        db,
+        config,
+        store,
+        services: adminServices,
+        version,
+        databaseLocation: 'sqlite gen.db',
+      }),
       reports: createReportsService(createRepositories(db)),
       cleanup: createCleanupService(db, store, cleanupSettingsFrom(config)),
       version,

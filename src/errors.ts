@@ -301,6 +301,13 @@ export const errorCatalogue = {
     exit: 65,
     title: 'Roll-up names a parent server this upstream does not know',
   },
+  // A token already holding the most open job event streams (GET /api/v1/jobs/:id/events) asks for another.
+  PB_ERR_TOO_MANY_STREAMS: {
+    status: 429,
+    fault: 'ServerBusy',
+    exit: 75,
+    title: 'Too many open event streams for this token',
+  },
   PB_ERR_SERVER_BUSY: { status: 503, fault: 'ServerBusy', exit: 75, title: 'Server is busy, retry later' },
   // A client id new to this server from an address that reached clients.new_computers_per_address: ServerBusy,
   // so the client retries later instead of treating itself as broken.

@@ -34,6 +34,7 @@ import {
   conditionWatchJob,
   notifyStale,
   probeContentStore,
+  createServerApi,
   storageScrapeSource,
   summaryJob,
   syncOutcomeNotifications,
@@ -80,6 +81,14 @@ export function databaseOptions(config: Config): OpenDatabaseOptions {
   const url = new URL(d.url);
   if (d.password !== '') url.password = encodeURIComponent(d.password);
   return { driver: 'postgres', connectionString: url.toString(), poolSize: d.poolSize };
+}
+
+/** Where the database is, for the status screen and messages: the SQLite path or the URL without password. */
+export function describeDatabase(options: OpenDatabaseOptions): string {
+  if (options.driver === 'sqlite') return `sqlite ${options.path}`;
+  const u = new URL(options.connectionString);
+  u.password = '';
+  return `postgres ${u.toString()}`;
 }
 
 /** Opens the database and brings its schema up to date. */
@@ -380,6 +389,20 @@ export async function startPatchbay(
       });
     }
     const cleanup = createCleanupService(db, contentStore, cleanupSettingsFrom(config));
+    // Jobs the REST API starts (POST /api/v1/sync, content verify/download): state in the database, so any
+    // node answers for a job another node runs. Stopped (recorded as failed) before the database closes.
+    const serverApi = createServerApi({
+      db,
+      config,
+      store: contentStore,
+      services: adminServices,
+      version: options.version ?? '0.0.0',
+      databaseLocation: describeDatabase(databaseOptions(config)),
+      logger,
+      cleanupEstimate: () => cleanup.estimate(),
+      onSyncFinished: (r, started) => recordSyncRun(ops, r, started),
+    });
+    closers.push(() => serverApi.jobs.close());
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -390,6 +413,7 @@ export async function startPatchbay(
         reports: createReportsService(createRepositories(db), { contentMode: config.content.mode }),
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
+        server: serverApi,
       }),
       host: config.admin.bind,
       port: config.admin.port,

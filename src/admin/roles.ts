@@ -24,6 +24,11 @@ export const permissions = [
   'metrics:read',
   /** Run the server cleanup (`POST /api/v1/cleanup`): it deletes revisions, files and computers. */
   'maintenance:run',
+  /**
+   * Run a synchronization or a content verify/download, roll back or pin the catalog, change the product,
+   * classification and language selection and the run-time settings (`/api/v1/sync`, `/catalog`, ...).
+   */
+  'server:write',
 ] as const;
 export type Permission = (typeof permissions)[number];
 

@@ -7,15 +7,10 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 import { AppError } from '../errors.js';
-import { databaseOptions } from '../main.js';
+import { databaseOptions, describeDatabase } from '../main.js';
 import { migrateToLatest, migrationStatus, openDatabase, type DbHandle } from '../storage/index.js';
 
-export function describeDatabase(options: ReturnType<typeof databaseOptions>): string {
-  if (options.driver === 'sqlite') return `sqlite ${options.path}`;
-  const u = new URL(options.connectionString);
-  u.password = '';
-  return `postgres ${u.toString()}`;
-}
+export { describeDatabase } from '../main.js';
 
 /** Where the command looked, and how to create the database. */
 export function noDatabaseError(config: Config): AppError {

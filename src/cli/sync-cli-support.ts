@@ -8,7 +8,6 @@ import type { Config } from '../config/index.js';
 import { AppError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/index.js';
 import type { DbHandle } from '../storage/index.js';
-import type { SyncProgress } from '../sync/index.js';
 import type { CliIo, GlobalOptions } from './cli-io.js';
 import { loadCliConfigOrThrow } from './cli-config.js';
 import { openCliDatabase } from './cli-database.js';
@@ -106,22 +105,5 @@ export function usage(message: string): AppError {
   return new AppError('PB_ERR_USAGE', message);
 }
 
-/**
- * The progress bar's value and total within the current phase. The engine's fetch counter runs over the
- * whole synchronization while its total is per phase (categories, then updates), so drawing the counter
- * against the total showed `updates 109/9`: count from where the phase (or its fetch list) started.
- */
-export function phaseCounter(): (p: SyncProgress) => { value: number; total: number } {
-  let key = '';
-  let base = 0;
-  return (p) => {
-    const fetched = p.counters.revisionsFetched ?? 0;
-    const now = `${p.phase}/${p.phaseTotal}`;
-    if (now !== key) {
-      key = now;
-      base = fetched;
-    }
-    const total = Math.max(p.phaseTotal, 1);
-    return { value: p.phase === 'done' ? total : Math.min(Math.max(fetched - base, 0), total), total };
-  };
-}
+// The progress counter moved to src/operations (the REST API's sync job reports the same figures).
+export { phaseCounter } from '../operations/index.js';

@@ -8,7 +8,8 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import type { ContentProgress } from '../content-sync/index.js';
-import { checkStaleSync, describeHolder, nextRun, processHolder } from '../jobs/index.js';
+import { describeHolder, processHolder } from '../jobs/index.js';
+import { syncStatus, syncSummary } from '../operations/index.js';
 import { createRepositories, openContentStore, type SyncRunRecord } from '../storage/index.js';
 import {
   runSyncPipeline,
@@ -147,35 +148,11 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
             },
           );
           reporter.stop();
-          const partial =
-            r.sync.outcome === 'partial' ||
-            (r.content?.filesFailed ?? 0) > 0 ||
-            r.contentError !== undefined ||
-            r.rulesError !== undefined ||
-            r.supersededError !== undefined;
-          // The imported ids can number 100,000s: the summary carries their count, not the list.
-          const { importedRevisionIds: _ids, ...syncSummary } = r.sync;
-          const rules = {
-            approvals: r.rules?.approvals.length ?? 0,
-            declined: r.rules?.declined.length ?? 0,
-            revoked: r.rules?.revoked.length ?? 0,
-          };
+          const summary = syncSummary(r, Date.now() - started);
+          const partial = summary.outcome === 'partial';
+          const rules = summary.rules;
           if (json) {
-            printJson(io, {
-              outcome: partial ? 'partial' : 'succeeded',
-              sync: syncSummary,
-              rules,
-              rulesError: r.rulesError ? { code: r.rulesError.code, message: r.rulesError.message } : null,
-              supersededDeclined: r.superseded?.declined.map((d) => d.updateId) ?? null,
-              supersededError: r.supersededError
-                ? { code: r.supersededError.code, message: r.supersededError.message }
-                : null,
-              content: r.content ?? null,
-              contentError: r.contentError
-                ? { code: r.contentError.code, message: r.contentError.message }
-                : null,
-              elapsedMs: Date.now() - started,
-            });
+            printJson(io, summary);
           } else {
             const c = r.sync.counters;
             io.stdout(
@@ -264,40 +241,16 @@ export function registerSyncCommands(program: Command, io: CliIo, setExitCode: (
     .option('--json', 'print JSON')
     .action(async (_opts: unknown, cmd: Command) => {
       await withSyncCli(cmd, io, async ({ config, db, json }) => {
-        const now = Date.now();
-        const repos = createRepositories(db);
-        const [last, stale, lease] = await Promise.all([
-          repos.syncRuns.list(1),
-          checkStaleSync(repos, { staleAfterMs: config.sync.staleAfterHours * 3_600_000, now }),
-          repos.jobLeases.get('sync'),
-        ]);
-        const first = config.sync.firstSyncTime;
-        const firstText = `${String(first.hour).padStart(2, '0')}:${String(first.minute).padStart(2, '0')}`;
-        const trigger = {
-          kind: 'daily',
-          firstTime: firstText,
-          perDay: config.sync.syncsPerDay,
-          jitterMs: 0,
-        } as const;
-        const next = nextRun(trigger, now);
-        const status = {
-          upstream: config.upstream.url,
-          lastRun: last[0] ?? null,
-          lastGoodSyncAt: stale.lastGoodAt ?? null,
-          stale: stale.stale,
-          staleAfterHours: config.sync.staleAfterHours,
-          pinned: stale.pin ?? null,
-          running:
-            lease !== undefined && lease.expiresAt > now
-              ? { node: lease.holder, since: lease.acquiredAt }
-              : null,
-          schedule: {
-            firstSyncTime: firstText,
-            syncsPerDay: config.sync.syncsPerDay,
-            jitterMinutes: config.sync.jitterMinutes,
-            nextSlotAt: next?.slotAt ?? null,
-          },
+        const { lastGoodAgeMs, ...status } = await syncStatus(db, config);
+        const lease = await createRepositories(db).jobLeases.get('sync');
+        const stale = {
+          lastGoodAt: status.lastGoodSyncAt ?? undefined,
+          ageMs: lastGoodAgeMs ?? undefined,
+          pin: status.pinned ?? undefined,
+          stale: status.stale,
         };
+        const firstText = status.schedule.firstSyncTime;
+        const next = { slotAt: status.schedule.nextSlotAt };
         if (json) return printJson(io, status);
         const l = status.lastRun;
         io.stdout(

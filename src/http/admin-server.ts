@@ -9,6 +9,7 @@ import type { Config } from '../config/index.js';
 import type { Logger, PatchbayMetrics } from '../observability/index.js';
 import type { ReportsService } from '../reports/index.js';
 import type { CleanupService } from '../maintenance/index.js';
+import type { AdminApiOptions } from './admin-routes/index.js';
 import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
 import { defaultConsoleDir, registerConsole, registerSecurityHeaders } from './console-static.js';
 import { registerErrorHandler } from './error-handler.js';
@@ -26,6 +27,8 @@ export interface AdminServerDeps {
   reports?: ReportsService;
   /** The server cleanup; `POST /api/v1/cleanup` is served when given (with the admin services). */
   cleanup?: CleanupService;
+  /** Sync, catalog, content, selection, settings and jobs routes; served when given (with the admin services). */
+  server?: AdminApiOptions['server'];
   version?: string;
   /** Served at /metrics when given (`[metrics] enabled`). */
   metrics?: PatchbayMetrics;
@@ -79,6 +82,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
         version: deps.version ?? '0.0.0',
         ...(deps.reports !== undefined ? { reports: deps.reports } : {}),
         ...(deps.cleanup !== undefined ? { cleanup: deps.cleanup } : {}),
+        ...(deps.server !== undefined ? { server: deps.server } : {}),
       },
       recorder,
     );

@@ -31,3 +31,13 @@ export {
   type RawEventStore,
 } from './event-retention.js';
 export { rolloutPromotionEveryMs, rolloutPromotionJob, type RolloutPromoter } from './rollout-promotion.js';
+export {
+  defaultJobRetentionMs,
+  jobView,
+  JobRunner,
+  type JobProgress,
+  type JobRunContext,
+  type JobRunnerOptions,
+  type JobStore,
+  type JobView,
+} from './job-runner.js';

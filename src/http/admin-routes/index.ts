@@ -8,6 +8,10 @@ import { registerAuth, tokenOf } from './auth.js';
 import { registerCleanupRoutes } from './cleanup-routes.js';
 import { registerDownstreamRoutes } from './downstreams-routes.js';
 import { registerFleetRoutes } from './fleet-routes.js';
+import { registerJobRoutes } from './jobs-routes.js';
+import { registerServerRoutes } from './server-routes.js';
+import type { JobRunner } from '../../jobs/index.js';
+import type { ServerAdmin } from '../../operations/index.js';
 import { OpenApiRecorder } from './openapi.js';
 import type { ReportsService } from '../../reports/index.js';
 import type { CleanupService } from '../../maintenance/index.js';
@@ -25,6 +29,8 @@ export interface AdminApiOptions {
   reports?: ReportsService;
   /** The server cleanup (src/maintenance); `POST /api/v1/cleanup` is served when given. */
   cleanup?: CleanupService;
+  /** Server operations (sync, catalog, content, selection, settings) and the jobs they start; served when given. */
+  server?: { admin: ServerAdmin; jobs: JobRunner };
 }
 
 export { OpenApiRecorder } from './openapi.js';
@@ -87,6 +93,10 @@ export async function registerAdminApi(
     registerDownstreamRoutes(scope, opts.services);
     if (opts.reports !== undefined) registerReportRoutes(scope, opts.reports);
     if (opts.cleanup !== undefined) registerCleanupRoutes(scope, opts.cleanup);
+    if (opts.server !== undefined) {
+      registerServerRoutes(scope, opts.server.admin);
+      registerJobRoutes(scope, opts.server.jobs);
+    }
     done();
   });
 }

@@ -54,6 +54,7 @@ export interface Database {
   rollup_servers: RollupServersTable;
   rollup_computers: RollupComputersTable;
   rollup_outbox: RollupOutboxTable;
+  jobs: JobsTable;
 }
 
 /** Blob codecs for compression at rest (blob-codec.ts). */
@@ -559,6 +560,24 @@ export interface JobLeasesTable {
   fencing_token: number;
   acquired_at: number;
   expires_at: number;
+}
+
+/** Jobs started over the REST API (migration 0018); result and error are JSON text. */
+export interface JobsTable {
+  job_id: string;
+  kind: string;
+  state: string;
+  exclusive_key: string | null;
+  progress_done: number;
+  progress_total: number;
+  progress_phase: string;
+  result: string | null;
+  error: string | null;
+  created_by: string;
+  node_id: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
 }
 
 /** Content objects a cleanup is deleting (migration 0013): the database forgot them first, the store next. */

@@ -721,6 +721,8 @@ for (const driver of adminDrivers()) {
         ['fleet:write', 'PUT', '/api/v1/targeting-mode', { mode: 'server' }, ['admin']],
         ['tokens:admin', 'GET', '/api/v1/tokens', undefined, ['admin']],
         ['maintenance:run', 'POST', '/api/v1/cleanup', { dryRun: true }, ['admin']],
+        ['server:write', 'PUT', '/api/v1/languages', { selection: ['en'] }, ['admin']],
+        ['catalog:read', 'GET', '/api/v1/catalog', undefined, ['admin', 'approver', 'reporter', 'connector']],
       ];
       for (const [perm, method, url, body, allowed] of probes)
         for (const role of ['admin', 'approver', 'reporter', 'connector'] as const) {

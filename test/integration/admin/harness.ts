@@ -9,6 +9,7 @@ import { runCli, type CliIo } from '../../../src/cli/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildAdminServer } from '../../../src/http/index.js';
 import { createLogger } from '../../../src/observability/index.js';
+import { createServerApi } from '../../../src/operations/index.js';
 import { cleanupSettingsFrom, createCleanupService } from '../../../src/maintenance/index.js';
 import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
 import { openTestDatabase, seedCatalog, type Driver, type TestDatabase } from '../../helpers/admin-db.js';
@@ -44,16 +45,21 @@ export async function startApi(
   const revisionIds = await seedCatalog(db.handle);
   const services = createAdminServices(db.handle);
   const config = await loadConfigOrThrow({ env: {} });
+  const store = await FsContentStore.open(join(db.dir, 'content'));
   const app = await buildAdminServer({
     config,
     logger: silentLogger,
     readiness: [],
     adminServices: services,
-    cleanup: createCleanupService(
-      db.handle,
-      await FsContentStore.open(join(db.dir, 'content')),
-      cleanupSettingsFrom(config),
-    ),
+    cleanup: createCleanupService(db.handle, store, cleanupSettingsFrom(config)),
+    server: createServerApi({
+      db: db.handle,
+      config,
+      store,
+      services,
+      version: '0.0.0-test',
+      databaseLocation: 'test',
+    }),
     version: '0.0.0-test',
     ...extra,
   });

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { createAdminServices } from '../../../src/admin/index.js';
 import { loadConfigOrThrow } from '../../../src/config/index.js';
 import { buildAdminServer } from '../../../src/http/index.js';
+import { createServerApi } from '../../../src/operations/index.js';
 import { createReportsService } from '../../../src/reports/index.js';
 import { cleanupSettingsFrom, createCleanupService } from '../../../src/maintenance/index.js';
 import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
@@ -35,11 +36,22 @@ function routesFromTree(tree: string): string[] {
 
 void test('the OpenAPI 3.1 document describes every route of the admin server', async (t) => {
   const db = await openTestDatabase(t, 'sqlite');
+  const config = await loadConfigOrThrow({ env: {} });
+  const adminServices = createAdminServices(db.handle);
+  const store = await FsContentStore.open(join(db.dir, 'content'));
   const app = await buildAdminServer({
-    config: await loadConfigOrThrow({ env: {} }),
+    config,
     logger: silentLogger,
     readiness: [],
-    adminServices: createAdminServices(db.handle),
+    adminServices,
+    server: createServerApi({
+      db: db.handle,
+      config,
+      store,
+      services: adminServices,
+      version: '0.0.0-test',
+      databaseLocation: 'sqlite test',
+    }),
     reports: createReportsService(createRepositories(db.handle)),
     cleanup: createCleanupService(
       db.handle,

@@ -123,8 +123,8 @@ void test('patchbay sync, history, status, products, catalog status/rollback and
   assert.ok(!sel.products.includes(ids.defender));
   assert.ok(!sel.products.some((p) => p.toLowerCase() === 'windows'));
   const unknown = await cli('products', 'enable', 'No Such Product');
-  assert.equal(unknown.code, 66, unknown.stderr);
-  assert.match(unknown.stderr, /PB_ERR_NOT_FOUND: no product named "No Such Product"/);
+  assert.equal(unknown.code, 65, unknown.stderr);
+  assert.match(unknown.stderr, /PB_ERR_INVALID_PARAMETER: unknown product "No Such Product"/);
 
   const content = await cli('content', 'status');
   assert.equal(content.code, 0, content.stderr);

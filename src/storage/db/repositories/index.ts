@@ -29,6 +29,7 @@ import { GenerationRepository } from './generation-repository.js';
 import { GroupRepository } from './group-repository.js';
 import { HealthRepository } from './health-repository.js';
 import { JobLeaseRepository } from './job-lease-repository.js';
+import { JobRepository } from './job-repository.js';
 import { OpsStatsRepository } from './ops-stats-repository.js';
 import { QuarantineRepository } from './quarantine-repository.js';
 import { ReportQueryRepository } from './report-query-repository.js';
@@ -72,6 +73,7 @@ export function createRepositories(ctx: { db: Executor; dialect: DialectName }) 
     apiTokens: new ApiTokenRepository(db),
     adminSessions: new AdminSessionRepository(db),
     jobLeases: new JobLeaseRepository(db),
+    jobs: new JobRepository(db),
     auditLog: new AuditLogRepository(db),
     connectorState: new ConnectorStateRepository(db),
     approvalRules: new ApprovalRuleRepository(db),
@@ -135,6 +137,7 @@ export * from './generation-repository.js';
 export * from './group-repository.js';
 export * from './health-repository.js';
 export * from './job-lease-repository.js';
+export * from './job-repository.js';
 export * from './quarantine-repository.js';
 export * from './report-query-repository.js';
 export * from './revision-graph-repository.js';
