@@ -18,6 +18,7 @@ import { createReportsService } from '../src/reports/index.js';
 import { createServerApi } from '../src/operations/index.js';
 import { createCleanupService, cleanupSettingsFrom } from '../src/maintenance/index.js';
 import { createRepositories, FsContentStore, migrateToLatest, openDatabase } from '../src/storage/index.js';
+import { createCatalogRolloutService, storedCatalogRings } from '../src/sync/index.js';
 
 export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 export const configDocPath = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
@@ -107,9 +108,10 @@ export async function renderOpenApi(): Promise<string> {
     const config = await loadConfigOrThrow({ env: {} });
     const store = await FsContentStore.open(join(dir, 'content'));
     const adminServices = createAdminServices(db);
+    const logger = createLogger({ level: 'silent', format: 'json' });
     const app = await buildAdminServer({
       config,
-      logger: createLogger({ level: 'silent', format: 'json' }),
+      logger,
       readiness: [],
       adminServices,
       server: createServerApi({
@@ -122,6 +124,7 @@ export async function renderOpenApi(): Promise<string> {
       }),
       reports: createReportsService(createRepositories(db)),
       cleanup: createCleanupService(db, store, cleanupSettingsFrom(config)),
+      catalogRollouts: createCatalogRolloutService(db, { rings: storedCatalogRings(db), logger }),
       version,
     });
     try {

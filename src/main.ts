@@ -29,7 +29,14 @@ import {
 } from './jobs/index.js';
 import { cleanupJob, cleanupSettingsFrom, createCleanupService } from './maintenance/index.js';
 import { PatchbayMetrics, type Logger } from './observability/index.js';
-import { notifierFromConfig, serverName, syncFailedNotification, type Notifier } from './notify/index.js';
+import {
+  catalogHoldNotification,
+  notifierFromConfig,
+  rolloutEventNotification,
+  serverName,
+  syncFailedNotification,
+  type Notifier,
+} from './notify/index.js';
 import {
   conditionWatchJob,
   notifyStale,
@@ -369,7 +376,12 @@ export async function startPatchbay(
       onApprovalsApplied: () => autoDownload.kick(),
       declineSupersededAfterDays: config.maintenance.declineSupersededAfterDays,
       // Stable event names (docs/rings.md "Events"): one log line per stage change of a ringed approval.
-      rolloutEvents: (event, fields) => logger.info({ event, ...fields }, event),
+      // A rollout that pauses on its gate is also an alert through the notification channels.
+      rolloutEvents: (event, fields) => {
+        logger.info({ event, ...fields }, event);
+        const n = rolloutEventNotification(ops.server, event, fields);
+        if (n !== undefined) notifier.notify(n);
+      },
       ...replicaOfConfig(config),
     });
     const servers: { name: string; app: FastifyInstance; host: string; port: number }[] = [
@@ -403,6 +415,12 @@ export async function startPatchbay(
       onSyncFinished: (r, started) => recordSyncRun(ops, r, started),
     });
     closers.push(() => serverApi.jobs.close());
+    // One ringed-catalog service for the promotion job and the REST API (the CLI builds the same).
+    const catalogRollouts = createCatalogRolloutService(db, {
+      rings: storedCatalogRings(db),
+      logger: logger.child({ component: 'catalog-rollout' }),
+      onHeld: (h) => notifier.notify(catalogHoldNotification(ops.server, h)),
+    });
     servers.push({
       name: 'admin',
       app: await buildAdminServer({
@@ -414,6 +432,7 @@ export async function startPatchbay(
         ...(metrics !== undefined ? { metrics } : {}),
         cleanup,
         server: serverApi,
+        catalogRollouts,
       }),
       host: config.admin.bind,
       port: config.admin.port,
@@ -447,10 +466,7 @@ export async function startPatchbay(
     }
     jobs.register(
       catalogRolloutJob({
-        service: createCatalogRolloutService(db, {
-          rings: storedCatalogRings(db),
-          logger: logger.child({ component: 'catalog-rollout' }),
-        }),
+        service: catalogRollouts,
         ...(options.schedulerClock ? { clock: () => options.schedulerClock!.now() } : {}),
       }),
     );

@@ -485,6 +485,18 @@ export class RolloutsService {
         now,
       );
       if (moved) await this.approveStage(s, r, next, now, actor);
+      // A skip is a hand-made decision: audited like resume and stop (a gate promotion is in the history).
+      if (moved && event === 'skipped')
+        await s.auditLog.append(
+          {
+            actor: actorText(actor),
+            action: 'rollout.skip',
+            targetType: 'rollout',
+            targetId: String(r.rolloutId),
+            detail: { updateId: r.updateId, ring: r.plan[r.position]!.ringName, to: r.plan[next]!.ringName },
+          },
+          now,
+        );
       return moved;
     });
     if (!ok && event === 'skipped')

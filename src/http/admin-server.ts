@@ -10,6 +10,7 @@ import type { Logger, PatchbayMetrics } from '../observability/index.js';
 import type { ReportsService } from '../reports/index.js';
 import type { CleanupService } from '../maintenance/index.js';
 import type { AdminApiOptions } from './admin-routes/index.js';
+import type { CatalogRolloutService } from '../sync/index.js';
 import { OpenApiRecorder, registerAdminApi } from './admin-routes/index.js';
 import { defaultConsoleDir, registerConsole, registerSecurityHeaders } from './console-static.js';
 import { registerErrorHandler } from './error-handler.js';
@@ -29,6 +30,8 @@ export interface AdminServerDeps {
   cleanup?: CleanupService;
   /** Sync, catalog, content, selection, settings and jobs routes; served when given (with the admin services). */
   server?: AdminApiOptions['server'];
+  /** The ringed catalog change; `/api/v1/catalog/rollout...` is served when given (with the admin services). */
+  catalogRollouts?: CatalogRolloutService;
   version?: string;
   /** Served at /metrics when given (`[metrics] enabled`). */
   metrics?: PatchbayMetrics;
@@ -83,6 +86,7 @@ export async function buildAdminServer(deps: AdminServerDeps): Promise<FastifyIn
         ...(deps.reports !== undefined ? { reports: deps.reports } : {}),
         ...(deps.cleanup !== undefined ? { cleanup: deps.cleanup } : {}),
         ...(deps.server !== undefined ? { server: deps.server } : {}),
+        ...(deps.catalogRollouts !== undefined ? { catalogRollouts: deps.catalogRollouts } : {}),
       },
       recorder,
     );

@@ -5,3 +5,8 @@ export { smtpChannel, formatMail, type SmtpOptions } from './smtp-channel.js';
 export { webhookChannel, signWebhook, type WebhookOptions } from './webhook-channel.js';
 export { channelsFromConfig, enabledEvents, notifierFromConfig, serverName } from './from-config.js';
 export * from './events.js';
+export {
+  catalogHoldNotification,
+  rolloutEventNotification,
+  type CatalogHold,
+} from './rollout-notifications.js';

@@ -41,6 +41,10 @@ export interface ScrapeSnapshot {
   /** Free and total bytes of the file system holding the content store. */
   readonly contentDisk?: { freeBytes: number; totalBytes: number } | undefined;
   readonly pool?: { max: number; total: number; idle: number; waiting: number } | undefined;
+  /** Ringed approvals per state (running, paused, completed, stopped). */
+  readonly rollouts?: Readonly<Record<string, number>> | undefined;
+  /** The ringed catalog change in progress (soaking or held) and the ring it reached; undefined: none. */
+  readonly catalogRollout?: { readonly state: string; readonly ringIndex: number } | undefined;
 }
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -286,6 +290,23 @@ export class PatchbayMetrics {
     gauge('patchbay_content_disk_size_bytes', 'Size of the file system of the content store.', [], (g, s) => {
       if (s.contentDisk !== undefined) g.set(s.contentDisk.totalBytes);
     });
+    gauge(
+      'patchbay_rollouts',
+      'Ringed approvals (docs/rings.md) by state: running, paused (a gate failed), completed, stopped.',
+      ['state'],
+      (g, s) => {
+        for (const [state, n] of Object.entries(s.rollouts ?? {})) g.set({ state }, n);
+      },
+    );
+    gauge(
+      'patchbay_catalog_rollout_ring',
+      'Ring index (0 = first) the ringed catalog change in progress reached, by state (soaking, held); absent when none is in progress.',
+      ['state'],
+      (g, s) => {
+        if (s.catalogRollout !== undefined)
+          g.set({ state: s.catalogRollout.state }, s.catalogRollout.ringIndex);
+      },
+    );
     gauge(
       'patchbay_db_pool_connections',
       'PostgreSQL pool connections by state (idle, busy), and its max; absent on SQLite.',

@@ -8,12 +8,14 @@ export function storageScrapeSource(db: DbHandle, contentDir: string): ScrapeSou
   return {
     async snapshot(): Promise<ScrapeSnapshot> {
       const now = Date.now();
-      const [stats, totals, lastGood, runs, disk] = await Promise.all([
+      const [stats, totals, lastGood, runs, disk, rollouts, catalogRollout] = await Promise.all([
         repos.opsStats.snapshot({ activeSince: now - 3_600_000, failuresSince: now - 3_600_000 }),
         repos.contentState.totals(),
         repos.syncRuns.lastGoodMetadata(),
         repos.opsStats.syncRunCounts(),
         diskUsage(contentDir).catch(() => undefined),
+        repos.rollouts.countByState(),
+        repos.catalogRollouts.current(),
       ]);
       const contentFiles: Record<string, { files: number; bytes: number }> = {};
       for (const state of ['absent', 'queued', 'downloading', 'verified', 'failed'])
@@ -30,6 +32,11 @@ export function storageScrapeSource(db: DbHandle, contentDir: string): ScrapeSou
         syncRuns: runs,
         contentDisk: disk,
         pool: db.poolStats(),
+        rollouts,
+        catalogRollout:
+          catalogRollout === undefined
+            ? undefined
+            : { state: catalogRollout.state, ringIndex: catalogRollout.ringIndex },
       };
     },
   };

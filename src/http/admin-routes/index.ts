@@ -15,8 +15,10 @@ import type { ServerAdmin } from '../../operations/index.js';
 import { OpenApiRecorder } from './openapi.js';
 import type { ReportsService } from '../../reports/index.js';
 import type { CleanupService } from '../../maintenance/index.js';
+import type { CatalogRolloutService } from '../../sync/index.js';
 import { registerProblemHandlers } from './problem.js';
 import { registerReportRoutes } from './reports-routes.js';
+import { registerRingRoutes } from './rings-routes.js';
 import { registerRuleRoutes } from './rules-routes.js';
 import { registerSessionRoutes } from './session-routes.js';
 import { problemSchema, problems } from './schemas.js';
@@ -31,6 +33,8 @@ export interface AdminApiOptions {
   cleanup?: CleanupService;
   /** Server operations (sync, catalog, content, selection, settings) and the jobs they start; served when given. */
   server?: { admin: ServerAdmin; jobs: JobRunner };
+  /** The ringed catalog change (src/sync/rollout); `/api/v1/catalog/rollout...` is served when given. */
+  catalogRollouts?: CatalogRolloutService;
 }
 
 export { OpenApiRecorder } from './openapi.js';
@@ -91,6 +95,10 @@ export async function registerAdminApi(
     registerFleetRoutes(scope, opts.services);
     registerRuleRoutes(scope, opts.services);
     registerDownstreamRoutes(scope, opts.services);
+    registerRingRoutes(scope, {
+      services: opts.services,
+      ...(opts.catalogRollouts !== undefined ? { catalogRollouts: opts.catalogRollouts } : {}),
+    });
     if (opts.reports !== undefined) registerReportRoutes(scope, opts.reports);
     if (opts.cleanup !== undefined) registerCleanupRoutes(scope, opts.cleanup);
     if (opts.server !== undefined) {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { expandRingGroups, type CatalogRingSource } from '../../domain/index.js';
 import type { JobDefinition } from '../../jobs/index.js';
 import { createRepositories, type DbHandle } from '../../storage/index.js';
-import { CatalogRolloutService } from './catalog-rollout-service.js';
+import { CatalogRolloutService, type RolloutServiceDeps } from './catalog-rollout-service.js';
 
 /**
  * The rollout rings as `patchbay rings` stores them (the one place `serve`, the sync and the CLI read them
@@ -31,7 +31,7 @@ export function storedCatalogRings(db: DbHandle): CatalogRingSource {
 /** The service over one database (the CLI, the REST API and the job use the same). */
 export function createCatalogRolloutService(
   db: DbHandle,
-  deps: { rings: CatalogRingSource; logger: Logger },
+  deps: { rings: CatalogRingSource; logger: Logger; onHeld?: RolloutServiceDeps['onHeld'] },
 ): CatalogRolloutService {
   const repos = createRepositories(db);
   return new CatalogRolloutService({
@@ -39,6 +39,7 @@ export function createCatalogRolloutService(
     audit: repos.auditLog,
     rings: deps.rings,
     logger: deps.logger,
+    ...(deps.onHeld ? { onHeld: deps.onHeld } : {}),
   });
 }
 

@@ -27,6 +27,8 @@ export interface RolloutServiceDeps {
   readonly audit: { append(entry: AuditEntry, now?: number): Promise<void> };
   readonly rings: CatalogRingSource;
   readonly logger: Logger;
+  /** Told when a generation is held, by its gate or by hand (the notification hook of `serve`). */
+  readonly onHeld?: (h: { generationId: number; ringIndex: number; reason: string; byHand: boolean }) => void;
 }
 
 /** What `catalog rollout` shows: the rollout, its ring, the gate figures now and what happens next. */
@@ -116,7 +118,13 @@ export class CatalogRolloutService {
         'PB_ERR_CONFLICT',
         `the rollout of generation ${rollout.generationId} is already held`,
       );
-    const out = await this.held(rollout, `held by ${actor}${reason ? `: ${reason}` : ''}`, now);
+    const out = await this.held(
+      rollout,
+      `held by ${actor}${reason ? `: ${reason}` : ''}`,
+      now,
+      undefined,
+      true,
+    );
     if (out.kind === 'lost') throw moved();
     await this.audit(actor, 'catalog.rollout.hold', out.rollout, { reason: reason ?? null }, now);
     return out.rollout;
@@ -194,10 +202,12 @@ export class CatalogRolloutService {
     reason: string,
     now: number,
     figures?: GateFigures,
+    byHand = false,
   ): Promise<Moved> {
     const out = await this.deps.store.hold(rollout.rolloutId, { ringIndex: rollout.ringIndex, reason }, now);
     if (out === undefined) return { kind: 'lost' };
-    // The alert: a stable event name until the notification hook exists (issue 14).
+    this.deps.onHeld?.({ generationId: out.generationId, ringIndex: out.ringIndex, reason, byHand });
+    // The log line with its stable event name; `onHeld` sends the notification.
     this.deps.logger.warn(
       {
         event: 'catalog.generation.held',

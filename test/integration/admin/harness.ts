@@ -12,6 +12,7 @@ import { createLogger } from '../../../src/observability/index.js';
 import { createServerApi } from '../../../src/operations/index.js';
 import { cleanupSettingsFrom, createCleanupService } from '../../../src/maintenance/index.js';
 import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
+import { createCatalogRolloutService, storedCatalogRings } from '../../../src/sync/index.js';
 import { openTestDatabase, seedCatalog, type Driver, type TestDatabase } from '../../helpers/admin-db.js';
 
 export const silentLogger = createLogger({
@@ -59,6 +60,10 @@ export async function startApi(
       services,
       version: '0.0.0-test',
       databaseLocation: 'test',
+    }),
+    catalogRollouts: createCatalogRolloutService(db.handle, {
+      rings: storedCatalogRings(db.handle),
+      logger: silentLogger,
     }),
     version: '0.0.0-test',
     ...extra,

@@ -14,6 +14,7 @@ import { createServerApi } from '../../../src/operations/index.js';
 import { createReportsService } from '../../../src/reports/index.js';
 import { cleanupSettingsFrom, createCleanupService } from '../../../src/maintenance/index.js';
 import { createRepositories, FsContentStore } from '../../../src/storage/index.js';
+import { createCatalogRolloutService, storedCatalogRings } from '../../../src/sync/index.js';
 import { openTestDatabase, seedCatalog } from '../../helpers/admin-db.js';
 import { silentLogger } from './harness.js';
 
@@ -58,6 +59,10 @@ void test('the OpenAPI 3.1 document describes every route of the admin server', 
       await FsContentStore.open(join(db.dir, 'content')),
       cleanupSettingsFrom(await loadConfigOrThrow({ env: {} })),
     ),
+    catalogRollouts: createCatalogRolloutService(db.handle, {
+      rings: storedCatalogRings(db.handle),
+      logger: silentLogger,
+    }),
   });
   t.after(() => app.close());
   await app.ready();

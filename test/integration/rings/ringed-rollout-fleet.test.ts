@@ -12,7 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createAdminServices } from '../../../src/admin/index.js';
 import type { AdminActor } from '../../../src/fleet/index.js';
+import { rolloutEventNotification } from '../../../src/notify/index.js';
 import { seedGeneration, syntheticRevision } from '../../helpers/seed-catalog.js';
+import { webhookNotifier } from '../../helpers/webhook-notifier.js';
 import { dialects, startHarness, type Harness } from '../client-service/harness.js';
 import { reportingEvent, WuspClient, type UpdateInfoOut } from '../client-service/wusp-client.js';
 
@@ -92,7 +94,14 @@ async function startFleet(t: Parameters<typeof startHarness>[0], dialect: 'sqlit
       ]);
     },
   });
-  const services = createAdminServices(h.handle);
+  // The sink `serve` installs (main.ts): a paused rollout is an alert through the webhook channel.
+  const { notifier, received } = await webhookNotifier(t);
+  const services = createAdminServices(h.handle, {
+    rolloutEvents: (event, fields) => {
+      const n = rolloutEventNotification('wsus-test', event, fields);
+      if (n !== undefined) notifier.notify(n);
+    },
+  });
   const pilot = await services.groups.create({ name: 'Pilot' }, admin);
   const broad = await services.groups.create({ name: 'Broad' }, admin);
   await services.rings.create(
@@ -119,13 +128,13 @@ async function startFleet(t: Parameters<typeof startHarness>[0], dialect: 'sqlit
       );
     await c.client.handshake(); // the cookie carries the groups
   });
-  return { h, services, fleet };
+  return { h, services, fleet, notifier, notifications: received };
 }
 
 for (const { dialect, skip } of dialects)
   void describe(`ringed approvals on a simulated fleet (${dialect})`, { skip }, () => {
     void test('a good update reaches the last ring on schedule; one failing on half of ring 0 pauses there', async (t) => {
-      const { h, services, fleet } = await startFleet(t, dialect);
+      const { h, services, fleet, notifier, notifications } = await startFleet(t, dialect);
       const T0 = Date.now() - 30 * day;
       const preview = await services.rollouts.start(
         { selection: { updateIds: [good] }, plan: 'pilot+2d,broad+3d', dryRun: true },
@@ -196,6 +205,16 @@ for (const { dialect, skip } of dialects)
       );
       for (const c of evidence.computers)
         assert.ok(failedIds.has(c.computerId), 'the evidence names failed computers');
+      // The alert went out through the webhook channel, with the evidence.
+      assert.ok(await notifier.drain(5000));
+      assert.equal(notifications.length, 1);
+      const alert = notifications[0]!;
+      assert.equal(alert.event, 'rollout.held');
+      assert.equal(alert.severity, 'warning');
+      assert.match(alert.text, /ring pilot: install failures 50%/);
+      assert.equal(alert.detail?.rolloutId, idOf(bad));
+      assert.equal(alert.detail?.failedComputers, Math.min(50, perRing / 2));
+      assert.deepEqual(alert.detail?.codes, [{ hresult: failCode, computers: perRing / 2 }]);
       const [goodMid] = await services.rollouts.status({ rolloutId: idOf(good) }, T0 + day / 2);
       assert.equal(goodMid!.nextPromotionAt, T0 + day);
       assert.match(goodMid!.holdReason!, /soak time not over/);

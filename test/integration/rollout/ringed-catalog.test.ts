@@ -6,6 +6,9 @@
  * a good generation goes ring by ring to everyone; promote, hold and abort by hand; a restart resumes.
  */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { PatchbayMetrics } from '../../../src/observability/index.js';
+import { storageScrapeSource } from '../../../src/operations/index.js';
 import { describe, test } from 'node:test';
 import { createRepositories } from '../../../src/storage/index.js';
 import { CatalogRolloutService } from '../../../src/sync/index.js';
@@ -52,6 +55,12 @@ for (const { dialect, skip } of dialects) {
       );
       const alert = f.logs.find((l) => l.event === 'catalog.generation.held');
       assert.equal(alert?.generationId, generationId);
+      assert.ok(await f.notifier.drain(5000));
+      assert.deepEqual(
+        f.notifications.map((n) => [n.event, n.severity, n.detail?.generationId, n.detail?.ring]),
+        [['rollout.held', 'warning', generationId, 0]],
+      );
+      assert.match(f.notifications[0]!.text, /5 of 8 active computers faulted/);
       // Long after the soak, a held rollout stays put.
       assert.equal((await f.service.step(startedAt + 10 * soak)).kind, 'idle');
       for (const [n, c] of f.inRing(1).entries())
@@ -128,9 +137,25 @@ for (const { dialect, skip } of dialects) {
       // Held by hand: the gate does not promote it, whatever time it is.
       assert.equal((await f.service.step(startedAt + 10 * soak)).kind, 'idle');
       await assert.rejects(f.service.hold('tester', undefined), /already held/);
+      assert.ok(await f.notifier.drain(5000));
+      assert.deepEqual(
+        f.notifications.map((n) => [n.event, n.severity]),
+        [['rollout.paused', 'info']],
+        'a hold by hand is a paused rollout',
+      );
+      assert.match(f.notifications[0]!.text, /held by tester: waiting for the vendor/);
+      // /metrics: the ring the catalog change reached, by state.
+      const metrics = new PatchbayMetrics({ cacheMs: 0, processMetrics: false });
+      metrics.setScrapeSource(storageScrapeSource(f.h.handle, tmpdir()));
+      const ringGauge = async () =>
+        (await metrics.expose()).body
+          .split('\n')
+          .filter((l) => l.startsWith('patchbay_catalog_rollout_ring{'));
+      assert.deepEqual(await ringGauge(), ['patchbay_catalog_rollout_ring{state="held"} 0']);
       // Promote by hand: on to ring 1 now, without the soak or the gate (no ring-0 computer even scanned).
       const r = await f.service.promote('tester');
       assert.deepEqual([r.state, r.ringIndex], ['soaking', 1]);
+      assert.deepEqual(await ringGauge(), ['patchbay_catalog_rollout_ring{state="soaking"} 1']);
       assert.ok((await freshScan(f.inRing(1)[0]!.client)).updateIds.has(badUpdate));
       const audit = (await createRepositories(f.h.handle).auditLog.list({ limit: 10 })) as {
         action: string;
@@ -143,6 +168,7 @@ for (const { dialect, skip } of dialects) {
       // From the ring before the last, a promotion by hand completes the rollout.
       assert.equal((await f.service.promote('tester')).state, 'completed');
       await assert.rejects(f.service.promote('tester'), /no catalog rollout is in progress/);
+      assert.deepEqual(await ringGauge(), [], 'absent when no catalog change is in progress');
     });
   });
 }

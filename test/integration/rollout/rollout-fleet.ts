@@ -12,7 +12,9 @@ import { createAdminServices } from '../../../src/admin/index.js';
 import type { CatalogRing, CatalogRingSource } from '../../../src/domain/index.js';
 import type { AdminActor } from '../../../src/fleet/index.js';
 import { CatalogRolloutService, membersDigest } from '../../../src/sync/index.js';
+import { catalogHoldNotification, type Notification, type Notifier } from '../../../src/notify/index.js';
 import { createRepositories } from '../../../src/storage/index.js';
+import { webhookNotifier } from '../../helpers/webhook-notifier.js';
 import { seedGeneration, syntheticRevision } from '../../helpers/seed-catalog.js';
 import { startHarness, type Dialect, type Harness } from '../client-service/harness.js';
 import { WuspClient, reportingEvent } from '../client-service/wusp-client.js';
@@ -35,6 +37,9 @@ export interface Fleet {
   readonly computers: FleetComputer[];
   readonly logs: Record<string, unknown>[];
   readonly service: CatalogRolloutService;
+  readonly notifier: Notifier;
+  /** What the webhook receiver got. */
+  readonly notifications: Notification[];
   readonly generationA: number;
   /** Stages B (A + the new revision) and starts its rollout in ring 0 at real time now. */
   startRollout(): Promise<{ generationId: number; startedAt: number }>;
@@ -103,11 +108,14 @@ export async function startFleet(
       computers.push({ client, ring });
     }
   const repos = createRepositories(h.handle);
+  const { notifier, received } = await webhookNotifier(t);
   const service = new CatalogRolloutService({
     store: repos.catalogRollouts,
     audit: repos.auditLog,
     rings: source,
     logger,
+    // The hook `serve` installs (main.ts): a held generation is an alert through the webhook channel.
+    onHeld: (held) => notifier.notify(catalogHoldNotification('wsus-test', held)),
   });
   return {
     h,
@@ -115,6 +123,8 @@ export async function startFleet(
     computers,
     logs,
     service,
+    notifier,
+    notifications: received,
     generationA,
     inRing: (ring) => computers.filter((c) => c.ring === ring),
     startRollout: async () => {

@@ -139,6 +139,18 @@ export class RolloutRepository {
     return rows.map(toRecord);
   }
 
+  /** Ringed approvals per state (every state present, 0 when none): the /metrics gauge. */
+  async countByState(): Promise<Record<RolloutState, number>> {
+    const rows = await this.db
+      .selectFrom('rollouts')
+      .select(['state', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+      .groupBy('state')
+      .execute();
+    const out: Record<RolloutState, number> = { running: 0, paused: 0, completed: 0, stopped: 0 };
+    for (const r of rows) if (r.state in out) out[r.state] = Number(r.n);
+    return out;
+  }
+
   /** The ring ids of every running or paused rollout's plan (a ring they use cannot be deleted). */
   async activeRingIds(): Promise<Set<number>> {
     const rows = await this.list({ states: ['running', 'paused'] });
