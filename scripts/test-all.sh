@@ -10,6 +10,7 @@ command -v tinyproxy >/dev/null 2>&1 || need+=(tinyproxy)   # real forward proxy
 command -v openssl >/dev/null 2>&1 || need+=(openssl)       # throwaway PKI for the upstream TLS tests
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus) # a real Prometheus scrapes /metrics in the operations tests
 [ -x /usr/sbin/haproxy ] || need+=(haproxy)                 # a real balancer in front of three nodes (multi-node test)
+[ -x /usr/bin/chromium ] || need+=(chromium)              # the web console tests drive Debian's chromium (never a downloaded browser)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need[*]}"
