@@ -1,6 +1,6 @@
 /**
  * `[content] express`, WSUS's "Download express installation files": which files of an update the server
- * downloads and holds, by the documents' `File/@PatchingType` (docs/protocol/content.md "Express and PSF
+ * downloads and holds, by the documents' `File/@PatchingType` (docs/protocol/update-xml.md "Express and PSF
  * files"). The values and their meaning come from the specifications only (UNVERIFIED, no capture has one):
  * - absent or `SelfContained`: the full file; always needed.
  * - `Express` and `PSF`: express-installation files (a delta payload and the patch storage file it reads);

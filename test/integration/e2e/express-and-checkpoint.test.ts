@@ -1,7 +1,7 @@
 /**
  * Issue 18 items 3-4, on SQLite and PostgreSQL, through the sync path from the fake upstream and a WUA-like
  * scan. SYNTHETIC documents shaped per the specification (no capture has a PatchingType or a checkpoint
- * update; docs/protocol/content.md lists what is UNVERIFIED):
+ * update; docs/protocol/update-xml.md "Express and PSF files" lists what is UNVERIFIED):
  * - an update with a full file (SelfContained) and its express files (Express + PSF): with `[content]
  *   express` off only the full file is downloaded and announced and the update is offered; turned on, the
  *   express files are downloaded and announced too;
