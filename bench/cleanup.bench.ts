@@ -233,6 +233,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
       maxRssMiB: number;
       rssBeforeMiB: number;
       steps: { step: string; rows: number; items: number; ms: number }[];
+      stall: { ms: number; step: string };
       total: { rows: number };
       removed: unknown;
     };
@@ -291,7 +292,7 @@ export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
 
     console.error(
       `catalog ${revisions} revisions, ${computers} computers, seeded in ${(s.seedMs / 1000).toFixed(1)} s; cleanup removed ${c.total.rows} row(s): ${stepsText}; ` +
-        `${withoutDb} ms without the database step; RSS before the run ${c.rssBeforeMiB.toFixed(0)} MiB; ` +
+        `${withoutDb} ms without the database step; longest event-loop stall ${c.stall.ms.toFixed(0)} ms (in ${c.stall.step}); RSS before the run ${c.rssBeforeMiB.toFixed(0)} MiB; ` +
         `scans at ${rate}/s: without cleanup p50 ${pct(scan.base, 50).toFixed(1)} ms p99 ${pct(scan.base, 99).toFixed(1)} ms (${scan.base.length} calls), ` +
         `during the ${(scan.cleanupMs / 1000).toFixed(1)} s cleanup in serve (${scan.inServe}) p50 ${pct(scan.during, 50).toFixed(1)} ms p99 ${pct(scan.during, 99).toFixed(1)} ms (${scan.during.length} calls)`,
     );

@@ -27,8 +27,17 @@ async function cleanup(dir: string, now: number) {
   const service = createCleanupService(handle, store, benchCleanupSettings);
   const rssBefore = maxRssMiB();
   const t0 = performance.now();
+  // How long the event loop went without a turn: what a request arriving then would have waited at least.
+  let last = t0;
+  let stall = { ms: 0, at: 0 };
+  const timer = setInterval(() => {
+    const t = performance.now();
+    if (t - last > stall.ms) stall = { ms: t - last, at: last - t0 };
+    last = t;
+  }, 2);
   const r: CleanupReport = await service.run({ now }, { via: 'system', name: 'bench' });
   const ms = performance.now() - t0;
+  clearInterval(timer);
   await handle.close();
   const ids = (step: string) => r.steps.find((s) => s.step === step)?.items.map((i) => i.id) ?? [];
   return {
@@ -36,6 +45,7 @@ async function cleanup(dir: string, now: number) {
     maxRssMiB: maxRssMiB(),
     rssBeforeMiB: rssBefore,
     steps: r.steps.map((s) => ({ step: s.step, rows: s.rows, items: s.items.length, ms: s.ms })),
+    stall: { ms: stall.ms, step: stepAt(r, stall.at, ms) },
     total: r.total,
     removed: {
       revisions: ids('revisions'),
@@ -47,6 +57,14 @@ async function cleanup(dir: string, now: number) {
         .map((i) => i.id),
     },
   };
+}
+
+/** The step running `at` ms into the run (the steps' times are consecutive; the totals before come first). */
+function stepAt(r: CleanupReport, at: number, total: number): string {
+  let end = total - r.steps.reduce((n, s) => n + s.ms, 0);
+  if (at < end) return 'the totals before the steps';
+  for (const s of r.steps) if (at < (end += s.ms)) return s.step;
+  return 'the totals after the steps';
 }
 
 type Removed = Awaited<ReturnType<typeof cleanup>>['removed'];

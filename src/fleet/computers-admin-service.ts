@@ -246,16 +246,26 @@ export class ComputersAdminService {
     );
   }
 
-  /** Deletes computers that have not contacted the server for `days` days (their status and memberships go too). */
+  /**
+   * Deletes computers that have not contacted the server for `days` days (their status and memberships go
+   * too), `batchSize` computers (with their audit lines) per transaction, calling `pace` between two (the
+   * cleanup keeps the event loop serving scans) and `onBatch` after each commit (the kill -9 test's hook).
+   */
   async removeStale(
     days: number,
-    options: { dryRun?: boolean },
+    options: {
+      dryRun?: boolean;
+      batchSize?: number;
+      pace?: () => Promise<void>;
+      onBatch?: () => Promise<void>;
+    },
     actor: AdminActor,
     now = Date.now(),
   ): Promise<{ dryRun: boolean; removed: ComputerView[] }> {
     const cutoff = now - requireDays(days) * dayMs;
     const stale: ComputerView[] = [];
     for (let after: string | undefined; ;) {
+      await options.pace?.();
       const rows = await this.store.repos.adminQueries.listComputers({
         silentBefore: cutoff,
         ...(after ? { afterComputerId: after } : {}),
@@ -268,6 +278,21 @@ export class ComputersAdminService {
     }
     if (options.dryRun === true || stale.length === 0)
       return { dryRun: options.dryRun === true, removed: stale };
+    const batch = Math.max(1, options.batchSize ?? stale.length);
+    for (let i = 0; i < stale.length; i += batch) {
+      await options.pace?.();
+      await this.removeBatch(stale.slice(i, i + batch), days, actor, now);
+      await options.onBatch?.();
+    }
+    return { dryRun: false, removed: stale };
+  }
+
+  private async removeBatch(
+    stale: readonly ComputerView[],
+    days: number,
+    actor: AdminActor,
+    now: number,
+  ): Promise<void> {
     await this.store.transaction(async (r) => {
       for (const c of stale) {
         await r.computers.delete(c.computerId);
@@ -283,7 +308,6 @@ export class ComputersAdminService {
         );
       }
     });
-    return { dryRun: false, removed: stale };
   }
 }
 

@@ -9,6 +9,7 @@ import type { ApprovalRecord, SupersedingUpdate, UpdateRow } from '../storage/in
 import { actorText, type AdminActor } from './admin-actor.js';
 import type { AdminStore } from './admin-store.js';
 import type { ApprovalsService } from './approvals-service.js';
+import { createPacer, type Pacer } from '../jobs/index.js';
 import { autonomous, type ReplicaGuard } from './replica-guard.js';
 import { readStoredDocument } from './stored-document.js';
 
@@ -62,7 +63,12 @@ export class SupersededDeclineService {
    * ran it (the CLI user, an API token, `system:sync`); it is kept in each decline's reason.
    */
   async run(
-    options: { dryRun?: boolean; minDays?: number },
+    options: {
+      dryRun?: boolean;
+      minDays?: number;
+      /** Yields to the event loop between updates (the cleanup's pacer); default a pacer of its own. */
+      pace?: Pacer;
+    },
     requestedBy: AdminActor,
     now = Date.now(),
   ): Promise<SupersededDeclinePlan> {
@@ -73,11 +79,13 @@ export class SupersededDeclineService {
         detail: { parameter: 'minDays' },
       });
     const dryRun = options.dryRun === true;
-    const candidates = await this.plan(minDays, now);
+    const pace = options.pace ?? createPacer();
+    const candidates = await this.plan(minDays, now, pace);
     const declined = candidates.filter((c) => c.keep === null);
     const kept = candidates.filter((c) => c.keep !== null);
     if (!dryRun)
-      for (const c of declined)
+      for (const c of declined) {
+        await pace();
         await this.approvals.decline(
           {
             selection: { updateIds: [c.updateId] },
@@ -88,10 +96,11 @@ export class SupersededDeclineService {
           supersededRuleActor,
           now,
         );
+      }
     return { dryRun, minDays, declined, kept };
   }
 
-  private async plan(minDays: number, now: number): Promise<SupersededCandidate[]> {
+  private async plan(minDays: number, now: number, pace: Pacer): Promise<SupersededCandidate[]> {
     const repos = this.store.repos;
     const tree = new Map((await repos.groups.list()).map((g) => [g.groupId, g.parentGroupId]));
     const parentOf = (g: GroupId) => tree.get(g) ?? undefined;
@@ -107,6 +116,7 @@ export class SupersededDeclineService {
       const live = rows.filter((r) => !r.isDeclined);
       const supersedence = await repos.supersedence.supersedersOf(live.map((r) => r.updateId));
       for (const u of live) {
+        await pace();
         const s = supersedence.get(u.updateId);
         if (s === undefined || s.supersededSince === null) continue;
         const keep = await this.keepReason(u, s.supersededBy, s.supersededSince, minDays, now, parentOf);

@@ -7,6 +7,7 @@ export {
   type JobLeaseOptions,
   type LeaseStore,
 } from './job-lease.js';
+export { createPacer, defaultSliceMs, type Pacer } from './pacer.js';
 export { dailySlots, nextRun, type JobTrigger, type PlannedRun, type TimeOfDay } from './schedule.js';
 export { JobRegistry, type JobContext, type JobDefinition } from './job-registry.js';
 export {

@@ -13,7 +13,7 @@ import {
   type ComputersAdminService,
   type SupersededDeclineService,
 } from '../fleet/index.js';
-import { processHolder, withJobLease } from '../jobs/index.js';
+import { createPacer, processHolder, withJobLease, type Pacer } from '../jobs/index.js';
 import { createRepositories, type ContentStore, type DbHandle, type Repositories } from '../storage/index.js';
 import { cleanFiles, finishJournal } from './file-cleanup.js';
 import {
@@ -29,7 +29,12 @@ import {
 const dayMs = 86_400_000;
 /** A revision or file row written within this long may belong to a sync still running: never removed. */
 export const cleanupGraceMs = dayMs;
-const pageSize = 1_000;
+/**
+ * Rows one transaction of a deleting step changes at most: each transaction is short (a scan waits for it on
+ * SQLite's single connection) and complete on its own, so a kill -9 between two leaves a smaller catalog, never
+ * a half-deleted one; the next run goes on from there.
+ */
+export const cleanupBatchSize = 500;
 /** Lease names: our own, and the two jobs whose rows and files the steps change (src/sync, src/content-sync). */
 export const cleanupLeaseName = 'cleanup';
 const syncLeaseName = 'sync';
@@ -62,8 +67,8 @@ export interface CleanupRunOptions {
   /** Lease holder (default this process). */
   readonly nodeId?: string;
   /**
-   * Test hook (the kill -9 test): awaited inside a destructive step after its database transaction committed
-   * and before the files it forgot are deleted from the store.
+   * Test hook (the kill -9 test): awaited inside a destructive step after its first batch's database
+   * transaction committed (in the files step: before the objects that batch forgot are deleted from the store).
    */
   readonly pauseAt?: (step: CleanupStep) => Promise<void>;
 }
@@ -72,6 +77,10 @@ export interface CleanupRunOptions {
 interface RunState {
   readonly removedRevisions: Set<number>;
   readonly declinedUpdates: Set<string>;
+  /** Yields to the event loop between batches so the server keeps serving scans (src/jobs/pacer.ts). */
+  readonly pace: Pacer;
+  /** Called after each committed batch of a deleting step (the pauseAt hook, first batch only). */
+  readonly committed: (step: CleanupStep) => Promise<void>;
 }
 
 export class CleanupService {
@@ -148,7 +157,17 @@ export class CleanupService {
     const startedAt = options.now ?? Date.now();
     const clock = performance.now();
     const only = new Set(options.only ?? cleanupSteps);
-    const state: RunState = { removedRevisions: new Set(), declinedUpdates: new Set() };
+    const paused = new Set<CleanupStep>();
+    const state: RunState = {
+      removedRevisions: new Set(),
+      declinedUpdates: new Set(),
+      pace: createPacer(),
+      committed: async (step) => {
+        if (options.pauseAt === undefined || paused.has(step)) return;
+        paused.add(step);
+        await options.pauseAt(step);
+      },
+    };
     const before = await this.totals();
     const steps: CleanupStepReport[] = [];
     // The files step finishes an interrupted cleanup first; a run without it (--only) still does.
@@ -212,7 +231,8 @@ export class CleanupService {
           dryRun,
           removedRevisions: state.removedRevisions,
           declinedUpdates: state.declinedUpdates,
-          ...(o.pauseAt ? { beforeObjectDeletes: () => o.pauseAt!('files') } : {}),
+          pace: state.pace,
+          beforeObjectDeletes: () => state.committed('files'),
         });
         return r;
       }
@@ -220,7 +240,12 @@ export class CleanupService {
         if (s.computerSilentDays === 0) return none('maintenance.cleanup_computer_silent_days is 0');
         const r = await this.deps.computers.removeStale(
           s.computerSilentDays,
-          { dryRun },
+          {
+            dryRun,
+            batchSize: cleanupBatchSize,
+            pace: state.pace,
+            onBatch: () => state.committed('computers'),
+          },
           cleanupRuleActor,
           o.now,
         );
@@ -239,7 +264,7 @@ export class CleanupService {
         if (s.eventRetentionDays === 0) return none('clients.event_retention_days is 0');
         const cutoff = o.now - s.eventRetentionDays * dayMs;
         const { rows, bytes } = await this.#repos.cleanup.eventsReceivedBefore(cutoff);
-        if (!dryRun) await pruneEvents(this.#repos, cutoff, o.signal);
+        if (!dryRun) await pruneEvents(this.#repos, cutoff, state, o.signal);
         const items: CleanupItem[] =
           rows === 0
             ? []
@@ -255,7 +280,7 @@ export class CleanupService {
       }
       case 'generations': {
         const prunable = await this.#repos.cleanup.prunableGenerations(s.keepGenerations);
-        if (!dryRun && prunable.length > 0) await this.#repos.generations.prune(s.keepGenerations);
+        if (!dryRun) for (const g of prunable) await this.pruneGeneration(g.generationId, state, o.signal);
         return {
           rows: prunable.reduce((n, g) => n + 1 + g.members, 0),
           files: 0,
@@ -281,15 +306,17 @@ export class CleanupService {
     let bytes = 0;
     for (let after = 0; ;) {
       o.signal?.throwIfAborted();
+      await state.pace();
       const page = await this.#repos.cleanup.obsoleteRevisions(o.now - cleanupGraceMs, {
         afterRevisionId: after,
-        limit: pageSize,
+        limit: cleanupBatchSize,
       });
       if (page.length === 0) break;
       after = page.at(-1)!.revisionId;
       const deleted = dryRun
         ? new Set(page.map((r) => r.revisionId))
         : new Set(await this.#repos.cleanup.deleteRevisions(page.map((r) => r.revisionId)));
+      if (!dryRun) await state.committed('revisions');
       for (const r of page) {
         if (!deleted.has(r.revisionId)) continue;
         state.removedRevisions.add(r.revisionId);
@@ -301,7 +328,7 @@ export class CleanupService {
           bytes: r.bytes,
         });
       }
-      if (page.length < pageSize) break;
+      if (page.length < cleanupBatchSize) break;
     }
     return { rows: items.length, files: 0, bytes, items };
   }
@@ -316,33 +343,39 @@ export class CleanupService {
     const items: CleanupItem[] = [];
     const expired: string[] = [];
     for (let after: string | undefined; ;) {
+      await state.pace();
       const rows = await this.#repos.adminQueries.listUpdates({
         approval: 'unapproved',
         ...(after !== undefined ? { afterUpdateId: after } : {}),
-        limit: 500,
+        limit: cleanupBatchSize,
       });
       if (rows.length === 0) break;
       after = rows.at(-1)!.updateId;
       for (const u of rows)
         if (!u.isDeclined && u.approvalCount === 0 && (u.publicationState ?? '').toLowerCase() === 'expired')
           expired.push(u.updateId);
-      if (rows.length < 500) break;
+      if (rows.length < cleanupBatchSize) break;
     }
-    if (!dryRun && expired.length > 0)
+    // One transaction per batch (declines, cleared approvals, audit lines of those updates together).
+    for (let i = 0; !dryRun && i < expired.length; i += cleanupBatchSize) {
+      o.signal?.throwIfAborted();
+      await state.pace();
       await this.deps.approvals.decline(
         {
-          selection: { updateIds: expired },
+          selection: { updateIds: expired.slice(i, i + cleanupBatchSize) },
           reason: `expired by the upstream and not approved; cleanup run by ${actorText(requestedBy)}`,
         },
         expiredRuleActor,
         o.now,
       );
+      await state.committed('declines');
+    }
     for (const u of expired) {
       state.declinedUpdates.add(u);
       items.push({ kind: 'decline', id: u, detail: 'expired, not approved' });
     }
     // A dry run plans the superseded rule before the expired declines exist; the real run has declined them.
-    const plan = await this.deps.supersededDeclines.run({ dryRun }, requestedBy, o.now);
+    const plan = await this.deps.supersededDeclines.run({ dryRun, pace: state.pace }, requestedBy, o.now);
     for (const d of plan.declined) {
       if (state.declinedUpdates.has(d.updateId)) continue;
       state.declinedUpdates.add(d.updateId);
@@ -353,6 +386,24 @@ export class CleanupService {
       });
     }
     return { rows: items.length, files: 0, bytes: 0, items };
+  }
+
+  /**
+   * Deletes one finished generation in batches: first it becomes `abandoned` (no rollback can serve it again,
+   * src/storage generation rules), then its members go a batch per transaction, then its row. A kill -9 in
+   * between leaves an abandoned generation with fewer members, which no client sees and the next run removes.
+   */
+  private async pruneGeneration(generationId: number, state: RunState, signal?: AbortSignal): Promise<void> {
+    const generations = this.#repos.generations;
+    if (!(await generations.retireForPruning(generationId))) return;
+    await state.committed('generations');
+    for (;;) {
+      signal?.throwIfAborted();
+      await state.pace();
+      const n = await generations.deleteMembersBatch(generationId, memberBatchSize);
+      if (n < memberBatchSize) break;
+    }
+    await generations.deletePruned(generationId);
   }
 
   private async databaseMaintenance(dryRun: boolean): Promise<Omit<CleanupStepReport, 'step' | 'ms'>> {
@@ -379,17 +430,30 @@ export class CleanupService {
   }
 }
 
+/** Member rows are two integers (no cascade): larger batches stay as short as the others. */
+const memberBatchSize = 5_000;
+
 /** The author the audit names for the computers the cleanup removes (`rule:cleanup`). */
 const cleanupRuleActor: AdminActor = { via: 'rule', name: 'cleanup' };
 
-async function pruneEvents(repos: Repositories, before: number, signal?: AbortSignal): Promise<void> {
+async function pruneEvents(
+  repos: Repositories,
+  before: number,
+  state: RunState,
+  signal?: AbortSignal,
+): Promise<void> {
   for (;;) {
     signal?.throwIfAborted();
-    const n = await repos.clientEvents.deleteReceivedBefore(before, 2_000);
-    if (n < 2_000) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    await state.pace();
+    const n = await repos.clientEvents.deleteReceivedBefore(before, eventBatchSize);
+    if (n === 0) return;
+    await state.committed('events');
+    if (n < eventBatchSize) return;
   }
 }
+
+/** Raw events are one narrow row each (no cascade): a larger batch is as short as the others' 500. */
+const eventBatchSize = 2_000;
 
 /** Guards the numbers a caller (REST, CLI) passes through to the rules. */
 export function requireCleanupSettings(s: CleanupSettings): CleanupSettings {

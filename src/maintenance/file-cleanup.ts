@@ -4,6 +4,7 @@
  * missing object nor an object the database forgot without a journal entry the next run finishes.
  */
 import type { ContentMode } from '../domain/index.js';
+import type { Pacer } from '../jobs/index.js';
 import {
   type CleanupFileRow,
   type ContentStore,
@@ -14,7 +15,8 @@ import type { CleanupItem } from './cleanup-types.js';
 import { scanOrphans } from './orphan-files.js';
 
 const dayMs = 86_400_000;
-const pageSize = 2_000;
+/** Files per page, and so per transaction (cleanupBatchSize's reasoning; a file row has no cascade). */
+const pageSize = 1_000;
 /** Far above what one page can leave behind (pageSize). */
 const journalLimit = 50_000;
 /** Bundles nest a level or two; the same bound as the content plan. */
@@ -32,6 +34,8 @@ export interface FileStepInput {
   /** What earlier steps of this run removed or declined (so a dry run sees what the real run will). */
   readonly removedRevisions: ReadonlySet<number>;
   readonly declinedUpdates: ReadonlySet<string>;
+  /** Yields to the event loop between pages (src/jobs/pacer.ts). */
+  readonly pace: Pacer;
   /** Test hook: called after a page's database transaction, before its objects are deleted. */
   readonly beforeObjectDeletes?: () => Promise<void>;
 }
@@ -59,6 +63,7 @@ async function neededFiles(input: FileStepInput): Promise<Set<string>> {
     : (await plan.installApprovedUpdateIds()).filter((u) => !input.declinedUpdates.has(u));
   const revisions = new Set<number>();
   for (const g of await repos.cleanup.storedGenerationIds()) {
+    await input.pace();
     if (keepAll) {
       for (const id of await plan.memberRevisionIds(g)) revisions.add(id);
       continue;
@@ -111,6 +116,7 @@ export async function cleanFiles(input: FileStepInput): Promise<FileStepResult> 
   // 2. Files no stored generation needs.
   const needed = await neededFiles(input);
   for (let after: Buffer | undefined; ;) {
+    await input.pace();
     const page = await repos.cleanup.fileRows({ ...(after ? { afterSha1: after } : {}), limit: pageSize });
     if (page.length === 0) break;
     after = page.at(-1)!.sha1;

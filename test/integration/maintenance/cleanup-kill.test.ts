@@ -3,7 +3,9 @@
  * SIGKILL inside the files step, after its database transaction committed and before the objects are deleted
  * (the PATCHBAY_TEST_CLEANUP_PAUSE hook). Then no row says "verified" for a missing object and every stored
  * object the database no longer counts as verified is in the journal. What finishes the deletions: the next
- * `patchbay cleanup`, even one limited to other steps (--only), and `serve`, before it serves.
+ * `patchbay cleanup`, even one limited to other steps (--only), and `serve`, before it serves. The other
+ * steps delete in batches of one transaction each; the one whose batches change meaning mid-way, the generation
+ * pruning, is killed between two of them too.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -83,8 +85,60 @@ const finishedIds = (r: Report) =>
     .map((i) => i.id)
     .sort();
 
+/** Kills `patchbay cleanup` right after the first committed batch of `step`. */
+async function killAt(step: string, dir: string, env: Record<string, string>): Promise<void> {
+  let paused!: () => void;
+  const atPause = new Promise<void>((resolve) => (paused = resolve));
+  const child = startCliProcess(['cleanup'], {
+    cwd: dir,
+    env: { ...env, PATCHBAY_TEST_CLEANUP_PAUSE: step },
+    timeoutMs: 90_000,
+    onStderr: (e) => {
+      if (e.includes(`cleanup paused at ${step}`)) paused();
+    },
+  });
+  await Promise.race([atPause, child.done.then((r) => assert.fail(`ended first: ${r.stderr}`))]);
+  process.kill(child.pid, 'SIGKILL');
+  await child.done;
+}
+
 for (const driver of adminDrivers())
   void describe(`cleanup killed mid-run (${driver})`, () => {
+    void test('kill -9 between two batches of the generation pruning: the half-pruned generation is never served again', async (t) => {
+      const db = await openTestDatabase(t, driver);
+      const contentDir = join(db.dir, 'content');
+      const s = await seedScenario(db.handle, await FsContentStore.open(contentDir));
+      const env = {
+        ...db.env,
+        PATCHBAY_SERVER_DATA_DIR: db.dir,
+        PATCHBAY_CONTENT_DIR: contentDir,
+        PATCHBAY_LOG_LEVEL: 'silent',
+        PATCHBAY_MAINTENANCE_CLEANUP_KEEP_GENERATIONS: '1',
+      };
+      const repos = createRepositories(db.handle);
+      // D is active; C is kept for rollback; B then A are pruned, newest first. The kill comes after B's first
+      // transaction (no longer servable), before its members are deleted.
+      await killAt('generations', db.dir, env);
+      assert.equal((await repos.generations.get(s.gens.B))?.state, 'abandoned');
+      assert.equal((await repos.generations.get(s.gens.A))?.state, 'retired', 'A is not reached yet');
+      await assert.rejects(repos.generations.rollback({ to: s.gens.B }), /only a retired or rolled-back/);
+
+      const next = await runCliProcess(['cleanup', '--json', '--only', 'generations'], {
+        cwd: db.dir,
+        env,
+        timeoutMs: 90_000,
+      });
+      assert.equal(next.code, 0, next.stderr);
+      const ids = (JSON.parse(next.stdout) as Report).steps
+        .find((x) => x.step === 'generations')!
+        .items.map((i) => i.id);
+      assert.deepEqual(ids, [String(s.gens.B), String(s.gens.A)], 'the next run prunes both');
+      assert.equal(await repos.generations.get(s.gens.B), undefined);
+      assert.equal(await repos.generations.get(s.gens.A), undefined);
+      assert.equal((await repos.generations.get(s.gens.C))?.state, 'retired', 'the kept one stays');
+      await repos.generations.rollback({ to: s.gens.C });
+    });
+
     void test('kill -9 between the database and the store leaves nothing half-deleted; the next run completes', async (t) => {
       const k = await killedMidRun(t, driver);
       // A run of other steps only still finishes the interrupted deletions first, and says so.

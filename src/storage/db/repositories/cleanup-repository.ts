@@ -330,7 +330,7 @@ export class CleanupRepository {
 
   /**
    * The finished generations (retired, abandoned, rolled back) beyond the newest `keep`, with their member
-   * counts: what `generations.prune(keep)` deletes. The active (and so the pinned) generation and a staged one
+   * counts: what the generations step deletes. The active (and so the pinned) generation and a staged one
    * are never among them.
    */
   async prunableGenerations(

@@ -386,25 +386,52 @@ export class GenerationRepository {
     }));
   }
 
-  /** Deletes finished generations except the newest `keep` of them (active and staged are never pruned). */
-  async prune(keep: number): Promise<number> {
-    const old = await this.db
-      .selectFrom('catalog_generations')
-      .select('generation_id')
-      .where('state', 'in', ['retired', 'abandoned', 'rolled_back'])
-      .orderBy('generation_id', 'desc')
-      .offset(Math.max(0, keep))
-      .limit(1_000_000)
-      .execute();
-    if (old.length === 0) return 0;
-    const ids = old.map((r) => r.generation_id);
-    await inTransaction(this.db, async (trx) => {
-      for (const chunk of chunkRows(ids, 1, 4000)) {
-        await trx.deleteFrom('generation_members').where('generation_id', 'in', chunk).execute();
-        await trx.deleteFrom('catalog_generations').where('generation_id', 'in', chunk).execute();
-      }
+  /**
+   * The first of the three statements that delete a finished generation a batch at a time (`patchbay cleanup`,
+   * src/maintenance): it becomes `abandoned`, which no rollback serves, so a generation losing its members over
+   * several transactions is never a catalog again. False when it is no longer finished (active, staged, in a
+   * rollout: a rollback made it active since it was planned) or gone.
+   */
+  async retireForPruning(generationId: number): Promise<boolean> {
+    return inTransaction(this.db, async (trx) => {
+      await this.lock(trx);
+      const row = await trx
+        .updateTable('catalog_generations')
+        .set({ state: 'abandoned' })
+        .where('generation_id', '=', generationId)
+        .where('state', 'in', ['retired', 'abandoned', 'rolled_back'])
+        .returning('generation_id')
+        .executeTakeFirst();
+      return row !== undefined;
     });
-    return ids.length;
+  }
+
+  /** Deletes up to `limit` members of an abandoned generation (retireForPruning first); returns how many. */
+  async deleteMembersBatch(generationId: number, limit: number): Promise<number> {
+    const r = await this.db
+      .deleteFrom('generation_members')
+      .where('generation_id', '=', generationId)
+      .where('revision_id', 'in', (eb) =>
+        eb
+          .selectFrom('generation_members as m')
+          .innerJoin('catalog_generations as g', 'g.generation_id', 'm.generation_id')
+          .select('m.revision_id')
+          .where('m.generation_id', '=', generationId)
+          .where('g.state', '=', 'abandoned')
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** The last statement: the abandoned generation's row, once deleteMembersBatch left it no member. */
+  async deletePruned(generationId: number): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom('catalog_generations')
+      .where('generation_id', '=', generationId)
+      .where('state', '=', 'abandoned')
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 
   private async lock(trx: Executor): Promise<void> {
