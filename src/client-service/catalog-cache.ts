@@ -1,5 +1,7 @@
 import {
   buildCatalogIndex,
+  buildCatalogIndexFromColumns,
+  CatalogInputBuilder,
   compileScope,
   type CatalogIndex,
   type CatalogRevisionInput,
@@ -24,8 +26,14 @@ export interface ServingState {
 /** Catalog generations as storage holds them. */
 export interface CatalogSource {
   servingState(): Promise<ServingState>;
-  /** Every member revision of a generation in catalog terms; undefined when the generation is gone. */
-  loadGeneration(generationId: number): Promise<CatalogRevisionInput[] | undefined>;
+  /**
+   * Hands every member revision of a generation in catalog terms to `add`, a chunk at a time (a large
+   * generation never sits in memory as objects); false when the generation is gone.
+   */
+  loadGeneration(
+    generationId: number,
+    add: (chunk: readonly CatalogRevisionInput[]) => void,
+  ): Promise<boolean>;
 }
 
 export interface ApprovalRow {
@@ -182,11 +190,13 @@ export class CatalogCache {
 
   private async load(generationId: number): Promise<CatalogIndex | undefined> {
     const started = performance.now();
-    const records = await this.catalog.loadGeneration(generationId);
-    if (records === undefined) return undefined;
-    const index = buildCatalogIndex(records);
+    const builder = new CatalogInputBuilder();
+    if (!(await this.catalog.loadGeneration(generationId, (chunk) => builder.addAll(chunk))))
+      return undefined;
+    const revisions = builder.size;
+    const index = buildCatalogIndexFromColumns(builder.finish());
     this.logger.info(
-      { generationId, revisions: records.length, ms: Math.round(performance.now() - started) },
+      { generationId, revisions, ms: Math.round(performance.now() - started) },
       'catalog generation loaded',
     );
     return index;

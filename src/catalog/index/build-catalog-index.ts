@@ -1,6 +1,7 @@
 import { AppError } from '../../errors.js';
+import { CatalogInputBuilder, type CatalogInputColumns } from './catalog-input-builder.js';
 import type { CatalogRevisionInput } from './catalog-revision-input.js';
-import { CatalogIndex, kindCodes, revFlag, updFlag, type UndeliverableRevision } from './catalog-index.js';
+import { CatalogIndex, revFlag, updFlag, type UndeliverableRevision } from './catalog-index.js';
 import { compareGuidWords, parseGuidWordsOrThrow } from './guid-words.js';
 import { buildRevisionLookup } from './revision-lookup.js';
 import { satisfiableSet } from './satisfiable-set.js';
@@ -18,37 +19,33 @@ function fail(message: string): never {
  * Linear in revisions + edges apart from two sorts (GUIDs and the delivery order).
  */
 export function buildCatalogIndex(records: readonly CatalogRevisionInput[]): CatalogIndex {
-  const started = performance.now();
-  const n = records.length;
-  if (n > 0x3fffffff) fail('too many revisions');
+  const builder = new CatalogInputBuilder();
+  builder.addAll(records);
+  return buildCatalogIndexFromColumns(builder.finish());
+}
 
-  // 1. Revisions and interned update ids.
-  const revisionIds = new Int32Array(n);
-  const revisionNumbers = new Int32Array(n);
+/** The same from columns a `CatalogInputBuilder` collected (chunk by chunk, for a large generation). */
+export function buildCatalogIndexFromColumns(input: CatalogInputColumns): CatalogIndex {
+  const started = performance.now();
+  const n = input.revisionIds.length;
+  const names = input.names;
+
+  // 1. Revisions and their update ids, numbered in order of first appearance (names only a prerequisite or
+  //    bundle names are no update of this generation).
+  const revisionIds = input.revisionIds;
+  const revisionNumbers = input.revisionNumbers;
+  const lastChange = input.lastChange;
+  const revFlags = input.kindFlags.slice();
   const updateOf = new Int32Array(n);
-  const lastChange = new Uint32Array(n);
-  const revFlags = new Uint8Array(n);
-  const updateIndexOf = new Map<string, number>();
+  const updateOfName = new Int32Array(names.length).fill(-1);
   const updateNames: string[] = [];
   for (let r = 0; r < n; r++) {
-    const rec = records[r]!;
-    const id = rec.revisionId;
-    if (!Number.isInteger(id) || id < 1 || id > 0x7fffffff) fail(`revision id out of range: ${id}`);
-    const rn = rec.revisionNumber;
-    if (!Number.isInteger(rn) || rn < 0 || rn > 0x7fffffff) fail(`revision number out of range: ${rn}`);
-    const kind = kindCodes.indexOf(rec.kind);
-    if (kind < 0) fail(`unknown revision kind: ${String(rec.kind)}`);
-    revisionIds[r] = id;
-    revisionNumbers[r] = rn;
-    revFlags[r] = kind | (rec.expired ? revFlag.expired : 0);
-    const t = Math.floor(rec.lastChangeAt / 1000);
-    lastChange[r] = Number.isFinite(t) && t > 0 ? Math.min(t, 0xffffffff) : 0;
-    const key = rec.updateId.toLowerCase();
-    let u = updateIndexOf.get(key);
-    if (u === undefined) {
+    const name = input.updateName[r]!;
+    let u = updateOfName[name]!;
+    if (u < 0) {
       u = updateNames.length;
-      updateIndexOf.set(key, u);
-      updateNames.push(key);
+      updateOfName[name] = u;
+      updateNames.push(names[name]!);
     }
     updateOf[r] = u;
   }
@@ -96,13 +93,14 @@ export function buildCatalogIndex(records: readonly CatalogRevisionInput[]): Cat
   let memberCount = 0;
   for (let r = 0; r < n; r++) {
     if (!(revFlags[r]! & revFlag.served)) continue;
-    const rec = records[r]!;
-    clauseCount += rec.prerequisites.length;
-    for (const cl of rec.prerequisites) altCount += cl.anyOf.length;
-    for (const grp of rec.bundledUpdates ?? []) {
-      groupCount++;
-      memberCount += grp.anyOf.length;
-    }
+    const c0 = input.clauseStart[r]!;
+    const c1 = input.clauseStart[r + 1]!;
+    clauseCount += c1 - c0;
+    altCount += input.clauseAltStart[c1]! - input.clauseAltStart[c0]!;
+    const g0 = input.groupStart[r]!;
+    const g1 = input.groupStart[r + 1]!;
+    groupCount += g1 - g0;
+    memberCount += input.groupAltStart[g1]! - input.groupAltStart[g0]!;
   }
   const clauseStart = new Int32Array(n + 1);
   const clauseAltStart = new Int32Array(clauseCount + 1);
@@ -113,10 +111,12 @@ export function buildCatalogIndex(records: readonly CatalogRevisionInput[]): Cat
   const groupAltStart = new Int32Array(groupCount + 1);
   let groupAlt = new Int32Array(memberCount);
   const updFlags = new Uint8Array(u0);
-  const resolve = (id: string): number => {
-    const u = updateIndexOf.get(id.toLowerCase());
-    return u === undefined ? -1 : servedOf(u);
+  const resolve = (name: number): number => {
+    const u = updateOfName[name]!;
+    return u < 0 ? -1 : servedOf(u);
   };
+  const namesOf = (from: number, to: number, alts: Int32Array): string[] =>
+    Array.from(alts.subarray(from, to), (x) => names[x]!);
   let c = 0;
   let a = 0;
   let grpI = 0;
@@ -125,43 +125,44 @@ export function buildCatalogIndex(records: readonly CatalogRevisionInput[]): Cat
     clauseStart[r] = c;
     groupStart[r] = grpI;
     if (!(revFlags[r]! & revFlag.served)) continue;
-    const rec = records[r]!;
-    for (const cl of rec.prerequisites) {
+    for (let ic = input.clauseStart[r]!; ic < input.clauseStart[r + 1]!; ic++) {
+      const i0 = input.clauseAltStart[ic]!;
+      const i1 = input.clauseAltStart[ic + 1]!;
       clauseOwner[c] = r;
-      clauseIsCategory[c] = cl.isCategory ? 1 : 0;
+      clauseIsCategory[c] = input.clauseIsCategory[ic]!;
       clauseAltStart[c] = a;
       const from = a;
-      for (const id of cl.anyOf) {
-        const s = resolve(id);
+      for (let k = i0; k < i1; k++) {
+        const s = resolve(input.clauseAlt[k]!);
         if (s < 0) continue;
         const u = updateOf[s]!;
         // Duplicate alternatives are harmless downstream; only short clauses are checked (no quadratic input).
         let dup = false;
-        if (cl.anyOf.length <= 16) for (let k = from; k < a && !dup; k++) dup = clauseAlt[k] === u;
+        if (i1 - i0 <= 16) for (let q = from; q < a && !dup; q++) dup = clauseAlt[q] === u;
         if (!dup) clauseAlt[a++] = u;
       }
       if (a === from && !missing.has(r))
-        missing.set(r, { reason: 'missing-prerequisite', ids: cl.anyOf.map((x) => x.toLowerCase()) });
+        missing.set(r, { reason: 'missing-prerequisite', ids: namesOf(i0, i1, input.clauseAlt) });
       c++;
     }
-    for (const grp of rec.bundledUpdates ?? []) {
+    const g0 = input.groupStart[r]!;
+    const g1 = input.groupStart[r + 1]!;
+    for (let ig = g0; ig < g1; ig++) {
+      const i0 = input.groupAltStart[ig]!;
+      const i1 = input.groupAltStart[ig + 1]!;
       groupAltStart[grpI] = m;
       const from = m;
-      for (const member of grp.anyOf) {
+      for (let k = i0; k < i1; k++) {
         // We serve one revision per update; a bundle naming an older revision of a member gets the current one,
         // which is the only one a client can receive from this generation.
-        const s = resolve(member.updateId);
+        const s = resolve(input.groupAlt[k]!);
         if (s >= 0 && s !== r) groupAlt[m++] = s;
       }
       if (m === from && !missing.has(r))
-        missing.set(r, {
-          reason: 'missing-bundle-member',
-          ids: grp.anyOf.map((x) => x.updateId.toLowerCase()),
-        });
+        missing.set(r, { reason: 'missing-bundle-member', ids: namesOf(i0, i1, input.groupAlt) });
       grpI++;
     }
-    if (rec.bundledUpdates !== undefined && rec.bundledUpdates.length > 0)
-      revFlags[r]! |= revFlag.bundleParent;
+    if (g1 > g0) revFlags[r]! |= revFlag.bundleParent;
   }
   clauseStart[n] = c;
   clauseAltStart[c] = a;

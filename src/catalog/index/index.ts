@@ -12,4 +12,5 @@ export {
   type UndeliverableReason,
   type UndeliverableRevision,
 } from './catalog-index.js';
-export { buildCatalogIndex } from './build-catalog-index.js';
+export { buildCatalogIndex, buildCatalogIndexFromColumns } from './build-catalog-index.js';
+export { CatalogInputBuilder, type CatalogInputColumns } from './catalog-input-builder.js';
