@@ -76,6 +76,10 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
   const groups = new GroupsService(store, replica);
   const approvals = new ApprovalsService(store, updates, groups, opts.onApprovalsApplied, replica);
   const rings = new RingsService(store, groups);
+  const rollouts = new RolloutsService(store, rings, approvals, {
+    ...(opts.onApprovalsApplied ? { onApplied: opts.onApprovalsApplied } : {}),
+    ...(opts.rolloutEvents ? { events: opts.rolloutEvents } : {}),
+  });
   return {
     updates,
     groups,
@@ -87,14 +91,11 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
       opts.declineSupersededAfterDays ?? 30,
       replica,
     ),
-    rules: new ApprovalRulesService(store, approvals, groups, replica),
+    rules: new ApprovalRulesService(store, approvals, groups, rollouts, replica),
     audit: new AuditService(store),
     tokens: new TokenService(store),
     downstreams: new DownstreamsService(store),
     rings,
-    rollouts: new RolloutsService(store, rings, approvals, {
-      ...(opts.onApprovalsApplied ? { onApplied: opts.onApprovalsApplied } : {}),
-      ...(opts.rolloutEvents ? { events: opts.rolloutEvents } : {}),
-    }),
+    rollouts,
   };
 }

@@ -15,6 +15,7 @@ import { up0012ReportingRollup } from './0012-reporting-rollup.js';
 import { up0013CleanupJournal } from './0013-cleanup-journal.js';
 import { up0014Rings } from './0014-rings.js';
 import { up0015CatalogRollouts } from './0015-catalog-rollouts.js';
+import { up0017RuleRings } from './0017-rule-rings.js';
 
 /**
  * Migrations as code, in a static list (no file globbing, so a bundled or compiled build finds them).
@@ -38,6 +39,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0013-cleanup-journal': { up: (db) => up0013CleanupJournal(db, dialect) },
     '0014-rings': { up: (db) => up0014Rings(db, dialect) },
     '0015-catalog-rollouts': { up: (db) => up0015CatalogRollouts(db, dialect) },
+    '0017-rule-rings': { up: (db) => up0017RuleRings(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
