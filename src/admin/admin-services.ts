@@ -82,6 +82,10 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
   const approvals = new ApprovalsService(store, updates, groups, opts.onApprovalsApplied, replica);
   const rings = new RingsService(store, groups);
   const tokens = new TokenService(store);
+  const rollouts = new RolloutsService(store, rings, approvals, {
+    ...(opts.onApprovalsApplied ? { onApplied: opts.onApprovalsApplied } : {}),
+    ...(opts.rolloutEvents ? { events: opts.rolloutEvents } : {}),
+  });
   return {
     updates,
     groups,
@@ -93,15 +97,12 @@ export function createAdminServices(handle: DbHandle, opts: AdminServicesOptions
       opts.declineSupersededAfterDays ?? 30,
       replica,
     ),
-    rules: new ApprovalRulesService(store, approvals, groups, replica),
+    rules: new ApprovalRulesService(store, approvals, groups, rollouts, replica),
     audit: new AuditService(store),
     tokens,
     sessions: new SessionService(createRepositories(handle).adminSessions, tokens),
     downstreams: new DownstreamsService(store),
     rings,
-    rollouts: new RolloutsService(store, rings, approvals, {
-      ...(opts.onApprovalsApplied ? { onApplied: opts.onApprovalsApplied } : {}),
-      ...(opts.rolloutEvents ? { events: opts.rolloutEvents } : {}),
-    }),
+    rollouts,
   };
 }

@@ -1,6 +1,7 @@
 /** `patchbay rules list|create|delete|run|set`: automatic approval rules and their two switches. */
 import type { Command } from 'commander';
 import type { ApprovalRuleRecord } from '../storage/index.js';
+import { formatDuration } from '../domain/index.js';
 import { AppError } from '../errors.js';
 import type { RuleRunResult } from '../fleet/index.js';
 import type { CliIo } from './cli-io.js';
@@ -31,15 +32,37 @@ function renderRules(rules: readonly ApprovalRuleRecord[]): string {
       r.name,
       r.criteria.classificationIds.join(', ') || 'any',
       r.criteria.productIds.join(', ') || 'any',
-      r.groupIds.join(', '),
+      r.ringsPlan === null ? r.groupIds.join(', ') : `rings ${ringsPlanText(r)}`,
       r.deadlineOffsetMs === null ? '' : `+${r.deadlineOffsetMs / 86_400_000}d`,
     ]),
   );
 }
 
+/** A ringed rule's plan as `--rings` takes it: ring[+deadline],... (the rings' current names). */
+function ringsPlanText(r: ApprovalRuleRecord): string {
+  return (r.ringsPlan ?? [])
+    .map((s) => s.ringName + (s.deadlineOffsetMs === null ? '' : `+${formatDuration(s.deadlineOffsetMs)}`))
+    .join(',');
+}
+
 function renderRun(r: RuleRunResult): string {
+  const rollouts =
+    r.rollouts.length === 0
+      ? ''
+      : `${r.rollouts.length} ringed approval(s) ${r.dryRun ? 'would be ' : ''}started\n` +
+        renderTable(
+          ['RULE', 'ROLLOUT', 'UPDATE', 'FIRST RING', 'TITLE'],
+          r.rollouts.map((x) => [
+            x.ruleId,
+            x.rolloutId ?? '-',
+            x.kbArticleId ? `KB${x.kbArticleId}` : x.updateId,
+            x.ring,
+            x.title,
+          ]),
+        );
   return (
     (r.dryRun ? 'Dry run: nothing was changed.\n' : '') +
+    rollouts +
     `${r.approvals.length} approval(s) ${r.dryRun ? 'would be ' : ''}made\n` +
     (r.approvals.length > 0
       ? renderTable(
@@ -64,6 +87,8 @@ type RuleOpts = JsonOption & {
   deadlineDays?: string;
   deadline?: boolean;
   disabled?: boolean;
+  /** `--rings <plan>`, or false for `--no-rings` (set). */
+  rings?: string | false;
 };
 
 export function registerRulesCommands(
@@ -97,19 +122,26 @@ export function registerRulesCommands(
     .requiredOption('--name <name>', 'rule name')
     .option('--classification <name>', 'classification id or title (repeatable)', collect)
     .option('--product <name>', 'product id or title (repeatable)', collect)
-    .requiredOption('--group <group>', 'target group (repeatable)', collect)
+    .option('--group <group>', 'target group (repeatable)', collect)
     .option('--deadline-days <n>', 'deadline this many days after the approval')
+    .option(
+      '--rings <plan>',
+      'instead of --group: start a ringed approval in ring 0 per matched update, plan as for approve --rings (pilot+2d,broad+7d or all)',
+    )
     .option('--disabled', 'create it disabled')
     .option('--json', 'print JSON')
-    .action(async (opts: RuleOpts & { name: string; group: string[] }, cmd: Command) =>
+    .action(async (opts: RuleOpts & { name: string }, cmd: Command) =>
       withAdmin(cmd, io, async (s, actor) => {
         const deadlineDays = parseIntOption(opts.deadlineDays, '--deadline-days', 0, 365);
+        if (opts.group === undefined && typeof opts.rings !== 'string')
+          throw new AppError('PB_ERR_USAGE', 'name the target with --group <group> or --rings <plan>');
         const r = await s.rules.create(
           {
             name: opts.name,
             classifications: opts.classification ?? [],
             products: opts.product ?? [],
-            groups: opts.group,
+            ...(opts.group !== undefined ? { groups: opts.group } : {}),
+            ...(typeof opts.rings === 'string' ? { rings: opts.rings } : {}),
             ...(deadlineDays !== undefined ? { deadlineDays } : {}),
             enabled: opts.disabled !== true,
           },
@@ -154,6 +186,8 @@ export function registerRulesCommands(
     .option('--group <group>', 'replace the groups (repeatable)', collect)
     .option('--deadline-days <n>', 'deadline offset in days')
     .option('--no-deadline', 'no deadline')
+    .option('--rings <plan>', 'start ringed approvals on this plan instead of approving for groups')
+    .option('--no-rings', 'approve for groups again (give --group)')
     .option('--enable', 'enable the rule')
     .option('--disable', 'disable the rule')
     .option('--approve-new-revisions <on|off>', 'switch: new revisions of approved updates stay approved')
@@ -205,6 +239,7 @@ export function registerRulesCommands(
             ...(opts.product !== undefined ? { products: opts.product } : {}),
             ...(opts.group !== undefined ? { groups: opts.group } : {}),
             ...(deadlineDays !== undefined ? { deadlineDays } : {}),
+            ...(opts.rings !== undefined ? { rings: opts.rings === false ? null : opts.rings } : {}),
             ...(opts.enable === true ? { enabled: true } : opts.disable === true ? { enabled: false } : {}),
           };
           if (Object.keys(patch).length === 0) throw new AppError('PB_ERR_USAGE', 'nothing to change');

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { ApprovalRuleRecord, UpdateRow } from '../storage/index.js';
+import type { ApprovalRuleRecord, RolloutStage, UpdateRow } from '../storage/index.js';
 import { actorText, type AdminActor } from './admin-actor.js';
 import { requireName } from './admin-input.js';
 import { decodeCursor, pageLimit, toPage, type Page, type PageRequest } from './admin-paging.js';
@@ -7,6 +7,7 @@ import type { AdminStore } from './admin-store.js';
 import type { ApprovalChange, ApprovalsService } from './approvals-service.js';
 import type { GroupsService } from './groups-service.js';
 import { autonomous, type ReplicaGuard } from './replica-guard.js';
+import type { RolloutsService } from './rollouts-service.js';
 import { unknownNameError } from './unknown-name.js';
 
 /** The two server-wide switches of WSUS's "Automatic Approvals > Advanced" page. */
@@ -26,17 +27,35 @@ export interface RuleInput {
   readonly classifications?: readonly string[];
   /** Product ids or titles (any of); empty = any product. */
   readonly products?: readonly string[];
-  /** Group ids or names the rule approves for. */
-  readonly groups: readonly string[];
+  /** Group ids or names the rule approves for (none when the rule has a rings plan). */
+  readonly groups?: readonly string[];
   /** Deadline offset in days after the approval (0..365); absent = no deadline. */
   readonly deadlineDays?: number | null;
   readonly enabled?: boolean;
+  /**
+   * A rings plan as `approve --rings` takes it ("all", or "pilot+2d,broad+7d"): the rule then starts a ringed
+   * approval in ring 0 for each update it matches instead of approving for groups; null = back to groups.
+   */
+  readonly rings?: string | null;
+}
+
+/** A rollout a ringed rule started (or, in a dry run, would start: `rolloutId` null). */
+export interface RuleRollout {
+  readonly ruleId: number;
+  readonly rolloutId: number | null;
+  readonly updateId: string;
+  readonly title: string | null;
+  readonly kbArticleId: string | null;
+  /** The ring it starts in. */
+  readonly ring: string;
 }
 
 /** What one rule run (or the new-revision hook) did or, in a dry run, would do. */
 export interface RuleRunResult {
   readonly dryRun: boolean;
   readonly approvals: (ApprovalChange & { ruleId: number })[];
+  /** Ringed approvals started by rules with a rings plan. */
+  readonly rollouts: RuleRollout[];
   readonly declined: string[];
   /** Updates whose approvals were removed because "approve new revisions" is off. */
   readonly revoked: { updateId: string; groupId: string }[];
@@ -53,6 +72,8 @@ export class ApprovalRulesService {
     private readonly store: AdminStore,
     private readonly approvals: ApprovalsService,
     private readonly groups: GroupsService,
+    /** Starts the ringed approvals of rules with a rings plan. */
+    private readonly rollouts: RolloutsService,
     /** `[upstream] mode = replica`: no automatic approvals (WSUS disables them on replicas). */
     private readonly replica: ReplicaGuard = autonomous,
   ) {}
@@ -65,8 +86,10 @@ export class ApprovalRulesService {
       limit: limit + 1,
     });
     rows.sort((a, b) => a.ruleId - b.ruleId);
+    const named: ApprovalRuleRecord[] = [];
+    for (const r of rows) named.push(await this.withCurrentRingNames(r));
     return toPage(
-      rows,
+      named,
       limit,
       (r) => r,
       (r) => [r.ruleId],
@@ -77,7 +100,7 @@ export class ApprovalRulesService {
     const id = requireRuleId(ruleId);
     const r = await this.store.repos.approvalRules.get(id);
     if (r === undefined) throw new AppError('PB_ERR_NOT_FOUND', `rule ${id} does not exist`);
-    return r;
+    return this.withCurrentRingNames(r);
   }
 
   async create(input: RuleInput, actor: AdminActor, now = Date.now()): Promise<ApprovalRuleRecord> {
@@ -92,6 +115,7 @@ export class ApprovalRulesService {
           criteria: fields.criteria!,
           groupIds: fields.groupIds!,
           deadlineOffsetMs: fields.deadlineOffsetMs ?? null,
+          ringsPlan: fields.ringsPlan ?? null,
         },
         now,
       );
@@ -127,6 +151,7 @@ export class ApprovalRulesService {
           ...(fields.criteria !== undefined ? { criteria: fields.criteria } : {}),
           ...(fields.groupIds !== undefined ? { groupIds: fields.groupIds } : {}),
           ...(fields.deadlineOffsetMs !== undefined ? { deadlineOffsetMs: fields.deadlineOffsetMs } : {}),
+          ...(fields.ringsPlan !== undefined ? { ringsPlan: fields.ringsPlan } : {}),
           ...(patch.enabled !== undefined ? { isEnabled: patch.enabled } : {}),
         },
         now,
@@ -226,9 +251,15 @@ export class ApprovalRulesService {
       if (rows.length < 500) break;
       after = rows.at(-1)!.updateId;
     }
+    const dryRun = options.dryRun === true;
+    if (rule.ringsPlan !== null) {
+      const ringed = await this.ringedCandidates(matches);
+      const rollouts = await this.startRollouts(rule, ringed, dryRun, ruleActor(rule, actor), now);
+      return { dryRun, approvals: [], rollouts, declined: [], revoked: [] };
+    }
     const approvals = await this.plan([rule], matches, now);
-    if (options.dryRun !== true) await this.approvals.apply(approvals, ruleActor(rule, actor), now);
-    return { dryRun: options.dryRun === true, approvals, declined: [], revoked: [] };
+    if (!dryRun) await this.approvals.apply(approvals, ruleActor(rule, actor), now);
+    return { dryRun, approvals, rollouts: [], declined: [], revoked: [] };
   }
 
   /**
@@ -251,7 +282,7 @@ export class ApprovalRulesService {
           .map((r) => r.updateId),
       ),
     ];
-    if (updateIds.length === 0) return { dryRun, approvals: [], declined: [], revoked: [] };
+    if (updateIds.length === 0) return { dryRun, approvals: [], rollouts: [], declined: [], revoked: [] };
     const switches = await this.getSwitches();
     const rows: UpdateRow[] = [];
     for (let i = 0; i < updateIds.length; i += 500)
@@ -312,8 +343,19 @@ export class ApprovalRulesService {
     const skip = new Set(dryRun ? [] : revoked.map((k) => `${k.updateId}|${k.groupId}`));
     const approvals: RuleRunResult['approvals'] = [];
     const done = new Set<string>();
+    // An update a ringed rule takes goes through the rings only: no plain rule approves it for groups in the
+    // same run, and a ringed rule leaves alone an update a plain rule (earlier by priority) approved.
+    const ringedUpdates = new Map<number, UpdateRow[]>();
+    const claimed = new Set<string>();
     for (const rule of rules) {
-      const matching = await this.matching(rule, candidates);
+      const matching = (await this.matching(rule, candidates)).filter((u) => !claimed.has(u.updateId));
+      if (rule.ringsPlan !== null) {
+        const planned = new Set(approvals.map((a) => a.updateId));
+        const mine = (await this.ringedCandidates(matching, skip)).filter((u) => !planned.has(u.updateId));
+        for (const u of mine) claimed.add(u.updateId);
+        ringedUpdates.set(rule.ruleId, mine);
+        continue;
+      }
       for (const change of await this.plan([rule], matching, now, skip)) {
         const key = `${change.updateId}|${change.groupId}`;
         if (done.has(key)) continue; // the first rule (by priority) that approves a pair wins
@@ -326,7 +368,62 @@ export class ApprovalRulesService {
         const mine = approvals.filter((a) => a.ruleId === rule.ruleId);
         if (mine.length > 0) await this.approvals.apply(mine, ruleActor(rule, system), now);
       }
-    return { dryRun, approvals, declined, revoked };
+    const rollouts: RuleRollout[] = [];
+    for (const rule of rules) {
+      const mine = ringedUpdates.get(rule.ruleId);
+      if (mine !== undefined && mine.length > 0)
+        rollouts.push(...(await this.startRollouts(rule, mine, dryRun, ruleActor(rule, system), now)));
+    }
+    return { dryRun, approvals, rollouts, declined, revoked };
+  }
+
+  /**
+   * The updates a ringed rule starts a rollout for: approvable for install, with no approval on any group yet
+   * (an update already approved somewhere, by hand, by a rule or by an earlier rollout, is left alone) and no
+   * running or paused rollout.
+   */
+  private async ringedCandidates(
+    updates: readonly UpdateRow[],
+    treatAsUnset: ReadonlySet<string> = new Set(),
+  ): Promise<UpdateRow[]> {
+    const active = await this.rollouts.activeUpdateIds();
+    const out: UpdateRow[] = [];
+    for (const u of updates) {
+      if (active.has(u.updateId) || (await this.approvals.checkApprovable(u, 'install'))) continue;
+      const approved = (await this.store.repos.approvals.listForUpdate(u.updateId)).some(
+        (a) => !treatAsUnset.has(`${u.updateId}|${a.groupId}`),
+      );
+      if (!approved) out.push(u);
+    }
+    return out;
+  }
+
+  private async startRollouts(
+    rule: ApprovalRuleRecord,
+    updates: readonly UpdateRow[],
+    dryRun: boolean,
+    actor: AdminActor,
+    now: number,
+  ): Promise<RuleRollout[]> {
+    const described = updates.map((u) => ({
+      updateId: u.updateId,
+      title: u.title,
+      kbArticleId: u.kbArticleId,
+    }));
+    const ring = (await this.withCurrentRingNames(rule)).ringsPlan![0]!.ringName;
+    if (dryRun) return described.map((d) => ({ ...d, ruleId: rule.ruleId, rolloutId: null, ring }));
+    const started = await this.rollouts.startForRule(rule.ruleId, rule.ringsPlan!, described, actor, now);
+    return started.map((d) => ({ ...d, ruleId: rule.ruleId, ring }));
+  }
+
+  /** A ringed rule's stages under the rings' current names (a ring renamed since keeps its place). */
+  private async withCurrentRingNames(rule: ApprovalRuleRecord): Promise<ApprovalRuleRecord> {
+    if (rule.ringsPlan === null) return rule;
+    const names = new Map((await this.store.repos.rings.list()).map((r) => [r.ringId, r.name]));
+    return {
+      ...rule,
+      ringsPlan: rule.ringsPlan.map((st) => ({ ...st, ringName: names.get(st.ringId) ?? st.ringName })),
+    };
   }
 
   /** Approvals the rules would add for these updates: skips declined/expired/hidden updates and set pairs. */
@@ -383,6 +480,7 @@ export class ApprovalRulesService {
       criteria?: { classificationIds: string[]; productIds: string[] };
       groupIds?: string[];
       deadlineOffsetMs?: number | null;
+      ringsPlan?: RolloutStage[] | null;
     } = {};
     if (input.name !== undefined || current === undefined) out.name = requireName(input.name ?? '', 'name');
     if (input.classifications !== undefined || input.products !== undefined || current === undefined) {
@@ -404,7 +502,21 @@ export class ApprovalRulesService {
         );
       out.criteria = { classificationIds, productIds };
     }
-    if (input.groups !== undefined || current === undefined) {
+    const ringed = await this.resolveRings(input, current);
+    if (ringed !== undefined) {
+      out.ringsPlan = ringed.plan;
+      if (ringed.plan !== null) {
+        // The rings name the groups and their deadlines (per stage offsets), as with `approve --rings`.
+        out.groupIds = [];
+        out.deadlineOffsetMs = null;
+        return out;
+      }
+    }
+    if (
+      input.groups !== undefined ||
+      current === undefined ||
+      (current.groupIds.length === 0 && !ringedNow(ringed, current))
+    ) {
       const names = input.groups ?? [];
       if (names.length === 0 || names.length > 64)
         throw new AppError('PB_ERR_INVALID_PARAMETER', 'a rule approves for 1 to 64 groups', {
@@ -423,6 +535,30 @@ export class ApprovalRulesService {
       out.deadlineOffsetMs = d === null ? null : d * dayMs;
     }
     return out;
+  }
+
+  /**
+   * The rings plan a create or change leaves the rule with: undefined = unchanged (and the rule stays as it is),
+   * otherwise the plan (null = a plain rule). A ringed rule takes no groups and no deadline days.
+   */
+  private async resolveRings(
+    input: Partial<RuleInput>,
+    current: ApprovalRuleRecord | undefined,
+  ): Promise<{ plan: RolloutStage[] | null } | undefined> {
+    const plan =
+      input.rings === undefined
+        ? undefined
+        : input.rings === null
+          ? null
+          : await this.rollouts.parsePlan(input.rings);
+    const ringedAfter = plan !== undefined ? plan !== null : (current?.ringsPlan ?? null) !== null;
+    if (ringedAfter && (input.groups !== undefined || (input.deadlineDays ?? null) !== null))
+      throw new AppError(
+        'PB_ERR_INVALID_PARAMETER',
+        'a rule with a rings plan takes its groups and deadlines from the plan: leave out groups and deadline days (or set rings to null)',
+        { detail: { parameter: input.groups !== undefined ? 'groups' : 'deadlineDays' } },
+      );
+    return plan === undefined ? undefined : { plan };
   }
 
   /** Category ids from ids or titles; a GUID is taken as is (the category may arrive with the next sync). */
@@ -444,6 +580,13 @@ export class ApprovalRulesService {
     }
     return [...new Set(out)];
   }
+}
+
+function ringedNow(
+  ringed: { plan: RolloutStage[] | null } | undefined,
+  current: ApprovalRuleRecord | undefined,
+): boolean {
+  return ringed !== undefined ? ringed.plan !== null : (current?.ringsPlan ?? null) !== null;
 }
 
 function criteriaFilter(rule: ApprovalRuleRecord) {

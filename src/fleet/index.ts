@@ -42,6 +42,7 @@ export {
 export {
   ApprovalRulesService,
   type RuleInput,
+  type RuleRollout,
   type RuleRunResult,
   type RuleSwitches,
 } from './approval-rules-service.js';

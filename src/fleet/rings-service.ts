@@ -153,6 +153,14 @@ export class RingsService {
           'PB_ERR_CONFLICT',
           `ring ${ring.name} is in the plan of a running or paused rollout; stop or finish it first`,
         );
+      const rule = (await r.approvalRules.list()).find((x) =>
+        (x.ringsPlan ?? []).some((st) => st.ringId === ring.ringId),
+      );
+      if (rule !== undefined)
+        throw new AppError(
+          'PB_ERR_CONFLICT',
+          `ring ${ring.name} is in the rings plan of approval rule ${rule.ruleId} (${rule.name}); change the rule first (patchbay rules set ${rule.ruleId} --rings ...)`,
+        );
       await r.rings.delete(ring.ringId);
       await r.auditLog.append(
         {

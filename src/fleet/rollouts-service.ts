@@ -206,9 +206,48 @@ export class RolloutsService {
     const described = rows.map((u) => ({ updateId: u.updateId, title: u.title, kbArticleId: u.kbArticleId }));
     if (req.dryRun === true)
       return { dryRun: true, schedule, rollouts: described.map((d) => ({ ...d, rolloutId: null })), skipped };
+    const started = await this.begin(described, plan, actor, now, null);
+    return { dryRun: false, schedule, rollouts: started, skipped };
+  }
+
+  /**
+   * The rollouts an automatic approval rule with a ring plan starts (approval-rules-service.ts): one per update
+   * the rule matched (checked approvable by the caller), on the rule's stages under the rings' current names.
+   * No per-request cap: the rule, not a hand-typed selection, chose the updates.
+   */
+  async startForRule(
+    ruleId: number,
+    stages: readonly RolloutStage[],
+    updates: readonly { updateId: string; title: string | null; kbArticleId: string | null }[],
+    actor: AdminActor,
+    now = Date.now(),
+  ): Promise<RolloutStartResult['rollouts'][number][]> {
+    if (updates.length === 0) return [];
+    const plan = (await this.planRings(stages)).map((ring, i) => ({
+      ringId: ring.ringId,
+      ringName: ring.name,
+      deadlineOffsetMs: stages[i]!.deadlineOffsetMs,
+    }));
+    return this.begin(updates, plan, actor, now, ruleId);
+  }
+
+  /** Updates with a running or paused rollout (a second one is refused by the repository). */
+  async activeUpdateIds(): Promise<Set<string>> {
+    const active = await this.store.repos.rollouts.list({ states: ['running', 'paused'] });
+    return new Set(active.map((r) => r.updateId));
+  }
+
+  /** Creates the rollouts and approves their first ring, in one transaction; then tells the sink. */
+  private async begin(
+    updates: readonly { updateId: string; title: string | null; kbArticleId: string | null }[],
+    plan: readonly RolloutStage[],
+    actor: AdminActor,
+    now: number,
+    ruleId: number | null,
+  ): Promise<RolloutStartResult['rollouts'][number][]> {
     const started: RolloutStartResult['rollouts'][number][] = [];
     await this.store.transaction(async (r) => {
-      for (const u of described) {
+      for (const u of updates) {
         const rollout = await r.rollouts.create(
           {
             updateId: u.updateId,
@@ -216,6 +255,7 @@ export class RolloutsService {
             plan,
             createdBy: actorText(actor),
             createdVia: actor.via,
+            ruleId,
           },
           now,
         );
@@ -226,7 +266,7 @@ export class RolloutsService {
             action: 'rollout.start',
             targetType: 'update',
             targetId: u.updateId,
-            detail: { rolloutId: rollout.rolloutId, plan },
+            detail: { rolloutId: rollout.rolloutId, plan, ...(ruleId !== null ? { ruleId } : {}) },
           },
           now,
         );
@@ -234,9 +274,14 @@ export class RolloutsService {
       }
     });
     for (const s of started)
-      this.emit('rollout.started', { rolloutId: s.rolloutId, updateId: s.updateId, ring: plan[0]!.ringName });
+      this.emit('rollout.started', {
+        rolloutId: s.rolloutId,
+        updateId: s.updateId,
+        ring: plan[0]!.ringName,
+        ...(ruleId !== null ? { ruleId } : {}),
+      });
     this.opts.onApplied?.(started.map((s) => s.updateId));
-    return { dryRun: false, schedule, rollouts: started, skipped };
+    return started;
   }
 
   /** The schedule a plan would follow from `now`: each stage's earliest start, deadline and gate. */

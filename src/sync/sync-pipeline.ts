@@ -224,11 +224,15 @@ async function applyApprovalRules(
 ): Promise<{ rules: RuleRunResult | undefined; rulesError: AppError | undefined }> {
   if (revisionIds.length === 0) return { rules: undefined, rulesError: undefined };
   try {
-    const rules = await createAdminServices(deps.db).rules.applyRulesToNewRevisions(revisionIds);
-    if (rules.approvals.length + rules.declined.length + rules.revoked.length > 0)
+    const rules = await createAdminServices(deps.db, {
+      // A rule with a rings plan starts rollouts: the same stable event lines as `serve` writes.
+      rolloutEvents: (event, fields) => deps.logger?.info({ event, ...fields }, event),
+    }).rules.applyRulesToNewRevisions(revisionIds);
+    if (rules.approvals.length + rules.rollouts.length + rules.declined.length + rules.revoked.length > 0)
       deps.logger?.info(
         {
           approvals: rules.approvals.length,
+          rollouts: rules.rollouts.length,
           declined: rules.declined.length,
           revoked: rules.revoked.length,
         },

@@ -27,12 +27,20 @@ const ruleBodyProperties = {
   },
   deadlineDays: { type: ['integer', 'null'], minimum: 0, maximum: 365 },
   enabled: { type: 'boolean' },
+  rings: {
+    type: ['string', 'null'],
+    minLength: 1,
+    maxLength: 2048,
+    description:
+      'Instead of groups: a rings plan as for a ringed approval ("all" or "pilot+2d,broad+7d"); each matched update starts a rollout in ring 0. null: approve for groups again.',
+  },
 } as const;
 const runResult = {
   type: 'object',
   properties: {
     dryRun: { type: 'boolean' },
     approvals: { type: 'array', items: openObject },
+    rollouts: { type: 'array', items: openObject },
     declined: { type: 'array', items: { type: 'string' } },
     revoked: { type: 'array', items: openObject },
   },
@@ -62,12 +70,13 @@ export function registerRuleRoutes(app: FastifyInstance, services: AdminServices
     {
       config: { permission: 'rules:write' },
       schema: {
-        summary: 'Create a rule (by classification and/or product, to groups, with a deadline offset)',
+        summary:
+          'Create a rule (by classification and/or product, to groups with a deadline offset, or through rings)',
         tags: ['rules'],
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['name', 'groups'],
+          required: ['name'],
           properties: ruleBodyProperties,
         },
         response: { 201: ruleSchema, ...problems(403, 404) },

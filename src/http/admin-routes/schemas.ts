@@ -181,6 +181,11 @@ export const ruleSchema = {
     criteria: openObject,
     groupIds: { type: 'array', items: { type: 'string' } },
     deadlineOffsetMs: nullableInt,
+    ringsPlan: {
+      type: ['array', 'null'],
+      description: 'Stages of a ringed rule (ring id, current name, deadline offset ms); null: plain rule.',
+      items: openObject,
+    },
   },
 } as const;
 

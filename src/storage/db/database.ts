@@ -481,6 +481,8 @@ export interface ApprovalRulesTable {
   priority: number;
   created_at: number;
   updated_at: number;
+  /** JSON array of rollout stages (migration 0017); null = the rule approves for its groups. */
+  rings_plan: string | null;
 }
 
 export interface AuditLogTable {

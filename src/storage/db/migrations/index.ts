@@ -15,6 +15,7 @@ import { up0012ReportingRollup } from './0012-reporting-rollup.js';
 import { up0013CleanupJournal } from './0013-cleanup-journal.js';
 import { up0014Rings } from './0014-rings.js';
 import { up0015CatalogRollouts } from './0015-catalog-rollouts.js';
+import { up0017RuleRings } from './0017-rule-rings.js';
 import { up0018Jobs } from './0018-jobs.js';
 import { up0019AdminSessions } from './0019-admin-sessions.js';
 import { up0020Bundles } from './0020-bundles.js';
@@ -42,6 +43,7 @@ export function createMigrationProvider(dialect: DialectName): MigrationProvider
     '0013-cleanup-journal': { up: (db) => up0013CleanupJournal(db, dialect) },
     '0014-rings': { up: (db) => up0014Rings(db, dialect) },
     '0015-catalog-rollouts': { up: (db) => up0015CatalogRollouts(db, dialect) },
+    '0017-rule-rings': { up: (db) => up0017RuleRings(db, dialect) },
     '0018-jobs': { up: (db) => up0018Jobs(db, dialect) },
     '0019-admin-sessions': { up: (db) => up0019AdminSessions(db, dialect) },
     '0020-bundles': { up: (db) => up0020Bundles(db, dialect) },

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { AppError } from '../../../errors.js';
 import type { ApprovalAction, ApprovalRulesTable } from '../database.js';
 import type { Executor } from '../transaction.js';
+import type { RolloutStage } from './rollout-repository.js';
 
 /** What a rule matches: an update matches when EVERY non-empty list contains one of its categories. */
 export interface ApprovalRuleCriteria {
@@ -18,6 +19,8 @@ export interface ApprovalRuleInput {
   /** Deadline = the moment the rule approves + this offset; null = no deadline (optional install). */
   readonly deadlineOffsetMs?: number | null;
   readonly priority?: number;
+  /** A ring plan: the rule starts a ringed approval instead of approving for groups; null/absent = plain. */
+  readonly ringsPlan?: readonly RolloutStage[] | null;
 }
 
 export interface ApprovalRuleRecord {
@@ -29,6 +32,8 @@ export interface ApprovalRuleRecord {
   readonly groupIds: string[];
   readonly deadlineOffsetMs: number | null;
   readonly priority: number;
+  /** The stages a ringed rule's rollouts follow (ring ids; names as when the plan was set); null = plain. */
+  readonly ringsPlan: readonly RolloutStage[] | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -52,6 +57,7 @@ export class ApprovalRuleRepository {
         group_ids: JSON.stringify(lowerAll(input.groupIds)),
         deadline_offset_ms: input.deadlineOffsetMs ?? null,
         priority: input.priority ?? 0,
+        rings_plan: plainOrPlan(input.ringsPlan),
         created_at: now,
         updated_at: now,
       })
@@ -90,6 +96,7 @@ export class ApprovalRuleRepository {
     if (patch.groupIds !== undefined) set.group_ids = JSON.stringify(lowerAll(patch.groupIds));
     if (patch.deadlineOffsetMs !== undefined) set.deadline_offset_ms = patch.deadlineOffsetMs;
     if (patch.priority !== undefined) set.priority = patch.priority;
+    if (patch.ringsPlan !== undefined) set.rings_plan = plainOrPlan(patch.ringsPlan);
     const row = await this.db
       .updateTable('approval_rules')
       .set(set as never)
@@ -104,6 +111,26 @@ export class ApprovalRuleRepository {
     const r = await this.db.deleteFrom('approval_rules').where('rule_id', '=', ruleId).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
+}
+
+function plainOrPlan(plan: readonly RolloutStage[] | null | undefined): string | null {
+  return plan === undefined || plan === null || plan.length === 0 ? null : JSON.stringify(plan);
+}
+
+/** Stages read back defensively: an entry without a numeric ring id is dropped (it could approve nothing). */
+function parsePlan(text: string | null): RolloutStage[] | null {
+  if (text === null) return null;
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v)) return null;
+  const stages = v
+    .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+    .filter((e) => typeof e.ringId === 'number')
+    .map((e) => ({
+      ringId: e.ringId as number,
+      ringName: typeof e.ringName === 'string' ? e.ringName : String(e.ringId),
+      deadlineOffsetMs: typeof e.deadlineOffsetMs === 'number' ? e.deadlineOffsetMs : null,
+    }));
+  return stages.length > 0 ? stages : null;
 }
 
 function lowerAll(ids: readonly string[]): string[] {
@@ -121,9 +148,11 @@ function stringArray(v: unknown): string[] {
 function toRecord(r: Selectable<ApprovalRulesTable>): ApprovalRuleRecord {
   let criteria: unknown;
   let groups: unknown;
+  let ringsPlan: RolloutStage[] | null;
   try {
     criteria = JSON.parse(r.criteria);
     groups = JSON.parse(r.group_ids);
+    ringsPlan = parsePlan(r.rings_plan);
   } catch (e) {
     throw new AppError('PB_ERR_DB', `approval rule ${r.rule_id} holds malformed JSON`, { cause: e });
   }
@@ -140,6 +169,7 @@ function toRecord(r: Selectable<ApprovalRulesTable>): ApprovalRuleRecord {
     groupIds: stringArray(groups),
     deadlineOffsetMs: r.deadline_offset_ms,
     priority: r.priority,
+    ringsPlan,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
