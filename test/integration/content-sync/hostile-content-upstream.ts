@@ -34,8 +34,8 @@ export const hostilities: readonly Hostility[] = [
  * drip cannot meet, five redirects at most).
  */
 export const expectedCode: Readonly<Record<Hostility, string>> = {
-  overlong: 'PB_ERR_UPSTREAM_TOO_LARGE',
-  endless: 'PB_ERR_UPSTREAM_TOO_LARGE',
+  overlong: 'PB_ERR_CONTENT_SIZE_MISMATCH',
+  endless: 'PB_ERR_CONTENT_SIZE_MISMATCH',
   truncated: 'PB_ERR_UPSTREAM_CONNECT',
   reset: 'PB_ERR_UPSTREAM_CONNECT',
   'wrong-digest': 'PB_ERR_CONTENT_DIGEST_MISMATCH',

@@ -40,11 +40,11 @@ void test('patchbay sync against an overlong content upstream exits 1 and the hi
   for (const r of runs) assert.notEqual(r.finishedAt, null, `${r.kind} run ended`);
   const content = runs.find((r) => r.kind === 'content');
   assert.equal(content?.outcome, 'partial');
-  assert.equal(content?.error?.code, 'PB_ERR_UPSTREAM_TOO_LARGE');
+  assert.equal(content?.error?.code, 'PB_ERR_CONTENT_SIZE_MISMATCH');
   assert.deepEqual(
     content?.error?.detail.failures.map((f) => [f.sha1, f.code]),
-    [[files.get('overlong')!.hex, 'PB_ERR_UPSTREAM_TOO_LARGE']],
+    [[files.get('overlong')!.hex, 'PB_ERR_CONTENT_SIZE_MISMATCH']],
   );
   const human = await cli('sync', 'history');
-  assert.match(human.stdout, /partial.*PB_ERR_UPSTREAM_TOO_LARGE: 1 file failed to download/);
+  assert.match(human.stdout, /partial.*PB_ERR_CONTENT_SIZE_MISMATCH: 1 file failed to download/);
 });
