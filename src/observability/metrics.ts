@@ -218,18 +218,22 @@ export class PatchbayMetrics {
       set: (g: client.Gauge<L>, s: ScrapeSnapshot) => void,
     ): void => {
       const snapshot = () => this.#snapshot();
-      new client.Gauge<L>({
+      new ScrapeTimeGauge<L>({
         name,
         help,
         labelNames,
         registers: r,
         async collect() {
+          const g = this as ScrapeTimeGauge<L>;
           const p = snapshot();
+          g.reset();
+          g.unread = p === undefined;
           if (p === undefined) return;
-          this.reset();
-          // A database that does not answer leaves the gauge empty for this scrape (absent, not zero).
+          // A database that does not answer leaves the gauge absent for this scrape, not zero: a label-less
+          // gauge would otherwise expose 0 computers or a last good sync 0 s ago.
           const s = await p.catch(() => undefined);
-          if (s !== undefined) set(this, s);
+          if (s === undefined) g.unread = true;
+          else set(g, s);
         },
       });
     };
@@ -326,5 +330,18 @@ export class PatchbayMetrics {
         if (s.pool !== undefined) g.set(s.pool.waiting);
       },
     );
+  }
+}
+
+/**
+ * A gauge read from the scrape source at collect time. prom-client exposes a label-less gauge as 0 even when
+ * nothing was set; while the source cannot be read this one exposes no sample at all.
+ */
+class ScrapeTimeGauge<L extends string> extends client.Gauge<L> {
+  unread = false;
+
+  override async get(): Promise<client.MetricObjectWithValues<client.MetricValue<L>>> {
+    const got = await super.get();
+    return this.unread ? { ...got, values: [] } : got;
   }
 }

@@ -36,3 +36,30 @@ void test('every metric the docs and the dashboard name is exposed', async () =>
   assert.match(body, /^patchbay_db_pool_connections\{state="busy"\} 1$/m);
   assert.match(body, /^patchbay_soap_requests_total\{operation="SyncUpdates",outcome="ok"\} 1$/m);
 });
+
+void test('a database that fails is asked once per scrape (not once per gauge), and again at the next scrape', async () => {
+  const m = new PatchbayMetrics({ cacheMs: 60_000, processMetrics: false });
+  let calls = 0;
+  let fail = true;
+  m.setScrapeSource({
+    snapshot: async () => {
+      calls++;
+      // A real driver fails after a round trip, not synchronously.
+      await new Promise((r) => setTimeout(r, 5));
+      if (fail) throw new Error('database down');
+      return snapshot;
+    },
+  });
+  const first = await m.expose();
+  assert.equal(calls, 1, 'one attempt for all the database gauges of a scrape');
+  assert.doesNotMatch(first.body, /^patchbay_computers \d/m, 'absent, not zero, while the database fails');
+  assert.match(
+    first.body,
+    /^# TYPE patchbay_soap_requests_total counter$/m,
+    'the counters are still exposed',
+  );
+  fail = false;
+  const second = await m.expose();
+  assert.equal(calls, 2, 'a failure is not cached: the next scrape asks again');
+  assert.match(second.body, /^patchbay_computers 3$/m);
+});
